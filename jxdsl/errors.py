@@ -1,0 +1,129 @@
+"""One exception hierarchy for every user-facing problem.
+
+Errors carry a source span; the source text is attached once, at the API/CLI boundary,
+so that messages can show the offending line with a caret under the column.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+import attrs
+
+
+@attrs.frozen
+class Span:
+    """Where something is in a rulebook or facts file (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+def suggest(word: str, candidates: Iterable[str], cutoff: float = 0.5) -> str | None:
+    """The closest candidate to a misspelt word, if one is close enough."""
+    pool = sorted({c for c in candidates if c and c != word})
+    found = difflib.get_close_matches(word, pool, n=1, cutoff=cutoff)
+    if found:
+        return found[0]
+    # Chinese words are short: one wrong character in two is a 0.5 ratio, so also accept
+    # same-length words differing in one character.
+    for cand in pool:
+        if len(cand) == len(word) >= 2 and sum(a != b for a, b in zip(cand, word)) == 1:
+            return cand
+    return None
+
+
+class JxError(Exception):
+    """Base of every error jxdsl reports to a user."""
+
+    kind = "错误"
+
+    def __init__(self, message: str, span: Span | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.hint = hint
+
+    def render(self, sources: dict[str, str] | None = None) -> str:
+        """The message as a user reads it: location, Chinese text, source line and caret."""
+        head = f"{self.span}: " if self.span else ""
+        lines = [f"{head}{self.kind}：{self.message}"]
+        text = (sources or {}).get(self.span.file) if self.span else None
+        if text is not None and self.span and self.span.line >= 1:
+            src_lines = text.splitlines()
+            if self.span.line <= len(src_lines):
+                src = src_lines[self.span.line - 1]
+                lines.append(f"  {self.span.line} | {src}")
+                pad = " " * (len(str(self.span.line)) + 3)
+                lines.append(f"  {pad}{_caret_offset(src, self.span.column)}^")
+        if self.hint:
+            lines.append(f"  提示：{self.hint}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def _caret_offset(src: str, column: int) -> str:
+    """Spaces up to the column, counting wide (CJK, full-width) characters as two cells."""
+    out = []
+    for ch in src[: max(column - 1, 0)]:
+        if ch == "\t":
+            out.append("\t")
+        elif _is_wide(ch):
+            out.append("  ")
+        else:
+            out.append(" ")
+    return "".join(out)
+
+
+def _is_wide(ch: str) -> bool:
+    import unicodedata
+
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+class RulebookSyntaxError(JxError):
+    """The rulebook text does not follow the language."""
+
+    kind = "语法错误"
+
+
+class LinkError(JxError):
+    """The rulebook parses but its parts do not fit together (weights, names, inheritance)."""
+
+    kind = "规则错误"
+
+
+class FactError(JxError):
+    """A fact or evaluator record is missing, malformed or contradicts the rule."""
+
+    kind = "数据错误"
+
+
+class UsageError(JxError):
+    """The command was called wrongly (missing file, unknown format)."""
+
+    kind = "用法错误"
+
+
+class ErrorGroup(JxError):
+    """Several errors found in one pass; checks report all of them, not just the first."""
+
+    kind = "错误"
+
+    def __init__(self, errors: list[JxError]):
+        self.errors = list(errors)
+        super().__init__(f"共 {len(self.errors)} 处错误", None)
+
+    def render(self, sources: dict[str, str] | None = None, limit: int = 50) -> str:
+        shown = [e.render(sources) for e in self.errors[:limit]]
+        if len(self.errors) > limit:
+            shown.append(f"……另有 {len(self.errors) - limit} 处错误未列出")
+        return "\n\n".join(shown)

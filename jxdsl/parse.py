@@ -1,0 +1,586 @@
+"""Rulebook text → AST. The only module that knows about Lark.
+
+The grammar lives in ``grammar/jxdsl.lark``; this module runs it with an indentation
+post-lexer, turns Lark's tree into frozen AST nodes with spans, and translates Lark's
+failures into Chinese messages in the words of a scoring table.
+"""
+from __future__ import annotations
+
+import functools
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.indenter import Indenter
+
+from jxdsl import ast
+from jxdsl.errors import JxError, RulebookSyntaxError, Span, suggest
+from jxdsl.units import normalize, parse_date
+
+GRAMMAR_FILE = Path(__file__).resolve().parent.parent / "grammar" / "jxdsl.lark"
+
+MAX_FILE_BYTES = 2_000_000
+MAX_DEPTH = 12  # indentation levels
+
+
+class _ChineseIndenter(Indenter):
+    """Python-style indentation where a full-width space counts as two columns."""
+
+    NL_type = "_NL"
+    OPEN_PAREN_types: list[str] = []
+    CLOSE_PAREN_types: list[str] = []
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 4
+
+    def handle_NL(self, token: Token):
+        yield token
+        last = token.rsplit("\n", 1)[1]
+        ws = last[: len(last) - len(last.lstrip(" \t\u3000"))]
+        indent = ws.count(" ") + ws.count("\t") * self.tab_len + ws.count("\u3000") * 2
+        if indent > self.indent_level[-1]:
+            if len(self.indent_level) > MAX_DEPTH:
+                raise _TooDeep(token)
+            self.indent_level.append(indent)
+            yield Token.new_borrow_pos(self.INDENT_type, ws, token)
+        else:
+            while indent < self.indent_level[-1]:
+                self.indent_level.pop()
+                yield Token.new_borrow_pos(self.DEDENT_type, ws, token)
+            if indent != self.indent_level[-1]:
+                raise _BadDedent(token, indent, self.indent_level[-1])
+
+
+class _TooDeep(Exception):
+    def __init__(self, token):
+        self.token = token
+
+
+class _BadDedent(Exception):
+    def __init__(self, token, got, want):
+        self.token, self.got, self.want = token, got, want
+
+
+@functools.cache
+def _parser() -> Lark:
+    return Lark(
+        GRAMMAR_FILE.read_text(encoding="utf-8"),
+        parser="lalr",
+        postlex=_ChineseIndenter(),
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+def parse(text: str, file: str = "<规则集>") -> ast.Document:
+    """Parse rulebook text; raise RulebookSyntaxError with a located Chinese message."""
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise RulebookSyntaxError(f"规则集文件过大（超过 {MAX_FILE_BYTES // 1_000_000} MB）", Span(file, 1, 1))
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        tree = _parser().parse(text)
+    except _TooDeep as e:
+        raise RulebookSyntaxError(
+            f"缩进层级过深（最多 {MAX_DEPTH} 级）", _token_span(e.token, file, after_newline=True)
+        ) from None
+    except _BadDedent as e:
+        raise RulebookSyntaxError(
+            f"缩进与上面任何一级都对不齐（本行缩进 {e.got} 格，上一级是 {e.want} 格）",
+            _token_span(e.token, file, after_newline=True),
+            "同一级的行应缩进相同的空格数",
+        ) from None
+    except UnexpectedInput as e:
+        raise _translate(e, text, file) from None
+    try:
+        return _Builder(file).transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, JxError):
+            raise e.orig_exc from None
+        raise
+
+
+def parse_file(path: str | Path) -> tuple[ast.Document, str]:
+    """Read and parse a rulebook file; returns the document and its text."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise RulebookSyntaxError(f"无法读取规则集文件：{e.strerror or e}", Span(str(path), 1, 1)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise RulebookSyntaxError("规则集文件不是 UTF-8 编码", Span(str(path), 1, e.start + 1)) from None
+    return parse(text, str(path)), text
+
+
+# ---- error translation -------------------------------------------------------------
+_WORDS = {
+    "NAME": "名称",
+    "NUMBER": "数字（可带单位，如 10、100%、24人）",
+    "DATE": "日期（如 2021年12月）",
+    "STRING": "带引号的文字",
+    "RULEBOOK_ID": "规则集名称",
+    "_NL": "换行",
+    "_INDENT": "缩进的下一级内容",
+    "_DEDENT": "缩进结束",
+    "GE": "≥",
+    "LE": "≤",
+    "GT": ">",
+    "LT": "<",
+    "_EQ": "=",
+    "_EQ_CMP": "=",
+    "_COLON": "冒号",
+    "_COMMA": "逗号",
+    "_LPAR": "左括号",
+    "_RPAR": "右括号",
+    "OPEN_BRACKET": "区间左端（( 或 [）",
+    "CLOSE_BRACKET": "区间右端（) 或 ]）",
+    "_ADD": "+",
+    "_SUB": "-",
+    "_MUL": "×",
+    "_DIV": "÷ 或 /",
+    "$END": "文件结束",
+}
+
+_RULE_KEYWORDS = ["正向", "反向", "达标", "清单", "档次", "定性", "分段", "扣分", "得分", "酌情", "来自目标表"]
+
+
+def _describe(name: str, terminals) -> str:
+    if name in _WORDS:
+        return _WORDS[name]
+    term = terminals.get(name) if terminals else None
+    if term is not None and term.pattern.type == "str":
+        return f"“{term.pattern.value}”"
+    return name
+
+
+def _translate(e: UnexpectedInput, text: str, file: str) -> RulebookSyntaxError:
+    terminals = getattr(e, "_terminals_by_name", None) or _parser()._terminals_dict
+    line, column = max(e.line, 1), max(e.column, 1)
+    if isinstance(e, UnexpectedEOF):
+        return RulebookSyntaxError("文件意外结束", Span(file, line, column))
+    expected: set[str] = set()
+    if isinstance(e, UnexpectedToken):
+        expected = set(e.accepts or e.expected or ())
+        found = e.token
+        if found.type == "_NL":
+            line, column = found.line, found.column
+            what = "行尾"
+        elif found.type in ("_INDENT", "_DEDENT"):
+            what = "缩进变化"
+            line, column = found.end_line or line, 1
+            lines = text.splitlines()
+            if found.type == "_INDENT" and line <= len(lines):
+                column = len(lines[line - 1]) - len(lines[line - 1].lstrip(" \t\u3000")) + 1
+        elif found.type == "$END":
+            what = "文件结束"
+        else:
+            what = f"“{found.value}”"
+    elif isinstance(e, UnexpectedCharacters):
+        expected = set(e.allowed or ())
+        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        what = f"字符“{ch}”"
+    else:  # pragma: no cover - lark has no other kinds
+        what = "内容"
+    words = sorted({_describe(t, terminals) for t in expected if not t.startswith("__")})
+    if words:
+        shown = "、".join(words[:8]) + ("等" if len(words) > 8 else "")
+        message = f"此处不应出现{what}，应为：{shown}"
+    else:
+        message = f"此处不应出现{what}"
+    hint = _hint(e, expected, terminals)
+    return RulebookSyntaxError(message, Span(file, line, column), hint)
+
+
+def _hint(e: UnexpectedInput, expected: set[str], terminals) -> str | None:
+    """Suggest the keyword the writer probably meant (权里 → 权重)."""
+    if not isinstance(e, UnexpectedToken) or e.token.type not in ("NAME", "RULEBOOK_ID"):
+        return None
+    word = str(e.token.value)
+    keywords = []
+    for t in expected:
+        term = terminals.get(t) if terminals else None
+        if term is not None and term.pattern.type == "str" and not term.pattern.value.isascii():
+            keywords.append(term.pattern.value)
+    if any(k in keywords for k in _RULE_KEYWORDS[:3]):
+        keywords += _RULE_KEYWORDS
+    close = suggest(word, keywords)
+    if close:
+        return f"是否应为“{close}”？"
+    if "权重" in keywords:
+        return "指标行的写法是：名称 权重 分值 计分规则，例如 预算执行率 权重 10 正向 满分=100%"
+    return None
+
+
+def _token_span(tok: Token, file: str, after_newline: bool = False) -> Span:
+    if after_newline:
+        last = tok.rsplit("\n", 1)[1]
+        ws = len(last) - len(last.lstrip(" \t\u3000"))
+        return Span(file, (tok.end_line or tok.line), ws + 1)
+    return Span(file, tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+# ---- tree → AST ------------------------------------------------------------------
+_OPS = {"≥": ">=", "≧": ">=", "≤": "<=", "≦": "<=", "＞": ">", "＜": "<", "＝": "=", "＞＝": ">=", "＜＝": "<="}
+
+
+def number_from(text: str, span: Span | None = None) -> ast.Number:
+    """A NUMBER token's text → Number node with exact magnitude and unit."""
+    t = normalize(text)
+    digits = len(t) - len(t.lstrip("0123456789."))
+    num, unit = t[:digits], t[digits:]
+    try:
+        magnitude = Fraction(Decimal(num))
+    except (InvalidOperation, ValueError):
+        raise RulebookSyntaxError(f"“{text}”不是有效的数字", span) from None
+    return ast.Number(text, magnitude, unit, span=span)
+
+
+@v_args(meta=True)
+class _Builder(Transformer):
+    """Lark tree → AST; method names equal grammar rule names."""
+
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+
+    def _span(self, meta) -> Span | None:
+        if getattr(meta, "empty", True):
+            return None
+        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tspan(self, tok: Token) -> Span:
+        return Span(self.file, tok.line, tok.column, tok.end_line, tok.end_column)
+
+    def _num(self, tok: Token) -> ast.Number:
+        return number_from(str(tok), self._tspan(tok))
+
+    def _points(self, tok: Token) -> ast.Number:
+        n = self._num(tok)
+        if n.unit not in ("", "分"):
+            raise RulebookSyntaxError(f"分数不应带单位“{n.unit}”", n.span, "分数写成纯数字，如 10 或 10分")
+        return n
+
+    # -- document
+    def start(self, meta, items):
+        return ast.Document(tuple(items), file=self.file)
+
+    def rulebook_decl(self, meta, items):
+        name = str(items[0])
+        parent = str(items[1]) if len(items) > 1 else None
+        if parent and parent[:1] in "\"“「":
+            parent = parent[1:-1]
+        return ast.RulebookDecl(name, parent, span=self._span(meta))
+
+    def title_decl(self, meta, items):
+        return ast.Setting("标题", (_unquote(items[0]),), span=self._span(meta))
+
+    def basis_decl(self, meta, items):
+        return ast.Setting("依据", (_unquote(items[0]),), span=self._span(meta))
+
+    def years_decl(self, meta, items):
+        years = []
+        for tok in items:
+            n = self._num(tok)
+            if n.unit not in ("", "年") or n.magnitude.denominator != 1:
+                raise RulebookSyntaxError(f"“{tok}”不是年份", n.span, "写成 年度 2021 或 年度 2021-2023")
+            years.append(int(n.magnitude))
+        if len(years) == 1:
+            years.append(years[0])
+        if years[0] > years[1]:
+            raise RulebookSyntaxError("年度范围的起始年份晚于结束年份", self._span(meta))
+        return ast.Setting("年度", tuple(years), span=self._span(meta))
+
+    def version_decl(self, meta, items):
+        tok = items[0]
+        return ast.Setting("版本", (_unquote(tok) if tok.type == "STRING" else str(tok),), span=self._span(meta))
+
+    def grades_decl(self, meta, items):
+        *bands, lowest = items
+        return ast.Grades(tuple(bands), str(lowest), span=self._span(meta))
+
+    def grade_band(self, meta, items):
+        name, op, bound = items
+        return ast.GradeBand(str(name), op, self._num(bound), span=self._span(meta))
+
+    def rounding_decl(self, meta, items):
+        n = self._num(items[0])
+        if n.unit not in ("", "位") or n.magnitude.denominator != 1 or not 0 <= n.magnitude <= 6:
+            raise RulebookSyntaxError("小数位数应为 0 到 6 的整数", n.span)
+        mode = items[1] if len(items) > 1 else "四舍五入"
+        return ast.Setting("小数", (int(n.magnitude), mode), span=self._span(meta))
+
+    def rounding_mode(self, meta, items):
+        return str(items[0])
+
+    def na_mode(self, meta, items):
+        return str(items[0])
+
+    def na_default_decl(self, meta, items):
+        return ast.Setting("不适用", (items[0],), span=self._span(meta))
+
+    def facts_block(self, meta, items):
+        return ast.FactsBlock(tuple(items), span=self._span(meta))
+
+    def fact_decl(self, meta, items):
+        name = str(items[0])
+        kind = None
+        desc = None
+        for tok in items[1:]:
+            if tok.type == "STRING":
+                desc = _unquote(tok)
+            else:
+                kind = str(tok)
+        return ast.FactDecl(name, kind, desc, span=self._span(meta))
+
+    def derived(self, meta, items):
+        return ast.Derived(str(items[0]), items[1], span=self._span(meta))
+
+    # -- indicators
+    def indicator(self, meta, items):
+        name, weight, *rest = items
+        rule = None
+        na_mode = None
+        kids: list = []
+        for it in rest:
+            if isinstance(it, tuple) and it and it[0] == "na":
+                na_mode = it[1]
+            elif isinstance(it, list):
+                kids = it
+            else:
+                rule = it
+        children = tuple(k for k in kids if isinstance(k, ast.Indicator))
+        items_ = tuple(k for k in kids if isinstance(k, ast.ChecklistItem))
+        vetoes = tuple(k for k in kids if isinstance(k, ast.VetoCondition))
+        surveys = [k for k in kids if isinstance(k, ast.Survey)]
+        texts = tuple(k for k in kids if isinstance(k, ast.TextField))
+        if len(surveys) > 1:
+            raise RulebookSyntaxError("一个指标只能有一行问卷", surveys[1].span)
+        return ast.Indicator(
+            str(name),
+            self._points(weight),
+            rule,
+            na_mode,
+            children,
+            items_,
+            vetoes,
+            surveys[0] if surveys else None,
+            texts,
+            span=self._span(meta),
+        )
+
+    def children(self, meta, items):
+        return list(items)
+
+    def checklist_item(self, meta, items):
+        return ast.ChecklistItem(str(items[0]), self._points(items[1]), span=self._span(meta))
+
+    def veto_condition(self, meta, items):
+        return ast.VetoCondition(items[0], self._points(items[1]), span=self._span(meta))
+
+    def survey(self, meta, items):
+        label = None
+        if items and isinstance(items[0], Token):
+            label = str(items[0])
+            items = items[1:]
+        return ast.Survey(label, tuple(items), span=self._span(meta))
+
+    def survey_option(self, meta, items):
+        return ast.SurveyOption(str(items[0]), self._num(items[1]), span=self._span(meta))
+
+    def text_field(self, meta, items):
+        return ast.TextField(items[0], _unquote(items[1]), span=self._span(meta))
+
+    def text_kind(self, meta, items):
+        return str(items[0])
+
+    def na_clause(self, meta, items):
+        return ("na", items[0])
+
+    # -- rules
+    def direction(self, meta, items):
+        return str(items[0])
+
+    def proportional(self, meta, items):
+        source = items[2][1] if len(items) > 2 else None
+        return ast.Proportional(items[0], items[1], source, span=self._span(meta))
+
+    def target_met(self, meta, items):
+        source = items[2][1] if len(items) > 2 else None
+        return ast.TargetMet(items[0], items[1], source, span=self._span(meta))
+
+    def checklist(self, meta, items):
+        return ast.Checklist(span=self._span(meta))
+
+    def tiers(self, meta, items):
+        kind, *tiers = items
+        return ast.Tiers(tuple(tiers), kind == "定性", span=self._span(meta))
+
+    def tier_kind(self, meta, items):
+        return str(items[0])
+
+    def point_tier(self, meta, items):
+        n = self._num(items[1])
+        return ast.Tier(str(items[0]), n, n, True, True, span=self._span(meta))
+
+    def range_tier(self, meta, items):
+        name, opening, low, high, closing = items
+        return ast.Tier(
+            str(name),
+            self._num(low),
+            self._num(high),
+            str(opening) in "[［",
+            str(closing) in "]］",
+            span=self._span(meta),
+        )
+
+    def bands(self, meta, items):
+        bands = tuple(i for i in items if isinstance(i, ast.Band))
+        otherwise = None
+        source = None
+        for i in items:
+            if isinstance(i, Token):
+                otherwise = self._points(i)
+            elif isinstance(i, tuple) and i[0] == "source":
+                source = i[1]
+        return ast.Bands(bands, otherwise, source, span=self._span(meta))
+
+    def band(self, meta, items):
+        return ast.Band(items[0], items[1], self._points(items[2]), span=self._span(meta))
+
+    def deduction(self, meta, items):
+        floored = len(items) > 1
+        return ast.Deduction(self._points(items[0]), floored, span=self._span(meta))
+
+    def floored(self, meta, items):
+        return True
+
+    def formula(self, meta, items):
+        return ast.Formula(items[0], span=self._span(meta))
+
+    def judgement(self, meta, items):
+        return ast.Judgement(span=self._span(meta))
+
+    def from_targets(self, meta, items):
+        return ast.FromTargets(span=self._span(meta))
+
+    def value_source(self, meta, items):
+        return ("source", items[0])
+
+    # -- inheritance
+    def path(self, meta, items):
+        return tuple(str(i) for i in items)
+
+    def adjust(self, meta, items):
+        path, *rest = items
+        weight = rule = na_mode = None
+        for it in rest:
+            if isinstance(it, Token):
+                weight = self._points(it)
+            elif isinstance(it, tuple) and it[0] == "na":
+                na_mode = it[1]
+            else:
+                rule = it
+        if weight is None and rule is None and na_mode is None:
+            raise RulebookSyntaxError("“调整”后应写要改的内容：权重、计分规则或不适用处理", self._span(meta))
+        return ast.Adjust(path, weight, rule, na_mode, span=self._span(meta))
+
+    def replace(self, meta, items):
+        path = items[0]
+        ind = self.indicator(meta, [Token("NAME", path[-1]), *items[1:]])
+        return ast.Replace(path, ind, span=self._span(meta))
+
+    def remove(self, meta, items):
+        return ast.Remove(items[0], span=self._span(meta))
+
+    def add(self, meta, items):
+        return ast.Add(items[0], tuple(items[1:]), span=self._span(meta))
+
+    # -- bonus / penalty / veto
+    def bonus_block(self, meta, items):
+        cap = self._points(items[0]) if isinstance(items[0], Token) else None
+        rest = items[1:] if cap is not None else items
+        return ast.BonusBlock(cap, tuple(rest), span=self._span(meta))
+
+    def bonus_item(self, meta, items):
+        return ast.BonusItem(str(items[0]), self._points(items[1]), span=self._span(meta))
+
+    penalty_item = bonus_item
+
+    def penalty_block(self, meta, items):
+        cap = self._points(items[0]) if isinstance(items[0], Token) else None
+        rest = items[1:] if cap is not None else items
+        return ast.PenaltyBlock(cap, tuple(rest), span=self._span(meta))
+
+    def veto_block(self, meta, items):
+        return ast.VetoBlock(tuple(items), span=self._span(meta))
+
+    def veto_item(self, meta, items):
+        return str(items[0])
+
+    # -- defaults
+    def defaults_block(self, meta, items):
+        return ast.DefaultsBlock(tuple(items), span=self._span(meta))
+
+    def quantitative_default(self, meta, items):
+        return ast.QuantitativeDefault(items[0], items[1], span=self._span(meta))
+
+    def quant_kind(self, meta, items):
+        return str(items[0])
+
+    def qualitative_default(self, meta, items):
+        return ast.QualitativeDefault(tuple(items), span=self._span(meta))
+
+    # -- expressions
+    def cmp(self, meta, items):
+        if not items:
+            return "="
+        v = normalize(str(items[0]))
+        return _OPS.get(str(items[0]), v if v in (">=", "<=", ">", "<") else "=")
+
+    def comparison(self, meta, items):
+        return ast.Compare(items[1], items[0], items[2], span=self._span(meta))
+
+    def _binop(op):  # noqa: N805 - small factory for the four operators
+        def build(self, meta, items):
+            return ast.BinOp(op, items[0], items[1], span=self._span(meta))
+
+        return build
+
+    plus = _binop("+")
+    sub = _binop("-")
+    mul = _binop("*")
+    div = _binop("/")
+
+    def neg(self, meta, items):
+        return ast.Neg(items[0], span=self._span(meta))
+
+    def number(self, meta, items):
+        return self._num(items[0])
+
+    def date(self, meta, items):
+        tok = items[0]
+        if parse_date(str(tok)) is None:
+            raise RulebookSyntaxError(f"“{tok}”不是有效的日期", self._tspan(tok))
+        return ast.DateLiteral(normalize(str(tok)), span=self._tspan(tok))
+
+    def ref(self, meta, items):
+        return ast.Ref(str(items[0]), span=self._tspan(items[0]))
+
+    def func(self, meta, items):
+        return str(items[0])
+
+    def call(self, meta, items):
+        return ast.Call(items[0], tuple(items[1:]), span=self._span(meta))
+
+
+def _unquote(tok) -> str:
+    s = str(tok)
+    return s[1:-1]
+

@@ -1,0 +1,180 @@
+"""Values with units: money converted exactly, percentages, counts, dates and words.
+
+A quantity keeps its magnitude in the base unit (元 for money, a fraction for percent, one
+人 for 万人) and the unit it was written in, so explanations show 3180.30万元, not 31803000.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime
+import re
+import unicodedata
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
+
+import attrs
+
+MONEY = {"元": Fraction(1), "万元": Fraction(10_000), "亿元": Fraction(100_000_000)}
+PERCENT = {"%": Fraction(1, 100), "‰": Fraction(1, 1000)}
+POINTS = "分"
+DATE = "日期"
+TEXT = "文本"
+# count-unit prefixes: 1.47万人 is 14700 人
+MULTIPLIERS = {"万": Fraction(10_000), "亿": Fraction(100_000_000)}
+
+_NUMBER = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(.*?)\s*$")
+_DATE = re.compile(r"^(\d{4})年(?:(\d{1,2})月(?:(\d{1,2})日)?|(底|末))?$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
+
+
+def normalize(text: str) -> str:
+    """Full-width digits, letters and punctuation to half-width (one character for one)."""
+    return unicodedata.normalize("NFKC", text).replace("．", ".")
+
+
+@attrs.frozen
+class Quantity:
+    """A value with its dimension.
+
+    ``dim`` is ``""`` for plain numbers and percentages, ``"元"`` for money, the base unit
+    for counts (``"人"``), ``"日期"`` for dates (value = last day's ordinal, ``start`` = first
+    day's ordinal) and ``"文本"`` for words.
+    """
+
+    value: Fraction
+    dim: str = ""
+    unit: str = ""  # unit as written, for display: 万元, %, 万人, 年底
+    text: str = ""  # the original text
+    start: Fraction | None = None  # first day of a date period
+    words: str | None = None  # for dim 文本
+
+    @property
+    def is_percent(self) -> bool:
+        return self.unit in PERCENT
+
+    def display(self, digits: int = 2) -> str:
+        return display(self, digits)
+
+
+def parse_quantity(text: str) -> Quantity:
+    """Read ``3180.30万元``, ``98.82%``, ``24人``, ``2021年12月``, ``提高``.
+
+    Unknown words are kept as text; a number with an unknown unit is a count in that unit.
+    """
+    raw = str(text)
+    t = normalize(raw).strip()
+    date = parse_date(t)
+    if date is not None:
+        return date
+    m = _NUMBER.match(t)
+    if not m:
+        return Quantity(Fraction(0), TEXT, "", raw, words=t)
+    mag = Fraction(Decimal(m.group(1)))
+    unit = m.group(2)
+    return with_unit(mag, unit, raw)
+
+
+def with_unit(mag: Fraction, unit: str, text: str = "") -> Quantity:
+    """A magnitude in a written unit, converted to the base unit."""
+    unit = normalize(unit).strip()
+    if unit in MONEY:
+        return Quantity(mag * MONEY[unit], "元", unit, text)
+    if unit in PERCENT:
+        return Quantity(mag * PERCENT[unit], "", unit, text)
+    if unit == "":
+        return Quantity(mag, "", "", text)
+    if unit == POINTS:
+        return Quantity(mag, POINTS, unit, text)
+    if len(unit) >= 2 and unit[0] in MULTIPLIERS:
+        return Quantity(mag * MULTIPLIERS[unit[0]], unit[1:], unit, text)
+    return Quantity(mag, unit, unit, text)
+
+
+def parse_date(t: str) -> Quantity | None:
+    """2021年12月 → the period Dec 2021; 2022年底 → the year 2022 up to its last day."""
+    t = normalize(t).strip()
+    m = _DATE.match(t)
+    if m:
+        year = int(m.group(1))
+        month = int(m.group(2)) if m.group(2) else None
+        day = int(m.group(3)) if m.group(3) else None
+        if m.group(2) is None and m.group(4) is None and year < 1900:
+            return None  # "5年" style counts are not dates
+    else:
+        m = _ISO_DATE.match(t)
+        if not m:
+            return None
+        year, month = int(m.group(1)), int(m.group(2))
+        day = int(m.group(3)) if m.group(3) else None
+    try:
+        if month is None:
+            first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+        elif day is None:
+            first = datetime.date(year, month, 1)
+            last = datetime.date(year, month, calendar.monthrange(year, month)[1])
+        else:
+            first = last = datetime.date(year, month, day)
+    except ValueError:
+        return None
+    return Quantity(Fraction(last.toordinal()), DATE, "", t, start=Fraction(first.toordinal()))
+
+
+def to_decimal(value: Fraction, digits: int, mode: str = "四舍五入") -> Decimal:
+    """Round exactly: the fraction is divided at high precision, then quantized."""
+    rounding = ROUND_DOWN if mode == "截断" else ROUND_HALF_UP
+    with localcontext() as ctx:
+        ctx.prec = 60
+        d = Decimal(value.numerator) / Decimal(value.denominator)
+        return d.quantize(Decimal(1).scaleb(-digits), rounding=rounding)
+
+
+def round_fraction(value: Fraction, digits: int, mode: str = "四舍五入") -> Fraction:
+    """The value rounded as a rulebook says, kept exact."""
+    return Fraction(to_decimal(value, digits, mode))
+
+
+def plain(value: Fraction, digits: int = 2) -> str:
+    """A number for people: at most ``digits`` decimals, no trailing zeros (2.50 → 2.5)."""
+    d = to_decimal(value, digits)
+    s = format(d, "f")
+    if "." in s:
+        s = s.rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def display(q: Quantity, digits: int = 2) -> str:
+    """A quantity in the unit it was written in: 3180.30万元, 98.82%, 1271人, 2022年底."""
+    if q.dim == TEXT:
+        return q.words or q.text
+    if q.dim == DATE:
+        return q.text
+    if q.unit in MONEY:
+        return f"{to_decimal(q.value / MONEY[q.unit], digits)}{q.unit}"
+    if q.unit in PERCENT:
+        # keep the precision the value was written with (0.1326%), at least ``digits``
+        written = re.search(r"\.(\d+)", normalize(q.text)) if q.text else None
+        shown = max(digits, min(len(written.group(1)), 6)) if written else digits
+        return f"{to_decimal(q.value / PERCENT[q.unit], shown)}{q.unit}"
+    if q.unit and q.unit[0] in MULTIPLIERS and len(q.unit) >= 2:
+        return f"{plain(q.value / MULTIPLIERS[q.unit[0]], 4)}{q.unit}"
+    return f"{plain(q.value, max(digits, 4))}{q.unit}"
+
+
+def percent(value: Fraction, digits: int = 2) -> str:
+    """A ratio shown as a percentage: 0.98821 → 98.82%."""
+    return f"{to_decimal(value * 100, digits)}%"
+
+
+def describe_dim(dim: str) -> str:
+    """The dimension in words, for messages."""
+    if dim == "元":
+        return "金额"
+    if dim == "":
+        return "数值或百分比"
+    if dim == DATE:
+        return "日期"
+    if dim == TEXT:
+        return "文字"
+    if dim == POINTS:
+        return "分数"
+    return f"数量（{dim}）"
