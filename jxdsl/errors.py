@@ -54,7 +54,7 @@ class JxError(Exception):
         """The message as a user reads it: location, Chinese text, source line and caret."""
         head = f"{self.span}: " if self.span else ""
         lines = [f"{head}{self.kind}：{self.message}"]
-        text = (sources or {}).get(self.span.file) if self.span else None
+        text = _source_text(self.span.file, sources) if self.span else None
         if text is not None and self.span and self.span.line >= 1:
             src_lines = text.splitlines()
             if self.span.line <= len(src_lines):
@@ -66,8 +66,24 @@ class JxError(Exception):
             lines.append(f"  提示：{self.hint}")
         return "\n".join(lines)
 
+    def with_sources(self, sources: dict[str, str]) -> "JxError":
+        """Attach source texts so that ``str(error)`` shows the caret excerpt."""
+        self.sources = dict(sources)
+        return self
+
     def __str__(self) -> str:
-        return self.render()
+        return self.render(getattr(self, "sources", None))
+
+
+def _source_text(file: str, sources: dict[str, str] | None) -> str | None:
+    """The text of the file an error points into: given, or read from disk."""
+    if sources and file in sources:
+        return sources[file]
+    try:
+        with open(file, encoding="utf-8-sig") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
 
 
 def _caret_offset(src: str, column: int) -> str:
@@ -123,6 +139,7 @@ class ErrorGroup(JxError):
         super().__init__(f"共 {len(self.errors)} 处错误", None)
 
     def render(self, sources: dict[str, str] | None = None, limit: int = 50) -> str:
+        sources = sources or getattr(self, "sources", None)
         shown = [e.render(sources) for e in self.errors[:limit]]
         if len(self.errors) > limit:
             shown.append(f"……另有 {len(self.errors) - limit} 处错误未列出")

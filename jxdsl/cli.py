@@ -1,0 +1,135 @@
+"""The ``jxdsl`` command: parses arguments and calls the library; no scoring logic here."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from jxdsl import facts as facts_mod
+from jxdsl.errors import ErrorGroup, JxError, UsageError
+from jxdsl.evaluate import Result, evaluate
+from jxdsl.explain import dumps, render_explanation, render_text, render_tree, to_json
+from jxdsl.link import Linker, Rulebook
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _fail(err: JxError) -> None:
+    click.echo(str(err), err=True)
+    sys.exit(EXIT_USAGE if isinstance(err, UsageError) else EXIT_INVALID)
+
+
+def _load(path: str) -> Rulebook:
+    if not Path(path).is_file():
+        raise UsageError(f"找不到规则集文件“{path}”")
+    return Linker().load(path)
+
+
+def _score_all(rulebook: str, facts_path: str, project: str | None = None) -> tuple[Rulebook, list[Result]]:
+    book = _load(rulebook)
+    projects = facts_mod.load(facts_path)
+    if project is not None:
+        chosen = [p for p in projects if p.project == project]
+        if not chosen:
+            from jxdsl.errors import suggest
+
+            close = suggest(project, [p.project for p in projects])
+            raise UsageError(f"事实文件中没有项目“{project}”", None, f"是否应为“{close}”？" if close else None)
+        projects = chosen
+    return book, [evaluate(book, p) for p in projects]
+
+
+def _year_warnings(book: Rulebook, results: list[Result]) -> None:
+    _ = book, results  # years of facts are not recorded yet; see docs/rulebooks.md (issue 3)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="jxdsl")
+def main() -> None:
+    """jxdsl：预算绩效评价规则引擎。"""
+
+
+@main.command()
+@click.argument("rulebooks", nargs=-1, required=True)
+def check(rulebooks: tuple[str, ...]) -> None:
+    """检查规则集：语法、继承、权重与引用；列出指标树或全部错误。"""
+    failed = False
+    for path in rulebooks:
+        try:
+            book = _load(path)
+        except JxError as e:
+            click.echo(str(e), err=True)
+            failed = True
+            continue
+        click.echo(render_tree(book))
+    sys.exit(EXIT_INVALID if failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("rulebook")
+@click.argument("facts")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True, help="输出格式")
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
+@click.option("--project", help="只评表中的这个项目")
+def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | None) -> None:
+    """按规则集为一个项目（YAML/JSON）或自评表中的每个项目（CSV/XLSX）打分。"""
+    try:
+        book, results = _score_all(rulebook, facts, project)
+    except JxError as e:
+        _fail(e)
+        return
+    single = Path(facts).suffix.lower() in (".yaml", ".yml", ".json")
+    if fmt == "json":
+        payload = [to_json(r) for r in results]
+        text = dumps(payload[0] if single else payload)
+    elif fmt == "jsonl":
+        text = "\n".join(json.dumps(to_json(r), ensure_ascii=False) for r in results)
+    else:
+        text = "\n\n".join(render_text(r) for r in results)
+        if not single:
+            ok = sum(1 for r in results if not r.errors)
+            text += f"\n\n共 {len(results)} 个项目：{ok} 个计分完成，{len(results) - ok} 个有数据问题"
+    _emit(text, out)
+    _report_errors(results)
+
+
+@main.command()
+@click.argument("rulebook")
+@click.argument("facts")
+@click.option("--project", help="只解释表中的这个项目")
+def explain(rulebook: str, facts: str, project: str | None) -> None:
+    """逐条说明每个指标的得分、扣分原因、公式和代入的数值。"""
+    try:
+        _, results = _score_all(rulebook, facts, project)
+    except JxError as e:
+        _fail(e)
+        return
+    click.echo("\n\n".join(render_explanation(r) for r in results))
+    _report_errors(results, echo=False)
+
+
+def _emit(text: str, out: str | None) -> None:
+    if out is None:
+        click.echo(text)
+        return
+    target = Path(out)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    tmp.replace(target)  # atomic: an interrupted run never leaves half a file
+
+
+def _report_errors(results: list[Result], echo: bool = True) -> None:
+    bad = [r for r in results if r.errors]
+    if not bad:
+        sys.exit(EXIT_OK)
+    if echo:
+        for r in bad:
+            for e in r.errors:
+                click.echo(str(e), err=True)
+    sys.exit(EXIT_INVALID)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

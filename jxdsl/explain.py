@@ -1,0 +1,329 @@
+"""Render results: Chinese explanations, JSON, and the indicator tree of a rulebook.
+
+Every sentence is built from the steps the evaluator recorded; nothing is recomputed here.
+"""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from functools import singledispatch
+
+from jxdsl import ast
+from jxdsl.evaluate import IndicatorResult, Result, Step
+from jxdsl.formulas import CMP_SIGN, formula_text
+from jxdsl.link import LinkedIndicator, Rulebook
+from jxdsl.units import plain
+
+STATUS_WORDS = {"scored": "", "not_applicable": "不适用", "missing": "缺数据", "vetoed": "否决"}
+
+
+def number(value: Fraction | None, digits: int = 2):
+    """A score as a JSON number: an int when whole, else a float of the rounded value."""
+    if value is None:
+        return None
+    text = plain(value, digits)
+    return int(text) if "." not in text else float(text)
+
+
+# ---- step sentences -------------------------------------------------------------------------
+def sentence(step: Step) -> str | None:
+    """One recorded step in Chinese."""
+    d = step.data
+    k = step.kind
+    if k == "value":
+        if "formula" in d:
+            return f"{d['name']} = {d['substituted']} = {d['value']}"
+        return f"{d['name']}：{d['value']}"
+    if k == "survey":
+        q = f"（{d['questions']} 题合计）" if d["questions"] > 1 else ""
+        return f"{d['name']} = ({d['terms']}) ÷ {d['total']}{q} = {d['value']}"
+    if k == "proportional":
+        w, v, t = d["weight"], d["value"], d["target"]
+        if d["case"] == "full":
+            cmp = "达到" if d["direction"] == "正向" else "未超过"
+            return f"{v} {cmp}满分值 {t}，得满分 {w}"
+        if d["case"] == "zero_target":
+            return f"满分值为 {t}，实际 {v}，得 {d['score']}"
+        if d["case"] == "zero":
+            return f"实际 {v}，得 0"
+        approx = "≈" if d["raw"] != d["score"] else "="
+        if d["direction"] == "正向":
+            expr = f"{w} × {v}" if d["target_is_unit"] else f"{w} × {v} ÷ {t}"
+        else:
+            expr = f"{w} × {t} ÷ {v}"
+        return f"得分 = {expr} {approx} {d['score']}"
+    if k == "target":
+        verdict = f"达标，得 {d['weight']} 分" if d["met"] else "未达标，得 0 分"
+        return f"实际 {d['value']}，目标 {CMP_SIGN[d['op']]}{d['target']}，{verdict}"
+    if k == "checklist":
+        if not d["unmet"]:
+            return f"清单 {d['count']} 项全部满足"
+        lost = "；".join(f"“{n}”未满足，扣 {p} 分" for n, p in d["unmet"])
+        return f"{lost}"
+    if k == "tier":
+        if d["point"]:
+            return f"评价档次“{d['tier']}”，得 {d['score']} 分"
+        return f"评价档次“{d['tier']}”（{d['interval']}），评价人给分 {d['score']}"
+    if k == "band":
+        if d["op"] is None:
+            return f"取值 {d['value']} 不在前列各分段，按“否则”得 {d['score']} 分"
+        return f"取值 {d['value']} {CMP_SIGN[d['op']]} {d['threshold']}，得 {d['score']} 分"
+    if k == "deduction":
+        if d["count"] == 0:
+            return "未发现问题，不扣分"
+        found = f"（{'；'.join(d['findings'])}）" if d["findings"] else ""
+        floor = "，扣完为止" if d["floored"] else ""
+        return f"发现 {d['count']} 处问题{found}，每处扣 {d['per']} 分，共扣 {d['lost']} 分{floor}"
+    if k == "veto":
+        if d["holds"]:
+            return f"{d['substituted']} 成立，该指标得 {d['score']} 分"
+        return None
+    if k == "formula":
+        return f"得分 = {d['formula']} = {d['substituted']} = {d['raw']}"
+    if k == "judgement":
+        return f"评价人给分 {d['score']}"
+    if k == "override":
+        if d["rule_score"] == d["given"]:
+            return None
+        return f"按规则应得 {d['rule_score']} 分，评价人酌定 {d['given']} 分"
+    if k == "clamp":
+        return f"计算结果 {d['raw']} 超出分值范围，按 {d['score']} 计"
+    if k == "rounding":
+        return None  # shown by ≈ in the score sentence
+    if k == "not_applicable":
+        if d["score"] is None:
+            return "不适用，不计入总分，总分按适用指标分值折算"
+        return f"不适用，按满分 {d['score']} 计"
+    if k == "row":
+        return f"指标值 {d['target'] or '—'}，实际完成值 {d['actual'] or '—'}"
+    if k == "qualitative_met":
+        return f"实际完成值与指标值一致，按“达成”得满分 {d['score']}"
+    if k == "missing":
+        return f"无法计分：{d['message']}"
+    return None
+
+
+def explanation(r: IndicatorResult, digits: int = 2) -> str:
+    """The one-line explanation of an indicator, as stored in JSON."""
+    if r.children:
+        parts = [f"{c.name} {plain(c.score, digits) if c.score is not None else '—'}" for c in r.children]
+        return "下级合计：" + " + ".join(parts) + (f" = {plain(r.score, digits)}" if r.score is not None else "")
+    parts = [s for s in (sentence(st) for st in r.steps) if s]
+    ded = r.deduction
+    if r.score is not None and ded is not None and ded > 0 and r.status != "not_applicable":
+        parts.append(f"扣 {plain(ded, digits)} 分")
+    if r.evidence:
+        parts.append(f"说明：{r.evidence}")
+    return "；".join(parts)
+
+
+# ---- JSON --------------------------------------------------------------------------------
+def to_json(result: Result) -> dict:
+    """The JSON result of contracts.md, with provenance fields added."""
+    d = result.digits
+    indicators = []
+    for r in result.walk():
+        indicators.append(
+            {
+                "path": list(r.path),
+                "weight": number(r.weight, 4),
+                "score": number(r.score, d),
+                "deduction": number(r.deduction, d) if r.status != "not_applicable" else 0,
+                "status": r.status,
+                "explanation": explanation(r, d),
+                "source": str(r.origin) if r.origin else None,
+            }
+        )
+    out = {
+        "rulebook": result.rulebook,
+        "project": result.project,
+        "max": number(result.max, 4),
+        "total": number(result.total, d),
+        "grade": result.grade,
+        "bonus": number(result.bonus, d),
+        "penalty": number(result.penalty, d),
+        "indicators": indicators,
+        "rulebook_version": result.version,
+        "rulebook_hash": result.content_hash,
+        "rulebook_files": list(result.files),
+    }
+    if result.bonus_items or result.penalty_items or result.veto_items:
+        out["items"] = [
+            {"kind": kind, "name": i.name, "points": number(i.points), "awarded": number(i.awarded), "status": i.status, "evidence": i.evidence}
+            for kind, items in (("加分", result.bonus_items), ("扣分", result.penalty_items), ("否决", result.veto_items))
+            for i in items
+        ]
+    if result.errors:
+        out["errors"] = [e.message for e in result.errors]
+    return out
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2)
+
+
+# ---- text ---------------------------------------------------------------------------------
+def summary_line(result: Result) -> str:
+    d = result.digits
+    total = plain(result.total, d) if result.total is not None else "无法计算"
+    extra = ""
+    if result.bonus or result.penalty:
+        extra = f"（含加分 {plain(result.bonus, d)}，扣分 {plain(result.penalty, d)}）"
+    return f"{result.project}：总分 {total} / {plain(result.max)}{extra}，等级 {result.grade or '—'}"
+
+
+def render_text(result: Result) -> str:
+    """A short score table: one line per indicator."""
+    lines = [summary_line(result)]
+    for r in result.walk():
+        indent = "  " * (len(r.path) - 1)
+        lines.append(f"{indent}{r.name}  {_score(r, result.digits)} / {plain(r.weight, 4)}{_status(r)}")
+    lines += _errors(result)
+    return "\n".join(lines)
+
+
+def render_explanation(result: Result) -> str:
+    """Line by line: every indicator's score out of its weight, and why points were lost."""
+    d = result.digits
+    lines = [
+        summary_line(result),
+        f"规则集：{result.rulebook}" + (f"（版本 {result.version}）" if result.version else "") + f"，内容摘要 {result.content_hash[:12]}",
+        "",
+    ]
+    for r in result.walk():
+        indent = "  " * (len(r.path) - 1)
+        head = f"{indent}{r.name}：{_score(r, d)} / {plain(r.weight, 4)}{_status(r)}"
+        if r.children:
+            ded = r.deduction
+            lines.append(head + (f"（扣 {plain(ded, d)} 分）" if ded else ""))
+            continue
+        body = explanation(r, d)
+        lines.append(f"{head}　{body}" if body else head)
+    for kind, items in (("加分", result.bonus_items), ("扣分", result.penalty_items), ("一票否决", result.veto_items)):
+        for i in items:
+            if kind == "一票否决":
+                state = "发生" if i.awarded else "未发生"
+            else:
+                state = f"{plain(i.awarded, d) if i.awarded is not None else '缺记录'} / {plain(i.points)}"
+            lines.append(f"{kind}项 {i.name}：{state}" + (f"　说明：{i.evidence}" if i.evidence else ""))
+    for st in result.total_steps:
+        lines.append(_total_sentence(st))
+    lines += _errors(result)
+    return "\n".join(lines)
+
+
+def _total_sentence(step: Step) -> str:
+    d = step.data
+    if step.kind == "rescale":
+        return f"不适用指标按比例折算：{d['subtotal']} ÷ {d['applicable']} × {d['max']} = {d['raw']}"
+    if step.kind == "bonus_cap":
+        return f"加分合计 {d['bonus']} 超过上限，按 {d['cap']} 计"
+    if step.kind == "penalty_cap":
+        return f"扣分合计 {d['penalty']} 超过上限，按 {d['cap']} 计"
+    if step.kind == "floor":
+        return f"总分 {d['raw']} 低于 0，按 0 计"
+    if step.kind == "veto_total":
+        return f"发生一票否决项（{'、'.join(d['items'])}），总分为 0"
+    return step.kind
+
+
+def _score(r: IndicatorResult, digits: int) -> str:
+    return plain(r.score, digits) if r.score is not None else "—"
+
+
+def _status(r: IndicatorResult) -> str:
+    word = STATUS_WORDS.get(r.status, "")
+    return f"［{word}］" if word else ""
+
+
+def _errors(result: Result) -> list[str]:
+    if not result.errors:
+        return []
+    return ["", f"数据问题 {len(result.errors)} 处："] + [f"  - {e.message}" + (f"（{e.hint}）" if e.hint else "") for e in result.errors]
+
+
+# ---- rulebook tree (check) ----------------------------------------------------------------
+@singledispatch
+def describe_rule(rule) -> str:
+    """A rule in the rulebook's own words."""
+    raise TypeError(f"no describe_rule() for {type(rule).__name__}")
+
+
+@describe_rule.register
+def _(rule: ast.Proportional) -> str:
+    src = f" 取 {formula_text(rule.source)}" if rule.source is not None else ""
+    return f"{rule.direction} 满分={formula_text(rule.target)}{src}"
+
+
+@describe_rule.register
+def _(rule: ast.TargetMet) -> str:
+    src = f" 取 {formula_text(rule.source)}" if rule.source is not None else ""
+    return f"达标 {CMP_SIGN[rule.op]}{formula_text(rule.target)}{src}"
+
+
+@describe_rule.register
+def _(rule: ast.Checklist) -> str:
+    return "清单"
+
+
+def _tier_text(t: ast.Tier) -> str:
+    if t.is_point:
+        return f"{t.name}={t.low.text}"
+    return f"{t.name}{'[' if t.low_closed else '('}{t.low.text},{t.high.text}{']' if t.high_closed else ')'}"
+
+
+@describe_rule.register
+def _(rule: ast.Tiers) -> str:
+    return ("定性 三档 " if rule.qualitative else "档次 ") + " ".join(_tier_text(t) for t in rule.tiers)
+
+
+@describe_rule.register
+def _(rule: ast.Bands) -> str:
+    parts = [f"{CMP_SIGN[b.op]}{formula_text(b.threshold)}:{b.points.text}" for b in rule.bands]
+    if rule.otherwise is not None:
+        parts.append(f"否则:{rule.otherwise.text}")
+    return "分段 " + " ".join(parts)
+
+
+@describe_rule.register
+def _(rule: ast.Deduction) -> str:
+    return f"扣分 每处{rule.per_finding.text}" + (" 扣完为止" if rule.floored else "")
+
+
+@describe_rule.register
+def _(rule: ast.Formula) -> str:
+    return f"得分 = {formula_text(rule.expr)}"
+
+
+@describe_rule.register
+def _(rule: ast.Judgement) -> str:
+    return "酌情"
+
+
+@describe_rule.register
+def _(rule: ast.FromTargets) -> str:
+    return "来自目标表"
+
+
+def render_tree(book: Rulebook) -> str:
+    """The indicator tree with weights and rules, as ``check`` prints it."""
+    years = f"{book.years[0]}–{book.years[1]}" if book.years and book.years[0] != book.years[1] else (str(book.years[0]) if book.years else "未注明")
+    lines = [
+        f"规则集 {book.name}" + (f"（继承 {book.parent}）" if book.parent else "") + f"：{len(list(book.walk()))} 个指标，满分 {plain(book.max)}，适用年度 {years}",
+    ]
+
+    def walk(ind: LinkedIndicator, depth: int) -> None:
+        rule = f"  {describe_rule(ind.rule)}" if ind.rule is not None else ""
+        lines.append(f"{'  ' * depth}{ind.name}  权重 {plain(ind.weight, 4)}{rule}")
+        for c in ind.children:
+            walk(c, depth + 1)
+
+    for ind in book.indicators:
+        walk(ind, 1)
+    if book.bonus:
+        lines.append("  加分" + (f" 上限 {plain(book.bonus_cap)}" if book.bonus_cap is not None else "") + "：" + "、".join(f"{b.name} {b.points.text}" for b in book.bonus))
+    if book.penalty:
+        lines.append("  扣分：" + "、".join(f"{b.name} {b.points.text}" for b in book.penalty))
+    if book.vetoes:
+        lines.append("  一票否决：" + "、".join(book.vetoes))
+    return "\n".join(lines)

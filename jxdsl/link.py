@@ -1,0 +1,629 @@
+"""AST + parents → a validated, immutable Rulebook.
+
+Inheritance, overrides, name resolution and every static check happen here, so that
+evaluation never meets an undefined name, a broken weight sum or a conflicting override.
+Checks collect every problem in one pass.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import attrs
+
+from jxdsl import ast
+from jxdsl.errors import ErrorGroup, JxError, LinkError, Span, suggest
+from jxdsl.formulas import check_dimensions, literal, references
+from jxdsl.parse import parse_file
+from jxdsl.units import DATE, MONEY, PERCENT, TEXT
+
+MAX_INDICATORS = 5000
+FACT_TYPES = {"金额": "元", "百分比": "", "数值": "", "日期": DATE, "文本": TEXT, "数量": None}
+WEIGHT_NAME = "分值"  # inside 得分 = … formulas, the indicator's own weight
+
+
+@attrs.frozen
+class LinkedIndicator:
+    """One indicator of a linked rulebook, with where it was defined or last changed."""
+
+    path: tuple[str, ...]
+    weight: Fraction
+    rule: ast.Rule | None
+    na_mode: str | None
+    children: tuple["LinkedIndicator", ...]
+    items: tuple[ast.ChecklistItem, ...]
+    vetoes: tuple[ast.VetoCondition, ...]
+    survey: ast.Survey | None
+    texts: tuple[ast.TextField, ...]
+    origin: Span | None
+    value_name: str | None = None  # the fact or derived value its rule reads
+
+    @property
+    def name(self) -> str:
+        return self.path[-1]
+
+    def text(self, kind: str) -> str | None:
+        for t in self.texts:
+            if t.kind == kind:
+                return t.text
+        return None
+
+    def walk(self):
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+
+@attrs.frozen
+class Rulebook:
+    """A linked rulebook: header, facts, derived values in dependency order, indicator tree."""
+
+    name: str
+    parent: str | None
+    title: str | None
+    basis: str | None
+    years: tuple[int, int] | None
+    version: str | None
+    grades: tuple[tuple[str, str, Fraction], ...]
+    lowest_grade: str
+    digits: int
+    rounding: str
+    na_default: str | None
+    facts: dict[str, ast.FactDecl]
+    derived: tuple[ast.Derived, ...]
+    indicators: tuple[LinkedIndicator, ...]
+    bonus_cap: Fraction | None
+    bonus: tuple[ast.BonusItem, ...]
+    penalty_cap: Fraction | None
+    penalty: tuple[ast.BonusItem, ...]
+    vetoes: tuple[str, ...]
+    quantitative_defaults: dict[str, str]
+    qualitative_tiers: tuple[ast.Tier, ...]
+    files: tuple[str, ...]
+    sources: dict[str, str]
+    content_hash: str
+
+    @property
+    def max(self) -> Fraction:
+        return sum((i.weight for i in self.indicators), Fraction(0))
+
+    def walk(self):
+        for i in self.indicators:
+            yield from i.walk()
+
+    def implicit_facts(self) -> set[str]:
+        derived = {d.name for d in self.derived}
+        return {i.value_name for i in self.walk() if i.value_name and i.value_name not in derived}
+
+
+# ---- mutable tree used while applying overrides ---------------------------------------
+@attrs.define
+class _Node:
+    name: str
+    weight: Fraction
+    weight_span: Span | None
+    rule: ast.Rule | None
+    na_mode: str | None
+    children: list["_Node"]
+    items: tuple
+    vetoes: tuple
+    survey: ast.Survey | None
+    texts: tuple
+    origin: Span | None
+
+    @classmethod
+    def of(cls, ind: ast.Indicator) -> "_Node":
+        return cls(
+            ind.name,
+            ind.weight.magnitude,
+            ind.weight.span,
+            ind.rule,
+            ind.na_mode,
+            [cls.of(c) for c in ind.children],
+            ind.items,
+            ind.vetoes,
+            ind.survey,
+            ind.texts,
+            ind.span,
+        )
+
+
+@attrs.define
+class _State:
+    name: str = ""
+    parent: str | None = None
+    decl_span: Span | None = None
+    settings: dict = attrs.Factory(dict)
+    grades: ast.Grades | None = None
+    facts: dict = attrs.Factory(dict)
+    derived: dict = attrs.Factory(dict)
+    roots: list = attrs.Factory(list)
+    bonus: ast.BonusBlock | None = None
+    penalty: ast.PenaltyBlock | None = None
+    vetoes: ast.VetoBlock | None = None
+    defaults: ast.DefaultsBlock | None = None
+    files: list = attrs.Factory(list)
+    sources: dict = attrs.Factory(dict)
+
+
+class Linker:
+    """Links rulebook files, finding parents by name under the rulebooks directory."""
+
+    def __init__(self, search_paths: list[str | Path] | None = None):
+        self.search_paths = [Path(p) for p in (search_paths or [])]
+        env = os.environ.get("JXDSL_PATH")
+        if env:
+            self.search_paths += [Path(p) for p in env.split(os.pathsep) if p]
+        self._index: dict[str, Path] | None = None
+
+    # -- public
+    def load(self, path: str | Path) -> Rulebook:
+        """Parse, inherit and check one rulebook file."""
+        errors: list[JxError] = []
+        state = self._state_for(Path(path), [], errors)
+        book = _freeze(state, errors) if not errors else None
+        if book is not None and not errors:
+            return book
+        raise ErrorGroup(errors).with_sources(state.sources)
+
+    # -- inheritance
+    def _state_for(self, path: Path, chain: list[Path], errors: list[JxError]) -> _State:
+        doc, text = parse_file(path)
+        decls = [s for s in doc.statements if isinstance(s, ast.RulebookDecl)]
+        if not decls:
+            raise LinkError("规则集缺少名称行", Span(str(path), 1, 1), "第一行写：规则集 名称").with_sources({str(path): text})
+        if len(decls) > 1:
+            raise LinkError("一个文件只能有一个“规则集”名称行", decls[1].span).with_sources({str(path): text})
+        decl = decls[0]
+        if decl.parent:
+            parent_path = self._find(decl.parent, path, decl.span, text)
+            if parent_path.resolve() in [p.resolve() for p in [*chain, path]]:
+                raise LinkError(
+                    f"继承关系形成循环：{' → '.join(p.name for p in [*chain, path, parent_path])}", decl.span
+                ).with_sources({str(path): text})
+            state = self._state_for(parent_path, [*chain, path], errors)
+            state.parent = state.name
+        else:
+            state = _State()
+        state.name, state.decl_span = decl.name, decl.span
+        state.files.append(str(path))
+        state.sources[str(path)] = text
+        _apply(state, doc, inherited=decl.parent is not None, errors=errors)
+        return state
+
+    def _find(self, ref: str, child: Path, span: Span | None, text: str) -> Path:
+        if ref.endswith(".jx"):
+            p = (child.parent / ref) if not Path(ref).is_absolute() else Path(ref)
+            if p.is_file():
+                return p
+            raise LinkError(f"找不到被继承的规则集文件“{ref}”", span).with_sources({str(child): text})
+        index = self._index_for(child)
+        if ref in index:
+            return index[ref]
+        close = suggest(ref, index)
+        raise LinkError(
+            f"找不到名为“{ref}”的规则集", span, f"是否应为“{close}”？" if close else "在同一 rulebooks 目录下放入该规则集，或写文件路径"
+        ).with_sources({str(child): text})
+
+    def _index_for(self, child: Path) -> dict[str, Path]:
+        roots = list(self.search_paths)
+        here = child.resolve().parent
+        root = next((p for p in [here, *here.parents] if p.name == "rulebooks"), here)
+        roots.append(root)
+        index: dict[str, Path] = {}
+        for r in roots:
+            for f in sorted(Path(r).rglob("*.jx")):
+                name = _declared_name(f)
+                if name and name not in index:
+                    index[name] = f
+        return index
+
+
+_DECL = re.compile(r"^\s*规则集\s+(\S+)", re.M)
+
+
+def _declared_name(f: Path) -> str | None:
+    try:
+        head = f.read_text(encoding="utf-8-sig")[:4000]
+    except (OSError, UnicodeDecodeError):
+        return None
+    m = _DECL.search(head)
+    return m.group(1) if m else None
+
+
+def load(path: str | Path) -> Rulebook:
+    """Link one rulebook file (parents are found by name under its rulebooks/ directory)."""
+    return Linker().load(path)
+
+
+# ---- applying one document's statements -------------------------------------------------
+def _apply(state: _State, doc: ast.Document, inherited: bool, errors: list[JxError]) -> None:
+    touched: dict[tuple[str, ...], Span | None] = {}
+    own_derived: set[str] = set()
+    for st in doc.statements:
+        try:
+            _apply_one(state, st, inherited, touched, own_derived)
+        except JxError as e:
+            errors.append(e)
+
+
+def _apply_one(state: _State, st, inherited: bool, touched: dict, own_derived: set) -> None:
+    if isinstance(st, ast.RulebookDecl):
+        return
+    if isinstance(st, ast.Setting):
+        state.settings[st.key] = st
+    elif isinstance(st, ast.Grades):
+        state.grades = st
+    elif isinstance(st, ast.FactsBlock):
+        for f in st.facts:
+            if f.type is not None and f.type not in FACT_TYPES:
+                close = suggest(f.type, FACT_TYPES)
+                raise LinkError(
+                    f"未知的数据类型“{f.type}”", f.span, f"是否应为“{close}”？" if close else f"可用类型：{'、'.join(FACT_TYPES)}"
+                )
+            state.facts[f.name] = f
+    elif isinstance(st, ast.Derived):
+        if st.name in own_derived:
+            raise LinkError(f"派生值“{st.name}”重复定义", st.span)
+        own_derived.add(st.name)
+        state.derived[st.name] = st
+    elif isinstance(st, ast.Indicator):
+        if any(n.name == st.name for n in state.roots):
+            how = "继承的规则集已有此指标，请用“替换”或“调整”" if inherited else "同一级指标不能重名"
+            raise LinkError(f"一级指标“{st.name}”重复", st.span, how)
+        state.roots.append(_Node.of(st))
+    elif isinstance(st, (ast.Adjust, ast.Replace, ast.Remove)):
+        _claim(touched, st.path, st.span)
+        siblings, node = _locate(state.roots, st.path, st.span)
+        if isinstance(st, ast.Remove):
+            siblings.remove(node)
+        elif isinstance(st, ast.Replace):
+            siblings[siblings.index(node)] = _Node.of(st.indicator)
+        else:
+            if st.weight is not None:
+                node.weight, node.weight_span = st.weight.magnitude, st.weight.span
+            if st.rule is not None:
+                node.rule = st.rule
+            if st.na_mode is not None:
+                node.na_mode = st.na_mode
+            node.origin = st.span
+    elif isinstance(st, ast.Add):
+        if st.parent:
+            _, parent = _locate(state.roots, st.parent, st.span)
+            if parent.rule is not None and not parent.children:
+                raise LinkError(f"“{'/'.join(st.parent)}”有计分规则，不能在其下新增指标", st.span)
+            target = parent.children
+        else:
+            target = state.roots
+        for ind in st.indicators:
+            _claim(touched, (*st.parent, ind.name), ind.span)
+            if _find_named(target, ind.name) is not None:
+                raise LinkError(f"“{'/'.join(st.parent)}”下已有指标“{ind.name}”", ind.span, "修改已有指标请用“替换”或“调整”")
+            target.append(_Node.of(ind))
+    elif isinstance(st, ast.BonusBlock):
+        state.bonus = st
+    elif isinstance(st, ast.PenaltyBlock):
+        state.penalty = st
+    elif isinstance(st, ast.VetoBlock):
+        state.vetoes = st
+    elif isinstance(st, ast.DefaultsBlock):
+        state.defaults = st
+    else:  # pragma: no cover - the parser produces no other statements
+        raise TypeError(type(st).__name__)
+
+
+def _claim(touched: dict, path: tuple[str, ...], span: Span | None) -> None:
+    """One change per indicator per file: a second one, or a change inside a changed one, conflicts."""
+    for other, other_span in touched.items():
+        if other == path or path[: len(other)] == other or other[: len(path)] == path:
+            where = f"（第 {other_span.line} 行）" if other_span else ""
+            raise LinkError(
+                f"对“{'/'.join(path)}”的修改与前面对“{'/'.join(other)}”的修改{where}冲突",
+                span,
+                "同一指标在一个规则集里只能修改一次；把两处修改合并成一条",
+            )
+    touched[path] = span
+
+
+def _find_named(nodes: list[_Node], name: str) -> _Node | None:
+    return next((n for n in nodes if n.name == name), None)
+
+
+def _locate(roots: list[_Node], path: tuple[str, ...], span: Span | None) -> tuple[list[_Node], _Node]:
+    siblings = roots
+    node = None
+    for depth, name in enumerate(path):
+        node = _find_named(siblings, name)
+        if node is None:
+            close = suggest(name, [n.name for n in siblings])
+            where = "/".join(path[:depth]) or "一级指标"
+            raise LinkError(
+                f"找不到指标“{'/'.join(path[: depth + 1])}”（{where}下没有“{name}”）",
+                span,
+                f"是否应为“{close}”？" if close else f"{where}下有：{'、'.join(n.name for n in siblings[:12])}",
+            )
+        if depth < len(path) - 1:
+            siblings = node.children
+    assert node is not None
+    return siblings, node
+
+
+# ---- checks and freezing -------------------------------------------------------------------
+def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
+    s = state.settings
+    digits, rounding = (s["小数"].value if "小数" in s else (2, "四舍五入"))
+    grades = _check_grades(state.grades, errors)
+    derived_names = set(state.derived)
+    count = [0]
+
+    def freeze(node: _Node, parent: tuple[str, ...]) -> LinkedIndicator:
+        count[0] += 1
+        path = (*parent, node.name)
+        kids = tuple(freeze(c, path) for c in node.children)
+        value_name = _value_name(node)
+        ind = LinkedIndicator(
+            path, node.weight, node.rule, node.na_mode, kids, node.items, node.vetoes, node.survey, node.texts, node.origin, value_name
+        )
+        _check_indicator(ind, node, errors)
+        return ind
+
+    _check_unique(state.roots, (), errors)
+    roots = tuple(freeze(n, ()) for n in state.roots)
+    if count[0] > MAX_INDICATORS:
+        errors.append(LinkError(f"指标过多（{count[0]} 个，上限 {MAX_INDICATORS}）", state.decl_span))
+    book = Rulebook(
+        name=state.name,
+        parent=state.parent,
+        title=s["标题"].value[0] if "标题" in s else None,
+        basis=s["依据"].value[0] if "依据" in s else None,
+        years=tuple(s["年度"].value) if "年度" in s else None,
+        version=s["版本"].value[0] if "版本" in s else None,
+        grades=grades,
+        lowest_grade=state.grades.lowest if state.grades else "差",
+        digits=digits,
+        rounding=rounding,
+        na_default=s["不适用"].value[0] if "不适用" in s else None,
+        facts=dict(state.facts),
+        derived=_order_derived(state.derived, errors),
+        indicators=roots,
+        bonus_cap=state.bonus.cap.magnitude if state.bonus and state.bonus.cap else None,
+        bonus=state.bonus.items if state.bonus else (),
+        penalty_cap=state.penalty.cap.magnitude if state.penalty and state.penalty.cap else None,
+        penalty=state.penalty.items if state.penalty else (),
+        vetoes=state.vetoes.items if state.vetoes else (),
+        quantitative_defaults={d.op: d.kind for d in (state.defaults.rules if state.defaults else ()) if isinstance(d, ast.QuantitativeDefault)},
+        qualitative_tiers=next(
+            (d.tiers for d in (state.defaults.rules if state.defaults else ()) if isinstance(d, ast.QualitativeDefault)), ()
+        ),
+        files=tuple(state.files),
+        sources=dict(state.sources),
+        content_hash=_hash(state),
+    )
+    _check_references(book, derived_names, errors)
+    _check_targets(book, errors)
+    return book
+
+
+def _value_name(node: _Node) -> str | None:
+    rule = node.rule
+    if isinstance(rule, (ast.Proportional, ast.TargetMet, ast.Bands)) and rule.source is None and node.survey is None:
+        return node.name
+    return None
+
+
+def _hash(state: _State) -> str:
+    h = hashlib.sha256()
+    for f in state.files:
+        h.update(state.sources[f].encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _check_grades(grades: ast.Grades | None, errors: list[JxError]) -> tuple:
+    if grades is None:
+        return (("优", ">=", Fraction(90)), ("良", ">=", Fraction(80)), ("中", ">=", Fraction(60)))
+    out = []
+    last = None
+    for b in grades.bands:
+        if b.op not in (">=", ">"):
+            errors.append(LinkError(f"等级“{b.name}”应写下限（≥ 或 >）", b.span))
+        bound = b.bound.magnitude
+        if last is not None and bound >= last:
+            errors.append(LinkError(f"等级“{b.name}”的下限 {b.bound.text} 应低于上一等级的下限", b.bound.span))
+        last = bound
+        out.append((b.name, b.op, bound))
+    return tuple(out)
+
+
+def _check_unique(nodes: list[_Node], parent: tuple[str, ...], errors: list[JxError]) -> None:
+    seen: set[str] = set()
+    for n in nodes:
+        if n.name in seen:
+            errors.append(LinkError(f"“{'/'.join(parent) or '一级指标'}”下有两个“{n.name}”", n.origin, "同一级指标不能重名"))
+        seen.add(n.name)
+        _check_unique(n.children, (*parent, n.name), errors)
+
+
+def _fmt(f: Fraction) -> str:
+    from jxdsl.units import plain
+
+    return plain(f, 4)
+
+
+def _check_indicator(ind: LinkedIndicator, node: _Node, errors: list[JxError]) -> None:
+    span = node.origin
+    name = "/".join(ind.path)
+    w = ind.weight
+    if w < 0:
+        errors.append(LinkError(f"“{name}”的权重不能为负数", node.weight_span))
+    if ind.children:
+        if ind.rule is not None:
+            errors.append(LinkError(f"“{name}”既有计分规则又有下级指标", span, "上级指标的得分是下级之和，不写计分规则"))
+        total = sum((c.weight for c in ind.children), Fraction(0))
+        if total != w:
+            parts = " + ".join(_fmt(c.weight) for c in ind.children)
+            errors.append(
+                LinkError(f"“{name}”的下级指标权重之和 {parts} = {_fmt(total)}，与本级权重 {_fmt(w)} 不符", node.weight_span or span)
+            )
+        return
+    rule = ind.rule
+    if rule is None:
+        if ind.na_mode is None or ind.items or ind.survey:
+            errors.append(LinkError(f"指标“{name}”缺少计分规则", span, "例如：正向 满分=100%、达标 ≥24人、档次 有效=1 无效=0、酌情"))
+        else:
+            errors.append(LinkError(f"指标“{name}”缺少计分规则（不适用时也需要规定适用时如何计分）", span, "可写 酌情"))
+        return
+    if ind.items and not isinstance(rule, ast.Checklist):
+        errors.append(LinkError(f"“{name}”下有清单条目，但计分规则不是“清单”", ind.items[0].span))
+    if isinstance(rule, ast.Checklist):
+        if not ind.items:
+            errors.append(LinkError(f"清单指标“{name}”下没有条目", span, "在下一行缩进写条目和分数，如：经过科学论证 1"))
+        total = sum((i.points.magnitude for i in ind.items), Fraction(0))
+        if ind.items and total != w:
+            errors.append(LinkError(f"清单“{name}”各条分数之和 {_fmt(total)} 与权重 {_fmt(w)} 不符", span))
+        seen = set()
+        for it in ind.items:
+            if it.name in seen:
+                errors.append(LinkError(f"清单条目“{it.name}”重复", it.span))
+            seen.add(it.name)
+    if isinstance(rule, ast.Tiers):
+        _check_tiers(rule.tiers, w, name, errors, percent_of_weight=rule.qualitative)
+    if isinstance(rule, ast.Bands):
+        for b in rule.bands:
+            if not 0 <= b.points.magnitude <= w:
+                errors.append(LinkError(f"分段得分 {b.points.text} 超出 [0, {_fmt(w)}]", b.points.span))
+        if rule.otherwise is not None and not 0 <= rule.otherwise.magnitude <= w:
+            errors.append(LinkError(f"“否则”得分 {rule.otherwise.text} 超出 [0, {_fmt(w)}]", rule.otherwise.span))
+    if isinstance(rule, ast.Deduction) and rule.per_finding.magnitude <= 0:
+        errors.append(LinkError("每处扣分应大于 0", rule.per_finding.span))
+    if ind.vetoes and not isinstance(rule, (ast.Deduction, ast.Checklist, ast.Tiers, ast.Judgement)):
+        pass  # a veto condition may sit under any rule kind
+    for v in ind.vetoes:
+        if not 0 <= v.score.magnitude <= w:
+            errors.append(LinkError(f"否决条件的得分 {v.score.text} 超出 [0, {_fmt(w)}]", v.score.span))
+        if not isinstance(v.condition, ast.Compare):
+            errors.append(LinkError("“若”后应写一个比较，如：若 不规范资金占比 ≥20% 则 0", v.condition.span))
+    if ind.survey is not None:
+        for o in ind.survey.options:
+            val = literal(o.weight)
+            if val.dim != "" or not 0 <= val.value <= 1:
+                errors.append(LinkError(f"问卷选项“{o.name}”的权重应在 0 到 1（或 0% 到 100%）之间", o.weight.span))
+        if isinstance(rule, (ast.Checklist, ast.Tiers, ast.Deduction, ast.Judgement, ast.FromTargets)):
+            errors.append(LinkError(f"“{name}”有问卷，但计分规则不读取数值", ind.survey.span, "问卷算出的满意度配合 正向、达标 或 分段 使用"))
+
+
+def _check_tiers(tiers, w: Fraction, name: str, errors: list[JxError], percent_of_weight: bool) -> None:
+    seen = set()
+    spans = []
+    for t in tiers:
+        if t.name in seen:
+            errors.append(LinkError(f"档次“{t.name}”重复", t.span))
+        seen.add(t.name)
+        lo, hi = _tier_points(t, w)
+        if lo > hi or (lo == hi and not (t.low_closed and t.high_closed)):
+            errors.append(LinkError(f"档次“{t.name}”的区间为空（下限应小于上限）", t.span))
+            continue
+        if lo < 0 or hi > w:
+            errors.append(LinkError(f"档次“{t.name}”的分数 {_fmt(lo)}–{_fmt(hi)} 超出 [0, {_fmt(w)}]", t.span))
+        spans.append((lo, hi, t))
+    spans.sort(key=lambda x: (x[0], x[1]))
+    for (lo1, hi1, t1), (lo2, hi2, t2) in zip(spans, spans[1:]):
+        overlap = lo2 < hi1 or (lo2 == hi1 and t1.high_closed and t2.low_closed)
+        if overlap:
+            errors.append(LinkError(f"档次“{t2.name}”与“{t1.name}”的区间重叠", t2.span, "相邻档次用半开区间，如 (1,2] 与 (2,3]"))
+
+
+def _tier_points(t: ast.Tier, w: Fraction) -> tuple[Fraction, Fraction]:
+    lo, hi = literal(t.low), literal(t.high)
+    f = (lambda q: q.value * w) if t.low.unit in PERCENT or t.high.unit in PERCENT else (lambda q: q.value)
+    return f(lo), f(hi)
+
+
+def tier_points(t: ast.Tier, w: Fraction) -> tuple[Fraction, Fraction]:
+    """The tier's interval in points for an indicator of weight w (percent tiers scale)."""
+    return _tier_points(t, w)
+
+
+def _order_derived(derived: dict[str, ast.Derived], errors: list[JxError]) -> tuple[ast.Derived, ...]:
+    order: list[ast.Derived] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, stack: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = stack[stack.index(name):] + [name]
+            errors.append(LinkError(f"派生值循环引用：{' → '.join(cycle)}", derived[name].span))
+            return
+        state[name] = 1
+        for r in references(derived[name].expr):
+            if r.name in derived:
+                visit(r.name, [*stack, name])
+        state[name] = 2
+        order.append(derived[name])
+
+    for n in derived:
+        visit(n, [])
+    return tuple(order)
+
+
+def _check_references(book: Rulebook, derived_names: set[str], errors: list[JxError]) -> None:
+    facts = set(book.facts) | book.implicit_facts()
+    known = facts | derived_names
+    dims = {n: FACT_TYPES.get(f.type) or "" for n, f in book.facts.items() if FACT_TYPES.get(f.type) is not None}
+
+    def check(expr, allow_weight: bool = False) -> None:
+        for r in references(expr):
+            if r.name in known or (allow_weight and r.name == WEIGHT_NAME):
+                continue
+            pool = known | ({WEIGHT_NAME} if allow_weight else set())
+            close = suggest(r.name, pool)
+            errors.append(
+                LinkError(
+                    f"“{r.name}”既不是已声明的数据，也不是派生值",
+                    r.span,
+                    f"是否应为“{close}”？" if close else "在“事实”块中声明它，或定义为派生值：名称 = 公式",
+                )
+            )
+
+    for d in book.derived:
+        if d.name in book.facts:
+            errors.append(LinkError(f"“{d.name}”既声明为数据又定义为派生值", d.span))
+        check(d.expr)
+    for ind in book.walk():
+        rule = ind.rule
+        if isinstance(rule, (ast.Proportional, ast.TargetMet, ast.Bands)):
+            if rule.source is not None:
+                check(rule.source)
+            target = rule.target if not isinstance(rule, ast.Bands) else None
+            if target is not None:
+                check(target)
+            if isinstance(rule, ast.Bands):
+                for b in rule.bands:
+                    check(b.threshold)
+        if isinstance(rule, ast.Formula):
+            check(rule.expr, allow_weight=True)
+        for v in ind.vetoes:
+            check(v.condition)
+    _ = dims
+
+
+def _check_targets(book: Rulebook, errors: list[JxError]) -> None:
+    has_table = any(isinstance(i.rule, ast.FromTargets) for i in book.walk())
+    if has_table:
+        if not book.quantitative_defaults and not book.qualitative_tiers:
+            errors.append(LinkError("有“来自目标表”的指标，但没有“默认规则”", None, "写出 默认规则 块：定量 ≥ : 正向 等"))
+        if book.qualitative_tiers:
+            _check_tiers(book.qualitative_tiers, Fraction(100), "定性", errors, percent_of_weight=True)
+    for ind in book.walk():
+        rule = ind.rule
+        if isinstance(rule, ast.Proportional):
+            t = rule.target
+            if isinstance(t, ast.Number) and literal(t).dim in (DATE, TEXT):
+                errors.append(LinkError("比例计分的满分值应是数值、百分数、金额或数量", t.span))
+        if isinstance(rule, ast.TargetMet) and isinstance(rule.target, ast.Number):
+            pass
+    _ = MONEY
