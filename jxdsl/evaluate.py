@@ -315,7 +315,7 @@ def _value(ind: LinkedIndicator, rule, rec: dict, ctx: _Context) -> tuple[Quanti
             q = eval_expr(source, ctx.env)
         except FactError as e:
             raise _Missing(e.message) from None
-        steps = [ctx.value_steps[n] for n in _names(source) if n in ctx.value_steps]
+        steps = [ctx.value_steps[n] for n in dict.fromkeys(_names(source)) if n in ctx.value_steps]
         if not isinstance(source, ast.Ref):
             steps.append(Step("value", {"name": "取值", "formula": formula_text(source), "substituted": substituted(source, ctx.env, ctx.book.digits), "value": show(q, ctx.book.digits)}))
         return q, steps
@@ -323,9 +323,8 @@ def _value(ind: LinkedIndicator, rule, rec: dict, ctx: _Context) -> tuple[Quanti
     if name not in ctx.env:
         close = suggest(name, ctx.facts.values)
         raise _Missing(f"缺少数据“{name}”", f"事实文件中的“{close}”是否就是它？" if close else "在事实文件的“事实”下填写，数值带单位")
-    q = ctx.env[name]
-    step = ctx.value_steps.get(name) or Step("value", {"name": name, "value": show(q, ctx.book.digits)})
-    return q, [step]
+    # a derived value shows its formula; a plain fact appears in the score sentence itself
+    return ctx.env[name], [ctx.value_steps[name]] if name in ctx.value_steps else []
 
 
 def _survey(ind: LinkedIndicator, rec: dict, ctx: _Context) -> tuple[Quantity, list[Step]]:

@@ -14,7 +14,7 @@ import sympy
 
 from jxdsl import ast
 from jxdsl.errors import FactError, LinkError
-from jxdsl.units import DATE, TEXT, Quantity, describe_dim, display, parse_date, percent, with_unit
+from jxdsl.units import DATE, TEXT, Quantity, describe_dim, display, normalize, parse_date, percent, with_unit
 
 OP_SIGN = {"+": "+", "-": "-", "*": "×", "/": "÷"}
 CMP_SIGN = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
@@ -223,6 +223,8 @@ def show(q: Quantity, digits: int = 2) -> str:
     """A computed or given value as people read it."""
     if q.dim == "" and q.unit == "%" and not q.text:
         return percent(q.value, digits)
+    if q.text and q.dim not in ("元", TEXT):
+        return normalize(q.text).strip()  # as written: 100%, 24人, 2021年12月
     return display(q, digits)
 
 

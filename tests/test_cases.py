@@ -1,0 +1,85 @@
+"""Every published seed case reproduces its total, grade and every published indicator score."""
+from __future__ import annotations
+
+import csv
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from jxdsl.cli import main
+from jxdsl.evaluate import evaluate
+from jxdsl.explain import render_explanation, to_json
+from jxdsl.facts import load as load_facts
+from jxdsl.link import Linker
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = yaml.safe_load((ROOT / "examples" / "cases.yaml").read_text(encoding="utf-8"))
+SINGLE = [c for c in CASES if "facts" in c and not str(c["facts"]).endswith((".csv", ".xlsx"))]
+
+
+def _result(case):
+    book = Linker().load(ROOT / case["rulebook"])
+    (facts,) = load_facts(ROOT / case["facts"])
+    return evaluate(book, facts)
+
+
+@pytest.mark.parametrize("case", SINGLE, ids=[c["id"] for c in SINGLE])
+def test_published_total_and_grade_via_cli(case, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    run = CliRunner().invoke(main, ["score", case["rulebook"], case["facts"], "--format", "json"])
+    assert run.exit_code == 0, run.output
+    got = json.loads(run.stdout)
+    assert got["total"] == pytest.approx(case["published"]["total"], abs=0.005)
+    assert got["grade"] == case["published"]["grade"]
+
+
+@pytest.mark.parametrize("case", SINGLE, ids=[c["id"] for c in SINGLE])
+def test_every_published_indicator_score(case):
+    """Each row of published.csv matches, except the report's own recorded discrepancies."""
+    result = _result(case)
+    assert not result.errors, [e.message for e in result.errors]
+    scores = {"/".join(r.path): r for r in result.walk()}
+    known = {d["path"]: d for d in case.get("discrepancies", [])}
+    table = ROOT / Path(case["facts"]).parent / "published.csv"
+    with table.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows, "published.csv is empty"
+    for row in rows:
+        path = row["路径"]
+        if path == "合计":
+            assert result.total == Fraction(row["得分"]) or path in known
+            continue
+        assert path in scores, f"published row {path} is not an indicator of the rulebook"
+        got = scores[path]
+        assert got.weight == Fraction(row["分值"]), path
+        want = Fraction(str(known[path]["computed"])) if path in known else Fraction(row["得分"])
+        assert got.score == want, f"{path}: computed {got.score}, expected {want}"
+    for path, d in known.items():
+        published = next(r for r in rows if r["路径"] == path)
+        assert Fraction(published["得分"]) == Fraction(str(d["published"])), "discrepancy note out of date"
+
+
+@pytest.mark.parametrize("case", SINGLE, ids=[c["id"] for c in SINGLE])
+def test_explanation_snapshot(case, snapshot):
+    assert render_explanation(_result(case)) == snapshot
+
+
+@pytest.mark.parametrize("case", SINGLE, ids=[c["id"] for c in SINGLE])
+def test_json_snapshot(case, snapshot):
+    data = to_json(_result(case))
+    data["rulebook_files"] = [Path(f).relative_to(ROOT).as_posix() for f in data["rulebook_files"]]
+    for ind in data["indicators"]:
+        if ind["source"]:
+            ind["source"] = Path(ind["source"]).relative_to(ROOT).as_posix() if Path(ind["source"].rsplit(":", 2)[0]).is_absolute() else ind["source"]
+    assert data == snapshot
+
+
+def test_parents_equal_sum_of_children_in_every_case():
+    for case in SINGLE:
+        for r in _result(case).walk():
+            if r.children:
+                assert r.score == sum(c.score for c in r.children), (case["id"], r.path)
