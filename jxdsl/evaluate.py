@@ -165,6 +165,28 @@ class _Context:
         self.error(f"数据“{name}”应为数值或带单位的文字，实际是 {type(raw).__name__}")
         return None
 
+    def absent_facts(self, name: str) -> list[str]:
+        """The facts that are really missing behind a value (a derived value names its inputs)."""
+        derived = {d.name: d for d in self.book.derived}
+        if name in self.env:
+            return []
+        if name not in derived:
+            return [name]
+        out: list[str] = []
+        for r in _names(derived[name].expr):
+            out += [f for f in self.absent_facts(r) if f not in out]
+        return out or [name]
+
+    def line_of(self, path: tuple[str, ...]) -> Span | None:
+        """Where the facts file records this indicator, else where its facts begin."""
+        lines = self.facts.lines
+        for key in (("评价", "/".join(path)), ("评价", path[-1])):
+            if key in lines:
+                return Span(self.facts.source, lines[key], 1)
+        if ("事实",) in lines:
+            return Span(self.facts.source, lines[("事实",)], 1)
+        return None
+
     # -- evaluator records
     def _index_records(self) -> dict[tuple[str, ...], str]:
         return {tuple(normalize(k).split("/")): k for k in self.facts.evaluations}
@@ -232,8 +254,16 @@ def _indicator(ind: LinkedIndicator, ctx: _Context) -> IndicatorResult:
     try:
         score, steps, status = handler(ind, rec or {}, ctx)
     except _Missing as m:
-        ctx.error(m.message, ind.path, m.hint)
-        return IndicatorResult(ind.path, ind.weight, None, "missing", (Step("missing", {"message": m.message}),), evidence, ind.origin)
+        if rec and "得分" in rec and not isinstance(ind.rule, (ast.Tiers, ast.Judgement)):
+            try:
+                given = _points(rec["得分"], ind, ctx)
+            except _Missing as bad:
+                m = bad
+            else:
+                steps = (Step("override", {"rule_score": f"无法计算（{m.message}）", "given": plain(given)}),)
+                return IndicatorResult(ind.path, ind.weight, _round(given, ctx), "scored", steps, evidence, ind.origin)
+        ctx.error(m.message, ind.path, m.hint, span=ctx.line_of(ind.path))
+        return IndicatorResult(ind.path, ind.weight, None, m.status, (Step("missing", {"message": m.message}),), evidence, ind.origin)
     steps = list(steps)
     if status != "vetoed" and rec and "得分" in rec and not isinstance(ind.rule, (ast.Tiers, ast.Judgement)):
         given = _points(rec["得分"], ind, ctx)
@@ -263,8 +293,18 @@ def _round(value: Fraction, ctx: _Context) -> Fraction:
 
 
 class _Missing(Exception):
+    """A value the rule needs is absent: the indicator is marked ``missing``."""
+
+    status = "missing"
+
     def __init__(self, message: str, hint: str | None = None):
         self.message, self.hint = message, hint
+
+
+class _Invalid(_Missing):
+    """A value is present but unusable (out of range, wrong unit, unknown tier): ``invalid``."""
+
+    status = "invalid"
 
 
 def _evidence(rec: dict | None) -> str | None:
@@ -295,9 +335,9 @@ def _not_applicable(ind: LinkedIndicator, ctx: _Context, evidence: str | None) -
 def _points(raw, ind: LinkedIndicator, ctx: _Context) -> Fraction:
     q = parse_quantity(str(raw)) if not isinstance(raw, float) else parse_quantity(repr(raw))
     if q.dim not in ("", "分") or q.unit == "%":
-        raise _Missing(f"评价得分“{raw}”不是分数")
+        raise _Invalid(f"评价得分“{raw}”不是分数")
     if not 0 <= q.value <= ind.weight:
-        raise _Missing(f"评价得分 {raw} 超出 [0, {plain(ind.weight)}]")
+        raise _Invalid(f"评价得分 {raw} 超出 [0, {plain(ind.weight)}]")
     return q.value
 
 
@@ -308,21 +348,24 @@ def _value(ind: LinkedIndicator, rule, rec: dict, ctx: _Context) -> tuple[Quanti
         return _survey(ind, rec, ctx)
     source = getattr(rule, "source", None)
     if source is not None:
-        missing = [n for n in _names(source) if n not in ctx.env]
+        missing = [f for n in _names(source) if n not in ctx.env for f in ctx.absent_facts(n)]
         if missing:
-            raise _Missing(f"缺少数据：{'、'.join(missing)}", "在事实文件的“事实”下填写")
+            raise _Missing(f"缺少数据“{'”“'.join(dict.fromkeys(missing))}”", "在事实文件的“事实”下填写，数值带单位")
         try:
             q = eval_expr(source, ctx.env)
         except FactError as e:
-            raise _Missing(e.message) from None
+            raise _Invalid(e.message) from None
         steps = [ctx.value_steps[n] for n in dict.fromkeys(_names(source)) if n in ctx.value_steps]
         if not isinstance(source, ast.Ref):
             steps.append(Step("value", {"name": "取值", "formula": formula_text(source), "substituted": substituted(source, ctx.env, ctx.book.digits), "value": show(q, ctx.book.digits)}))
         return q, steps
     name = ind.value_name or ind.name
     if name not in ctx.env:
-        close = suggest(name, ctx.facts.values)
-        raise _Missing(f"缺少数据“{name}”", f"事实文件中的“{close}”是否就是它？" if close else "在事实文件的“事实”下填写，数值带单位")
+        absent = ctx.absent_facts(name)
+        close = suggest(absent[0], ctx.facts.values) if len(absent) == 1 else None
+        hint = f"事实文件中的“{close}”是否就是它？" if close else "在事实文件的“事实”下填写，数值带单位"
+        via = f"（计算“{name}”需要）" if absent != [name] else ""
+        raise _Missing(f"缺少数据“{'”“'.join(absent)}”{via}", hint)
     # a derived value shows its formula; a plain fact appears in the score sentence itself
     return ctx.env[name], [ctx.value_steps[name]] if name in ctx.value_steps else []
 
@@ -337,13 +380,13 @@ def _survey(ind: LinkedIndicator, rec: dict, ctx: _Context) -> tuple[Quantity, l
     counts: dict[str, Fraction] = {o.name: Fraction(0) for o in survey.options}
     for g in groups:
         if not isinstance(g, dict):
-            raise _Missing(f"问卷结果应是“选项: 人数”的映射，实际是“{g}”")
+            raise _Invalid(f"问卷结果应是“选项: 人数”的映射，实际是“{g}”")
         for k, v in g.items():
             if k not in weights:
                 close = suggest(str(k), weights)
-                raise _Missing(f"问卷选项“{k}”不在规则集的选项中", f"是否应为“{close}”？" if close else f"选项：{'、'.join(weights)}")
+                raise _Invalid(f"问卷选项“{k}”不在规则集的选项中", f"是否应为“{close}”？" if close else f"选项：{'、'.join(weights)}")
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise _Missing(f"问卷选项“{k}”的人数应为非负整数，实际是“{v}”")
+                raise _Invalid(f"问卷选项“{k}”的人数应为非负整数，实际是“{v}”")
             counts[k] += v
     total = sum(counts.values(), Fraction(0))
     if total == 0:
@@ -356,20 +399,20 @@ def _survey(ind: LinkedIndicator, rec: dict, ctx: _Context) -> tuple[Quantity, l
 
 
 def _target(expr, ctx: _Context) -> Quantity:
-    missing = [n for n in _names(expr) if n not in ctx.env]
+    missing = [f for n in _names(expr) if n not in ctx.env for f in ctx.absent_facts(n)]
     if missing:
-        raise _Missing(f"缺少数据：{'、'.join(missing)}")
+        raise _Missing(f"缺少数据“{'”“'.join(dict.fromkeys(missing))}”", "在事实文件的“事实”下填写，数值带单位")
     try:
         return eval_expr(expr, ctx.env)
     except FactError as e:
-        raise _Missing(e.message) from None
+        raise _Invalid(e.message) from None
 
 
 def _same_dim(value: Quantity, target: Quantity, what: str) -> None:
     from jxdsl.units import describe_dim
 
     if value.dim != target.dim:
-        raise _Missing(f"{what}的单位不一致：实际值是{describe_dim(value.dim)}（{show(value)}），目标是{describe_dim(target.dim)}（{show(target)}）")
+        raise _Invalid(f"{what}的单位不一致：实际值是{describe_dim(value.dim)}（{show(value)}），目标是{describe_dim(target.dim)}（{show(target)}）")
 
 
 # ---- rule kinds ---------------------------------------------------------------------------
@@ -433,10 +476,18 @@ def _target_met(ind: LinkedIndicator, rec: dict, ctx: _Context):
         _same_dim(value, target, "实际值与目标")
     met = compare(value, rule.op, target) if value.dim == target.dim else False
     score = ind.weight if met else Fraction(0)
-    steps.append(
-        Step("target", {"value": show(value, ctx.book.digits), "op": rule.op, "target": show(target, ctx.book.digits), "met": met, "weight": plain(ind.weight)})
-    )
+    shown_value, shown_target = _distinct(value, target, ctx.book.digits)
+    steps.append(Step("target", {"value": shown_value, "op": rule.op, "target": shown_target, "met": met, "weight": plain(ind.weight)}))
     return score, steps, "scored"
+
+
+def _distinct(value: Quantity, target: Quantity, digits: int) -> tuple[str, str]:
+    """Both sides shown with enough digits that unequal values never print the same."""
+    for d in range(digits, 9):
+        a, b = show(value, d), show(target, d)
+        if a != b or value.value == target.value or value.dim in (DATE, TEXT):
+            return a, b
+    return a, b
 
 
 def _checklist(ind: LinkedIndicator, rec: dict, ctx: _Context):
@@ -451,7 +502,7 @@ def _checklist(ind: LinkedIndicator, rec: dict, ctx: _Context):
         if met_raw is not None and met_raw != "全部":
             both = set(_as_list(met_raw)) & set(unmet)
             if both:
-                raise _Missing(f"条目既记为满足又记为未满足：{'、'.join(both)}")
+                raise _Invalid(f"条目既记为满足又记为未满足：{'、'.join(both)}")
     else:
         met = _as_list(met_raw)
         _check_items(met, items)
@@ -475,7 +526,7 @@ def _check_items(names: list[str], items: dict) -> None:
     for n in names:
         if n not in items:
             close = suggest(n, items)
-            raise _Missing(f"清单中没有条目“{n}”", f"是否应为“{close}”？" if close else f"条目：{'、'.join(items)}")
+            raise _Invalid(f"清单中没有条目“{n}”", f"是否应为“{close}”？" if close else f"条目：{'、'.join(items)}")
 
 
 def _tiers(ind: LinkedIndicator, rec: dict, ctx: _Context, tiers=None, qualitative=None):
@@ -492,18 +543,18 @@ def _tiers(ind: LinkedIndicator, rec: dict, ctx: _Context, tiers=None, qualitati
         chosen = by_name.get(str(chosen_name))
         if chosen is None:
             close = suggest(str(chosen_name), by_name)
-            raise _Missing(f"没有名为“{chosen_name}”的档次", f"是否应为“{close}”？" if close else f"档次：{'、'.join(by_name)}")
+            raise _Invalid(f"没有名为“{chosen_name}”的档次", f"是否应为“{close}”？" if close else f"档次：{'、'.join(by_name)}")
     else:
         chosen = next((t for t in tiers if _inside(score, t, w)), None)
         if chosen is None:
-            raise _Missing(f"评价得分 {plain(score)} 不在任何档次内")
+            raise _Invalid(f"评价得分 {plain(score)} 不在任何档次内")
     lo, hi = tier_points(chosen, w)
     if score is None:
         if lo != hi:
             raise _Missing(f"档次“{chosen.name}”是区间 {_interval(chosen, w)}，需要评价人给出得分", f"写 {{档次: {chosen.name}, 得分: …}}")
         score = lo
     elif not _inside(score, chosen, w):
-        raise _Missing(f"评价得分 {plain(score)} 不在档次“{chosen.name}”的区间 {_interval(chosen, w)} 内")
+        raise _Invalid(f"评价得分 {plain(score)} 不在档次“{chosen.name}”的区间 {_interval(chosen, w)} 内")
     step = Step("tier", {"tier": chosen.name, "interval": _interval(chosen, w), "point": lo == hi, "score": plain(score)})
     return score, [step], "scored"
 
@@ -530,7 +581,8 @@ def _bands(ind: LinkedIndicator, rec: dict, ctx: _Context):
         _same_dim(value, threshold, "取值与分段界限")
         if compare(value, band.op, threshold):
             points = band.points.magnitude
-            steps.append(Step("band", {"value": show(value, ctx.book.digits), "op": band.op, "threshold": show(threshold, ctx.book.digits), "score": plain(points)}))
+            shown_value, shown_threshold = _distinct(value, threshold, ctx.book.digits)
+            steps.append(Step("band", {"value": shown_value, "op": band.op, "threshold": shown_threshold, "score": plain(points)}))
             return points, steps, "scored"
     if rule.otherwise is None:
         raise _Missing(f"取值 {show(value)} 不在任何分段内，且规则没有写“否则”")
@@ -541,7 +593,8 @@ def _bands(ind: LinkedIndicator, rec: dict, ctx: _Context):
 
 def _deduction(ind: LinkedIndicator, rec: dict, ctx: _Context):
     rule: ast.Deduction = ind.rule
-    veto = _vetoes(ind, ctx)
+    checked: list[Step] = []
+    veto = _vetoes(ind, ctx, checked)
     if veto is not None:
         return veto
     if "发现" not in rec and "次数" not in rec:
@@ -549,13 +602,13 @@ def _deduction(ind: LinkedIndicator, rec: dict, ctx: _Context):
     if "发现" in rec:
         found = rec["发现"]
         if not isinstance(found, list):
-            raise _Missing(f"“发现”应是问题的列表（没有问题写 []），实际是“{found}”")
+            raise _Invalid(f"“发现”应是问题的列表（没有问题写 []），实际是“{found}”")
         findings = [str(x) for x in found]
         count = len(findings)
     else:
         count = rec["次数"]
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise _Missing(f"“次数”应为非负整数，实际是“{count}”")
+            raise _Invalid(f"“次数”应为非负整数，实际是“{count}”")
         findings = []
     per = rule.per_finding.magnitude
     lost = per * count
@@ -565,10 +618,11 @@ def _deduction(ind: LinkedIndicator, rec: dict, ctx: _Context):
         "deduction",
         {"count": count, "findings": findings, "per": plain(per, 4), "lost": plain(lost, 4), "floored": raw < 0, "score": plain(score, 4)},
     )
-    return score, [step], "scored"
+    return score, [step, *checked], "scored"
 
 
-def _vetoes(ind: LinkedIndicator, ctx: _Context):
+def _vetoes(ind: LinkedIndicator, ctx: _Context, checked: list[Step] | None = None):
+    checked = [] if checked is None else checked
     for v in ind.vetoes:
         missing = [n for n in _names(v.condition) if n not in ctx.env]
         if missing:
@@ -576,10 +630,11 @@ def _vetoes(ind: LinkedIndicator, ctx: _Context):
         try:
             holds = eval_expr(v.condition, ctx.env).value == 1
         except FactError as e:
-            raise _Missing(e.message) from None
+            raise _Invalid(e.message) from None
         step = Step("veto", {"condition": formula_text(v.condition), "substituted": substituted(v.condition, ctx.env, ctx.book.digits), "holds": holds, "score": plain(v.score.magnitude)})
         if holds:
             return v.score.magnitude, [step], "vetoed"
+        checked.append(step)
     return None
 
 
@@ -593,18 +648,15 @@ def _formula(ind: LinkedIndicator, rec: dict, ctx: _Context):
     try:
         q = eval_expr(rule.expr, env)
     except FactError as e:
-        raise _Missing(e.message) from None
+        raise _Invalid(e.message) from None
     if q.dim not in ("", "分"):
-        raise _Missing("得分公式的结果带有单位，应是分数")
+        raise _Invalid("得分公式的结果带有单位，应是分数")
     steps = [ctx.value_steps[n] for n in _names(rule.expr) if n in ctx.value_steps]
     steps.append(Step("formula", {"formula": formula_text(rule.expr), "substituted": substituted(rule.expr, env, ctx.book.digits), "raw": plain(q.value, 6)}))
     return q.value, steps, "scored"
 
 
 def _judgement(ind: LinkedIndicator, rec: dict, ctx: _Context):
-    veto = _vetoes(ind, ctx)
-    if veto is not None:
-        return veto
     if "得分" not in rec:
         raise _Missing("酌情计分的指标缺少评价人给出的得分", "写 {得分: 7.8, 说明: …}")
     score = _points(rec["得分"], ind, ctx)
@@ -613,8 +665,12 @@ def _judgement(ind: LinkedIndicator, rec: dict, ctx: _Context):
 
 def _with_vetoes(handler: Handler) -> Handler:
     def run(ind, rec, ctx):
-        veto = _vetoes(ind, ctx)
-        return veto if veto is not None else handler(ind, rec, ctx)
+        checked: list[Step] = []
+        veto = _vetoes(ind, ctx, checked)
+        if veto is not None:
+            return veto
+        score, steps, status = handler(ind, rec, ctx)
+        return score, [*steps, *checked], status
 
     return run
 
@@ -627,7 +683,7 @@ RULES: dict[type, Handler] = {
     ast.Bands: _with_vetoes(_bands),
     ast.Deduction: _deduction,
     ast.Formula: _with_vetoes(_formula),
-    ast.Judgement: _judgement,
+    ast.Judgement: _with_vetoes(_judgement),
 }
 
 
@@ -724,7 +780,7 @@ def _target_row(parent: tuple[str, ...], row: TargetRow, ctx: _Context) -> Indic
                 score = given
     except _Missing as e:
         ctx.error(e.message, path, e.hint, span=row.span)
-        return IndicatorResult(path, w, None, "missing", (*steps, Step("missing", {"message": e.message})), row.note, row.span)
+        return IndicatorResult(path, w, None, e.status, (*steps, Step("missing", {"message": e.message})), row.note, row.span)
     rounded = _round(score, ctx)
     if rounded != score:
         steps.append(Step("rounding", {"raw": plain(score, 6), "score": plain(rounded, book.digits), "digits": book.digits}))

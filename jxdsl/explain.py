@@ -14,7 +14,7 @@ from jxdsl.formulas import CMP_SIGN, formula_text
 from jxdsl.link import LinkedIndicator, Rulebook
 from jxdsl.units import plain
 
-STATUS_WORDS = {"scored": "", "not_applicable": "不适用", "missing": "缺数据", "vetoed": "否决"}
+STATUS_WORDS = {"scored": "", "not_applicable": "不适用", "missing": "缺数据", "invalid": "数据有误", "vetoed": "否决"}
 
 
 def number(value: Fraction | None, digits: int = 2):
@@ -58,8 +58,7 @@ def sentence(step: Step) -> str | None:
     if k == "checklist":
         if not d["unmet"]:
             return f"清单 {d['count']} 项全部满足"
-        lost = "；".join(f"“{n}”未满足，扣 {p} 分" for n, p in d["unmet"])
-        return f"{lost}"
+        return "；".join(f"“{n}”未满足（{p} 分）" for n, p in d["unmet"])
     if k == "tier":
         if d["point"]:
             return f"评价档次“{d['tier']}”，得 {d['score']} 分"
@@ -73,11 +72,11 @@ def sentence(step: Step) -> str | None:
             return "未发现问题，不扣分"
         found = f"（{'；'.join(d['findings'])}）" if d["findings"] else ""
         floor = "，扣完为止" if d["floored"] else ""
-        return f"发现 {d['count']} 处问题{found}，每处扣 {d['per']} 分，共扣 {d['lost']} 分{floor}"
+        return f"发现 {d['count']} 处问题{found}，每处扣 {d['per']} 分{floor}"
     if k == "veto":
         if d["holds"]:
-            return f"{d['substituted']} 成立，该指标得 {d['score']} 分"
-        return None
+            return f"否决条件 {d['condition']}（{d['substituted']}）成立，该指标得 {d['score']} 分"
+        return f"否决条件 {d['condition']}（{d['substituted']}）不成立"
     if k == "formula":
         return f"得分 = {d['formula']} = {d['substituted']} = {d['raw']}"
     if k == "judgement":
@@ -282,7 +281,8 @@ def _(rule: ast.Bands) -> str:
     parts = [f"{CMP_SIGN[b.op]}{formula_text(b.threshold)}:{b.points.text}" for b in rule.bands]
     if rule.otherwise is not None:
         parts.append(f"否则:{rule.otherwise.text}")
-    return "分段 " + " ".join(parts)
+    src = f" 取 {formula_text(rule.source)}" if rule.source is not None else ""
+    return "分段 " + " ".join(parts) + src
 
 
 @describe_rule.register
@@ -314,7 +314,15 @@ def render_tree(book: Rulebook) -> str:
 
     def walk(ind: LinkedIndicator, depth: int) -> None:
         rule = f"  {describe_rule(ind.rule)}" if ind.rule is not None else ""
-        lines.append(f"{'  ' * depth}{ind.name}  权重 {plain(ind.weight, 4)}{rule}")
+        na = f"  不适用时 {ind.na_mode}" if ind.na_mode else ""
+        lines.append(f"{'  ' * depth}{ind.name}  权重 {plain(ind.weight, 4)}{rule}{na}")
+        pad = "  " * (depth + 1)
+        for it in ind.items:
+            lines.append(f"{pad}· {it.name} {it.points.text}")
+        for v in ind.vetoes:
+            lines.append(f"{pad}若 {formula_text(v.condition)} 则 {v.score.text}")
+        if ind.survey is not None:
+            lines.append(f"{pad}{ind.survey.label or ''} 问卷 " + " ".join(f"{o.name}={o.weight.text}" for o in ind.survey.options))
         for c in ind.children:
             walk(c, depth + 1)
 

@@ -49,6 +49,7 @@ class Facts:
     evaluations: dict[str, Any] = attrs.Factory(dict)
     targets: tuple[TargetRow, ...] = ()
     source: str = ""
+    lines: dict = attrs.field(factory=dict, eq=False, repr=False)  # (section, key) → line
 
 
 def load(path: str | Path) -> list[Facts]:
@@ -108,7 +109,31 @@ def _load_document(p: Path) -> Facts:
         if not isinstance(row, dict):
             raise FactError(f"目标表第 {n} 行应是“列名: 值”的映射", Span(file, _line_of(text, "目标表"), 1))
         targets.append(_row(row, Span(file, _line_of(text, "目标表") + n, 1), file, n))
-    return Facts(str(project), {str(k): v for k, v in values.items()}, {str(k): v for k, v in evaluations.items()}, tuple(targets), file)
+    return Facts(
+        str(project),
+        {str(k): v for k, v in values.items()},
+        {str(k): v for k, v in evaluations.items()},
+        tuple(targets),
+        file,
+        _key_lines(text) if p.suffix.lower() != ".json" else {},
+    )
+
+
+def _key_lines(text: str) -> dict:
+    """Line numbers of the top-level sections and of each key under 事实 and 评价."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return {}
+    out: dict = {}
+    if not isinstance(root, yaml.MappingNode):
+        return out
+    for key, value in root.value:
+        out[(key.value,)] = key.start_mark.line + 1
+        if isinstance(value, yaml.MappingNode):
+            for k, _ in value.value:
+                out[(key.value, str(k.value))] = k.start_mark.line + 1
+    return out
 
 
 def _line_of(text: str, key: str) -> int:

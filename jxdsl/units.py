@@ -161,7 +161,9 @@ def display(q: Quantity, digits: int = 2) -> str:
 
 
 def percent(value: Fraction, digits: int = 2) -> str:
-    """A ratio shown as a percentage: 0.98821 → 98.82%."""
+    """A ratio shown as a percentage: 0.98821 → 98.82%; below 1% with two more digits (0.1326%)."""
+    if value != 0 and abs(value) < Fraction(1, 100):
+        digits += 2
     return f"{to_decimal(value * 100, digits)}%"
 
 
