@@ -593,6 +593,15 @@ def _check_references(book: Rulebook, derived_names: set[str], errors: list[JxEr
         if d.name in book.facts:
             errors.append(LinkError(f"“{d.name}”既声明为数据又定义为派生值", d.span))
         check(d.expr)
+        # units can be checked statically when every input has a declared type
+        if all(r.name in dims for r in references(d.expr)):
+            try:
+                check_dimensions(d.expr, dims)
+                from jxdsl.formulas import dimension
+
+                dims[d.name] = dimension(d.expr, dims)
+            except LinkError as e:
+                errors.append(e)
     for ind in book.walk():
         rule = ind.rule
         if isinstance(rule, (ast.Proportional, ast.TargetMet, ast.Bands)):
@@ -608,7 +617,6 @@ def _check_references(book: Rulebook, derived_names: set[str], errors: list[JxEr
             check(rule.expr, allow_weight=True)
         for v in ind.vetoes:
             check(v.condition)
-    _ = dims
 
 
 def _check_targets(book: Rulebook, errors: list[JxError]) -> None:

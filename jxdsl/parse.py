@@ -167,7 +167,10 @@ def _translate(e: UnexpectedInput, text: str, file: str) -> RulebookSyntaxError:
         return RulebookSyntaxError("文件意外结束", Span(file, line, column))
     expected: set[str] = set()
     if isinstance(e, UnexpectedToken):
-        expected = set(e.accepts or e.expected or ())
+        # ``accepts`` misses keywords the contextual lexer would retype, ``expected`` has
+        # layout tokens that cannot really come next: take the union without the layout.
+        accepts = set(e.accepts or ())
+        expected = accepts | {t for t in (e.expected or ()) if t not in ("_NL", "_INDENT", "_DEDENT") or t in accepts}
         found = e.token
         if found.type == "_NL":
             line, column = found.line, found.column
@@ -200,9 +203,9 @@ def _translate(e: UnexpectedInput, text: str, file: str) -> RulebookSyntaxError:
 
 def _hint(e: UnexpectedInput, expected: set[str], terminals) -> str | None:
     """Suggest the keyword the writer probably meant (权里 → 权重)."""
-    if not isinstance(e, UnexpectedToken) or e.token.type not in ("NAME", "RULEBOOK_ID"):
+    if not isinstance(e, UnexpectedToken):
         return None
-    word = str(e.token.value)
+    word = str(e.token.value) if e.token.type in ("NAME", "RULEBOOK_ID") else ""
     keywords = []
     for t in expected:
         term = terminals.get(t) if terminals else None
@@ -210,7 +213,7 @@ def _hint(e: UnexpectedInput, expected: set[str], terminals) -> str | None:
             keywords.append(term.pattern.value)
     if any(k in keywords for k in _RULE_KEYWORDS[:3]):
         keywords += _RULE_KEYWORDS
-    close = suggest(word, keywords)
+    close = suggest(word, keywords) if word else None
     if close:
         return f"是否应为“{close}”？"
     if "权重" in keywords:
