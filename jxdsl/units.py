@@ -60,6 +60,13 @@ def parse_quantity(text: str) -> Quantity:
     """Read ``3180.30万元``, ``98.82%``, ``24人``, ``2021年12月``, ``提高``.
 
     Unknown words are kept as text; a number with an unknown unit is a count in that unit.
+
+    >>> parse_quantity("3180.30万元").value, parse_quantity("１.４７万人").value
+    (Fraction(31803000, 1), Fraction(14700, 1))
+    >>> parse_quantity("98.82%").value
+    Fraction(4941, 5000)
+    >>> parse_quantity("提高").dim
+    '文本'
     """
     raw = str(text)
     t = normalize(raw).strip()
@@ -120,7 +127,11 @@ def parse_date(t: str) -> Quantity | None:
 
 
 def to_decimal(value: Fraction, digits: int, mode: str = "四舍五入") -> Decimal:
-    """Round exactly: the fraction is divided at high precision, then quantized."""
+    """Round exactly: the fraction is divided at high precision, then quantized (half up).
+
+    >>> to_decimal(Fraction(2965, 1000), 2), to_decimal(Fraction(29646, 10000), 2, "截断")
+    (Decimal('2.97'), Decimal('2.96'))
+    """
     rounding = ROUND_DOWN if mode == "截断" else ROUND_HALF_UP
     with localcontext() as ctx:
         ctx.prec = 60
@@ -134,7 +145,11 @@ def round_fraction(value: Fraction, digits: int, mode: str = "四舍五入") -> 
 
 
 def plain(value: Fraction, digits: int = 2) -> str:
-    """A number for people: at most ``digits`` decimals, no trailing zeros (2.50 → 2.5)."""
+    """A number for people: at most ``digits`` decimals, no trailing zeros.
+
+    >>> plain(Fraction(5, 2)), plain(Fraction(29646, 10000)), plain(Fraction(10))
+    ('2.5', '2.96', '10')
+    """
     d = to_decimal(value, digits)
     s = format(d, "f")
     if "." in s:
