@@ -733,7 +733,9 @@ def _target_row(parent: tuple[str, ...], row: TargetRow, ctx: _Context) -> Indic
     op = _CMP_NORMAL.get(m.group(1), m.group(1)) if m else None
     body = normalize(target_text)[m.end():] if m else normalize(target_text)
     target = parse_quantity(body) if body else None
-    actual = parse_quantity(actual_text) if actual_text else None
+    am = _CMP_PREFIX.match(normalize(actual_text))
+    actual_body = normalize(actual_text)[am.end():] if am else actual_text
+    actual = parse_quantity(actual_body) if actual_body else None
     rec = {}
     if row.tier is not None:
         rec["档次"] = row.tier
@@ -742,6 +744,8 @@ def _target_row(parent: tuple[str, ...], row: TargetRow, ctx: _Context) -> Indic
     pseudo_rule: ast.Rule
     qualitative = target is None or target.dim == TEXT
     steps: list[Step] = [Step("row", {"target": target_text, "actual": actual_text})]
+    if am and actual is not None and actual.dim != TEXT:
+        steps.append(Step("actual_bound", {"actual": actual_text, "value": show(actual, book.digits)}))
     try:
         if qualitative:
             tiers = book.qualitative_tiers
@@ -779,6 +783,14 @@ def _target_row(parent: tuple[str, ...], row: TargetRow, ctx: _Context) -> Indic
                 steps.append(Step("override", {"rule_score": plain(_round(score, ctx)), "given": plain(given)}))
                 score = given
     except _Missing as e:
+        if "得分" in rec and not qualitative:
+            try:
+                given = _points(rec["得分"], _pseudo(path, w, None, row), ctx)
+            except _Missing:
+                pass
+            else:
+                steps.append(Step("override", {"rule_score": f"无法计算（{e.message}）", "given": plain(given)}))
+                return IndicatorResult(path, w, _round(given, ctx), "scored", tuple(steps), row.note, row.span)
         ctx.error(e.message, path, e.hint, span=row.span)
         return IndicatorResult(path, w, None, e.status, (*steps, Step("missing", {"message": e.message})), row.note, row.span)
     rounded = _round(score, ctx)

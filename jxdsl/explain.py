@@ -95,6 +95,8 @@ def sentence(step: Step) -> str | None:
         return f"不适用，按满分 {d['score']} 计"
     if k == "row":
         return f"指标值 {d['target'] or '—'}，实际完成值 {d['actual'] or '—'}"
+    if k == "actual_bound":
+        return f"实际完成值写作“{d['actual']}”，按下限 {d['value']} 计"
     if k == "qualitative_met":
         return f"实际完成值与指标值一致，按“达成”得满分 {d['score']}"
     if k == "missing":

@@ -105,10 +105,12 @@ def _load_document(p: Path) -> Facts:
     if not isinstance(rows, list):
         raise FactError("“目标表”应是行的列表", Span(file, _line_of(text, "目标表"), 1))
     targets = []
+    row_lines = _row_lines(text) if p.suffix.lower() != ".json" else []
     for n, row in enumerate(rows, 1):
         if not isinstance(row, dict):
             raise FactError(f"目标表第 {n} 行应是“列名: 值”的映射", Span(file, _line_of(text, "目标表"), 1))
-        targets.append(_row(row, Span(file, _line_of(text, "目标表") + n, 1), file, n))
+        line = row_lines[n - 1] if n - 1 < len(row_lines) else _line_of(text, "目标表") + n
+        targets.append(_row(row, Span(file, line, 1), file, n))
     return Facts(
         str(project),
         {str(k): v for k, v in values.items()},
@@ -117,6 +119,19 @@ def _load_document(p: Path) -> Facts:
         file,
         _key_lines(text) if p.suffix.lower() != ".json" else {},
     )
+
+
+def _row_lines(text: str) -> list[int]:
+    """The line where each 目标表 row starts."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return []
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if key.value == "目标表" and isinstance(value, yaml.SequenceNode):
+                return [item.start_mark.line + 1 for item in value.value]
+    return []
 
 
 def _key_lines(text: str) -> dict:

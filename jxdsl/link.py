@@ -310,7 +310,11 @@ def _apply_one(state: _State, st, inherited: bool, touched: dict, own_derived: s
     elif isinstance(st, ast.VetoBlock):
         state.vetoes = st
     elif isinstance(st, ast.DefaultsBlock):
-        state.defaults = st
+        # a child restates only the default rules it changes; the others are inherited
+        merged = {("定量", d.op) if isinstance(d, ast.QuantitativeDefault) else ("定性",): d for d in (state.defaults.rules if state.defaults else ())}
+        for d in st.rules:
+            merged[("定量", d.op) if isinstance(d, ast.QuantitativeDefault) else ("定性",)] = d
+        state.defaults = ast.DefaultsBlock(tuple(merged.values()), span=st.span)
     else:  # pragma: no cover - the parser produces no other statements
         raise TypeError(type(st).__name__)
 
