@@ -84,6 +84,8 @@ def sentence(step: Step) -> str | None:
     if k == "override":
         if d["rule_score"] == d["given"]:
             return None
+        if d["rule_score"].startswith("无法计算"):
+            return f"按规则{d['rule_score']}，评价人酌定 {d['given']} 分"
         return f"按规则应得 {d['rule_score']} 分，评价人酌定 {d['given']} 分"
     if k == "clamp":
         return f"计算结果 {d['raw']} 超出分值范围，按 {d['score']} 计"
