@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
-from functools import singledispatch
 
-from jxdsl import ast
 from jxdsl.evaluate import IndicatorResult, Result, Step
 from jxdsl.formulas import CMP_SIGN, formula_text
 from jxdsl.link import LinkedIndicator, Rulebook
+from jxdsl.printer import rule
 from jxdsl.units import plain
 
 STATUS_WORDS = {"scored": "", "not_applicable": "不适用", "missing": "缺数据", "invalid": "数据有误", "vetoed": "否决"}
@@ -246,67 +245,7 @@ def _errors(result: Result) -> list[str]:
 
 
 # ---- rulebook tree (check) ----------------------------------------------------------------
-@singledispatch
-def describe_rule(rule) -> str:
-    """A rule in the rulebook's own words."""
-    raise TypeError(f"no describe_rule() for {type(rule).__name__}")
-
-
-@describe_rule.register
-def _(rule: ast.Proportional) -> str:
-    src = f" 取 {formula_text(rule.source)}" if rule.source is not None else ""
-    return f"{rule.direction} 满分={formula_text(rule.target)}{src}"
-
-
-@describe_rule.register
-def _(rule: ast.TargetMet) -> str:
-    src = f" 取 {formula_text(rule.source)}" if rule.source is not None else ""
-    return f"达标 {CMP_SIGN[rule.op]}{formula_text(rule.target)}{src}"
-
-
-@describe_rule.register
-def _(rule: ast.Checklist) -> str:
-    return "清单"
-
-
-def _tier_text(t: ast.Tier) -> str:
-    if t.is_point:
-        return f"{t.name}={t.low.text}"
-    return f"{t.name}{'[' if t.low_closed else '('}{t.low.text},{t.high.text}{']' if t.high_closed else ')'}"
-
-
-@describe_rule.register
-def _(rule: ast.Tiers) -> str:
-    return ("定性 三档 " if rule.qualitative else "档次 ") + " ".join(_tier_text(t) for t in rule.tiers)
-
-
-@describe_rule.register
-def _(rule: ast.Bands) -> str:
-    parts = [f"{CMP_SIGN[b.op]}{formula_text(b.threshold)}:{b.points.text}" for b in rule.bands]
-    if rule.otherwise is not None:
-        parts.append(f"否则:{rule.otherwise.text}")
-    src = f" 取 {formula_text(rule.source)}" if rule.source is not None else ""
-    return "分段 " + " ".join(parts) + src
-
-
-@describe_rule.register
-def _(rule: ast.Deduction) -> str:
-    return f"扣分 每处{rule.per_finding.text}" + (" 扣完为止" if rule.floored else "")
-
-
-@describe_rule.register
-def _(rule: ast.Formula) -> str:
-    return f"得分 = {formula_text(rule.expr)}"
-
-
-@describe_rule.register
-def _(rule: ast.Judgement) -> str:
-    return "酌情"
-
-
-@describe_rule.register
-def _(rule: ast.FromTargets) -> str:
-    return "来自目标表"
+describe_rule = rule  # rules print as they are written in a rulebook (printer.py)
 
 
 def render_tree(book: Rulebook) -> str:
