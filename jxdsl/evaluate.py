@@ -98,6 +98,7 @@ class Result:
     errors: tuple[FactError, ...] = ()
     warnings: tuple[str, ...] = ()
     digits: int = 2
+    rounding: str = "四舍五入"
 
     def walk(self):
         for i in self.indicators:
@@ -897,6 +898,7 @@ def _totals(book: Rulebook, facts: Facts, ctx: _Context, results: tuple[Indicato
         errors=tuple(ctx.errors),
         warnings=tuple(warnings),
         digits=book.digits,
+        rounding=book.rounding,
     )
 
 

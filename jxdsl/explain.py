@@ -45,12 +45,11 @@ def sentence(step: Step) -> str | None:
             return f"满分值为 {t}，实际 {v}，得 {d['score']}"
         if d["case"] == "zero":
             return f"实际 {v}，得 0"
-        approx = "≈" if d["raw"] != d["score"] else "="
         if d["direction"] == "正向":
             expr = f"{w} × {v}" if d["target_is_unit"] else f"{w} × {v} ÷ {t}"
         else:
             expr = f"{w} × {t} ÷ {v}"
-        return f"得分 = {expr} {approx} {d['score']}"
+        return f"得分 = {expr} = {d['score']}"
     if k == "target":
         verdict = f"达标，得 {d['weight']} 分" if d["met"] else "未达标，得 0 分"
         return f"实际 {d['value']}，目标 {CMP_SIGN[d['op']]}{d['target']}，{verdict}"
@@ -190,6 +189,7 @@ def render_explanation(result: Result) -> str:
     lines = [
         summary_line(result),
         f"规则集：{result.rulebook}" + (f"（版本 {result.version}）" if result.version else "") + f"，内容摘要 {result.content_hash[:12]}",
+        f"每项得分保留 {result.digits} 位小数（{result.rounding}），上级得分为下级得分之和",
         "",
     ]
     for r in result.walk():
