@@ -88,6 +88,7 @@ class Proportional:
     direction: str  # "正向" | "反向"
     target: Expr
     source: Expr | None = None
+    zero: Expr | None = None  # 零分=…: where the score reaches 0 (2倍 = twice the target)
     span: Span | None = _span
 
 
@@ -392,6 +393,7 @@ class QuantitativeDefault:
 
     op: str
     kind: str
+    zero: Expr | None = None
     span: Span | None = _span
 
 

@@ -41,10 +41,6 @@ def _score_all(rulebook: str, facts_path: str, project: str | None = None) -> tu
     return book, [evaluate(book, p) for p in projects]
 
 
-def _year_warnings(book: Rulebook, results: list[Result]) -> None:
-    _ = book, results  # years of facts are not recorded yet; see docs/rulebooks.md (issue 3)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="jxdsl")
 def main() -> None:
@@ -92,7 +88,7 @@ def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | N
             ok = sum(1 for r in results if not r.errors)
             text += f"\n\n共 {len(results)} 个项目：{ok} 个计分完成，{len(results) - ok} 个有数据问题"
     _emit(text, out)
-    _report_errors(results)
+    _report_errors(results, echo=fmt != "text" or out is not None)
 
 
 @main.command()
@@ -121,6 +117,10 @@ def _emit(text: str, out: str | None) -> None:
 
 
 def _report_errors(results: list[Result], echo: bool = True) -> None:
+    if echo:  # text and explanations already list warnings and errors themselves
+        for r in results:
+            for w in r.warnings:
+                click.echo(f"注意：项目“{r.project}”：{w}", err=True)
     bad = [r for r in results if r.errors]
     if not bad:
         sys.exit(EXIT_OK)

@@ -427,28 +427,53 @@ def _proportional(ind: LinkedIndicator, rec: dict, ctx: _Context):
     _same_dim(value, target, "取值与满分值")
     w = ind.weight
     v, t = value.value, target.value
-    data = {"direction": rule.direction, "weight": plain(w), "value": show(value, ctx.book.digits), "target": show(target, ctx.book.digits)}
-    if rule.direction == "正向":
-        if t <= 0:
-            score = w if v >= t else Fraction(0)
-            data["case"] = "zero_target"
-        elif v >= t:
-            score, data["case"] = w, "full"
+    book = ctx.book
+    data = {"direction": rule.direction, "weight": plain(w), "value": show(value, book.digits), "target": show(target, book.digits)}
+    zero = _zero_point(rule, target, ctx)
+    positive = rule.direction == "正向"
+    if t == 0 and book.zero_target == "满分":
+        score, data["case"] = w, "zero_target_full"
+    elif t == 0:
+        met = v >= t if positive else v <= t
+        score, data["case"] = (w if met else Fraction(0)), "zero_target"
+        data["met"] = met
+    elif positive and v > t and book.over_target == "按偏离扣减":
+        score = w * max(Fraction(0), 1 - (v - t) / t)
+        data["case"] = "over"
+    elif (v >= t) if positive else (v <= t):
+        score, data["case"] = w, "full"
+    elif zero is not None:
+        z = zero.value
+        data["zero"] = show(zero, book.digits)
+        if (v <= z) if positive else (v >= z):
+            score, data["case"] = Fraction(0), "beyond_zero"
         else:
-            score = max(w * v / t, Fraction(0))
-            data["case"] = "ratio"
+            score = w * ((v - z) / (t - z) if positive else (z - v) / (z - t))
+            data["case"] = "linear"
+    elif positive:
+        score, data["case"] = (max(w * v / t, Fraction(0)) if t > 0 else Fraction(0)), "ratio"
+    elif v <= 0 or t < 0:
+        score, data["case"] = Fraction(0), "zero"
     else:
-        if v <= t:
-            score, data["case"] = w, "full"
-        elif v <= 0 or t < 0:
-            score, data["case"] = Fraction(0), "zero"
-        else:
-            score, data["case"] = w * t / v, "ratio"
+        score, data["case"] = w * t / v, "ratio"
     data["target_is_unit"] = target.unit == "%" and t == 1
     data["raw"] = plain(score, 6)
     data["score"] = plain(_round(score, ctx), ctx.book.digits)
     steps.append(Step("proportional", data))
     return score, steps, "scored"
+
+
+def _zero_point(rule: ast.Proportional, target: Quantity, ctx: _Context) -> Quantity | None:
+    """零分=2倍 (a multiple of the target) or 零分=<value>: where the score reaches 0."""
+    if rule.zero is None:
+        return None
+    if isinstance(rule.zero, ast.Number) and rule.zero.unit == "倍":
+        return attrs.evolve(target, value=target.value * rule.zero.magnitude, text="")
+    zero = _target(rule.zero, ctx)
+    _same_dim(zero, target, "零分点与满分值")
+    if (zero.value >= target.value) if rule.direction == "正向" else (zero.value <= target.value):
+        raise _Invalid(f"零分点 {show(zero)} 应在满分值 {show(target)} 的{'下方' if rule.direction == '正向' else '上方'}")
+    return zero
 
 
 def compare(value: Quantity, op: str, target: Quantity) -> bool:
@@ -765,11 +790,12 @@ def _target_row(parent: tuple[str, ...], row: TargetRow, ctx: _Context) -> Indic
                 raise _Missing("缺少实际完成值")
             if op is None:
                 op = "<=" if target.dim == DATE else ">="
-            kind = book.quantitative_defaults.get(op) or book.quantitative_defaults.get(">=" if op == ">" else "<=" if op == "<" else op)
-            if kind is None:
+            default = book.quantitative_defaults.get(op) or book.quantitative_defaults.get(">=" if op == ">" else "<=" if op == "<" else op)
+            if default is None:
                 raise _Missing(f"规则集没有“定量 {op}”的默认规则")
+            kind = default.kind
             target_node = ast.DateLiteral(body) if target.dim == DATE else number_from(body)
-            rule = ast.Proportional(kind, target_node) if kind in ("正向", "反向") else ast.TargetMet(op, target_node)
+            rule = ast.Proportional(kind, target_node, None, default.zero) if kind in ("正向", "反向") else ast.TargetMet(op, target_node)
             pseudo = _pseudo(path, w, rule, row)
             if target.dim == DATE and kind != "达标":
                 pseudo = _pseudo(path, w, ast.TargetMet(op, target_node), row)
@@ -878,6 +904,10 @@ def _totals(book: Rulebook, facts: Facts, ctx: _Context, results: tuple[Indicato
             total = Fraction(0)
     grade = _grade(book, total) if total is not None else None
     warnings = list(ctx.warnings)
+    if facts.year is not None and not book.in_force(facts.year):
+        a, b = book.years
+        span = f"{a} 年" if a == b else f"{a}–{b} 年"
+        warnings.append(f"规则集“{book.name}”适用于 {span}，项目年度为 {facts.year} 年")
     return Result(
         rulebook=book.name,
         version=book.version,

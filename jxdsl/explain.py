@@ -42,7 +42,19 @@ def sentence(step: Step) -> str | None:
             cmp = "达到" if d["direction"] == "正向" else "未超过"
             return f"{v} {cmp}满分值 {t}，得满分 {w}"
         if d["case"] == "zero_target":
-            return f"满分值为 {t}，实际 {v}，得 {d['score']}"
+            verdict = f"达到，得满分 {w}" if d["met"] else "未达到，得 0"
+            return f"满分值为 {t}，按达标计：实际 {v}，{verdict}"
+        if d["case"] == "zero_target_full":
+            return f"满分值为 {t}，按规则集“目标为零 满分”得满分 {w}"
+        if d["case"] == "over":
+            return f"{v} 超过满分值 {t}，按偏离扣减：得分 = {w} × (1 - ({v} - {t}) ÷ {t}) = {d['score']}"
+        if d["case"] == "beyond_zero":
+            side = "不高于" if d["direction"] == "正向" else "不低于"
+            return f"实际 {v} {side}零分点 {d['zero']}，得 0"
+        if d["case"] == "linear":
+            if d["direction"] == "正向":
+                return f"得分 = {w} × ({v} - {d['zero']}) ÷ ({t} - {d['zero']}) = {d['score']}"
+            return f"得分 = {w} × ({d['zero']} - {v}) ÷ ({d['zero']} - {t}) = {d['score']}"
         if d["case"] == "zero":
             return f"实际 {v}，得 0"
         if d["direction"] == "正向":
@@ -156,6 +168,8 @@ def to_json(result: Result) -> dict:
         ]
     if result.errors:
         out["errors"] = [e.message for e in result.errors]
+    if result.warnings:
+        out["warnings"] = list(result.warnings)
     return out
 
 
@@ -239,9 +253,10 @@ def _status(r: IndicatorResult) -> str:
 
 
 def _errors(result: Result) -> list[str]:
+    notes = [f"注意：{w}" for w in result.warnings]
     if not result.errors:
-        return []
-    return ["", f"数据问题 {len(result.errors)} 处："] + [f"  - {e.message}" + (f"（{e.hint}）" if e.hint else "") for e in result.errors]
+        return notes
+    return notes + ["", f"数据问题 {len(result.errors)} 处："] + [f"  - {e.message}" + (f"（{e.hint}）" if e.hint else "") for e in result.errors]
 
 
 # ---- rulebook tree (check) ----------------------------------------------------------------

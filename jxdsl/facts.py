@@ -15,9 +15,10 @@ import yaml
 
 from jxdsl.errors import FactError, Span, UsageError, suggest
 
-TOP_KEYS = ("项目", "事实", "评价", "目标表")
+TOP_KEYS = ("项目", "年度", "事实", "评价", "目标表")
 TABLE_COLUMNS = ("项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值")
 OPTIONAL_COLUMNS = ("档次", "评价得分", "说明")
+TABLE_EXTRA = ("年度",)  # optional per-project column
 BUDGET_ROW = "预算执行率"
 # the budget-execution row carries these two facts (contracts.md: 年度指标值 = A, 实际完成值 = B)
 BUDGET_FACTS = ("全年预算数", "全年执行数")
@@ -49,6 +50,7 @@ class Facts:
     evaluations: dict[str, Any] = attrs.Factory(dict)
     targets: tuple[TargetRow, ...] = ()
     source: str = ""
+    year: int | None = None  # the year evaluated; checked against the rulebook's 年度
     lines: dict = attrs.field(factory=dict, eq=False, repr=False)  # (section, key) → line
 
 
@@ -117,8 +119,18 @@ def _load_document(p: Path) -> Facts:
         {str(k): v for k, v in evaluations.items()},
         tuple(targets),
         file,
+        _year(data.get("年度"), Span(file, _line_of(text, "年度"), 1)),
         _key_lines(text) if p.suffix.lower() != ".json" else {},
     )
+
+
+def _year(raw, span: Span) -> int | None:
+    if raw is None or raw == "":
+        return None
+    text = str(raw).strip().removesuffix("年").removesuffix("度").removesuffix("年")
+    if not text.isdigit() or not 1900 <= int(text) <= 2200:
+        raise FactError(f"“年度”应是四位年份，如 2021，实际是“{raw}”", span)
+    return int(text)
 
 
 def _row_lines(text: str) -> list[int]:
@@ -230,8 +242,10 @@ def table_projects(table: tuple[list[str], list[tuple[int, dict]]], file: str) -
         name = str(r.get("项目") or "").strip()
         if not name:
             raise FactError(f"自评表第 {n} 行缺少项目名称", Span(file, n, 1))
-        proj = projects.setdefault(name, {"values": {}, "targets": []})
+        proj = projects.setdefault(name, {"values": {}, "targets": [], "year": None})
         span = Span(file, n, 1)
+        if r.get("年度") not in (None, ""):
+            proj["year"] = _year(r.get("年度"), span)
         third = str(r.get("三级指标") or "").strip()
         if third == BUDGET_ROW:
             proj["values"][BUDGET_FACTS[0]] = r.get("年度指标值")
@@ -242,5 +256,5 @@ def table_projects(table: tuple[list[str], list[tuple[int, dict]]], file: str) -
     out = []
     for name, proj in projects.items():
         values = {k: v for k, v in proj["values"].items() if not isinstance(v, Span)}
-        out.append(Facts(name, values, {}, tuple(proj["targets"]), file))
+        out.append(Facts(name, values, {}, tuple(proj["targets"]), file, proj["year"]))
     return out

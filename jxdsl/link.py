@@ -80,11 +80,17 @@ class Rulebook:
     penalty_cap: Fraction | None
     penalty: tuple[ast.BonusItem, ...]
     vetoes: tuple[str, ...]
-    quantitative_defaults: dict[str, str]
+    quantitative_defaults: dict[str, ast.QuantitativeDefault]
     qualitative_tiers: tuple[ast.Tier, ...]
     files: tuple[str, ...]
     sources: dict[str, str]
     content_hash: str
+    zero_target: str = "按达标"  # 目标为零: 按达标 (compare) | 满分
+    over_target: str = "封顶"  # 超过满分值: 封顶 | 按偏离扣减
+
+    def in_force(self, year: int) -> bool:
+        """Whether the rulebook declares itself in force for this year (no 年度: always)."""
+        return self.years is None or self.years[0] <= year <= self.years[1]
 
     @property
     def max(self) -> Fraction:
@@ -398,13 +404,15 @@ def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
         penalty_cap=state.penalty.cap.magnitude if state.penalty and state.penalty.cap else None,
         penalty=state.penalty.items if state.penalty else (),
         vetoes=state.vetoes.items if state.vetoes else (),
-        quantitative_defaults={d.op: d.kind for d in (state.defaults.rules if state.defaults else ()) if isinstance(d, ast.QuantitativeDefault)},
+        quantitative_defaults={d.op: d for d in (state.defaults.rules if state.defaults else ()) if isinstance(d, ast.QuantitativeDefault)},
         qualitative_tiers=next(
             (d.tiers for d in (state.defaults.rules if state.defaults else ()) if isinstance(d, ast.QualitativeDefault)), ()
         ),
         files=tuple(state.files),
         sources=dict(state.sources),
         content_hash=_hash(state),
+        zero_target=s["目标为零"].value[0] if "目标为零" in s else "按达标",
+        over_target=s["超过满分值"].value[0] if "超过满分值" in s else "封顶",
     )
     _check_references(book, derived_names, errors)
     _check_targets(book, errors)
@@ -623,6 +631,25 @@ def _check_references(book: Rulebook, derived_names: set[str], errors: list[JxEr
             check(v.condition)
 
 
+def _check_zero(direction: str, target, zero, errors: list[JxError]) -> None:
+    """零分=k倍 or a value on the far side of the target: 反向 above it, 正向 below it."""
+    if not isinstance(zero, ast.Number):
+        return
+    if zero.unit == "倍":
+        k = zero.magnitude
+        if (direction == "反向" and k <= 1) or (direction == "正向" and not 0 <= k < 1):
+            want = "大于 1 倍（如 2倍）" if direction == "反向" else "小于 1 倍（如 0.6倍）"
+            errors.append(LinkError(f"{direction}指标的零分点应{want}", zero.span))
+        return
+    if isinstance(target, ast.Number):
+        t, z = literal(target), literal(zero)
+        if t.dim != z.dim:
+            errors.append(LinkError("零分点与满分值的单位不一致", zero.span))
+        elif (direction == "反向" and z.value <= t.value) or (direction == "正向" and z.value >= t.value):
+            side = "大于" if direction == "反向" else "小于"
+            errors.append(LinkError(f"{direction}指标的零分点应{side}满分值 {target.text}", zero.span))
+
+
 def _check_targets(book: Rulebook, errors: list[JxError]) -> None:
     has_table = any(isinstance(i.rule, ast.FromTargets) for i in book.walk())
     if has_table:
@@ -630,12 +657,17 @@ def _check_targets(book: Rulebook, errors: list[JxError]) -> None:
             errors.append(LinkError("有“来自目标表”的指标，但没有“默认规则”", None, "写出 默认规则 块：定量 ≥ : 正向 等"))
         if book.qualitative_tiers:
             _check_tiers(book.qualitative_tiers, Fraction(100), "定性", errors, percent_of_weight=True)
+    for d in book.quantitative_defaults.values():
+        if d.zero is not None:
+            _check_zero(d.kind, None, d.zero, errors)
     for ind in book.walk():
         rule = ind.rule
         if isinstance(rule, ast.Proportional):
             t = rule.target
             if isinstance(t, ast.Number) and literal(t).dim in (DATE, TEXT):
                 errors.append(LinkError("比例计分的满分值应是数值、百分数、金额或数量", t.span))
+            if rule.zero is not None:
+                _check_zero(rule.direction, t, rule.zero, errors)
         if isinstance(rule, ast.TargetMet) and isinstance(rule.target, ast.Number):
             pass
     _ = MONEY

@@ -411,8 +411,24 @@ class _Builder(Transformer):
         return str(items[0])
 
     def proportional(self, meta, items):
-        source = items[2][1] if len(items) > 2 else None
-        return ast.Proportional(items[0], items[1], source, span=self._span(meta))
+        direction, target, *rest = items
+        source = next((i[1] for i in rest if i[0] == "source"), None)
+        zero = next((i[1] for i in rest if i[0] == "zero"), None)
+        return ast.Proportional(direction, target, source, zero, span=self._span(meta))
+
+    def zero_point(self, meta, items):
+        return ("zero", items[0])
+
+    def zero_mode(self, meta, items):
+        return str(items[0])
+
+    over_mode = zero_mode
+
+    def zero_target_decl(self, meta, items):
+        return ast.Setting("目标为零", (items[0],), span=self._span(meta))
+
+    def over_target_decl(self, meta, items):
+        return ast.Setting("超过满分值", (items[0],), span=self._span(meta))
 
     def target_met(self, meta, items):
         source = items[2][1] if len(items) > 2 else None
@@ -532,7 +548,10 @@ class _Builder(Transformer):
         return ast.DefaultsBlock(tuple(items), span=self._span(meta))
 
     def quantitative_default(self, meta, items):
-        return ast.QuantitativeDefault(items[0], items[1], span=self._span(meta))
+        zero = items[2][1] if len(items) > 2 else None
+        if zero is not None and items[1] == "达标":
+            raise RulebookSyntaxError("“达标”没有零分点；零分=… 只用于正向、反向", self._span(meta))
+        return ast.QuantitativeDefault(items[0], items[1], zero, span=self._span(meta))
 
     def quant_kind(self, meta, items):
         return str(items[0])

@@ -47,7 +47,8 @@ def _src(e) -> str:
 
 @rule.register
 def _(r: ast.Proportional) -> str:
-    return f"{r.direction} 满分={_expr(r.target)}{_src(r.source)}"
+    zero = f" 零分={_expr(r.zero)}" if r.zero is not None else ""
+    return f"{r.direction} 满分={_expr(r.target)}{zero}{_src(r.source)}"
 
 
 @rule.register
@@ -142,7 +143,7 @@ def _(st: ast.Setting, depth: int) -> list[str]:
         return [f"年度 {a}" if a == b else f"年度 {a}-{b}"]
     if st.key == "小数":
         return [f"小数 {st.value[0]} 位 {st.value[1]}"]
-    return [f"不适用 {st.value[0]}"]
+    return [f"{st.key} {st.value[0]}"]
 
 
 @statement.register
@@ -222,7 +223,8 @@ def _(st: ast.DefaultsBlock, depth: int) -> list[str]:
     out = ["默认规则"]
     for d in st.rules:
         if isinstance(d, ast.QuantitativeDefault):
-            out.append(f"{INDENT}定量 {CMP_SIGN[d.op]} : {d.kind}")
+            zero = f" 零分={_expr(d.zero)}" if d.zero is not None else ""
+            out.append(f"{INDENT}定量 {CMP_SIGN[d.op]} : {d.kind}{zero}")
         else:
             out.append(f"{INDENT}定性 : 三档 " + " ".join(tier(t) for t in d.tiers))
     return out

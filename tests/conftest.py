@@ -5,9 +5,14 @@ evaluated against ``Facts`` built in the test, so every test states its rule and
 """
 from __future__ import annotations
 
+import sys
 import tempfile
 from fractions import Fraction
 from pathlib import Path
+
+# test modules import the helpers below with ``from conftest import …``
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pytest
 from hypothesis import settings

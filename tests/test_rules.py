@@ -54,7 +54,10 @@ def test_rounding_step_recorded(one):
     r, _ = one("预算执行率 权重 3 正向 满分=100%\n", {"预算执行率": "98.8214%"})
     kinds = [s.kind for s in r.steps]
     assert "proportional" in kinds and "rounding" in kinds
-    assert "≈ 2.96" in explanation(r)
+    text = explanation(r)
+    assert "3 × 98.8214%" in text and "2.96" in text
+    raw = next(s for s in r.steps if s.kind == "rounding")
+    assert raw.data["raw"] == "2.964642" and raw.data["score"] == "2.96"
 
 
 def test_positive_money_target(one):
@@ -308,12 +311,19 @@ def test_range_tiers_accept(one, tier, given, expected):
     assert r.score == F(expected)
 
 
-@pytest.mark.parametrize(("tier", "given"), [("显著", 2), ("较好", 1), ("一般", 0), ("显著", 3.01), ("较好", 2.5)])
+@pytest.mark.parametrize(("tier", "given"), [("显著", 2), ("较好", 1), ("一般", 0), ("较好", 2.5), ("一般", 1.01)])
 def test_range_tiers_reject_outside_or_open_end(one, tier, given):
     r, result = one(RANGE_TIERS, evaluations={"效果": {"档次": tier, "得分": given}})
     assert r.score is None
     assert r.status != "scored"
+    assert result.total is None
     assert f"不在档次“{tier}”的区间" in messages(result)
+
+
+def test_range_tier_score_above_weight_rejected(one):
+    r, result = one(RANGE_TIERS, evaluations={"效果": {"档次": "显著", "得分": 3.01}})
+    assert r.score is None
+    assert "3.01" in messages(result)
 
 
 def test_range_tier_without_score_is_missing(one):
@@ -761,7 +771,7 @@ def test_record_for_unknown_indicator_is_error(score):
 
 
 def test_record_by_path(score):
-    text = "决策 权重 10\n  甲 权重 5 酌情\n乙组 权重 5\n  甲 权重 5 酌情\n"
+    text = "决策 权重 5\n  甲 权重 5 酌情\n乙组 权重 5\n  甲 权重 5 酌情\n"
     result = score(text, evaluations={"决策/甲": {"得分": 4}, "乙组/甲": {"得分": 3}})
     rs = by_path(result)
     assert rs["决策/甲"].score == 4 and rs["乙组/甲"].score == 3
