@@ -106,6 +106,26 @@ def explain(rulebook: str, facts: str, project: str | None) -> None:
     _report_errors(results, echo=False)
 
 
+@main.command(name="diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
+def diff_cmd(old: str, new: str, fmt: str) -> None:
+    """逐个指标列出两个规则集的不同：权重、计分规则、文字、增删指标、等级、舍入等。"""
+    from jxdsl import diff as diff_mod
+
+    try:
+        a, b = _load(old), _load(new)
+    except JxError as e:
+        _fail(e)
+        return
+    changes = diff_mod.diff(a, b)
+    if fmt == "json":
+        click.echo(dumps(diff_mod.to_json(a, b, changes)))
+    else:
+        click.echo(diff_mod.render(a, b, changes))
+
+
 def _emit(text: str, out: str | None) -> None:
     if out is None:
         click.echo(text)
