@@ -323,6 +323,7 @@ class Adjust:
     weight: Number | None = None
     rule: Rule | None = None
     na_mode: str | None = None
+    texts: tuple[TextField, ...] = ()
     span: Span | None = _span
 
 

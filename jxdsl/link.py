@@ -295,6 +295,9 @@ def _apply_one(state: _State, st, inherited: bool, touched: dict, own_derived: s
                 node.rule = st.rule
             if st.na_mode is not None:
                 node.na_mode = st.na_mode
+            if st.texts:
+                changed = {t.kind for t in st.texts}
+                node.texts = tuple(t for t in node.texts if t.kind not in changed) + st.texts
             node.origin = st.span
     elif isinstance(st, ast.Add):
         if st.parent:

@@ -499,16 +499,21 @@ class _Builder(Transformer):
     def adjust(self, meta, items):
         path, *rest = items
         weight = rule = na_mode = None
+        texts = []
         for it in rest:
             if isinstance(it, Token):
                 weight = self._points(it)
             elif isinstance(it, tuple) and it[0] == "na":
                 na_mode = it[1]
+            elif isinstance(it, ast.TextField):
+                texts.append(it)
             else:
                 rule = it
-        if weight is None and rule is None and na_mode is None:
-            raise RulebookSyntaxError("“调整”后应写要改的内容：权重、计分规则或不适用处理", self._span(meta))
-        return ast.Adjust(path, weight, rule, na_mode, span=self._span(meta))
+        if weight is None and rule is None and na_mode is None and not texts:
+            raise RulebookSyntaxError(
+                "“调整”后应写要改的内容：权重、计分规则、不适用处理，或在下一行缩进写 解释/标准", self._span(meta)
+            )
+        return ast.Adjust(path, weight, rule, na_mode, tuple(texts), span=self._span(meta))
 
     def replace(self, meta, items):
         path = items[0]

@@ -179,7 +179,7 @@ def _(st: ast.Adjust, depth: int) -> list[str]:
         parts.append(rule(st.rule))
     if st.na_mode:
         parts.append(f"不适用时 {st.na_mode}")
-    return [" ".join(parts)]
+    return [" ".join(parts), *(f"{INDENT}{t.kind} {_quote(t.text)}" for t in st.texts)]
 
 
 @statement.register
