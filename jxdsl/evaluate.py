@@ -99,6 +99,7 @@ class Result:
     warnings: tuple[str, ...] = ()
     digits: int = 2
     rounding: str = "四舍五入"
+    bonus_cap: Fraction | None = None
 
     def walk(self):
         for i in self.indicators:
@@ -929,6 +930,7 @@ def _totals(book: Rulebook, facts: Facts, ctx: _Context, results: tuple[Indicato
         warnings=tuple(warnings),
         digits=book.digits,
         rounding=book.rounding,
+        bonus_cap=book.bonus_cap,
     )
 
 

@@ -160,6 +160,8 @@ def to_json(result: Result) -> dict:
         "rulebook_hash": result.content_hash,
         "rulebook_files": list(result.files),
     }
+    if result.bonus_cap is not None:
+        out["bonus_cap"] = number(result.bonus_cap)
     if result.bonus_items or result.penalty_items or result.veto_items:
         out["items"] = [
             {"kind": kind, "name": i.name, "points": number(i.points), "awarded": number(i.awarded), "status": i.status, "evidence": i.evidence}
@@ -193,6 +195,7 @@ def render_text(result: Result) -> str:
     for r in result.walk():
         indent = "  " * (len(r.path) - 1)
         lines.append(f"{indent}{r.name}  {_score(r, result.digits)} / {plain(r.weight, 4)}{_status(r)}")
+    lines += _item_lines(result)
     lines += _errors(result)
     return "\n".join(lines)
 
@@ -215,17 +218,26 @@ def render_explanation(result: Result) -> str:
             continue
         body = explanation(r, d)
         lines.append(f"{head}　{body}" if body else head)
-    for kind, items in (("加分", result.bonus_items), ("扣分", result.penalty_items), ("一票否决", result.veto_items)):
-        for i in items:
-            if kind == "一票否决":
-                state = "发生" if i.awarded else "未发生"
-            else:
-                state = f"{plain(i.awarded, d) if i.awarded is not None else '缺记录'} / {plain(i.points)}"
-            lines.append(f"{kind}项 {i.name}：{state}" + (f"　说明：{i.evidence}" if i.evidence else ""))
+    lines += _item_lines(result, evidence=True)
     for st in result.total_steps:
         lines.append(_total_sentence(st))
     lines += _errors(result)
     return "\n".join(lines)
+
+
+def _item_lines(result: Result, evidence: bool = False) -> list[str]:
+    """Bonus, penalty and veto items, one line each."""
+    d = result.digits
+    lines = []
+    for kind, items in (("加分", result.bonus_items), ("扣分", result.penalty_items), ("一票否决", result.veto_items)):
+        for i in items:
+            if kind == "一票否决":
+                state = "发生" if i.awarded else ("缺记录" if i.status == "missing" else "未发生")
+            else:
+                state = f"{plain(i.awarded, d) if i.awarded is not None else '缺记录'} / {plain(i.points)}"
+            note = f"　说明：{i.evidence}" if evidence and i.evidence else ""
+            lines.append(f"{kind}项 {i.name}：{state}{note}")
+    return lines
 
 
 def _total_sentence(step: Step) -> str:

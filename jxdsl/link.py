@@ -177,6 +177,7 @@ class Linker:
 
     # -- inheritance
     def _state_for(self, path: Path, chain: list[Path], errors: list[JxError]) -> _State:
+        path = _shown(path)
         doc, text = parse_file(path)
         decls = [s for s in doc.statements if isinstance(s, ast.RulebookDecl)]
         if not decls:
@@ -226,6 +227,14 @@ class Linker:
                 if name and name not in index:
                     index[name] = f
         return index
+
+
+def _shown(path: Path) -> Path:
+    """Paths as people gave them: relative to the working directory when inside it."""
+    try:
+        return Path(os.path.relpath(path.resolve(), Path.cwd())) if path.resolve().is_relative_to(Path.cwd()) else path.resolve()
+    except (OSError, ValueError):
+        return path
 
 
 _DECL = re.compile(r"^\s*规则集\s+(\S+)", re.M)

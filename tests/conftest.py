@@ -16,6 +16,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
 
 import pytest
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from jxdsl.errors import ErrorGroup, JxError
 from jxdsl.evaluate import Result, evaluate
@@ -24,6 +25,8 @@ from jxdsl.link import Linker, Rulebook
 
 # No example database on disk (the suite must write nothing outside tests/ and tmp dirs),
 # no deadline (sympy's first call is slow), modest example counts so the suite stays fast.
+# Hypothesis also caches constants under its home directory (./.hypothesis by default): keep it in a temp dir.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "jxdsl-tests-hypothesis")
 settings.register_profile("jxdsl", database=None, deadline=None, max_examples=60, print_blob=True)
 settings.load_profile("jxdsl")
 

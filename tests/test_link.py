@@ -162,7 +162,14 @@ def test_parent_with_rule(tmp_path):
 
 def test_from_targets_needs_defaults(tmp_path):
     e = only(link_errors(H + "产出指标 权重 50 来自目标表\n", tmp_path), "默认规则")
-    assert "来自目标表" in e.message
+    assert "有“来自目标表”的指标，但没有“默认规则”" in e.message
+    assert "定量 ≥ : 正向" in e.hint
+
+
+@pytest.mark.xfail(strict=True, reason="engine bug: the 'no 默认规则' LinkError carries no span, so it prints without file:line")
+def test_from_targets_needs_defaults_has_a_location(tmp_path):
+    e = only(link_errors(H + "\n产出指标 权重 50 来自目标表\n", tmp_path), "默认规则")
+    assert e.span is not None and e.span.line == 3
 
 
 def test_valid_rulebook_links(tmp_path):
@@ -295,6 +302,17 @@ def test_adjust_parent_weight_and_child_weight(tmp_path):
     text = "规则集 子 继承 父规则集\n调整 决策 权重 18\n调整 决策/立项 权重 8\n调整 过程/执行 权重 17\n"
     book = Linker().load(write_rulebook(tmp_path, text, "child.jx"))
     assert [i.weight for i in book.walk() if i.path[0] == "决策"] == [18, 8, 10]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine bug: deleting a child and adjusting its parent's weight in the same file is rejected as a conflict",
+)
+def test_remove_child_and_adjust_parent_weight(tmp_path):
+    write_rulebook(tmp_path, PARENT, "parent.jx")
+    text = "规则集 子 继承 父规则集\n删除 效益/生态效益\n调整 效益 权重 30\n"
+    book = Linker().load(write_rulebook(tmp_path, text, "child.jx"))
+    assert [("/".join(i.path), i.weight) for i in book.walk() if i.path[0] == "效益"] == [("效益", 30), ("效益/社会效益", 30)]
 
 
 def test_unknown_path_with_suggestion(tmp_path):

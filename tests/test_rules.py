@@ -192,8 +192,8 @@ def test_target_met_dates(one, rule, value, expected):
 def test_target_met_unit_mismatch_is_an_error_not_a_crash(one, rule, value):
     r, result = one(f"培训人数 权重 2 达标 {rule}\n", {"培训人数": value})
     assert r.score is None
-    # "missing" originally; the engine now distinguishes present-but-unusable values as "invalid"
-    assert r.status in ("missing", "invalid")
+    # docs/language.md “结果中的状态”: a value that is present but unusable (单位不符) is ``invalid``
+    assert r.status == "invalid"
     assert result.total is None and result.grade is None
     assert len(result.errors) == 1
     msg = result.errors[0].message
@@ -202,7 +202,7 @@ def test_target_met_unit_mismatch_is_an_error_not_a_crash(one, rule, value):
 
 def test_proportional_unit_mismatch_is_an_error(one):
     r, result = one("产出成本 权重 7 正向 满分=567.5万元\n", {"产出成本": "239.5人"})
-    assert r.score is None and r.status in ("missing", "invalid")
+    assert r.score is None and r.status == "invalid"
     assert "单位不一致" in messages(result)
 
 
@@ -243,7 +243,7 @@ def test_checklist_met_list_counts_only_listed(one):
 
 def test_checklist_unknown_item_is_error_with_suggestion(one):
     r, result = one(CHECKLIST, evaluations={"预算编制科学性": {"未满足": ["经过科学论正"]}})
-    assert r.score is None and r.status != "scored"
+    assert r.score is None and r.status == "invalid"
     assert "清单中没有条目“经过科学论正”" in messages(result)
     assert "经过科学论证" in (result.errors[0].hint or "")
 
@@ -315,7 +315,7 @@ def test_range_tiers_accept(one, tier, given, expected):
 def test_range_tiers_reject_outside_or_open_end(one, tier, given):
     r, result = one(RANGE_TIERS, evaluations={"效果": {"档次": tier, "得分": given}})
     assert r.score is None
-    assert r.status != "scored"
+    assert r.status == "invalid"
     assert result.total is None
     assert f"不在档次“{tier}”的区间" in messages(result)
 
@@ -544,7 +544,7 @@ def test_judgement_in_range(one, given, expected):
 def test_judgement_out_of_range_is_error(one, given):
     r, result = one(JUDGEMENT, evaluations={"经济效益": {"得分": given}})
     assert r.score is None
-    assert r.status != "scored"
+    assert r.status == "invalid"
     assert result.total is None
     assert "评价得分" in messages(result)
 
@@ -688,6 +688,16 @@ def test_not_applicable_proportional_rescales(score):
     r = by_path(result)["资金统筹整合使用成效"]
     assert r.status == "not_applicable" and r.score == 0 and r.deduction == 0
     assert any(s.kind == "rescale" for s in result.total_steps)
+
+
+def test_not_applicable_proportional_nested(score):
+    text = "决策 权重 20\n  甲 权重 10 酌情\n  乙 权重 10 酌情 不适用时 按比例折算\n过程 权重 80 酌情\n"
+    result = score(text, evaluations={"甲": {"得分": 10}, "乙": {"不适用": "是"}, "过程": {"得分": 70}})
+    # 80 of the 90 applicable points → 80 / 90 × 100 = 88.888… → 88.89
+    assert result.total == F("88.89")
+    assert result.grade == "良"
+    decision = by_path(result)["决策"]
+    assert decision.score == 10 and decision.excluded == 10 and decision.deduction == 0
 
 
 def test_not_applicable_default_from_header(score):
