@@ -1,13 +1,11 @@
 """Each rule kind, at its boundaries, with exact Fraction scores."""
 from __future__ import annotations
 
-from fractions import Fraction
-
 import pytest
 
 from jxdsl.evaluate import evaluate
 from jxdsl.explain import explanation, render_explanation, to_json
-from jxdsl.facts import Facts, TargetRow
+from jxdsl.facts import TargetRow
 from jxdsl.facts import load as load_facts
 
 from conftest import F, by_path, load_text, messages
