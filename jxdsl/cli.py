@@ -51,16 +51,16 @@ def main() -> None:
 @click.argument("rulebooks", nargs=-1, required=True)
 def check(rulebooks: tuple[str, ...]) -> None:
     """检查规则集：语法、继承、权重与引用；列出指标树或全部错误。"""
-    failed = False
+    code = EXIT_OK
     for path in rulebooks:
         try:
             book = _load(path)
         except JxError as e:
             click.echo(str(e), err=True)
-            failed = True
+            code = max(code, EXIT_USAGE if isinstance(e, UsageError) else EXIT_INVALID)
             continue
         click.echo(render_tree(book))
-    sys.exit(EXIT_INVALID if failed else EXIT_OK)
+    sys.exit(code)
 
 
 @main.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -159,7 +160,7 @@ class _Context:
             self.error(f"数据“{name}”的值“{raw}”不是数值")
             return None
         if isinstance(raw, (int, float)):
-            return parse_quantity(repr(raw) if isinstance(raw, float) else str(raw))
+            return parse_quantity(as_text(raw))
         if isinstance(raw, str):
             return parse_quantity(raw)
         if isinstance(raw, dict) and raw:  # a survey given as a fact
@@ -225,6 +226,13 @@ class _Context:
                     )
 
 
+def as_text(raw: Any) -> str:
+    """A YAML/Excel cell as written: floats in positional notation (5e-05 → 0.00005)."""
+    if isinstance(raw, float):
+        return format(Decimal(repr(raw)), "f")
+    return str(raw)
+
+
 def _names(expr) -> list[str]:
     from jxdsl.formulas import references
 
@@ -268,14 +276,18 @@ def _indicator(ind: LinkedIndicator, ctx: _Context) -> IndicatorResult:
         return IndicatorResult(ind.path, ind.weight, None, m.status, (Step("missing", {"message": m.message}),), evidence, ind.origin)
     steps = list(steps)
     if status != "vetoed" and rec and "得分" in rec and not isinstance(ind.rule, (ast.Tiers, ast.Judgement)):
-        given = _points(rec["得分"], ind, ctx)
+        try:
+            given = _points(rec["得分"], ind, ctx)
+        except _Missing as m:
+            ctx.error(m.message, ind.path, m.hint, span=ctx.line_of(ind.path))
+            return IndicatorResult(ind.path, ind.weight, None, m.status, (*steps, Step("missing", {"message": m.message})), evidence, ind.origin)
         steps.append(Step("override", {"rule_score": plain(_round(score, ctx)), "given": plain(given)}))
         score = given
     if not 0 <= score <= ind.weight:
         clamped = min(max(score, Fraction(0)), ind.weight)
         steps.append(Step("clamp", {"raw": plain(score, 4), "score": plain(clamped)}))
         score = clamped
-    rounded = _round(score, ctx)
+    rounded = _round(score, ctx, ind.weight)
     if rounded != score:
         steps.append(Step("rounding", {"raw": plain(score, 6), "score": plain(rounded, ctx.book.digits), "digits": ctx.book.digits}))
     return IndicatorResult(ind.path, ind.weight, rounded, status, tuple(steps), evidence, ind.origin)
@@ -290,8 +302,11 @@ def _parent(path, weight, kids, origin) -> IndicatorResult:
     return IndicatorResult(path, weight, score, status, (), None, origin, kids, excluded)
 
 
-def _round(value: Fraction, ctx: _Context) -> Fraction:
-    return round_fraction(value, ctx.book.digits, ctx.book.rounding)
+def _round(value: Fraction, ctx: _Context, weight: Fraction | None = None) -> Fraction:
+    rounded = round_fraction(value, ctx.book.digits, ctx.book.rounding)
+    if weight is not None and rounded > weight:
+        return weight  # 小数 0 位 would turn 2.5 of 2.5 into 3: a score never exceeds its weight
+    return max(rounded, Fraction(0))
 
 
 class _Missing(Exception):
@@ -335,7 +350,7 @@ def _not_applicable(ind: LinkedIndicator, ctx: _Context, evidence: str | None) -
 
 
 def _points(raw, ind: LinkedIndicator, ctx: _Context) -> Fraction:
-    q = parse_quantity(str(raw)) if not isinstance(raw, float) else parse_quantity(repr(raw))
+    q = parse_quantity(as_text(raw))
     if q.dim not in ("", "分") or q.unit == "%":
         raise _Invalid(f"评价得分“{raw}”不是分数")
     if not 0 <= q.value <= ind.weight:
@@ -364,7 +379,8 @@ def _value(ind: LinkedIndicator, rule, rec: dict, ctx: _Context) -> tuple[Quanti
     name = ind.value_name or ind.name
     if name not in ctx.env:
         absent = ctx.absent_facts(name)
-        close = suggest(absent[0], ctx.facts.values) if len(absent) == 1 else None
+        unused = [k for k in ctx.facts.values if k not in ctx.book.facts and k not in ctx.book.implicit_facts()]
+        close = suggest(absent[0], unused) if len(absent) == 1 else None
         hint = f"事实文件中的“{close}”是否就是它？" if close else "在事实文件的“事实”下填写，数值带单位"
         via = f"（计算“{name}”需要）" if absent != [name] else ""
         raise _Missing(f"缺少数据“{'”“'.join(absent)}”{via}", hint)
@@ -522,14 +538,21 @@ def _checklist(ind: LinkedIndicator, rec: dict, ctx: _Context):
     if "满足" not in rec and "未满足" not in rec:
         raise _Missing("清单指标缺少评价记录", "写 {满足: 全部} 或 {未满足: [条目名, …]}")
     met_raw, unmet_raw = rec.get("满足"), rec.get("未满足")
-    if met_raw in ("全部", "all") and unmet_raw is None:
+    for key, raw in (("满足", met_raw), ("未满足", unmet_raw)):
+        listed = _as_list(raw) if raw not in ("全部", "all") else []
+        twice = sorted({n for n in listed if listed.count(n) > 1})
+        if twice:
+            raise _Invalid(f"“{key}”中条目重复：{'、'.join(twice)}")
+    if met_raw in ("全部", "all") and unmet_raw not in (None, []):
+        raise _Invalid("评价记录既写“满足: 全部”又列出了未满足的条目", "只写其一：{满足: 全部} 或 {未满足: [条目…]}")
+    if met_raw in ("全部", "all"):
         unmet: list[str] = []
     elif unmet_raw is not None:
         unmet = _as_list(unmet_raw)
-        if met_raw is not None and met_raw != "全部":
+        if met_raw is not None:
             both = set(_as_list(met_raw)) & set(unmet)
             if both:
-                raise _Invalid(f"条目既记为满足又记为未满足：{'、'.join(both)}")
+                raise _Invalid(f"条目既记为满足又记为未满足：{'、'.join(sorted(both))}")
     else:
         met = _as_list(met_raw)
         _check_items(met, items)
@@ -742,20 +765,22 @@ def _from_targets(ind: LinkedIndicator, ctx: _Context) -> IndicatorResult:
             kids.extend(leaves)
     total = sum((k.weight for k in kids), Fraction(0))
     if total != ind.weight:
-        ctx.error(f"目标表中“{ind.name}”各行分值之和 {plain(total)} 与规则集规定的 {plain(ind.weight)} 不符", ind.path, span=rows[0].span)
+        message = f"目标表中“{ind.name}”各行分值之和 {plain(total)} 与规则集规定的 {plain(ind.weight)} 不符"
+        ctx.error(message, ind.path, span=rows[0].span)
+        return IndicatorResult(ind.path, ind.weight, None, "invalid", (Step("missing", {"message": message}),), None, ind.origin, tuple(kids))
     return _parent(ind.path, ind.weight, tuple(kids), ind.origin)
 
 
 def _target_row(parent: tuple[str, ...], row: TargetRow, ctx: _Context) -> IndicatorResult:
     path = (*parent, row.third)
     book = ctx.book
-    wq = parse_quantity(str(row.weight) if not isinstance(row.weight, float) else repr(row.weight))
+    wq = parse_quantity(as_text(row.weight))
     if wq.dim not in ("", "分") or wq.unit == "%" or wq.value < 0:
         ctx.error(f"分值“{row.weight}”不是有效的分数", path, span=row.span)
         return IndicatorResult(path, Fraction(0), None, "missing", (), row.note, row.span)
     w = wq.value
-    target_text = "" if row.target is None else str(row.target if not isinstance(row.target, float) else repr(row.target))
-    actual_text = "" if row.actual is None else str(row.actual if not isinstance(row.actual, float) else repr(row.actual))
+    target_text = "" if row.target is None else as_text(row.target)
+    actual_text = "" if row.actual is None else as_text(row.actual)
     m = _CMP_PREFIX.match(normalize(target_text))
     op = _CMP_NORMAL.get(m.group(1), m.group(1)) if m else None
     body = normalize(target_text)[m.end():] if m else normalize(target_text)
@@ -821,7 +846,7 @@ def _target_row(parent: tuple[str, ...], row: TargetRow, ctx: _Context) -> Indic
                 return IndicatorResult(path, w, _round(given, ctx), "scored", tuple(steps), row.note, row.span)
         ctx.error(e.message, path, e.hint, span=row.span)
         return IndicatorResult(path, w, None, e.status, (*steps, Step("missing", {"message": e.message})), row.note, row.span)
-    rounded = _round(score, ctx)
+    rounded = _round(score, ctx, w)
     if rounded != score:
         steps.append(Step("rounding", {"raw": plain(score, 6), "score": plain(rounded, book.digits), "digits": book.digits}))
     return IndicatorResult(path, w, rounded, "scored", tuple(steps), row.note, row.span)
@@ -842,7 +867,7 @@ def _items(items, ctx: _Context, kind: str) -> list[ItemResult]:
             continue
         points = it.points.magnitude
         if kind == "加分" and "得分" in rec:
-            q = parse_quantity(repr(rec["得分"]) if isinstance(rec["得分"], float) else str(rec["得分"]))
+            q = parse_quantity(as_text(rec["得分"]))
             if q.dim != "" or not 0 <= q.value <= points:
                 ctx.error(f"加分项“{it.name}”的得分“{rec['得分']}”应在 0 到 {plain(points)} 之间")
                 out.append(ItemResult(it.name, points, None, _evidence(rec), "missing"))

@@ -291,7 +291,7 @@ def _apply_one(state: _State, st, inherited: bool, touched: dict, own_derived: s
             raise LinkError(f"一级指标“{st.name}”重复", st.span, how)
         state.roots.append(_Node.of(st))
     elif isinstance(st, (ast.Adjust, ast.Replace, ast.Remove)):
-        _claim(touched, st.path, st.span)
+        _claim(touched, st.path, st.span, wholesale=not isinstance(st, ast.Adjust))
         siblings, node = _locate(state.roots, st.path, st.span)
         if isinstance(st, ast.Remove):
             siblings.remove(node)
@@ -337,17 +337,20 @@ def _apply_one(state: _State, st, inherited: bool, touched: dict, own_derived: s
         raise TypeError(type(st).__name__)
 
 
-def _claim(touched: dict, path: tuple[str, ...], span: Span | None) -> None:
-    """One change per indicator per file: a second one, or a change inside a changed one, conflicts."""
-    for other, other_span in touched.items():
-        if other == path or path[: len(other)] == other or other[: len(path)] == path:
+def _claim(touched: dict, path: tuple[str, ...], span: Span | None, wholesale: bool = False) -> None:
+    """One change per indicator per file. Changing a parent and a child is fine, but not a
+    change inside a subtree that the same file removes or replaces wholesale."""
+    for other, (other_span, other_wholesale) in touched.items():
+        inside = path[: len(other)] == other and other_wholesale
+        encloses = other[: len(path)] == path and wholesale
+        if other == path or inside or encloses:
             where = f"（第 {other_span.line} 行）" if other_span else ""
             raise LinkError(
                 f"对“{'/'.join(path)}”的修改与前面对“{'/'.join(other)}”的修改{where}冲突",
                 span,
-                "同一指标在一个规则集里只能修改一次；把两处修改合并成一条",
+                "同一指标在一个规则集里只能修改一次；删除或替换整枝后不能再改其中的指标",
             )
-    touched[path] = span
+    touched[path] = (span, wholesale)
 
 
 def _find_named(nodes: list[_Node], name: str) -> _Node | None:
@@ -663,10 +666,10 @@ def _check_zero(direction: str, target, zero, errors: list[JxError]) -> None:
 
 
 def _check_targets(book: Rulebook, errors: list[JxError]) -> None:
-    has_table = any(isinstance(i.rule, ast.FromTargets) for i in book.walk())
-    if has_table:
+    table = next((i for i in book.walk() if isinstance(i.rule, ast.FromTargets)), None)
+    if table is not None:
         if not book.quantitative_defaults and not book.qualitative_tiers:
-            errors.append(LinkError("有“来自目标表”的指标，但没有“默认规则”", None, "写出 默认规则 块：定量 ≥ : 正向 等"))
+            errors.append(LinkError("有“来自目标表”的指标，但没有“默认规则”", table.origin, "写出 默认规则 块：定量 ≥ : 正向 等"))
         if book.qualitative_tiers:
             _check_tiers(book.qualitative_tiers, Fraction(100), "定性", errors, percent_of_weight=True)
     for d in book.quantitative_defaults.values():

@@ -242,7 +242,7 @@ def number_from(text: str, span: Span | None = None) -> ast.Number:
         magnitude = Fraction(Decimal(num))
     except (InvalidOperation, ValueError):
         raise RulebookSyntaxError(f"“{text}”不是有效的数字", span) from None
-    return ast.Number(text, magnitude, unit, span=span)
+    return ast.Number(t, magnitude, unit, span=span)
 
 
 @v_args(meta=True)

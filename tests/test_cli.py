@@ -121,7 +121,6 @@ def test_check_missing_file_no_traceback(runner, files):
     assert "Traceback" not in run.output
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: `check` on a missing file exits 1 (rulebook invalid) instead of 2 (usage error)")
 def test_check_missing_file_is_usage_error(runner, files):
     run = runner.invoke(main, ["check", "nope.jx"])
     assert run.exit_code == 2

@@ -166,7 +166,6 @@ def test_from_targets_needs_defaults(tmp_path):
     assert "定量 ≥ : 正向" in e.hint
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: the 'no 默认规则' LinkError carries no span, so it prints without file:line")
 def test_from_targets_needs_defaults_has_a_location(tmp_path):
     e = only(link_errors(H + "\n产出指标 权重 50 来自目标表\n", tmp_path), "默认规则")
     assert e.span is not None and e.span.line == 3
@@ -292,22 +291,13 @@ def test_change_inside_replaced_indicator_conflicts(tmp_path):
     assert e.span.line == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: changing a parent's weight and one of its children's weights in the same file is rejected as a "
-    "conflict, so the documented `调整 决策 权重 18` can never link without replacing the whole subtree",
-)
 def test_adjust_parent_weight_and_child_weight(tmp_path):
     write_rulebook(tmp_path, PARENT, "parent.jx")
-    text = "规则集 子 继承 父规则集\n调整 决策 权重 18\n调整 决策/立项 权重 8\n调整 过程/执行 权重 17\n"
+    text = "规则集 子 继承 父规则集\n调整 决策 权重 18\n调整 决策/立项 权重 8\n调整 过程 权重 32\n调整 过程/执行 权重 17\n"
     book = Linker().load(write_rulebook(tmp_path, text, "child.jx"))
     assert [i.weight for i in book.walk() if i.path[0] == "决策"] == [18, 8, 10]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: deleting a child and adjusting its parent's weight in the same file is rejected as a conflict",
-)
 def test_remove_child_and_adjust_parent_weight(tmp_path):
     write_rulebook(tmp_path, PARENT, "parent.jx")
     text = "规则集 子 继承 父规则集\n删除 效益/生态效益\n调整 效益 权重 30\n"

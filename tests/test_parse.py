@@ -163,12 +163,10 @@ def test_different_rules_give_different_asts():
     assert not same_ast("效果 权重 3 档次 显著(2,3]\n", "效果 权重 3 档次 显著[2,3]\n")
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: Number.text keeps the written form (100％ vs 100%), so full-width spellings give unequal ASTs")
 def test_fullwidth_percent_gives_equal_ast():
     assert same_ast("预算执行率 权重 10 正向 满分=100%\n", "预算执行率 权重 10 正向 满分＝100％\n")
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: Number.text keeps full-width digits (１０ vs 10), so the ASTs differ")
 def test_fullwidth_digits_give_equal_ast():
     assert same_ast("预算执行率 权重 10 正向 满分=100%\n", "预算执行率 权重 １０ 正向 满分=１００%\n")
 

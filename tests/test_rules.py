@@ -252,14 +252,12 @@ def test_checklist_item_both_met_and_unmet_is_error(one):
     assert "既记为满足又记为未满足" in messages(result)
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: an item listed twice under 未满足 loses its points twice")
 def test_checklist_duplicate_unmet_item_is_not_deducted_twice(one):
     r, result = one(CHECKLIST, evaluations={"预算编制科学性": {"未满足": ["经过科学论证", "经过科学论证"]}})
     # either count the item once (5 - 1 = 4) or reject the record; never 5 - 2 = 3
     assert r.score == 4 or (r.score is None and result.errors)
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: {满足: 全部, 未满足: [...]} contradicts itself but is accepted silently")
 def test_checklist_all_met_and_unmet_is_contradiction(one):
     r, result = one(CHECKLIST, evaluations={"预算编制科学性": {"满足": "全部", "未满足": ["经过科学论证"]}})
     assert r.score is None
@@ -563,14 +561,12 @@ def test_evaluator_override_uses_given_score_and_explains_both(one):
     assert "说明：资金闲置" in text
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: an out-of-range 得分 override on a rule that scored raises _Invalid out of evaluate()")
 def test_evaluator_override_out_of_range_is_an_error_not_a_crash(one):
     r, result = one(FIXED, {"预算执行率": "95.3%"}, {"预算执行率": {"得分": 11}})
     assert r.score is None
     assert "超出" in messages(result)
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: a non-numeric 得分 override on a rule that scored raises _Invalid out of evaluate()")
 def test_evaluator_override_not_a_number_is_an_error_not_a_crash(one):
     r, result = one(FIXED, {"预算执行率": "95.3%"}, {"预算执行率": {"得分": "abc"}})
     assert r.score is None
@@ -796,7 +792,6 @@ def test_yaml_facts_file(tmp_path):
     assert result.total == F("9.53")
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: YAML floats that repr in exponent form (0.00005 → 5e-05) are read as a count in unit 'e-05'")
 def test_yaml_small_float_fact(tmp_path):
     book = load_text("规则集 测\n甲 权重 5 正向 满分=0.0001\n", tmp_path)
     f = tmp_path / "f.yaml"
@@ -807,7 +802,6 @@ def test_yaml_small_float_fact(tmp_path):
     assert result.total == F("2.5")
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: with 小数 0 位 a fractional weight rounds above itself (2.5 → 3)")
 def test_rounding_never_exceeds_weight(one):
     r, _ = one("小数 0 位\n甲 权重 2.5 正向 满分=100%\n", {"甲": "100%"})
     assert 0 <= r.score <= r.weight
