@@ -64,6 +64,14 @@ class _BadDedent(Exception):
 
 
 @functools.cache
+def keywords() -> frozenset[str]:
+    """The language's Chinese keywords, read from the grammar."""
+    return frozenset(
+        t.pattern.value for t in _parser().terminals if t.pattern.type == "str" and not t.pattern.value.isascii() and len(t.pattern.value) > 1
+    )
+
+
+@functools.cache
 def _parser() -> Lark:
     return Lark(
         GRAMMAR_FILE.read_text(encoding="utf-8"),
@@ -348,6 +356,8 @@ class _Builder(Transformer):
     # -- indicators
     def indicator(self, meta, items):
         name, weight, *rest = items
+        if str(name) in keywords():
+            raise RulebookSyntaxError(f"“{name}”是规则集语言的关键字，不能用作指标名", self._tspan(name), "换一个名称，或在前后加上说明文字")
         rule = None
         na_mode = None
         kids: list = []

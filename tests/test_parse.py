@@ -331,3 +331,12 @@ def test_bom_and_crlf_accepted():
 def test_oversized_file_rejected():
     e = syntax_error(H + "# " + "注" * 700_000 + "\n")
     assert "过大" in e.message
+
+
+def test_keyword_as_indicator_name_is_rejected_with_location(tmp_path):
+    from jxdsl.errors import RulebookSyntaxError
+    from jxdsl.parse import parse
+
+    with pytest.raises(RulebookSyntaxError) as e:
+        parse("规则集 x\n权重 权重 5 酌情\n", "kw.jx")
+    assert "关键字" in e.value.message and (e.value.span.line, e.value.span.column) == (2, 1)
