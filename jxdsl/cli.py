@@ -66,7 +66,10 @@ def check(rulebooks: tuple[str, ...]) -> None:
 @main.command()
 @click.argument("rulebook")
 @click.argument("facts")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True, help="输出格式")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text", show_default=True,
+    help="输出格式；csv 为评分表（audit 的输入格式）",
+)
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
 @click.option("--project", help="只评表中的这个项目")
 def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | None) -> None:
@@ -82,6 +85,14 @@ def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | N
         text = dumps(payload[0] if single else payload)
     elif fmt == "jsonl":
         text = "\n".join(json.dumps(to_json(r), ensure_ascii=False) for r in results)
+    elif fmt == "csv":
+        from jxdsl.audit import COLUMNS, OPTIONAL, result_rows
+        from jxdsl.render import csv_text
+
+        if len(results) != 1:
+            _fail(UsageError("csv 评分表一次只能输出一个项目", None, "用 --project 指定项目"))
+            return
+        text = csv_text(result_rows(results[0]), [*COLUMNS, *OPTIONAL]).rstrip("\n")
     else:
         text = "\n\n".join(render_text(r) for r in results)
         if not single:
@@ -104,6 +115,27 @@ def explain(rulebook: str, facts: str, project: str | None) -> None:
         return
     click.echo("\n\n".join(render_explanation(r) for r in results))
     _report_errors(results, echo=False)
+
+
+@main.command()
+@click.argument("table")
+@click.option("--rulebook", "rulebook", help="按此规则集核对分值、档次和计分规则")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
+def audit(table: str, rulebook: str | None, fmt: str) -> None:
+    """核查公开的评分表：分值与得分是否加得拢、得分是否超出分值、等级是否与总分相符、得分是否符合计分规则。"""
+    from jxdsl import audit as audit_mod
+
+    try:
+        book = _load(rulebook) if rulebook else None
+        findings = audit_mod.audit(audit_mod.read_table(table), book)
+    except JxError as e:
+        _fail(e)
+        return
+    if fmt == "json":
+        click.echo(dumps({"findings": [f.as_json() for f in findings]}))
+    else:
+        click.echo(audit_mod.render(table, findings))
+    sys.exit(EXIT_INVALID if findings else EXIT_OK)
 
 
 @main.command(name="diff")
@@ -130,10 +162,12 @@ def _emit(text: str, out: str | None) -> None:
     if out is None:
         click.echo(text)
         return
-    target = Path(out)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text + "\n", encoding="utf-8")
-    tmp.replace(target)  # atomic: an interrupted run never leaves half a file
+    from jxdsl.render import write_atomic
+
+    try:
+        write_atomic(out, text + "\n", encoding="utf-8-sig" if out.lower().endswith(".csv") else "utf-8")
+    except OSError as e:
+        _fail(UsageError(f"无法写入“{out}”：{e.strerror or e}"))
 
 
 def _report_errors(results: list[Result], echo: bool = True) -> None:

@@ -1,0 +1,411 @@
+"""Audit a published score table: what does not add up, and what does not follow the rule.
+
+Published evaluation reports contain subtotals that are not the sum of their rows, scores
+above their weight, grades that do not match totals and scores that do not follow the
+stated rule. Every comparison allows half a unit in the last digit the table publishes.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+
+import attrs
+
+from jxdsl import ast
+from jxdsl.errors import FactError, Span, UsageError
+from jxdsl.formulas import literal
+from jxdsl.link import LinkedIndicator, Rulebook, tier_points
+from jxdsl.units import DATE, TEXT, Quantity, normalize, parse_quantity, plain
+
+COLUMNS = ("路径", "分值", "得分")
+OPTIONAL = ("指标值", "实际值", "等级")
+TOTAL, BONUS, PENALTY = "合计", "加分", "扣分"
+DEFAULT_GRADES = (("优", Fraction(90)), ("良", Fraction(80)), ("中", Fraction(60)))
+NATIONAL_TIERS = ((Fraction(8, 10), Fraction(1)),)  # achieved: 80%–100% of the weight
+_CMP = re.compile(r"^\s*(>=|<=|≥|≤|≧|≦|>|<|=)\s*")
+_CMP_NORMAL = {"≥": ">=", "≧": ">=", "≤": "<=", "≦": "<="}
+
+
+@attrs.frozen
+class Row:
+    """One row of a published score table, with the numbers as printed."""
+
+    path: tuple[str, ...]
+    weight: Fraction | None
+    score: Fraction | None
+    score_text: str
+    target: str | None = None
+    actual: str | None = None
+    grade: str | None = None
+    line: int = 0
+
+    @property
+    def key(self) -> str:
+        return "/".join(self.path)
+
+
+@attrs.frozen
+class Finding:
+    """Something in the table that does not add up or does not follow the rule."""
+
+    path: str
+    kind: str
+    published: str | None
+    expected: str | None
+    message: str
+    line: int = 0
+
+    def as_json(self) -> dict:
+        return {"path": self.path, "kind": self.kind, "published": self.published, "expected": self.expected, "message": self.message}
+
+
+# ---- reading --------------------------------------------------------------------------------
+def read_table(path: str | Path) -> list[Row]:
+    """The rows of an audit table (CSV or XLSX), numbers exact as printed."""
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"找不到评分表“{path}”")
+    if p.suffix.lower() == ".csv":
+        try:
+            with p.open(encoding="utf-8-sig", newline="") as fh:
+                reader = csv.DictReader(fh)
+                header = [h.strip() for h in reader.fieldnames or []]
+                reader.fieldnames = header
+                records = [(n, r) for n, r in enumerate(reader, 2)]
+        except UnicodeDecodeError:
+            raise FactError("评分表不是 UTF-8 编码（请另存为“CSV UTF-8”）", Span(str(p), 1, 1)) from None
+    elif p.suffix.lower() in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+        except Exception as e:  # openpyxl raises many kinds for a broken file
+            raise FactError(f"无法读取 Excel 文件：{e}", Span(str(p), 1, 1)) from None
+        it = wb.worksheets[0].iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(it, ())]
+        records = [(n, dict(zip(header, values))) for n, values in enumerate(it, 2) if any(v is not None for v in values)]
+        wb.close()
+    else:
+        raise UsageError(f"不支持的评分表类型“{p.suffix}”", None, "支持 .csv 和 .xlsx")
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise FactError(f"评分表缺少列：{'、'.join(missing)}", Span(str(p), 1, 1), f"需要的列：{'、'.join(COLUMNS)}，可选：{'、'.join(OPTIONAL)}")
+    rows = []
+    for n, r in records:
+        cell = lambda k: None if r.get(k) in (None, "") else str(_cell(r.get(k))).strip()  # noqa: E731
+        name = cell("路径")
+        if name is None:
+            raise FactError(f"评分表第 {n} 行缺少路径", Span(str(p), n, 1))
+        rows.append(
+            Row(
+                tuple(x.strip() for x in normalize(name).split("/")),
+                _number(cell("分值"), p, n, "分值"),
+                _number(cell("得分"), p, n, "得分"),
+                cell("得分") or "",
+                cell("指标值"),
+                cell("实际值"),
+                cell("等级"),
+                n,
+            )
+        )
+    return rows
+
+
+def _cell(v):
+    if isinstance(v, float):
+        return format(Decimal(repr(v)), "f")
+    return v
+
+
+def _number(text: str | None, p: Path, line: int, column: str) -> Fraction | None:
+    if text is None:
+        return None
+    try:
+        return Fraction(Decimal(normalize(text).rstrip("分")))
+    except (InvalidOperation, ValueError):
+        raise FactError(f"评分表第 {line} 行“{column}”不是数字：{text}", Span(str(p), line, 1)) from None
+
+
+# ---- tolerance ------------------------------------------------------------------------------
+def tolerance(published: str) -> Fraction:
+    """Half a unit in the last digit printed: 16.5 → 0.05, 92.66 → 0.005, 17 → 0.5."""
+    text = normalize(published).rstrip("分")
+    decimals = len(text.split(".", 1)[1]) if "." in text else 0
+    return Fraction(1, 2 * 10**decimals)
+
+
+def _agrees(published: Row, expected: Fraction) -> bool:
+    return abs(published.score - expected) <= tolerance(published.score_text)
+
+
+def _fmt(value: Fraction | None) -> str | None:
+    return None if value is None else plain(value, 4)
+
+
+# ---- checks ---------------------------------------------------------------------------------
+def audit(rows: list[Row], book: Rulebook | None = None) -> list[Finding]:
+    """Every inconsistency in the table, in table order."""
+    findings: list[Finding] = []
+    by_path = {r.path: r for r in rows}
+    children: dict[tuple[str, ...], list[Row]] = {}
+    for r in rows:
+        if len(r.path) > 1:
+            children.setdefault(r.path[:-1], []).append(r)
+    indicators = {i.path: i for i in book.walk()} if book else {}
+    recomputed = _recompute(rows, children)
+    for r in rows:
+        if r.path == (TOTAL,):
+            continue
+        findings += _range(r)
+        kids = children.get(r.path, [])
+        if kids:
+            findings += _sums(r, kids, recomputed)
+        elif r.path[0] not in (BONUS, PENALTY):
+            findings += _rule(r, indicators.get(r.path), book)
+        if book and r.path in indicators and r.weight is not None and r.weight != indicators[r.path].weight and r.path[0] not in (BONUS, PENALTY):
+            findings.append(
+                Finding(r.key, "weight_vs_rulebook", _fmt(r.weight), _fmt(indicators[r.path].weight), f"分值 {_fmt(r.weight)} 与规则集规定的 {_fmt(indicators[r.path].weight)} 不符", r.line)
+            )
+    total = by_path.get((TOTAL,))
+    if total is not None:
+        findings += _total(total, rows, book, recomputed)
+    return findings
+
+
+def _range(r: Row) -> list[Finding]:
+    if r.score is None or r.weight is None or r.path[0] == PENALTY:
+        return []
+    if r.score < 0:
+        return [Finding(r.key, "score_out_of_range", r.score_text, "≥ 0", f"得分 {r.score_text} 小于 0", r.line)]
+    if r.score > r.weight:
+        return [Finding(r.key, "score_out_of_range", r.score_text, f"≤ {_fmt(r.weight)}", f"得分 {r.score_text} 超过分值 {_fmt(r.weight)}", r.line)]
+    return []
+
+
+def _sums(r: Row, kids: list[Row], recomputed: dict) -> list[Finding]:
+    out = []
+    if r.path[0] not in (BONUS, PENALTY) and r.weight is not None and all(k.weight is not None for k in kids):
+        total = sum((k.weight for k in kids), Fraction(0))
+        if total != r.weight:
+            parts = " + ".join(_fmt(k.weight) for k in kids) + (f" = {_fmt(total)}" if len(kids) > 1 else "")
+            out.append(Finding(r.key, "weight_sum", _fmt(r.weight), _fmt(total), f"下级分值之和 {parts}，与本级分值 {_fmt(r.weight)} 不符", r.line))
+    if r.score is not None and all(k.score is not None for k in kids):
+        total = sum((k.score for k in kids), Fraction(0))
+        rebuilt = sum((recomputed[k.path] for k in kids), Fraction(0))
+        if r.path == (BONUS,) and r.weight is not None:
+            total, rebuilt = min(total, r.weight), min(rebuilt, r.weight)  # the bonus row holds the capped sum
+        if not _agrees(r, total) and not _agrees(r, rebuilt):
+            parts = " + ".join(k.score_text for k in kids)
+            out.append(Finding(r.key, "score_sum", r.score_text, _fmt(total), f"下级得分之和 {parts} = {_fmt(total)}，与公布的本级得分 {r.score_text} 不符", r.line))
+    return out
+
+
+def _recompute(rows: list[Row], children: dict) -> dict[tuple[str, ...], Fraction]:
+    """Each row's score rebuilt from its leaves: a misprinted subtotal does not hide the true total."""
+    out: dict[tuple[str, ...], Fraction] = {}
+
+    def value(r: Row) -> Fraction:
+        if r.path not in out:
+            kids = children.get(r.path, [])
+            out[r.path] = sum((value(k) for k in kids), Fraction(0)) if kids and all(k.score is not None for k in kids) else (r.score or Fraction(0))
+        return out[r.path]
+
+    for r in rows:
+        value(r)
+    return out
+
+
+def _total(total: Row, rows: list[Row], book: Rulebook | None, recomputed: dict) -> list[Finding]:
+    out = []
+    top = [r for r in rows if len(r.path) == 1 and r.path[0] not in (TOTAL, BONUS, PENALTY)]
+    bonus_row = next((r for r in rows if r.path == (BONUS,)), None)
+    if bonus_row is not None and bonus_row.score is not None:
+        bonus = bonus_row.score
+    else:
+        bonus = sum((r.score or 0 for r in rows if len(r.path) == 2 and r.path[0] == BONUS), Fraction(0))
+    penalty_row = next((r for r in rows if r.path == (PENALTY,)), None)
+    if penalty_row is not None and penalty_row.score is not None:
+        penalty = penalty_row.score
+    else:
+        penalty = sum((r.score or 0 for r in rows if len(r.path) == 2 and r.path[0] == PENALTY), Fraction(0))
+    if total.weight is not None and top and all(r.weight is not None for r in top):
+        weights = sum((r.weight for r in top), Fraction(0))
+        if weights != total.weight:
+            out.append(Finding(TOTAL, "weight_sum", _fmt(total.weight), _fmt(weights), f"一级指标分值之和 {_fmt(weights)} 与合计分值 {_fmt(total.weight)} 不符", total.line))
+    if total.score is not None and top and all(r.score is not None for r in top):
+        expected = sum((r.score for r in top), Fraction(0)) + bonus - penalty
+        rebuilt = sum((recomputed[r.path] for r in top), Fraction(0)) + bonus - penalty
+        if not _agrees(total, expected) and not _agrees(total, rebuilt):
+            extra = (f" + 加分 {_fmt(bonus)}" if bonus else "") + (f" - 扣分 {_fmt(penalty)}" if penalty else "")
+            parts = " + ".join(r.score_text for r in top)
+            out.append(Finding(TOTAL, "total", total.score_text, _fmt(expected), f"一级指标得分 {parts}{extra} = {_fmt(expected)}，与公布的合计 {total.score_text} 不符", total.line))
+    if total.grade and total.score is not None:
+        want = _grade(total.score, book)
+        if want != total.grade:
+            out.append(Finding(TOTAL, "grade", total.grade, want, f"合计 {total.score_text} 按等级标准应为“{want}”，公布为“{total.grade}”", total.line))
+    return out
+
+
+def _grade(score: Fraction, book: Rulebook | None) -> str:
+    if book is not None:
+        for name, op, bound in book.grades:
+            if (score >= bound) if op == ">=" else (score > bound):
+                return name
+        return book.lowest_grade
+    for name, bound in DEFAULT_GRADES:
+        if score >= bound:
+            return name
+    return "差"
+
+
+# ---- rule checks ------------------------------------------------------------------------------
+def _rule(r: Row, ind: LinkedIndicator | None, book: Rulebook | None) -> list[Finding]:
+    if r.score is None or r.weight is None or not 0 <= r.score <= r.weight:
+        return []  # out of range is reported once, as such
+    if ind is not None and isinstance(ind.rule, ast.Tiers):
+        return _tier_rule(r, ind)
+    if ind is not None and isinstance(ind.rule, ast.Checklist):
+        return _checklist_rule(r, ind)
+    if not r.target or not r.actual:
+        return []
+    m = _CMP.match(normalize(r.target))
+    op = _CMP_NORMAL.get(m.group(1), m.group(1)) if m else None
+    target = parse_quantity(normalize(r.target)[m.end():] if m else r.target)
+    am = _CMP.match(normalize(r.actual))
+    actual = parse_quantity(normalize(r.actual)[am.end():] if am else r.actual)
+    if target.dim == TEXT or actual.dim == TEXT:
+        return _qualitative(r, target, actual, book)
+    if actual.dim == "" and actual.unit == "" and target.dim not in ("", DATE):
+        actual = attrs.evolve(actual, dim=target.dim, unit=target.unit)  # a bare number in the target's unit
+    if actual.dim != target.dim:
+        return [Finding(r.key, "unit_mismatch", r.score_text, None, f"指标值 {r.target} 与实际值 {r.actual} 单位不同，无法按规则核对得分", r.line)]
+    kind, zero = _kind(op, target, ind, book)
+    expected, how = _expected(kind, op, target, actual, r.weight, zero)
+    if expected is None or _agrees(r, expected):
+        return []
+    return [Finding(r.key, "rule", r.score_text, _fmt(expected), f"{how}，应得 {_fmt(expected)}，公布为 {r.score_text}", r.line)]
+
+
+def _kind(op, target: Quantity, ind: LinkedIndicator | None, book: Rulebook | None):
+    if ind is not None and isinstance(ind.rule, ast.Proportional):
+        return ind.rule.direction, ind.rule.zero
+    if ind is not None and isinstance(ind.rule, ast.TargetMet):
+        return "达标", None
+    op = op or ("<=" if target.dim == DATE else ">=")
+    if book is not None and op in book.quantitative_defaults:
+        d = book.quantitative_defaults[op]
+        return d.kind, d.zero
+    return {">=": "正向", ">": "正向", "<=": "反向", "<": "反向"}.get(op, "达标"), None
+
+
+def _expected(kind: str, op, target: Quantity, actual: Quantity, w: Fraction, zero) -> tuple[Fraction | None, str]:
+    from jxdsl.evaluate import compare
+
+    a, t = actual.value, target.value
+    shown = f"实际 {actual.text or plain(a)}，指标值 {target.text}"
+    if target.dim == DATE or kind == "达标":
+        met = compare(actual, op or ("<=" if target.dim == DATE else ">="), target)
+        return (w if met else Fraction(0)), f"{shown}，{'达标' if met else '未达标'}"
+    if kind == "正向":
+        if a >= t or t <= 0:
+            return w, f"{shown}，已达到指标值"
+        if zero is not None:
+            z = t * zero.magnitude if isinstance(zero, ast.Number) and zero.unit == "倍" else literal(zero).value
+            return (w * max(Fraction(0), (a - z) / (t - z))), f"{shown}，按零分点线性计分"
+        return w * a / t, f"{shown}，正向按 实际/指标值 × 分值 = {plain(a / t * 100, 2)}% × {_fmt(w)}"
+    if a <= t:
+        return w, f"{shown}，未超过指标值"
+    if zero is not None:
+        z = t * zero.magnitude if isinstance(zero, ast.Number) and zero.unit == "倍" else literal(zero).value
+        return (w * max(Fraction(0), (z - a) / (z - t))), f"{shown}，按零分点线性计分"
+    return (w * t / a if a > 0 else w), f"{shown}，反向按 指标值/实际 × 分值"
+
+
+def _qualitative(r: Row, target: Quantity, actual: Quantity, book: Rulebook | None) -> list[Finding]:
+    if normalize(r.target).strip() != normalize(r.actual).strip():
+        return []  # not achieved as written: the evaluator's tier cannot be checked from the table
+    tiers = book.qualitative_tiers if book is not None and book.qualitative_tiers else None
+    if tiers:
+        low, high = tier_points(tiers[0], r.weight)
+        name = tiers[0].name
+    else:
+        low, high = r.weight * NATIONAL_TIERS[0][0], r.weight
+        name = "达成"
+    if low <= r.score <= high:
+        return []
+    return [
+        Finding(r.key, "tier", r.score_text, f"{_fmt(low)}–{_fmt(high)}", f"实际完成值与指标值一致（{r.actual}），属“{name}”档，得分应在 {_fmt(low)} 到 {_fmt(high)} 之间，公布为 {r.score_text}", r.line)
+    ]
+
+
+def _tier_rule(r: Row, ind: LinkedIndicator) -> list[Finding]:
+    from jxdsl.evaluate import _inside
+
+    if any(_inside(r.score, t, ind.weight) for t in ind.rule.tiers):
+        return []
+    allowed = "；".join(f"{t.name} {_interval(t, ind.weight)}" for t in ind.rule.tiers)
+    return [Finding(r.key, "tier", r.score_text, allowed, f"得分 {r.score_text} 不在任何档次内（{allowed}）", r.line)]
+
+
+def _interval(t: ast.Tier, w: Fraction) -> str:
+    lo, hi = tier_points(t, w)
+    if lo == hi:
+        return _fmt(lo)
+    return f"{'[' if t.low_closed else '('}{_fmt(lo)},{_fmt(hi)}{']' if t.high_closed else ')'}"
+
+
+def _checklist_rule(r: Row, ind: LinkedIndicator) -> list[Finding]:
+    possible = {Fraction(0)}
+    for item in ind.items:
+        possible |= {p + item.points.magnitude for p in possible}
+    if r.score in possible:
+        return []
+    shown = "、".join(_fmt(p) for p in sorted(possible))
+    return [Finding(r.key, "checklist", r.score_text, shown, f"清单各条得分组合只能得 {shown}，公布为 {r.score_text}", r.line)]
+
+
+# ---- rendering ------------------------------------------------------------------------------
+KIND_WORDS = {
+    "score_out_of_range": "得分超出分值",
+    "weight_sum": "分值加不拢",
+    "score_sum": "得分加不拢",
+    "total": "合计不符",
+    "grade": "等级不符",
+    "rule": "不符合计分规则",
+    "tier": "不在档次内",
+    "checklist": "清单得分不可能",
+    "unit_mismatch": "单位不一致",
+    "weight_vs_rulebook": "分值与规则集不符",
+}
+
+
+def render(table: str, findings: list[Finding]) -> str:
+    if not findings:
+        return f"{table}：未发现问题"
+    lines = [f"{table}：发现 {len(findings)} 处问题"]
+    for f in findings:
+        lines.append(f"  {table}:{f.line}: {f.path}［{KIND_WORDS.get(f.kind, f.kind)}］{f.message}")
+    return "\n".join(lines)
+
+
+# ---- export -----------------------------------------------------------------------------------
+def result_rows(result) -> list[dict]:
+    """A computed result in the audit-table format, so a fresh result can be audited."""
+    from jxdsl.explain import number
+
+    d = result.digits
+    out = []
+    for r in result.walk():
+        row = next((s.data for s in r.steps if s.kind == "row"), {})
+        out.append({"路径": "/".join(r.path), "分值": plain(r.weight, 4), "得分": plain(r.score, d) if r.score is not None else "", "指标值": row.get("target", ""), "实际值": row.get("actual", ""), "等级": ""})
+    if result.bonus_items:
+        cap = result.bonus_cap if result.bonus_cap is not None else sum(i.points for i in result.bonus_items)
+        out.append({"路径": BONUS, "分值": plain(cap), "得分": plain(result.bonus, d), "指标值": "", "实际值": "", "等级": ""})
+        out += [{"路径": f"{BONUS}/{i.name}", "分值": plain(i.points), "得分": plain(i.awarded or 0, d), "指标值": "", "实际值": "", "等级": ""} for i in result.bonus_items]
+    out += [{"路径": f"{PENALTY}/{i.name}", "分值": plain(i.points), "得分": plain(i.awarded or 0, d), "指标值": "", "实际值": "", "等级": ""} for i in result.penalty_items]
+    _ = number
+    out.append({"路径": TOTAL, "分值": plain(result.max), "得分": plain(result.total, d) if result.total is not None else "", "指标值": "", "实际值": "", "等级": result.grade or ""})
+    return out
