@@ -173,6 +173,9 @@ def evaluate(node, env: Mapping[str, Quantity]) -> Quantity:
     """
     if isinstance(node, (ast.Number, ast.DateLiteral)):
         return literal(node)
+    if isinstance(node, ast.Neg) and isinstance(node.operand, ast.Number):
+        q = literal(node.operand)  # -5% keeps its unit for display
+        return Quantity(-q.value, q.dim, q.unit, f"-{q.text}")
     if isinstance(node, ast.Ref) and node.name in env:
         return env[node.name]
     dims = {k: v.dim for k, v in env.items()}
