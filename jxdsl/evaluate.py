@@ -24,6 +24,7 @@ from jxdsl.parse import number_from
 from jxdsl.units import DATE, TEXT, Quantity, normalize, parse_quantity, percent, plain, round_fraction
 
 YES = {"是", "有", "true", "True", "yes", "1", True, 1}
+MAX_PERCENT = Fraction(10)  # 1000%: a rate beyond this is a typo, not a measurement
 NO = {"否", "无", "false", "False", "no", "0", False, 0}
 
 
@@ -118,6 +119,7 @@ class _Context:
         self.env: dict[str, Quantity] = {}
         self.value_steps: dict[str, Step] = {}
         self.used_records: set[str] = set()
+        self.rejected: set[str] = set()  # facts given but unusable: reported once, as such
         self._records = self._index_records()
 
     # -- facts
@@ -129,12 +131,10 @@ class _Context:
         for name, raw in self.facts.values.items():
             q = self.quantity(raw, name)
             if q is not None:
-                decl = self.book.facts.get(name)
-                if decl is not None and decl.type == "金额" and q.dim != "元":
-                    self.error(f"数据“{name}”应为金额（元、万元或亿元），实际写的是“{raw}”")
-                    continue
-                if decl is not None and decl.type == "金额" and q.value < 0:
-                    self.error(f"金额“{name}”不能为负数：{raw}")
+                problem = self._implausible(name, q, raw)
+                if problem:
+                    self.error(problem[0], None, problem[1], span=self._fact_span(name))
+                    self.rejected.add(name)
                     continue
                 self.env[name] = q
         for d in self.book.derived:
@@ -155,9 +155,32 @@ class _Context:
                     },
                 )
 
+    def _implausible(self, name: str, q: Quantity, raw: Any) -> tuple[str, str | None] | None:
+        """A value of the wrong kind or beyond any sane bound: an error, never a guess."""
+        decl = self.book.facts.get(name)
+        want = decl.type if decl is not None else None
+        if want == "金额" and q.dim != "元":
+            return f"数据“{name}”应为金额（元、万元或亿元），实际写的是“{raw}”", "例如 3180.30万元"
+        if want == "百分比" and not (q.dim == "" and q.unit in ("%", "‰")):
+            return f"数据“{name}”应为百分数，实际写的是“{raw}”", "例如 98.82%"
+        if want in ("数值", "数量", "百分比") and q.dim == TEXT:
+            return f"数据“{name}”需要数值，实际是文字“{raw}”", "写成数字和单位，如 24人"
+        if want == "日期" and q.dim != DATE:
+            return f"数据“{name}”应为日期，实际写的是“{raw}”", "例如 2021年12月 或 2022年底"
+        if q.dim == "元" and q.value < 0:
+            return f"金额“{name}”不能为负数：{raw}", None
+        if q.unit in ("%", "‰") and abs(q.value) > MAX_PERCENT:
+            return f"百分数“{name}”为 {raw}，超出合理范围（±{plain(MAX_PERCENT * 100)}%）", "是否多写了一位或漏了小数点？"
+        return None
+
+    def _fact_span(self, name: str) -> Span:
+        line = self.facts.lines.get(("事实", name)) or self.facts.lines.get(("事实",)) or 1
+        return Span(self.facts.source or "<事实>", line, 1)
+
     def quantity(self, raw: Any, name: str) -> Quantity | None:
         if isinstance(raw, bool) or raw is None:
             self.error(f"数据“{name}”的值“{raw}”不是数值")
+            self.rejected.add(name)
             return None
         if isinstance(raw, (int, float)):
             return parse_quantity(as_text(raw))
@@ -379,6 +402,9 @@ def _value(ind: LinkedIndicator, rule, rec: dict, ctx: _Context) -> tuple[Quanti
     name = ind.value_name or ind.name
     if name not in ctx.env:
         absent = ctx.absent_facts(name)
+        bad = [f for f in absent if f in ctx.rejected]
+        if bad:
+            raise _Invalid(f"数据“{'”“'.join(bad)}”有误，无法计分（见上）")
         unused = [k for k in ctx.facts.values if k not in ctx.book.facts and k not in ctx.book.implicit_facts()]
         close = suggest(absent[0], unused) if len(absent) == 1 else None
         hint = f"事实文件中的“{close}”是否就是它？" if close else "在事实文件的“事实”下填写，数值带单位"
@@ -429,6 +455,9 @@ def _target(expr, ctx: _Context) -> Quantity:
 def _same_dim(value: Quantity, target: Quantity, what: str) -> None:
     from jxdsl.units import describe_dim
 
+    if TEXT in (value.dim, target.dim) and value.dim != target.dim:
+        words = value if value.dim == TEXT else target
+        raise _Invalid(f"{what}：需要数值，实际是文字“{words.words or words.text}”", "写成数字和单位，如 24人、98%")
     if value.dim != target.dim:
         raise _Invalid(f"{what}的单位不一致：实际值是{describe_dim(value.dim)}（{show(value)}），目标是{describe_dim(target.dim)}（{show(target)}）")
 

@@ -16,13 +16,17 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.indenter import Indenter
 
 from jxdsl import ast
-from jxdsl.errors import JxError, RulebookSyntaxError, Span, suggest
+from jxdsl.errors import ErrorGroup, JxError, RulebookSyntaxError, Span, suggest
 from jxdsl.units import normalize, parse_date
 
 GRAMMAR_FILE = Path(__file__).resolve().parent.parent / "grammar" / "jxdsl.lark"
 
 MAX_FILE_BYTES = 2_000_000
 MAX_DEPTH = 12  # indentation levels
+MAX_LINE_CHARS = 4000
+MAX_PARENS = 32  # nesting of brackets in one line
+MAX_OPERATORS = 200  # arithmetic operators in one line: bounds the depth of formula trees
+MAX_SYNTAX_ERRORS = 50
 
 
 class _ChineseIndenter(Indenter):
@@ -91,26 +95,86 @@ def parse(text: str, file: str = "<规则集>") -> ast.Document:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.endswith("\n"):
         text += "\n"
+    _check_limits(text, file)
     try:
         tree = _parser().parse(text)
-    except _TooDeep as e:
-        raise RulebookSyntaxError(
-            f"缩进层级过深（最多 {MAX_DEPTH} 级）", _token_span(e.token, file, after_newline=True)
-        ) from None
-    except _BadDedent as e:
-        raise RulebookSyntaxError(
-            f"缩进与上面任何一级都对不齐（本行缩进 {e.got} 格，上一级是 {e.want} 格）",
-            _token_span(e.token, file, after_newline=True),
-            "同一级的行应缩进相同的空格数",
-        ) from None
-    except UnexpectedInput as e:
-        raise _translate(e, text, file) from None
+    except (_TooDeep, _BadDedent, UnexpectedInput) as first:
+        errors = _all_syntax_errors(text, file)
+        if len(errors) > 1:
+            raise ErrorGroup(errors).with_sources({file: text}) from None
+        raise _one(first, text, file) from None
     try:
         return _Builder(file).transform(tree)
     except VisitError as e:
         if isinstance(e.orig_exc, JxError):
             raise e.orig_exc from None
         raise
+
+
+def _one(e: Exception, text: str, file: str) -> RulebookSyntaxError:
+    """A Lark or indentation failure as one located Chinese error."""
+    if isinstance(e, _TooDeep):
+        return RulebookSyntaxError(f"缩进层级过深（最多 {MAX_DEPTH} 级）", _token_span(e.token, file, after_newline=True))
+    if isinstance(e, _BadDedent):
+        return RulebookSyntaxError(
+            f"缩进与上面任何一级都对不齐（本行缩进 {e.got} 格，上一级是 {e.want} 格）",
+            _token_span(e.token, file, after_newline=True),
+            "同一级的行应缩进相同的空格数",
+        )
+    return _translate(e, text, file)
+
+
+def _all_syntax_errors(text: str, file: str) -> list[JxError]:
+    """Every syntax error, not just the first: each top-level statement (a line at column 1
+    with its indented block) is parsed on its own, so one mistake does not hide the next."""
+    lines = text.split("\n")
+    starts = [n for n, line in enumerate(lines) if line[:1] not in ("", " ", "\t", "\u3000", "#", "＃")]
+    errors: list[JxError] = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(lines)
+        chunk = "\n".join(lines[start:end]) + "\n"
+        try:
+            tree = _parser().parse(chunk)
+            _Builder(file).transform(tree)
+        except (_TooDeep, _BadDedent, UnexpectedInput) as e:
+            errors.append(_shift(_one(e, chunk, file), start))
+        except VisitError as e:
+            if isinstance(e.orig_exc, JxError):
+                errors.append(_shift(e.orig_exc, start))
+        if len(errors) >= MAX_SYNTAX_ERRORS:
+            break
+    return errors
+
+
+def _shift(err: JxError, lines: int) -> JxError:
+    if err.span is not None:
+        s = err.span
+        err.span = Span(s.file, s.line + lines, s.column, s.end_line + lines if s.end_line else None, s.end_column)
+    return err
+
+
+def _check_limits(text: str, file: str) -> None:
+    """Bounds that keep a hostile or broken file from exhausting memory or recursion."""
+    for n, line in enumerate(text.split("\n"), 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise RulebookSyntaxError(f"第 {n} 行过长（超过 {MAX_LINE_CHARS} 个字符）", Span(file, n, 1), "把长公式拆成几个派生值")
+        depth = deepest = 0
+        operators = 0
+        for col, ch in enumerate(line, 1):
+            if ch in "#＃":
+                break
+            if ch in "(（[［":
+                depth += 1
+                if depth > deepest:
+                    deepest = depth
+                if deepest > MAX_PARENS:
+                    raise RulebookSyntaxError(f"括号嵌套过深（超过 {MAX_PARENS} 层）", Span(file, n, col), "把公式拆成几个派生值")
+            elif ch in ")）]］":
+                depth -= 1
+            elif ch in "+-*/×÷＋－−＊／":
+                operators += 1
+                if operators > MAX_OPERATORS:
+                    raise RulebookSyntaxError(f"一行公式中的运算符过多（超过 {MAX_OPERATORS} 个）", Span(file, n, col), "把公式拆成几个派生值")
 
 
 def parse_file(path: str | Path) -> tuple[ast.Document, str]:
