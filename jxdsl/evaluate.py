@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from jxdsl import ast
-from jxdsl.errors import FactError, Span, suggest
+from jxdsl.errors import FactError, JxError, Span, suggest
 from jxdsl.facts import Facts, TargetRow
 from jxdsl.formulas import evaluate as eval_expr
 from jxdsl.formulas import formula_text, literal, show, substituted
@@ -203,10 +203,10 @@ class _Context:
             out += [f for f in self.absent_facts(r) if f not in out]
         return out or [name]
 
-    def line_of(self, path: tuple[str, ...]) -> Span | None:
-        """Where the facts file records this indicator, else where its facts begin."""
+    def line_of(self, path: tuple[str, ...], fact: str | None = None) -> Span | None:
+        """Where the facts file records this indicator or its fact, else where its facts begin."""
         lines = self.facts.lines
-        for key in (("评价", "/".join(path)), ("评价", path[-1])):
+        for key in (("评价", "/".join(path)), ("评价", path[-1]), ("事实", fact or path[-1]), *(("事实", f) for f in self.absent_facts(fact or path[-1]))):
             if key in lines:
                 return Span(self.facts.source, lines[key], 1)
         if ("事实",) in lines:
@@ -295,7 +295,7 @@ def _indicator(ind: LinkedIndicator, ctx: _Context) -> IndicatorResult:
             else:
                 steps = (Step("override", {"rule_score": f"无法计算（{m.message}）", "given": plain(given)}),)
                 return IndicatorResult(ind.path, ind.weight, _round(given, ctx), "scored", steps, evidence, ind.origin)
-        ctx.error(m.message, ind.path, m.hint, span=ctx.line_of(ind.path))
+        ctx.error(m.message, ind.path, m.hint, span=ctx.line_of(ind.path, ind.value_name))
         return IndicatorResult(ind.path, ind.weight, None, m.status, (Step("missing", {"message": m.message}),), evidence, ind.origin)
     steps = list(steps)
     if status != "vetoed" and rec and "得分" in rec and not isinstance(ind.rule, (ast.Tiers, ast.Judgement)):
@@ -355,9 +355,20 @@ def _evidence(rec: dict | None) -> str | None:
 
 
 def _flag(v) -> bool:
-    if v in YES or (isinstance(v, str) and v.strip() in YES):
-        return True
-    return False
+    """是/有/true → True; anything else (including lists and maps from a broken file) → False."""
+    return _yes_no(v) is True
+
+
+def _yes_no(v) -> bool | None:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, str)):
+        word = str(v).strip()
+        if word in {str(x) for x in YES}:
+            return True
+        if word in {str(x) for x in NO}:
+            return False
+    return None
 
 
 def _not_applicable(ind: LinkedIndicator, ctx: _Context, evidence: str | None) -> IndicatorResult:
@@ -544,8 +555,8 @@ def _target_met(ind: LinkedIndicator, rec: dict, ctx: _Context):
     rule: ast.TargetMet = ind.rule
     value, steps = _value(ind, rule, rec, ctx)
     target = _target(rule.target, ctx)
-    if value.dim != target.dim and not (value.dim == TEXT or target.dim == TEXT):
-        _same_dim(value, target, "实际值与目标")
+    if value.dim != target.dim:
+        _same_dim(value, target, "实际值与目标")  # words against words compare as words; otherwise units must agree
     met = compare(value, rule.op, target) if value.dim == target.dim else False
     score = ind.weight if met else Fraction(0)
     shown_value, shown_target = _distinct(value, target, ctx.book.digits)
@@ -849,7 +860,10 @@ def _target_row(parent: tuple[str, ...], row: TargetRow, ctx: _Context) -> Indic
             if default is None:
                 raise _Missing(f"规则集没有“定量 {op}”的默认规则")
             kind = default.kind
-            target_node = ast.DateLiteral(body) if target.dim == DATE else number_from(body)
+            try:
+                target_node = ast.DateLiteral(body) if target.dim == DATE else number_from(body)
+            except JxError:
+                raise _Invalid(f"年度指标值“{target_text}”无法识别", "写成比较符号加数值和单位，如 ≥1734人、≤4.99万元") from None
             rule = ast.Proportional(kind, target_node, None, default.zero) if kind in ("正向", "反向") else ast.TargetMet(op, target_node)
             pseudo = _pseudo(path, w, rule, row)
             if target.dim == DATE and kind != "达标":
@@ -902,7 +916,7 @@ def _items(items, ctx: _Context, kind: str) -> list[ItemResult]:
                 out.append(ItemResult(it.name, points, None, _evidence(rec), "missing"))
                 continue
             out.append(ItemResult(it.name, points, q.value, _evidence(rec)))
-        elif "发生" in rec and (rec["发生"] in YES or rec["发生"] in NO or str(rec["发生"]) in YES | NO):
+        elif "发生" in rec and _yes_no(rec["发生"]) is not None:
             out.append(ItemResult(it.name, points, points if _flag(rec["发生"]) else Fraction(0), _evidence(rec)))
         else:
             ctx.error(f"{kind}项“{it.name}”的评价记录应写 发生: 是/否")

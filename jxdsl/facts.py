@@ -80,7 +80,9 @@ def _load_document(p: Path) -> Facts:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise FactError(f"YAML 格式错误：{e.problem}", Span(file, line, col)) from None
+        raise FactError(
+            f"YAML 格式错误：{e.problem}", Span(file, line, col), "检查冒号后是否有空格、方括号和引号是否成对、缩进是否对齐"
+        ) from None
     except yaml.YAMLError as e:
         raise FactError(f"YAML 格式错误：{e}", Span(file, 1, 1)) from None
     except json.JSONDecodeError as e:
@@ -250,11 +252,10 @@ def table_projects(table: tuple[list[str], list[tuple[int, dict]]], file: str) -
         if third == BUDGET_ROW:
             proj["values"][BUDGET_FACTS[0]] = r.get("年度指标值")
             proj["values"][BUDGET_FACTS[1]] = r.get("实际完成值")
-            proj["values"][f"{BUDGET_ROW}行"] = span
+            proj.setdefault("lines", {}).update({("事实", BUDGET_FACTS[0]): n, ("事实", BUDGET_FACTS[1]): n, ("评价", BUDGET_ROW): n})
             continue
         proj["targets"].append(_row({k: r.get(k) for k in TABLE_COLUMNS[1:] + OPTIONAL_COLUMNS if k in r}, span, file, n))
     out = []
     for name, proj in projects.items():
-        values = {k: v for k, v in proj["values"].items() if not isinstance(v, Span)}
-        out.append(Facts(name, values, {}, tuple(proj["targets"]), file, proj["year"]))
+        out.append(Facts(name, dict(proj["values"]), {}, tuple(proj["targets"]), file, proj["year"], proj.get("lines", {})))
     return out

@@ -1,0 +1,116 @@
+"""Build docs/errors.md from real runs: each kind of bad input and the message it gets.
+
+Run from the project root: `.venv/bin/python tests/errors/make_table.py > docs/errors.md`.
+tests/test_errors_doc.py checks the document matches what the tool prints today.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from jxdsl.cli import main
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+RULEBOOK_KINDS = {
+    "keyword-typo": "关键字写错",
+    "missing-weight": "缺少“权重”",
+    "bad-character": "不认识的字符",
+    "code-injection": "在公式里写程序代码",
+    "bad-dedent": "缩进对不齐",
+    "weights-sum": "下级权重之和不等于上级",
+    "duplicate-name": "同级指标重名",
+    "unknown-reference": "公式引用未声明的数据（拼写错误）",
+    "derived-cycle": "派生值循环引用",
+    "tier-overlap": "档次区间重叠",
+    "tier-empty": "档次区间为空",
+    "grades-order": "等级下限顺序错误",
+    "checklist-sum": "清单分数之和不等于权重",
+    "missing-rule": "指标缺少计分规则",
+    "unknown-parent": "继承的规则集不存在",
+    "unknown-fact-type": "数据类型写错",
+    "date-invalid": "日期不存在",
+    "unit-mismatch": "公式中单位不一致",
+    "points-with-unit": "分数带了单位",
+}
+FACT_KINDS = {
+    "missing-fact": "缺少数据",
+    "unknown-unit": "单位与目标不一致（不认识的单位）",
+    "text-for-number": "需要数值处写了文字",
+    "percent-out-of-bound": "百分数超出合理范围",
+    "negative-money": "金额为负数",
+    "division-by-zero": "除数为零",
+    "tier-out-of-interval": "评价得分不在所选档次区间内",
+    "unknown-tier": "档次名称写错",
+    "findings-not-a-list": "应为问题列表处写了数字",
+    "unknown-record": "评价记录对应不到指标（拼写错误）",
+    "score-not-a-number": "评价得分不是数字",
+    "unknown-top-key": "事实文件顶层项写错",
+    "yaml-syntax": "YAML 格式错误",
+    "missing-project": "缺少项目名称",
+}
+
+
+def first_error(output: str) -> str:
+    """The first located message line, shortened for a table cell."""
+    for line in output.splitlines():
+        if re.match(r"^\S+:\d+:\d+: ", line) or line.startswith(("数据错误", "用法错误", "规则错误", "语法错误")):
+            return line.split(": ", 1)[1] if re.match(r"^\S+:\d+:\d+: ", line) else line
+    return output.strip().splitlines()[-1]
+
+
+def cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def rows() -> list[tuple[str, str, str, int]]:
+    runner = CliRunner()
+    out = []
+    for stem, kind in RULEBOOK_KINDS.items():
+        path = f"tests/errors/{stem}.jx"
+        run = runner.invoke(main, ["check", path])
+        out.append((kind, f"`{path}`", first_error(run.output), run.exit_code))
+    for stem, kind in FACT_KINDS.items():
+        path = f"tests/errors/facts/{stem}.yaml"
+        run = runner.invoke(main, ["score", "tests/errors/facts/rulebook.jx", path, "--format", "json"])
+        out.append((kind, f"`{path}`", first_error(run.output), run.exit_code))
+    run = runner.invoke(main, ["score", "rulebooks/national/self-eval.jx", "tests/errors/facts/bad-row-table.csv"])
+    out.append(("自评表中一行有误（其余项目照常计分）", "`tests/errors/facts/bad-row-table.csv`", "共 2 个项目：1 个计分完成，1 个有数据问题", run.exit_code))
+    run = runner.invoke(main, ["score", "rulebooks/national/self-eval.jx", "没有这个文件.yaml"])
+    out.append(("文件不存在", "`没有这个文件.yaml`", first_error(run.output), run.exit_code))
+    run = runner.invoke(main, ["score", "rulebooks/national/self-eval.jx", "README.md"])
+    out.append(("不支持的文件类型", "`README.md`", first_error(run.output), run.exit_code))
+    return out
+
+
+def document() -> str:
+    lines = [
+        "# 错误信息一览",
+        "",
+        "每种错误输入都得到一条中文信息：文件:行:列、原文和 `^` 指示位置，能猜到时给出建议。从不显示 Python 错误堆栈。",
+        "本表由 `tests/errors/make_table.py` 实际运行生成，`tests/test_errors_doc.py` 检查它与程序当前的输出一致。",
+        "",
+        "退出码：**0** 正常；**1** 规则集或数据有问题（或 `audit` 发现问题）；**2** 用法错误（文件不存在、类型不支持、参数错误）。",
+        "",
+        "| 错误 | 示例输入 | 信息（第一行） | 退出码 |",
+        "| --- | --- | --- | --- |",
+    ]
+    for kind, example, message, code in rows():
+        lines.append(f"| {cell(kind)} | {example} | {cell(message)} | {code} |")
+    lines += [
+        "",
+        "一个规则集里有多处语法错误时，每个顶格的语句分别检查，全部列出（最多 50 处）；链接阶段的错误（权重、引用、档次等）也一次全部列出。",
+        "数据错误按项目和指标列出；自评表中有问题的项目单独报告，其余项目照常计分，最后给出计分完成和有问题的项目数。",
+        "",
+        "限制（防止损坏或恶意的文件耗尽内存）：规则集文件不超过 2 MB，缩进不超过 12 级，每行不超过 4000 个字符、",
+        "括号嵌套不超过 32 层、运算符不超过 200 个，指标不超过 5000 个；自评表不超过 200 万行。",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(document())
