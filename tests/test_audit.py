@@ -17,7 +17,7 @@ from jxdsl.facts import load as load_facts
 from jxdsl.link import Linker
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = [c for c in yaml.safe_load((ROOT / "examples" / "cases.yaml").read_text(encoding="utf-8")) if "facts" in c]
+CASES = [c for c in yaml.safe_load((ROOT / "examples" / "cases.yaml").read_text(encoding="utf-8")) if not str(c["facts"]).endswith((".csv", ".xlsx"))]
 
 # What each report's own table gets wrong (see the case's NOTES.md), as (path, kind).
 EXPECTED = {
