@@ -26,94 +26,153 @@ def number(value: Fraction | None, digits: int = 2):
 
 # ---- step sentences -------------------------------------------------------------------------
 def sentence(step: Step) -> str | None:
-    """One recorded step in Chinese."""
-    d = step.data
-    k = step.kind
-    if k == "value":
-        if "formula" in d:
-            return f"{d['name']} = {d['substituted']} = {d['value']}"
-        return f"{d['name']}：{d['value']}"
-    if k == "survey":
-        q = f"（{d['questions']} 题合计）" if d["questions"] > 1 else ""
-        return f"{d['name']} = ({d['terms']}) ÷ {d['total']}{q} = {d['value']}"
-    if k == "proportional":
-        w, v, t = d["weight"], d["value"], d["target"]
-        if d["case"] == "full":
-            cmp = "达到" if d["direction"] == "正向" else "未超过"
-            return f"{v} {cmp}满分值 {t}，得满分 {w}"
-        if d["case"] == "zero_target":
-            verdict = f"达到，得满分 {w}" if d["met"] else "未达到，得 0"
-            return f"满分值为 {t}，按达标计：实际 {v}，{verdict}"
-        if d["case"] == "zero_target_full":
-            return f"满分值为 {t}，按规则集“目标为零 满分”得满分 {w}"
-        if d["case"] == "over":
-            return f"{v} 超过满分值 {t}，按偏离扣减：得分 = {w} × (1 - ({v} - {t}) ÷ {t}) = {d['score']}"
-        if d["case"] == "beyond_zero":
-            side = "不高于" if d["direction"] == "正向" else "不低于"
-            return f"实际 {v} {side}零分点 {d['zero']}，得 0"
-        if d["case"] == "linear":
-            if d["direction"] == "正向":
-                return f"得分 = {w} × ({v} - {d['zero']}) ÷ ({t} - {d['zero']}) = {d['score']}"
-            return f"得分 = {w} × ({d['zero']} - {v}) ÷ ({d['zero']} - {t}) = {d['score']}"
-        if d["case"] == "zero":
-            return f"实际 {v}，得 0"
+    """One recorded step in Chinese (None: the step needs no sentence of its own)."""
+    return SENTENCES[step.kind](step.data)
+
+
+def _value(d: dict) -> str | None:
+    if "formula" in d:
+        return f"{d['name']} = {d['substituted']} = {d['value']}"
+    return f"{d['name']}：{d['value']}"
+
+
+def _survey(d: dict) -> str | None:
+    q = f"（{d['questions']} 题合计）" if d["questions"] > 1 else ""
+    return f"{d['name']} = ({d['terms']}) ÷ {d['total']}{q} = {d['value']}"
+
+
+def _proportional(d: dict) -> str | None:
+    w, v, t = d["weight"], d["value"], d["target"]
+    if d["case"] == "full":
+        cmp = "达到" if d["direction"] == "正向" else "未超过"
+        return f"{v} {cmp}满分值 {t}，得满分 {w}"
+    if d["case"] == "zero_target":
+        verdict = f"达到，得满分 {w}" if d["met"] else "未达到，得 0"
+        return f"满分值为 {t}，按达标计：实际 {v}，{verdict}"
+    if d["case"] == "zero_target_full":
+        return f"满分值为 {t}，按规则集“目标为零 满分”得满分 {w}"
+    if d["case"] == "over":
+        return f"{v} 超过满分值 {t}，按偏离扣减：得分 = {w} × (1 - ({v} - {t}) ÷ {t}) = {d['score']}"
+    if d["case"] == "beyond_zero":
+        side = "不高于" if d["direction"] == "正向" else "不低于"
+        return f"实际 {v} {side}零分点 {d['zero']}，得 0"
+    if d["case"] == "linear":
         if d["direction"] == "正向":
-            expr = f"{w} × {v}" if d["target_is_unit"] else f"{w} × {v} ÷ {t}"
-        else:
-            expr = f"{w} × {t} ÷ {v}"
-        return f"得分 = {expr} = {d['score']}"
-    if k == "target":
-        verdict = f"达标，得 {d['weight']} 分" if d["met"] else "未达标，得 0 分"
-        return f"实际 {d['value']}，目标 {CMP_SIGN[d['op']]}{d['target']}，{verdict}"
-    if k == "checklist":
-        if not d["unmet"]:
-            return f"清单 {d['count']} 项全部满足"
-        return "；".join(f"“{n}”未满足（{p} 分）" for n, p in d["unmet"])
-    if k == "tier":
-        if d["point"]:
-            return f"评价档次“{d['tier']}”，得 {d['score']} 分"
-        return f"评价档次“{d['tier']}”（{d['interval']}），评价人给分 {d['score']}"
-    if k == "band":
-        if d["op"] is None:
-            return f"取值 {d['value']} 不在前列各分段，按“否则”得 {d['score']} 分"
-        return f"取值 {d['value']} {CMP_SIGN[d['op']]} {d['threshold']}，得 {d['score']} 分"
-    if k == "deduction":
-        if d["count"] == 0:
-            return "未发现问题，不扣分"
-        found = f"（{'；'.join(d['findings'])}）" if d["findings"] else ""
-        floor = "，扣完为止" if d["floored"] else ""
-        return f"发现 {d['count']} 处问题{found}，每处扣 {d['per']} 分{floor}"
-    if k == "veto":
-        if d["holds"]:
-            return f"否决条件 {d['condition']}（{d['substituted']}）成立，该指标得 {d['score']} 分"
-        return f"否决条件 {d['condition']}（{d['substituted']}）不成立"
-    if k == "formula":
-        return f"得分 = {d['formula']} = {d['substituted']} = {d['raw']}"
-    if k == "judgement":
-        return f"评价人给分 {d['score']}"
-    if k == "override":
-        if d["rule_score"] == d["given"]:
-            return None
-        if d["rule_score"].startswith("无法计算"):
-            return f"按规则{d['rule_score']}，评价人酌定 {d['given']} 分"
-        return f"按规则应得 {d['rule_score']} 分，评价人酌定 {d['given']} 分"
-    if k == "clamp":
-        return f"计算结果 {d['raw']} 超出分值范围，按 {d['score']} 计"
-    if k == "rounding":
-        return None  # shown by ≈ in the score sentence
-    if k == "not_applicable":
-        if d["score"] is None:
-            return "不适用，不计入总分，总分按适用指标分值折算"
-        return f"不适用，按满分 {d['score']} 计"
-    if k == "row":
-        return f"指标值 {d['target'] or '—'}，实际完成值 {d['actual'] or '—'}"
-    if k == "actual_bound":
-        return f"实际完成值写作“{d['actual']}”，按下限 {d['value']} 计"
-    if k == "qualitative_met":
-        return f"实际完成值与指标值一致，按“达成”得满分 {d['score']}"
-    if k == "missing":
-        return f"无法计分：{d['message']}"
-    return None
+            return f"得分 = {w} × ({v} - {d['zero']}) ÷ ({t} - {d['zero']}) = {d['score']}"
+        return f"得分 = {w} × ({d['zero']} - {v}) ÷ ({d['zero']} - {t}) = {d['score']}"
+    if d["case"] == "zero":
+        return f"实际 {v}，得 0"
+    if d["direction"] == "正向":
+        expr = f"{w} × {v}" if d["target_is_unit"] else f"{w} × {v} ÷ {t}"
+    else:
+        expr = f"{w} × {t} ÷ {v}"
+    return f"得分 = {expr} = {d['score']}"
+
+
+def _target(d: dict) -> str | None:
+    verdict = f"达标，得 {d['weight']} 分" if d["met"] else "未达标，得 0 分"
+    return f"实际 {d['value']}，目标 {CMP_SIGN[d['op']]}{d['target']}，{verdict}"
+
+
+def _checklist(d: dict) -> str | None:
+    if not d["unmet"]:
+        return f"清单 {d['count']} 项全部满足"
+    return "；".join(f"“{n}”未满足（{p} 分）" for n, p in d["unmet"])
+
+
+def _tier(d: dict) -> str | None:
+    if d["point"]:
+        return f"评价档次“{d['tier']}”，得 {d['score']} 分"
+    return f"评价档次“{d['tier']}”（{d['interval']}），评价人给分 {d['score']}"
+
+
+def _band(d: dict) -> str | None:
+    if d["op"] is None:
+        return f"取值 {d['value']} 不在前列各分段，按“否则”得 {d['score']} 分"
+    return f"取值 {d['value']} {CMP_SIGN[d['op']]} {d['threshold']}，得 {d['score']} 分"
+
+
+def _deduction(d: dict) -> str | None:
+    if d["count"] == 0:
+        return "未发现问题，不扣分"
+    found = f"（{'；'.join(d['findings'])}）" if d["findings"] else ""
+    floor = "，扣完为止" if d["floored"] else ""
+    return f"发现 {d['count']} 处问题{found}，每处扣 {d['per']} 分{floor}"
+
+
+def _veto(d: dict) -> str | None:
+    if d["holds"]:
+        return f"否决条件 {d['condition']}（{d['substituted']}）成立，该指标得 {d['score']} 分"
+    return f"否决条件 {d['condition']}（{d['substituted']}）不成立"
+
+
+def _formula(d: dict) -> str | None:
+    return f"得分 = {d['formula']} = {d['substituted']} = {d['raw']}"
+
+
+def _judgement(d: dict) -> str | None:
+    return f"评价人给分 {d['score']}"
+
+
+def _override(d: dict) -> str | None:
+    if d["rule_score"] == d["given"]:
+        return None
+    if d["rule_score"].startswith("无法计算"):
+        return f"按规则{d['rule_score']}，评价人酌定 {d['given']} 分"
+    return f"按规则应得 {d['rule_score']} 分，评价人酌定 {d['given']} 分"
+
+
+def _clamp(d: dict) -> str | None:
+    return f"计算结果 {d['raw']} 超出分值范围，按 {d['score']} 计"
+
+
+def _rounding(d: dict) -> str | None:
+    return None  # the rounding rule is stated once, in the explanation's header
+
+
+def _not_applicable(d: dict) -> str | None:
+    if d["score"] is None:
+        return "不适用，不计入总分，总分按适用指标分值折算"
+    return f"不适用，按满分 {d['score']} 计"
+
+
+def _row(d: dict) -> str | None:
+    return f"指标值 {d['target'] or '—'}，实际完成值 {d['actual'] or '—'}"
+
+
+def _actual_bound(d: dict) -> str | None:
+    return f"实际完成值写作“{d['actual']}”，按下限 {d['value']} 计"
+
+
+def _qualitative_met(d: dict) -> str | None:
+    return f"实际完成值与指标值一致，按“达成”得满分 {d['score']}"
+
+
+def _missing(d: dict) -> str | None:
+    return f"无法计分：{d['message']}"
+
+
+SENTENCES = {
+    "value": _value,
+    "survey": _survey,
+    "proportional": _proportional,
+    "target": _target,
+    "checklist": _checklist,
+    "tier": _tier,
+    "band": _band,
+    "deduction": _deduction,
+    "veto": _veto,
+    "formula": _formula,
+    "judgement": _judgement,
+    "override": _override,
+    "clamp": _clamp,
+    "rounding": _rounding,
+    "not_applicable": _not_applicable,
+    "row": _row,
+    "actual_bound": _actual_bound,
+    "qualitative_met": _qualitative_met,
+    "missing": _missing,
+}
 
 
 def explanation(r: IndicatorResult, digits: int = 2) -> str:

@@ -121,3 +121,18 @@ def test_date_and_compare_to_sympy():
     assert bool(expr.subs(sympy.Symbol("完工"), last_day + 1)) is False
     assert to_sympy(ast.DateLiteral("2021年12月")) == sympy.Rational(last_day)
     assert to_sympy(ast.Number("1.5", Fraction(3, 2), "")) == sympy.Rational(3, 2)
+
+
+def test_every_step_kind_the_evaluator_records_has_a_sentence():
+    """Explanations are rendered from steps: a step kind without a renderer would crash explain."""
+    import re
+    from pathlib import Path
+
+    import jxdsl.evaluate as evaluate_module
+    from jxdsl.explain import SENTENCES
+
+    source = Path(evaluate_module.__file__).read_text(encoding="utf-8")
+    recorded = set(re.findall(r'Step\(\s*"(\w+)"', source))
+    totals = {"rescale", "bonus_cap", "penalty_cap", "floor", "veto_total"}  # rendered by the total line
+    assert recorded - totals <= set(SENTENCES), recorded - totals - set(SENTENCES)
+    assert {"value", "proportional", "target", "tier", "deduction", "override"} <= recorded
