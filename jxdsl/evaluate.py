@@ -6,6 +6,7 @@ add up their children's rounded scores, as published score tables do.
 """
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -190,6 +191,13 @@ class _Context:
             return None
         self.error(f"数据“{name}”应为数值或带单位的文字，实际是 {type(raw).__name__}")
         return None
+
+    def with_value(self, name: str, value: Quantity) -> "_Context":
+        """A view of this project where ``name`` is the row's own actual value (target tables)."""
+        local = copy.copy(self)
+        local.env = {**self.env, name: value}
+        local.value_steps = {}
+        return local
 
     def absent_facts(self, name: str) -> list[str]:
         """The facts that are really missing behind a value (a derived value names its inputs)."""
@@ -868,11 +876,7 @@ def _target_row(parent: tuple[str, ...], row: TargetRow, ctx: _Context) -> Indic
             pseudo = _pseudo(path, w, rule, row)
             if target.dim == DATE and kind != "达标":
                 pseudo = _pseudo(path, w, ast.TargetMet(op, target_node), row)
-            local = _Context.__new__(_Context)
-            local.__dict__.update(ctx.__dict__)
-            local.env = {**ctx.env, row.third: actual}
-            local.value_steps = {}
-            score, more, _ = RULES[type(pseudo.rule)](pseudo, {}, local)
+            score, more, _ = RULES[type(pseudo.rule)](pseudo, {}, ctx.with_value(row.third, actual))
             steps += more
             if "得分" in rec:
                 given = _points(rec["得分"], pseudo, ctx)
