@@ -67,8 +67,8 @@ def check(rulebooks: tuple[str, ...]) -> None:
 @click.argument("rulebook")
 @click.argument("facts")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text", show_default=True,
-    help="输出格式；csv 为评分表（audit 的输入格式）",
+    "--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv", "xlsx", "docx", "html", "md"]), default="text", show_default=True,
+    help="输出格式；csv 为评分表（audit 的输入格式）；xlsx/docx 为得分表，html 为带图表的报告，需 -o",
 )
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
 @click.option("--project", help="只评表中的这个项目")
@@ -80,6 +80,22 @@ def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | N
         _fail(e)
         return
     single = Path(facts).suffix.lower() in (".yaml", ".yml", ".json")
+    if fmt in ("xlsx", "docx", "html", "md"):
+        from jxdsl import report
+
+        if out is None and fmt in ("xlsx", "docx"):
+            _fail(UsageError(f"{fmt} 格式需要用 -o 指定输出文件", None, f"例如 -o 得分表.{fmt}"))
+            return
+        if out is None:
+            click.echo(report.render_md(results, book) if fmt == "md" else report.render_html(results, book))
+        else:
+            try:
+                {"xlsx": report.write_xlsx, "docx": report.write_docx, "html": report.write_html, "md": report.write_md}[fmt](results, book, out)
+            except OSError as e:
+                _fail(UsageError(f"无法写入“{out}”：{e.strerror or e}"))
+                return
+        _report_errors(results, echo=True)
+        return
     if fmt == "json":
         payload = [to_json(r) for r in results]
         text = dumps(payload[0] if single else payload)

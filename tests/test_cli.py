@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -241,3 +242,22 @@ def test_explain(runner, files):
     assert out.splitlines()[0] == "项目一：总分 13.53 / 15，等级 差"
     assert "预算执行率：9.53 / 10" in out
     assert "立项：4 / 5" in out and "说明：依据不足" in out
+
+
+def test_report_formats_through_the_cli(tmp_path, monkeypatch):
+    import openpyxl
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    args = ["score", "rulebooks/shandong/qixia-2021.jx", "examples/qixia-2021/facts.yaml"]
+    run = CliRunner().invoke(main, [*args, "--format", "xlsx"])
+    assert run.exit_code == 2 and "-o" in run.output  # a binary file needs a destination
+    for fmt in ("xlsx", "docx", "html", "md"):
+        out = tmp_path / f"r.{fmt}"
+        run = CliRunner().invoke(main, [*args, "--format", fmt, "-o", str(out)])
+        assert run.exit_code == 0, run.output
+        assert out.stat().st_size > 1000
+    wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    assert "92.66" in {f"{c.value}" for row in wb.worksheets[0].iter_rows() for c in row}
+    run = CliRunner().invoke(main, [*args, "--format", "md"])
+    assert run.exit_code == 0 and "92.66" in run.output

@@ -1,0 +1,979 @@
+"""Score reports people open: the 得分表 as XLSX and DOCX, one self-contained HTML page, Markdown.
+
+Every writer renders the same table, built once from a ``Result`` (and the rulebook's 解释 and
+标准 texts): one row per leaf indicator, one column per indicator level with parents spanning
+their children's rows, then 指标解释, 评价标准, 分值, 得分 and 扣分说明, a 合计 row and the grade —
+the layout of the published 绩效评价得分表. Nothing is recomputed here; the lost-points text is
+``explain.explanation``. Files are written beside the target under a temporary name and renamed.
+"""
+from __future__ import annotations
+
+import html
+import math
+import os
+import re
+from collections.abc import Callable, Iterable
+from fractions import Fraction
+from pathlib import Path
+
+import attrs
+
+from jxdsl.evaluate import IndicatorResult, Result
+from jxdsl.explain import STATUS_WORDS, _total_sentence, explanation, number, render_explanation
+from jxdsl.link import LinkedIndicator, Rulebook
+from jxdsl.render import safe_cell, write_atomic
+from jxdsl.units import plain, to_decimal
+
+TEXT_COLUMNS = ("指标解释", "评价标准", "分值", "得分", "扣分说明")
+TOTAL = "合计"
+GRADE = "评价等级"
+FONT_STACK = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
+_DIGITS = "一二三四五六七八九十"
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML (xlsx/docx)
+
+
+def level_names(depth: int) -> list[str]:
+    """一级指标, 二级指标, … as deep as the table goes.
+
+    >>> level_names(4)
+    ['一级指标', '二级指标', '三级指标', '四级指标']
+    """
+    out = []
+    for i in range(1, depth + 1):
+        n = _DIGITS[i - 1] if i <= 10 else (f"十{_DIGITS[i - 11]}" if i < 20 else str(i))
+        out.append(f"{n}级指标")
+    return out
+
+
+# ---- the table every writer renders -----------------------------------------------------------
+@attrs.frozen
+class Line:
+    """One row of the 得分表: a leaf indicator, or a bonus, penalty or veto item."""
+
+    path: tuple[str, ...]
+    weight: Fraction | None
+    score: Fraction | None
+    score_text: str = ""  # shown when there is no number: 缺数据, 不适用, 发生 …
+    explain: str = ""
+    standard: str = ""
+    note: str = ""
+
+
+@attrs.frozen
+class Group:
+    """A parent indicator (or the 加分/扣分 block): one level cell spanning its rows."""
+
+    level: int
+    first: int
+    last: int
+    name: str
+    weight: Fraction | None
+    score: Fraction | None
+
+
+@attrs.frozen
+class ScoreTable:
+    """The 得分表 of one project."""
+
+    result: Result
+    lines: tuple[Line, ...]
+    groups: tuple[Group, ...]
+    depth: int
+    grade_bands: str
+    notes: tuple[str, ...]
+
+    @property
+    def columns(self) -> list[str]:
+        return [*level_names(self.depth), *TEXT_COLUMNS]
+
+    @property
+    def total_note(self) -> str:
+        r = self.result
+        d = r.digits
+        parts = [_total_sentence(s) for s in r.total_steps]
+        if r.bonus or r.penalty:
+            parts.append(f"含加分 {plain(r.bonus, d)}，扣分 {plain(r.penalty, d)}")
+        if r.total is None:
+            parts.append("有指标无法计分，总分无法计算")
+        return "；".join(parts)
+
+
+def score_table(result: Result, book: Rulebook | None = None) -> ScoreTable:
+    """The 得分表 of one result; ``book`` supplies each indicator's 解释 and 标准 texts."""
+    index: dict[tuple[str, ...], LinkedIndicator] = {i.path: i for i in book.walk()} if book is not None else {}
+    d = result.digits
+    lines: list[Line] = []
+    groups: list[Group] = []
+
+    def visit(r: IndicatorResult) -> None:
+        if r.children:
+            first = len(lines)
+            for c in r.children:
+                visit(c)
+            groups.append(Group(len(r.path) - 1, first, len(lines) - 1, r.name, r.weight, r.score))
+            return
+        ind = index.get(r.path)
+        lines.append(
+            Line(
+                r.path,
+                r.weight,
+                None if _score_hidden(r) else r.score,
+                _status_text(r),
+                (ind.text("解释") or "") if ind else "",
+                (ind.text("标准") or "") if ind else "",
+                _leaf_note(r, d),
+            )
+        )
+
+    for r in result.indicators:
+        visit(r)
+    if result.bonus_items:
+        first = len(lines)
+        for i in result.bonus_items:
+            lines.append(Line(("加分", i.name), i.points, i.awarded, "" if i.awarded is not None else "缺记录", note=i.evidence or ""))
+        cap = result.bonus_cap if result.bonus_cap is not None else sum((i.points for i in result.bonus_items), Fraction(0))
+        groups.append(Group(0, first, len(lines) - 1, "加分", cap, result.bonus))
+    if result.penalty_items:
+        first = len(lines)
+        for i in result.penalty_items:
+            happened = f"发生，扣 {plain(i.awarded, d)} 分" if i.awarded else ""
+            note = "；".join(x for x in (happened, i.evidence and f"说明：{i.evidence}" if happened else i.evidence) if x)
+            lines.append(Line(("扣分", i.name), i.points, -i.awarded if i.awarded is not None else None, "" if i.awarded is not None else "缺记录", note=note))
+        points = sum((i.points for i in result.penalty_items), Fraction(0))
+        groups.append(Group(0, first, len(lines) - 1, "扣分", points, -result.penalty))
+    if result.veto_items:
+        first = len(lines)
+        for i in result.veto_items:
+            state = "发生" if i.awarded else ("缺记录" if i.status == "missing" else "未发生")
+            lines.append(Line(("一票否决", i.name), None, None, state, note=("发生一票否决，总分为 0" if i.awarded else "") + (f"；说明：{i.evidence}" if i.evidence else "")))
+        groups.append(Group(0, first, len(lines) - 1, "一票否决", None, None))
+    groups.sort(key=lambda g: (g.first, g.level))
+    depth = max((len(line.path) for line in lines), default=1)
+    notes = [f"注意：{w}" for w in result.warnings]
+    notes += [f"数据问题：{e.message}" + (f"（{e.hint}）" if e.hint else "") for e in result.errors]
+    notes.append(
+        f"规则集：{result.rulebook}" + (f"（版本 {result.version}）" if result.version else "")
+        + f"，内容摘要 {result.content_hash[:12]}；每项得分保留 {d} 位小数（{result.rounding}），上级得分为下级得分之和"
+    )
+    return ScoreTable(result, tuple(lines), tuple(groups), depth, _bands(book), tuple(notes))
+
+
+def _score_hidden(r: IndicatorResult) -> bool:
+    """按比例折算 leaves score 0 but are left out of the total: show 不适用, not 0."""
+    return r.status == "not_applicable" and bool(r.excluded)
+
+
+def _status_text(r: IndicatorResult) -> str:
+    if r.score is None or _score_hidden(r):
+        return STATUS_WORDS.get(r.status) or "—"
+    return ""
+
+
+def _leaf_note(r: IndicatorResult, digits: int) -> str:
+    """Why points were lost (the explanation line), else the evaluator's 说明."""
+    lost = r.deduction is not None and r.deduction > 0
+    if lost or r.status != "scored":
+        return explanation(r, digits)
+    return r.evidence or ""
+
+
+def _bands(book: Rulebook | None) -> str:
+    if book is None or not book.grades:
+        return ""
+    parts = [f"{name} {'≥' if op == '>=' else '>'}{plain(bound)}" for name, op, bound in book.grades]
+    return "；".join(parts + [f"{book.lowest_grade} 其余"])
+
+
+def _book(result: Result, books) -> Rulebook | None:
+    if isinstance(books, Rulebook):
+        return books
+    if isinstance(books, dict):
+        return books.get(result.rulebook)
+    return None
+
+
+def _results(results) -> list[Result]:
+    out = [results] if isinstance(results, Result) else list(results)
+    if not out:
+        raise ValueError("没有可输出的项目")
+    return out
+
+
+# ---- cells: the table as a grid with spans, shared by the xlsx, docx and html writers ---------
+@attrs.frozen
+class Cell:
+    value: object  # str, Fraction or None
+    role: str  # head | level | text | num | note | total | label
+    rowspan: int = 1
+    colspan: int = 1
+
+
+def grid(table: ScoreTable, label_sep: str = "\n") -> list[list[Cell | None]]:
+    """Header, one row per line, 合计 and 评价等级; ``None`` where a span covers the cell."""
+    depth = table.depth
+    width = depth + len(TEXT_COLUMNS)
+    rows: list[list[Cell | None]] = [[Cell(c, "head") for c in table.columns]]
+    body: list[list[Cell | None]] = [[None] * width for _ in table.lines]
+    for g in table.groups:
+        label = g.name + (f"{label_sep}（{plain(g.weight, 4)}分）" if g.weight is not None else "")
+        body[g.first][g.level] = Cell(label, "level", rowspan=g.last - g.first + 1)
+    for i, line in enumerate(table.lines):
+        col = len(line.path) - 1
+        row = body[i]
+        row[col] = Cell(line.path[-1], "level", colspan=depth - col)
+        row[depth:] = [
+            Cell(line.explain, "text"),
+            Cell(line.standard, "text"),
+            Cell(line.weight, "num"),
+            Cell(line.score if line.score is not None else line.score_text, "num"),
+            Cell(line.note, "note"),
+        ]
+    rows += body
+    r = table.result
+    rows.append([Cell(TOTAL, "total", colspan=depth + 2), *[None] * (depth + 1), Cell(r.max, "num"), Cell(r.total if r.total is not None else "—", "num"), Cell(table.total_note, "note")])
+    rows.append([Cell(GRADE, "total", colspan=depth + 2), *[None] * (depth + 1), Cell(None, "num"), Cell(r.grade or "—", "label"), Cell(table.grade_bands and f"等级划分：{table.grade_bands}", "note")])
+    return rows
+
+
+def _fmt(value, digits: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Fraction):
+        return plain(value, digits)
+    return str(value)
+
+
+# ---- the 综合评定得分表: 一级指标, 分值, 得分, 得分率 -----------------------------------------
+@attrs.frozen
+class SummaryRow:
+    name: str
+    weight: Fraction | None
+    score: Fraction | None
+    rate: Fraction | None
+
+
+def summary_rows(result: Result) -> list[SummaryRow]:
+    """One row per 一级指标 (plus 加分, 扣分) and 合计, as in the seeds' 综合评定得分表."""
+    out = []
+    for r in result.indicators:
+        applicable = r.weight - r.excluded
+        rate = r.score / applicable if r.score is not None and applicable > 0 else None
+        out.append(SummaryRow(r.name, r.weight, r.score, rate))
+    if result.bonus_items:
+        cap = result.bonus_cap if result.bonus_cap is not None else sum((i.points for i in result.bonus_items), Fraction(0))
+        out.append(SummaryRow("加分", cap, result.bonus, result.bonus / cap if cap else None))
+    if result.penalty_items:
+        out.append(SummaryRow("扣分", None, -result.penalty, None))
+    rate = result.total / result.max if result.total is not None and result.max else None
+    out.append(SummaryRow(TOTAL, result.max, result.total, rate))
+    return out
+
+
+def rate_text(rate: Fraction | None) -> str:
+    """得分率 as the seeds print it: 94.44%.
+
+    >>> rate_text(Fraction(17, 18)), rate_text(Fraction(1)), rate_text(None)
+    ('94.44%', '100.00%', '—')
+    """
+    if rate is None:
+        return "—"
+    return f"{to_decimal(rate * 100, 2)}%"
+
+
+def _grade_order(results: list[Result], books) -> list[str]:
+    order: list[str] = []
+    for r in results:
+        book = _book(r, books)
+        if book is not None:
+            for g in [*(name for name, _, _ in book.grades), book.lowest_grade]:
+                if g not in order:
+                    order.append(g)
+    for r in results:
+        if r.grade and r.grade not in order:
+            order.append(r.grade)
+    return order
+
+
+def grade_counts(results: list[Result], books=None) -> list[tuple[str, int]]:
+    """How many projects got each grade, best grade first; ``未评定`` for totals that failed."""
+    counts = [(g, sum(1 for r in results if r.grade == g)) for g in _grade_order(results, books)]
+    missing = sum(1 for r in results if r.grade is None)
+    return counts + ([("未评定", missing)] if missing else [])
+
+
+def histogram(totals: list[Fraction], width: int = 5) -> list[tuple[int, int, int]]:
+    """Totals counted in bins of ``width`` points: (low, high, count); the last bin includes its top.
+
+    >>> histogram([Fraction(83), Fraction(99), Fraction(100), Fraction(95)])
+    [(80, 85, 1), (85, 90, 0), (90, 95, 0), (95, 100, 3)]
+    """
+    if not totals:
+        return []
+    lo = math.floor(min(totals) / width) * width
+    hi = max(math.ceil(max(totals) / width) * width, lo + width)
+    bins = [(a, a + width, 0) for a in range(lo, hi, width)]
+    out = []
+    for a, b, _ in bins:
+        last = b == hi
+        out.append((a, b, sum(1 for t in totals if a <= t < b or (last and t == b))))
+    return out
+
+
+def first_levels(results: list[Result]) -> list[str]:
+    names: list[str] = []
+    for r in results:
+        for i in r.indicators:
+            if i.name not in names:
+                names.append(i.name)
+    return names
+
+
+# ---- files --------------------------------------------------------------------------------
+def _clean(text) -> str:
+    return _ILLEGAL.sub("", "" if text is None else str(text))
+
+
+def _write_binary(path: str | Path, save: Callable[[str], None]) -> None:
+    """Save to a temporary file beside the target, then rename over it."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        save(str(tmp))
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _lines_needed(text: str, width: float) -> int:
+    if not text:
+        return 1
+    usable = max(width * 1.15 - 1, 1)  # column widths count Latin digits; 10-pt CJK runs a little narrower than two
+    return sum(max(1, math.ceil(_display_width(seg) / usable)) for seg in text.split("\n"))
+
+
+# ---- XLSX ---------------------------------------------------------------------------------
+_INVALID_SHEET = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_name(name: str, used: set[str]) -> str:
+    """A worksheet name Excel accepts: ≤31 characters, none of []:*?/\\, unique (case-insensitive).
+
+    >>> used = set()
+    >>> sheet_name("a/b:c", used), sheet_name("A_B_C", used), sheet_name("x" * 40, used)
+    ('a_b_c', 'A_B_C(2)', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')
+    """
+    base = _INVALID_SHEET.sub("_", _clean(name)).strip().strip("'") or "项目"
+    base = base[:31]
+    candidate, n = base, 1
+    while candidate.lower() in used or candidate.lower() == "history":
+        n += 1
+        suffix = f"({n})"
+        candidate = base[: 31 - len(suffix)] + suffix
+    used.add(candidate.lower())
+    return candidate
+
+
+def _number_format(digits: int) -> str:
+    return "0." + "0" * digits if digits > 0 else "0"
+
+
+def write_xlsx(results, books, path: str | Path) -> None:
+    """The 得分表 as a workbook: one sheet for one project (plus 综合评定), or a 汇总 sheet and
+    one sheet per project."""
+    from openpyxl import Workbook
+
+    results = _results(results)
+    wb = Workbook()
+    wb.remove(wb.active)
+    used: set[str] = set()
+    if len(results) == 1:
+        r = results[0]
+        _score_sheet(wb.create_sheet(sheet_name("得分表", used)), score_table(r, _book(r, books)))
+        _summary_sheet(wb.create_sheet(sheet_name("综合评定", used)), r)
+    else:
+        overview = wb.create_sheet(sheet_name("汇总", used))
+        names = [sheet_name(r.project, used) for r in results]
+        for r, name in zip(results, names):
+            _score_sheet(wb.create_sheet(name), score_table(r, _book(r, books)))
+        _overview_sheet(overview, results, names, books)
+    _write_binary(path, wb.save)
+
+
+def _styles():
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    thin = Side(style="thin", color="808080")
+    return {
+        "border": Border(left=thin, right=thin, top=thin, bottom=thin),
+        "head_font": Font(name="宋体", bold=True, size=10),
+        "font": Font(name="宋体", size=10),
+        "bold": Font(name="宋体", bold=True, size=10),
+        "title": Font(name="宋体", bold=True, size=14),
+        "fill": PatternFill("solid", fgColor="D9E1F2"),
+        "total_fill": PatternFill("solid", fgColor="F2F2F2"),
+        "center": Alignment(horizontal="center", vertical="center", wrap_text=True),
+        "left": Alignment(horizontal="left", vertical="center", wrap_text=True),
+        "top": Alignment(horizontal="left", vertical="top", wrap_text=True),
+        "right": Alignment(horizontal="right", vertical="center"),
+    }
+
+
+def _print_setup(ws, header_row: int) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
+
+
+def _score_sheet(ws, table: ScoreTable) -> None:
+    from openpyxl.utils import get_column_letter
+
+    st = _styles()
+    r = table.result
+    depth = table.depth
+    cells = grid(table)
+    ncols = depth + len(TEXT_COLUMNS)
+    has_text = [any(line.explain for line in table.lines), any(line.standard for line in table.lines)]
+    widths = [14] * depth + [36 if has_text[0] else 12, 40 if has_text[1] else 12, 8, 8, 48]
+    for c, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = w
+    title = ws.cell(row=1, column=1, value=safe_cell(_clean(f"{r.project} 绩效评价得分表")))
+    title.font, title.alignment = st["title"], st["center"]
+    ws.row_dimensions[1].height = 24
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
+    num_format = _number_format(r.digits)
+    merges = []
+    heights: dict[int, int] = {}
+    for i, row in enumerate(cells):
+        excel_row = i + 2
+        for c, cell in enumerate(row):
+            if cell is None:
+                continue
+            xc = ws.cell(row=excel_row, column=c + 1)
+            value = cell.value
+            if isinstance(value, Fraction):
+                xc.value = number(value, max(r.digits, 4) if c == depth + 2 else r.digits)
+                xc.number_format = num_format
+                xc.alignment = st["right"]
+            else:
+                xc.value = safe_cell(_clean(value)) if value not in (None, "") else None
+                xc.alignment = st["center"] if cell.role in ("head", "level", "num", "label", "total") else st["left"]
+            xc.border = st["border"]
+            xc.font = st["head_font"] if cell.role in ("head", "total") else st["font"]
+            if cell.role == "head":
+                xc.fill = st["fill"]
+            elif i >= len(cells) - 2:
+                xc.fill = st["total_fill"]
+                if cell.role == "label":
+                    xc.font = st["bold"]
+            if cell.rowspan > 1 or cell.colspan > 1:
+                merges.append((excel_row, c + 1, excel_row + cell.rowspan - 1, c + cell.colspan))
+            if cell.rowspan == 1 and isinstance(value, str):
+                width = sum(widths[c : c + cell.colspan])
+                heights[excel_row] = max(heights.get(excel_row, 1), _lines_needed(value, width))
+        for c in range(ncols):  # covered cells keep the grid's borders
+            if row[c] is None:
+                ws.cell(row=excel_row, column=c + 1).border = st["border"]
+    for excel_row, n in heights.items():
+        if n > 1:
+            ws.row_dimensions[excel_row].height = min(409, 14 * n + 4)
+    for sr, sc, er, ec in merges:
+        ws.merge_cells(start_row=sr, start_column=sc, end_row=er, end_column=ec)
+    note_row = len(cells) + 3
+    for note in table.notes:
+        xc = ws.cell(row=note_row, column=1, value=safe_cell(_clean(note)))
+        xc.font, xc.alignment = st["font"], st["left"]
+        ws.merge_cells(start_row=note_row, start_column=1, end_row=note_row, end_column=ncols)
+        n = _lines_needed(note, sum(widths))
+        if n > 1:
+            ws.row_dimensions[note_row].height = min(409, 14 * n + 4)
+        note_row += 1
+    _print_setup(ws, 2)
+
+
+def _summary_sheet(ws, result: Result) -> None:
+    """The 综合评定得分表 of one project: 一级指标, 分值, 得分, 得分率."""
+    st = _styles()
+    ws.cell(row=1, column=1, value=safe_cell(_clean(f"{result.project} 综合评定得分表"))).font = st["title"]
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=4)
+    fmt = _number_format(result.digits)
+    for c, head in enumerate(("一级指标", "分值", "得分", "得分率"), start=1):
+        xc = ws.cell(row=2, column=c, value=head)
+        xc.font, xc.fill, xc.border, xc.alignment = st["head_font"], st["fill"], st["border"], st["center"]
+    for i, s in enumerate(summary_rows(result), start=3):
+        values = [safe_cell(_clean(s.name)), number(s.weight, 4), number(s.score, result.digits), float(to_decimal(s.rate, 6)) if s.rate is not None else None]
+        for c, v in enumerate(values, start=1):
+            xc = ws.cell(row=i, column=c, value=v)
+            xc.border, xc.font = st["border"], st["bold"] if s.name == TOTAL else st["font"]
+            xc.number_format = "0.00%" if c == 4 else fmt
+            xc.alignment = st["center"] if c == 1 else st["right"]
+    ws.column_dimensions["A"].width = 20
+    for col in "BCD":
+        ws.column_dimensions[col].width = 12
+    _print_setup(ws, 2)
+
+
+def _overview_sheet(ws, results: list[Result], names: list[str], books) -> None:
+    """项目, 总分, 等级 and each 一级 score; a hyperlink from each project to its sheet."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    st = _styles()
+    levels = first_levels(results)
+    extra = [n for n, on in (("加分", any(r.bonus_items for r in results)), ("扣分", any(r.penalty_items for r in results))) if on]
+    heads = ["项目", "总分", "等级", *levels, *extra]
+    ws.cell(row=1, column=1, value=f"绩效评价结果汇总（{len(results)} 个项目）").font = st["title"]
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(heads))
+    for c, head in enumerate(heads, start=1):
+        xc = ws.cell(row=2, column=c, value=safe_cell(_clean(head)))
+        xc.font, xc.fill, xc.border, xc.alignment = st["head_font"], st["fill"], st["border"], st["center"]
+    digits = max((r.digits for r in results), default=2)
+    fmt = _number_format(digits)
+    for i, (r, name) in enumerate(zip(results, names), start=3):
+        by_name = {x.name: x.score for x in r.indicators}
+        values = [safe_cell(_clean(r.project)), number(r.total, r.digits), r.grade or "—"]
+        values += [number(by_name.get(n), r.digits) for n in levels]
+        values += [number(r.bonus if n == "加分" else r.penalty, r.digits) for n in extra]
+        for c, v in enumerate(values, start=1):
+            xc = ws.cell(row=i, column=c, value=v)
+            xc.border, xc.font = st["border"], st["font"]
+            if isinstance(v, (int, float)):
+                xc.number_format, xc.alignment = fmt, st["right"]
+            else:
+                xc.alignment = st["left"] if c == 1 else st["center"]
+        link = ws.cell(row=i, column=1)
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{name}'!A1", tooltip="打开该项目的得分表")
+        link.font = Font(name="宋体", size=10, color="1F4E79", underline="single")
+    row = len(results) + 4
+    ws.cell(row=row, column=1, value="等级分布").font = st["bold"]
+    for c, head in enumerate(("等级", "项目数", "占比"), start=1):
+        xc = ws.cell(row=row + 1, column=c, value=head)
+        xc.font, xc.fill, xc.border, xc.alignment = st["head_font"], st["fill"], st["border"], st["center"]
+    for j, (grade, count) in enumerate(grade_counts(results, books), start=row + 2):
+        for c, v in enumerate((grade, count, count / len(results) if results else 0), start=1):
+            xc = ws.cell(row=j, column=c, value=v)
+            xc.border, xc.font = st["border"], st["font"]
+            xc.alignment = st["center"]
+            if c == 3:
+                xc.number_format = "0.00%"
+    ws.column_dimensions["A"].width = 36
+    for c in range(2, len(heads) + 1):
+        ws.column_dimensions[get_column_letter(c)].width = 12
+    _print_setup(ws, 2)
+
+
+# ---- DOCX ---------------------------------------------------------------------------------
+def write_docx(results, books, path: str | Path) -> None:
+    """The 得分表 as a Word document: landscape A4, one heading and one table per project."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    results = _results(results)
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(1.5))
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(10.5)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
+    if len(results) > 1:
+        doc.add_heading(f"绩效评价结果汇总（{len(results)} 个项目）", level=1)
+        _docx_overview(doc, results, books)
+    for i, r in enumerate(results):
+        if i or len(results) > 1:
+            doc.add_page_break()
+        table = score_table(r, _book(r, books))
+        doc.add_heading(_clean(f"{r.project} 绩效评价得分表"), level=1)
+        total = plain(r.total, r.digits) if r.total is not None else "无法计算"
+        doc.add_paragraph(_clean(f"总分 {total} / {plain(r.max)}，等级 {r.grade or '—'}"))
+        _docx_table(doc, table)
+        for note in table.notes:
+            p = doc.add_paragraph(_clean(note))
+            for run in p.runs:
+                run.font.size = Pt(9)
+    _write_binary(path, doc.save)
+
+
+def _repeat_header(row) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    tr_pr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    tr_pr.append(el)
+
+
+def _no_split(row) -> None:
+    from docx.oxml import OxmlElement
+
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
+def _docx_cell(cell, text: str, bold: bool = False, align: str = "left", size: float = 9) -> None:
+    from docx.enum.table import WD_ALIGN_VERTICAL
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    p = cell.paragraphs[0]
+    p.alignment = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}[align]
+    run = p.add_run(_clean(text))
+    run.font.size = Pt(size)
+    run.bold = bold
+    cell.vertical_alignment = WD_ALIGN_VERTICAL.CENTER
+
+
+def _docx_table(doc, table: ScoreTable) -> None:
+    from docx.shared import Cm
+
+    r = table.result
+    depth = table.depth
+    cells = grid(table)
+    ncols = depth + len(TEXT_COLUMNS)
+    has_text = [any(line.explain for line in table.lines), any(line.standard for line in table.lines)]
+    rel = [2.2] * depth + [4.5 if has_text[0] else 1.6, 5.5 if has_text[1] else 1.6, 1.3, 1.3, 6.0]
+    scale = 26.7 / sum(rel)
+    widths = [Cm(w * scale) for w in rel]
+    t = doc.add_table(rows=len(cells), cols=ncols)
+    t.style = "Table Grid"
+    t.autofit = False
+    for column, width in zip(t.columns, widths):
+        column.width = width  # the table grid: LibreOffice reads these, Word the cell widths
+    rows = list(t.rows)
+    for i, (row, doc_row) in enumerate(zip(cells, rows)):
+        doc_cells = doc_row.cells
+        for c, cell in enumerate(row):
+            doc_cells[c].width = widths[c]
+            if cell is None or cell.value in (None, ""):
+                continue
+            if isinstance(cell.value, Fraction):
+                text = plain(cell.value, 4 if c == depth + 2 else r.digits)
+            else:
+                text = str(cell.value)
+            bold = cell.role in ("head", "total") or (cell.role == "label")
+            align = "center" if cell.role in ("head", "level", "total", "label") else ("right" if cell.role == "num" else "left")
+            _docx_cell(doc_cells[c], text, bold, align)
+        _no_split(doc_row)
+    _repeat_header(rows[0])
+    for i, row in enumerate(cells):
+        for c, cell in enumerate(row):
+            if cell is not None and (cell.rowspan > 1 or cell.colspan > 1):
+                t.cell(i, c).merge(t.cell(i + cell.rowspan - 1, c + cell.colspan - 1))
+
+
+def _docx_overview(doc, results: list[Result], books) -> None:
+    levels = first_levels(results)
+    heads = ["项目", "总分", "等级", *levels]
+    t = doc.add_table(rows=len(results) + 1, cols=len(heads))
+    t.style = "Table Grid"
+    rows = list(t.rows)
+    for c, head in enumerate(heads):
+        _docx_cell(rows[0].cells[c], head, True, "center")
+    _repeat_header(rows[0])
+    for r, row in zip(results, rows[1:]):
+        by_name = {x.name: x.score for x in r.indicators}
+        values = [r.project, _fmt(r.total, r.digits) or "—", r.grade or "—", *(_fmt(by_name.get(n), r.digits) for n in levels)]
+        for c, v in enumerate(values):
+            _docx_cell(row.cells[c], v, align="left" if c == 0 else "center")
+    doc.add_paragraph("")
+    counts = grade_counts(results, books)
+    t = doc.add_table(rows=len(counts) + 1, cols=2)
+    t.style = "Table Grid"
+    for c, head in enumerate(("等级", "项目数")):
+        _docx_cell(t.rows[0].cells[c], head, True, "center")
+    for (grade, count), row in zip(counts, list(t.rows)[1:]):
+        _docx_cell(row.cells[0], grade, align="center")
+        _docx_cell(row.cells[1], str(count), align="center")
+
+
+# ---- HTML ---------------------------------------------------------------------------------
+_CSS = """
+:root { color-scheme: light; }
+body { font-family: %(font)s; margin: 24px; color: #1a1a1a; line-height: 1.5; }
+h1 { font-size: 22px; margin: 0 0 8px; }
+h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 2px solid #3b6ea5; padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 20px 0 6px; }
+.meta { color: #555; font-size: 13px; }
+.total { font-size: 16px; }
+.total strong { font-size: 20px; color: #1f4e79; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
+th, td { border: 1px solid #9a9a9a; padding: 4px 6px; vertical-align: middle; }
+th { background: #d9e1f2; position: sticky; top: 0; white-space: nowrap; }
+td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.level { text-align: center; min-width: 5em; }
+td.text { min-width: 12em; font-size: 12px; color: #333; }
+td.note { min-width: 16em; font-size: 12px; }
+tr.sum td { background: #f2f2f2; font-weight: bold; }
+td.lost { color: #b03a2e; }
+pre.explain { white-space: pre-wrap; background: #f7f7f7; border: 1px solid #ddd; padding: 12px; font-size: 13px; font-family: %(font)s; }
+svg text { font-family: %(font)s; font-size: 13px; fill: #1a1a1a; }
+svg .bar { fill: #3b6ea5; }
+svg .bar.low { fill: #c0504d; }
+svg .grid { stroke: #ddd; stroke-width: 1; }
+svg .axis { stroke: #888; stroke-width: 1; }
+svg .small { font-size: 11px; fill: #555; }
+.notes { font-size: 12px; color: #555; }
+nav ol { columns: 2; font-size: 13px; }
+@media print { th { position: static; } section.project { page-break-before: always; } }
+@page { size: A4 landscape; margin: 12mm; }
+""" % {"font": FONT_STACK}
+
+
+def _e(value) -> str:
+    return html.escape(_ILLEGAL.sub("", "" if value is None else str(value)), quote=True)
+
+
+def render_html(results, books) -> str:
+    """One self-contained page: no scripts, fonts, images or styles from anywhere else."""
+    results = _results(results)
+    title = f"{results[0].project} 绩效评价报告" if len(results) == 1 else f"绩效评价结果汇总（{len(results)} 个项目）"
+    parts = ['<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>"]
+    if len(results) == 1:
+        parts.append(_html_project(results[0], _book(results[0], books), 1, single=True))
+    else:
+        parts.append(f"<h1>{_e(title)}</h1>")
+        parts.append(_html_overview(results, books))
+        for i, r in enumerate(results, start=1):
+            parts.append(_html_project(r, _book(r, books), i, single=False))
+    parts.append("</body>\n</html>\n")
+    return "\n".join(parts)
+
+
+def write_html(results, books, path: str | Path) -> None:
+    write_atomic(path, render_html(results, books))
+
+
+def _html_project(r: Result, book: Rulebook | None, index: int, single: bool) -> str:
+    d = r.digits
+    h, sub = ("h1", "h2") if single else ("h2", "h3")
+    total = plain(r.total, d) if r.total is not None else "无法计算"
+    out = [f'<section class="project" id="p{index}">', f"<{h}>{_e(r.project)} 绩效评价报告</{h}>"]
+    out.append(f'<p class="total">总分 <strong>{_e(total)}</strong> / {_e(plain(r.max))}，等级 <strong>{_e(r.grade or "—")}</strong></p>')
+    version = f"（版本 {r.version}）" if r.version else ""
+    out.append(f'<p class="meta">规则集：{_e(r.rulebook)}{_e(version)}，内容摘要 {_e(r.content_hash[:12])}</p>')
+    out.append(f"<{sub}>综合评定得分表</{sub}>")
+    out.append(_html_summary(r))
+    out.append(_svg_rates(r))
+    table = score_table(r, book)
+    out.append(f"<{sub}>绩效评价得分表</{sub}>")
+    out.append(_html_score_table(table))
+    out.append(f"<{sub}>逐条说明</{sub}>")
+    out.append(f'<pre class="explain">{_e(render_explanation(r))}</pre>')
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _html_summary(r: Result) -> str:
+    rows = ['<table class="summary">',
+            "<thead><tr><th>一级指标</th><th>分值</th><th>得分</th><th>得分率</th></tr></thead><tbody>"]
+    for s in summary_rows(r):
+        cls = ' class="sum"' if s.name == TOTAL else ""
+        rows.append(
+            f"<tr{cls}><td>{_e(s.name)}</td><td class=\"num\">{_e(_fmt(s.weight, 4))}</td>"
+            f"<td class=\"num\">{_e(_fmt(s.score, r.digits) or '—')}</td><td class=\"num\">{_e(rate_text(s.rate))}</td></tr>"
+        )
+    rows.append("</tbody></table>")
+    return "\n".join(rows)
+
+
+def _html_score_table(table: ScoreTable) -> str:
+    d = table.result.digits
+    cells = grid(table, label_sep="\n")
+    depth = table.depth
+    out = ['<table class="score">']
+    for i, row in enumerate(cells):
+        tag = "th" if i == 0 else "td"
+        if i == 0:
+            out.append("<thead>")
+        elif i == 1:
+            out.append("<tbody>")
+        cls = ' class="sum"' if i >= len(cells) - 2 else ""
+        tds = []
+        for c, cell in enumerate(row):
+            if cell is None:
+                continue
+            attrs_ = ""
+            if cell.rowspan > 1:
+                attrs_ += f' rowspan="{cell.rowspan}"'
+            if cell.colspan > 1:
+                attrs_ += f' colspan="{cell.colspan}"'
+            if i:
+                klass = {"num": "num", "level": "level", "text": "text", "note": "note", "total": "level", "label": "num"}[cell.role]
+                if cell.role == "num" and c == depth + 3 and i < len(cells) - 2:
+                    line = table.lines[i - 1]
+                    if line.weight is not None and line.score is not None and line.score < line.weight:
+                        klass += " lost"
+                attrs_ += f' class="{klass}"'
+            text = _fmt(cell.value, 4 if c == depth + 2 else d)
+            tds.append(f"<{tag}{attrs_}>{_e(text).replace(chr(10), '<br>')}</{tag}>")
+        out.append(f"<tr{cls}>{''.join(tds)}</tr>")
+        if i == 0:
+            out.append("</thead>")
+    out.append("</tbody></table>")
+    if table.notes:
+        out.append('<div class="notes">' + "".join(f"<p>{_e(n)}</p>" for n in table.notes) + "</div>")
+    return "\n".join(out)
+
+
+def _label(text: str, limit: int = 12) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _svg_rates(r: Result) -> str:
+    """Horizontal bars: 得分率 of each 一级指标, 0–100%."""
+    items = [(x.name, x.score / (x.weight - x.excluded) if x.score is not None and x.weight - x.excluded > 0 else None) for x in r.indicators]
+    label_w = min(max((_display_width(_label(n)) for n, _ in items), default=4) * 7 + 16, 200)
+    bar_h, gap, chart_w, top = 22, 10, 420, 28
+    width = label_w + chart_w + 80
+    height = top + len(items) * (bar_h + gap) + 24
+    out = [f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="各一级指标得分率">',
+           "<title>各一级指标得分率</title>", f'<text x="{label_w}" y="16">各一级指标得分率</text>']
+    bottom = top + len(items) * (bar_h + gap)
+    for pct in (0, 25, 50, 75, 100):
+        x = label_w + chart_w * pct / 100
+        out.append(f'<line class="grid" x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{bottom}"/>')
+        out.append(f'<text class="small" x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{pct}%</text>')
+    for k, (name, rate) in enumerate(items):
+        y = top + k * (bar_h + gap)
+        w = chart_w * float(min(max(rate, Fraction(0)), Fraction(1))) if rate is not None else 0
+        low = " low" if rate is not None and rate < Fraction(6, 10) else ""
+        out.append(f'<text x="{label_w - 8}" y="{y + bar_h * 0.7:.1f}" text-anchor="end">{_e(_label(name))}<title>{_e(name)}</title></text>')
+        out.append(f'<rect class="bar{low}" x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}"><title>{_e(name)}：{_e(rate_text(rate))}</title></rect>')
+        out.append(f'<text x="{label_w + w + 6:.1f}" y="{y + bar_h * 0.7:.1f}">{_e(rate_text(rate))}</text>')
+    out.append(f'<line class="axis" x1="{label_w}" y1="{top - 4}" x2="{label_w}" y2="{bottom}"/>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _svg_columns(title: str, bars: list[tuple[str, int]], unit: str = "个") -> str:
+    """Vertical bars with a count on each (grade distribution, histogram of totals)."""
+    n = max(len(bars), 1)
+    col_w, gap, chart_h, top, left = 56, 14, 180, 44, 36
+    width = max(left + n * (col_w + gap) + 20, left + _display_width(title) * 7 + 20)
+    height = top + chart_h + 44
+    peak = max((c for _, c in bars), default=0) or 1
+    base = top + chart_h
+    out = [f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}">',
+           f"<title>{_e(title)}</title>", f'<text x="{left}" y="16">{_e(title)}</text>',
+           f'<line class="axis" x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}"/>']
+    for k, (name, count) in enumerate(bars):
+        x = left + gap / 2 + k * (col_w + gap)
+        h = chart_h * count / peak
+        out.append(f'<rect class="bar" x="{x:.1f}" y="{base - h:.1f}" width="{col_w}" height="{h:.1f}"><title>{_e(name)}：{count} {unit}</title></rect>')
+        out.append(f'<text x="{x + col_w / 2:.1f}" y="{base - h - 4:.1f}" text-anchor="middle">{count}</text>')
+        out.append(f'<text class="small" x="{x + col_w / 2:.1f}" y="{base + 16}" text-anchor="middle">{_e(name)}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _html_overview(results: list[Result], books) -> str:
+    levels = first_levels(results)
+    out = ["<h2>各项目得分</h2>", '<table class="overview"><thead><tr><th>项目</th><th>总分</th><th>等级</th>']
+    out.append("".join(f"<th>{_e(n)}</th>" for n in levels) + "</tr></thead><tbody>")
+    for i, r in enumerate(results, start=1):
+        by_name = {x.name: x.score for x in r.indicators}
+        cells = "".join(f'<td class="num">{_e(_fmt(by_name.get(n), r.digits) or "—")}</td>' for n in levels)
+        out.append(
+            f'<tr><td><a href="#p{i}">{_e(r.project)}</a></td><td class="num">{_e(_fmt(r.total, r.digits) or "—")}</td>'
+            f'<td class="level">{_e(r.grade or "—")}</td>{cells}</tr>'
+        )
+    out.append("</tbody></table>")
+    counts = grade_counts(results, books)
+    out.append("<h2>等级分布</h2>")
+    out.append('<table class="grades"><thead><tr><th>等级</th><th>项目数</th><th>占比</th></tr></thead><tbody>')
+    for grade, count in counts:
+        out.append(f'<tr><td class="level">{_e(grade)}</td><td class="num">{count}</td><td class="num">{_e(rate_text(Fraction(count, len(results))))}</td></tr>')
+    out.append("</tbody></table>")
+    out.append(_svg_columns("等级分布", counts))
+    totals = [r.total for r in results if r.total is not None]
+    bins = histogram(totals)
+    if bins:
+        labels = [(f"{a}–{b}", c) for a, b, c in bins]
+        out.append("<h2>总分分布</h2>")
+        out.append(_svg_columns("总分分布（每 5 分一组）", labels))
+        out.append('<p class="meta">每组含下限、不含上限，最后一组含上限。</p>')
+    return "\n".join(out)
+
+
+# ---- Markdown -----------------------------------------------------------------------------
+def _md(value) -> str:
+    text = _ILLEGAL.sub("", "" if value is None else str(value))
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+
+def _md_table(heads: list[str], rows: Iterable[list[str]], align: list[str]) -> list[str]:
+    sep = {"l": "---", "r": "---:", "c": ":---:"}
+    out = ["| " + " | ".join(_md(h) for h in heads) + " |", "|" + "|".join(sep[a] for a in align) + "|"]
+    out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def render_md(results, books) -> str:
+    """Markdown for text review: summary, the 得分表 as a pipe table, the explanation."""
+    results = _results(results)
+    out: list[str] = []
+    if len(results) > 1:
+        out.append(f"# 绩效评价结果汇总（{len(results)} 个项目）")
+        levels = first_levels(results)
+        rows = []
+        for r in results:
+            by_name = {x.name: x.score for x in r.indicators}
+            rows.append([r.project, _fmt(r.total, r.digits) or "—", r.grade or "—", *(_fmt(by_name.get(n), r.digits) or "—" for n in levels)])
+        out += ["", *_md_table(["项目", "总分", "等级", *levels], rows, ["l", "r", "c", *"r" * len(levels)])]
+        out += ["", "## 等级分布", "", *_md_table(["等级", "项目数"], [[g, str(c)] for g, c in grade_counts(results, books)], ["c", "r"])]
+        out.append("")
+    head = "#" if len(results) == 1 else "##"
+    for r in results:
+        out += _md_project(r, _book(r, books), head)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _md_project(r: Result, book: Rulebook | None, h: str) -> list[str]:
+    d = r.digits
+    table = score_table(r, book)
+    total = plain(r.total, d) if r.total is not None else "无法计算"
+    out = [f"{h} {r.project} 绩效评价得分表", "", f"总分 **{total}** / {plain(r.max)}，等级 **{r.grade or '—'}**", ""]
+    out += [f"{h}# 综合评定得分表", ""]
+    out += _md_table(["一级指标", "分值", "得分", "得分率"], [[s.name, _fmt(s.weight, 4), _fmt(s.score, d) or "—", rate_text(s.rate)] for s in summary_rows(r)], ["l", "r", "r", "r"])
+    out += ["", f"{h}# 得分表", ""]
+    keep = [bool(any(line.explain for line in table.lines)), bool(any(line.standard for line in table.lines))]
+    heads = [*level_names(table.depth)] + [n for n, k in zip(TEXT_COLUMNS[:2], keep) if k] + list(TEXT_COLUMNS[2:])
+    rows = []
+    for row in grid(table, label_sep=""):
+        if row[0] is not None and row[0].role == "head":
+            continue
+        cells = []
+        for c, cell in enumerate(row):
+            if table.depth <= c < table.depth + 2 and not keep[c - table.depth]:
+                continue
+            value = "" if cell is None else _fmt(cell.value, 4 if c == table.depth + 2 else d)
+            if cell is not None and cell.role == "total":
+                value = f"**{value}**"
+            cells.append(value)
+        rows.append(cells)
+    out += _md_table(heads, rows, ["l"] * table.depth + ["l"] * sum(keep) + ["r", "r", "l"])
+    out += [""] + [f"- {n}" for n in table.notes]
+    out += ["", f"{h}# 逐条说明", "", "```text", render_explanation(r), "```", ""]
+    return out
+
+
+def write_md(results, books, path: str | Path) -> None:
+    write_atomic(path, render_md(results, books))
