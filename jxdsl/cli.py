@@ -115,6 +115,9 @@ def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | N
             ok = sum(1 for r in results if not r.errors)
             text += f"\n\n共 {len(results)} 个项目：{ok} 个计分完成，{len(results) - ok} 个有数据问题"
     _emit(text, out)
+    if not single and (fmt != "text" or out is not None):
+        ok = sum(1 for r in results if not r.errors)
+        click.echo(f"共 {len(results)} 个项目：{ok} 个计分完成，{len(results) - ok} 个有数据问题", err=True)
     _report_errors(results, echo=fmt != "text" or out is not None)
 
 
