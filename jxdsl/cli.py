@@ -72,8 +72,15 @@ def check(rulebooks: tuple[str, ...]) -> None:
 )
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
 @click.option("--project", help="只评表中的这个项目")
-def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | None) -> None:
-    """按规则集为一个项目（YAML/JSON）或自评表中的每个项目（CSV/XLSX）打分。"""
+@click.option(
+    "--engine", type=click.Choice(["interpreter", "duckdb", "spark"]), default="interpreter", show_default=True,
+    help="自评表的计分引擎：interpreter（逐项计算，带逐条说明）、duckdb（内嵌 SQL，大批量）、spark（集群，JXDSL_SPARK_MASTER 指定 master）",
+)
+def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | None, engine: str) -> None:
+    """按规则集为一个项目（YAML/JSON）或自评表中的每个项目（CSV/XLSX/Parquet）打分。"""
+    if engine != "interpreter":
+        _score_batch(rulebook, facts, fmt, out, engine)
+        return
     try:
         book, results = _score_all(rulebook, facts, project)
     except JxError as e:
@@ -119,6 +126,49 @@ def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | N
         ok = sum(1 for r in results if not r.errors)
         click.echo(f"共 {len(results)} 个项目：{ok} 个计分完成，{len(results) - ok} 个有数据问题", err=True)
     _report_errors(results, echo=fmt != "text" or out is not None)
+
+
+def _score_batch(rulebook: str, table: str, fmt: str, out: str | None, engine: str) -> None:
+    """A whole table through the SQL engine: totals, grades, indicator scores, rejected rows."""
+    from jxdsl.batch import score_table
+
+    if fmt not in ("text", "json", "jsonl"):
+        _fail(UsageError(f"{engine} 引擎输出 text、json 或 jsonl；{fmt} 格式请用 --engine interpreter"))
+        return
+    try:
+        book = _load(rulebook)
+        batch = score_table(book, table, engine=engine, progress=sys.stderr.isatty())
+    except JxError as e:
+        _fail(e)
+        return
+    if fmt == "json":
+        text = dumps(list(batch.projects))
+    elif fmt == "jsonl":
+        text = "\n".join(json.dumps(p, ensure_ascii=False) for p in batch.projects)
+    else:
+        lines = [f"{p['project']}：总分 {p['total'] if p['total'] is not None else '无法计算'} / {p['max']}，等级 {p['grade'] or '—'}" for p in batch.projects]
+        text = "\n".join(lines)
+    _emit(text, out)
+    for r in batch.rejections:
+        click.echo(f"数据错误：项目“{r['project']}”，指标“{r['indicator']}”：{r['reason']}（值：{r['value']}）", err=True)
+    click.echo(
+        f"共 {batch.rows_in} 行：{batch.rows_scored} 行计分，{batch.rows_rejected} 行有问题；{len(batch.projects)} 个项目，引擎 {engine}，用时 {batch.seconds:.2f} 秒",
+        err=True,
+    )
+    sys.exit(EXIT_INVALID if batch.rows_rejected else EXIT_OK)
+
+
+@main.command()
+@click.argument("rulebook")
+@click.option("--dialect", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True)
+def sql(rulebook: str, dialect: str) -> None:
+    """打印批量计分引擎为该规则集运行的 SQL。"""
+    from jxdsl.compile import to_sql
+
+    try:
+        click.echo(to_sql(_load(rulebook), dialect))
+    except JxError as e:
+        _fail(e)
 
 
 @main.command()

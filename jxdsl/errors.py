@@ -144,3 +144,9 @@ class ErrorGroup(JxError):
         if len(self.errors) > limit:
             shown.append(f"……另有 {len(self.errors) - limit} 处错误未列出")
         return "\n\n".join(shown)
+
+
+class CompileError(JxError):
+    """A rulebook uses rules the batch (SQL) engine does not compile; use the interpreter."""
+
+    kind = "编译错误"
