@@ -273,7 +273,10 @@ def _names(expr) -> list[str]:
 def evaluate(book: Rulebook, facts: Facts) -> Result:
     """Score one project. Errors in the facts are collected in ``Result.errors``."""
     ctx = _Context(book, facts)
+    for problem in facts.problems:
+        ctx.error(problem.message, None, problem.hint, span=problem.span)
     ctx.load_values()
+    _check_table_rows(book, facts, ctx)
     leaves = [i.path for i in book.walk() if not i.children]
     ctx.claim_records(book, leaves)
     results = tuple(_indicator(ind, ctx) for ind in book.indicators)
@@ -786,6 +789,22 @@ RULES: dict[type, Handler] = {
 
 
 # ---- indicators as data -----------------------------------------------------------------
+def _check_table_rows(book: Rulebook, facts: Facts, ctx: _Context) -> None:
+    """Every target-table row must belong to a 来自目标表 indicator: none is dropped silently."""
+    homes = [i.name for i in book.walk() if isinstance(i.rule, ast.FromTargets)]
+    keys = {_key(h) for h in homes}
+    for row in facts.targets:
+        if _key(row.first) not in keys:
+            close = suggest(row.first, homes)
+            ctx.error(
+                f"目标表中一级指标“{row.first}”（{row.third}）不在规则集中（规则集中没有同名的“来自目标表”指标）",
+                None,
+                f"是否应为“{close}”？" if close else f"可用：{'、'.join(homes) or '（规则集没有来自目标表的指标）'}",
+                span=row.span,
+            )
+
+
+
 _CMP_PREFIX = re.compile(r"^\s*(>=|<=|≥|≤|≧|≦|＞＝|＜＝|>|<|＞|＜|=|＝)\s*")
 _CMP_NORMAL = {"≥": ">=", "≧": ">=", "＞＝": ">=", "≤": "<=", "≦": "<=", "＜＝": "<=", "＞": ">", "＜": "<", "＝": "="}
 
@@ -831,7 +850,7 @@ def _target_row(parent: tuple[str, ...], row: TargetRow, ctx: _Context) -> Indic
     actual_text = "" if row.actual is None else as_text(row.actual)
     m = _CMP_PREFIX.match(normalize(target_text))
     op = _CMP_NORMAL.get(m.group(1), m.group(1)) if m else None
-    body = normalize(target_text)[m.end():] if m else normalize(target_text)
+    body = (normalize(target_text)[m.end():] if m else normalize(target_text)).strip()
     target = parse_quantity(body) if body else None
     am = _CMP_PREFIX.match(normalize(actual_text))
     actual_body = normalize(actual_text)[am.end():] if am else actual_text
@@ -855,7 +874,7 @@ def _target_row(parent: tuple[str, ...], row: TargetRow, ctx: _Context) -> Indic
             if "得分" not in rec and "档次" not in rec:
                 if actual is not None and target is not None and normalize(actual_text) == normalize(target_text):
                     steps.append(Step("qualitative_met", {"score": plain(w)}))
-                    return IndicatorResult(path, w, _round(w, ctx), "scored", tuple(steps), row.note, row.span)
+                    return IndicatorResult(path, w, _round(w, ctx, w), "scored", tuple(steps), row.note, row.span)
                 raise _Missing("定性指标的实际完成值与指标值不一致，需要评价人给出档次和得分", "在 档次、评价得分 两列填写")
             score, more, _ = _tiers(pseudo, rec, ctx, tiers)
             steps += more

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ class Facts:
     source: str = ""
     year: int | None = None  # the year evaluated; checked against the rulebook's 年度
     lines: dict = attrs.field(factory=dict, eq=False, repr=False)  # (section, key) → line
+    problems: tuple[FactError, ...] = attrs.field(default=(), eq=False)  # rows that could not be read
 
 
 def load(path: str | Path) -> list[Facts]:
@@ -130,7 +132,7 @@ def _year(raw, span: Span) -> int | None:
     if raw is None or raw == "":
         return None
     text = str(raw).strip().removesuffix("年").removesuffix("度").removesuffix("年")
-    if not text.isdigit() or not 1900 <= int(text) <= 2200:
+    if not re.fullmatch(r"[0-9]{4}", text) or not 1900 <= int(text) <= 2200:
         raise FactError(f"“年度”应是四位年份，如 2021，实际是“{raw}”", span)
     return int(text)
 
@@ -244,18 +246,28 @@ def table_projects(table: tuple[list[str], list[tuple[int, dict]]], file: str) -
         name = str(r.get("项目") or "").strip()
         if not name:
             raise FactError(f"自评表第 {n} 行缺少项目名称", Span(file, n, 1))
-        proj = projects.setdefault(name, {"values": {}, "targets": [], "year": None})
+        proj = projects.setdefault(name, {"values": {}, "targets": [], "year": None, "problems": []})
         span = Span(file, n, 1)
-        if r.get("年度") not in (None, ""):
-            proj["year"] = _year(r.get("年度"), span)
-        third = str(r.get("三级指标") or "").strip()
-        if third == BUDGET_ROW:
-            proj["values"][BUDGET_FACTS[0]] = r.get("年度指标值")
-            proj["values"][BUDGET_FACTS[1]] = r.get("实际完成值")
-            proj.setdefault("lines", {}).update({("事实", BUDGET_FACTS[0]): n, ("事实", BUDGET_FACTS[1]): n, ("评价", BUDGET_ROW): n})
-            continue
-        proj["targets"].append(_row({k: r.get(k) for k in TABLE_COLUMNS[1:] + OPTIONAL_COLUMNS if k in r}, span, file, n))
+        try:
+            _table_row(proj, r, n, span, file)
+        except FactError as e:
+            proj["problems"].append(e)
     out = []
     for name, proj in projects.items():
-        out.append(Facts(name, dict(proj["values"]), {}, tuple(proj["targets"]), file, proj["year"], proj.get("lines", {})))
+        out.append(Facts(name, dict(proj["values"]), {}, tuple(proj["targets"]), file, proj["year"], proj.get("lines", {}), tuple(proj["problems"])))
     return out
+
+
+def _table_row(proj: dict, r: dict, n: int, span: Span, file: str) -> None:
+    """One table row into its project: the budget row becomes facts, the others target rows."""
+    if r.get("年度") not in (None, ""):
+        proj["year"] = _year(r.get("年度"), span)
+    third = str(r.get("三级指标") or "").strip()
+    if third == BUDGET_ROW:
+        if BUDGET_FACTS[0] in proj["values"]:
+            raise FactError(f"项目有两行“{BUDGET_ROW}”", span, "每个项目只能有一行预算执行率")
+        proj["values"][BUDGET_FACTS[0]] = r.get("年度指标值")
+        proj["values"][BUDGET_FACTS[1]] = r.get("实际完成值")
+        proj.setdefault("lines", {}).update({("事实", BUDGET_FACTS[0]): n, ("事实", BUDGET_FACTS[1]): n, ("评价", BUDGET_ROW): n})
+        return
+    proj["targets"].append(_row({k: r.get(k) for k in TABLE_COLUMNS[1:] + OPTIONAL_COLUMNS if k in r}, span, file, n))
