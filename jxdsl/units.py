@@ -133,8 +133,9 @@ def to_decimal(value: Fraction, digits: int, mode: str = "四舍五入") -> Deci
     (Decimal('2.97'), Decimal('2.96'))
     """
     rounding = ROUND_DOWN if mode == "截断" else ROUND_HALF_UP
+    whole = len(str(abs(value.numerator) // value.denominator))
     with localcontext() as ctx:
-        ctx.prec = 60
+        ctx.prec = max(60, whole + digits + 20)  # exact for any magnitude a file can hold
         d = Decimal(value.numerator) / Decimal(value.denominator)
         return d.quantize(Decimal(1).scaleb(-digits), rounding=rounding)
 

@@ -918,3 +918,12 @@ def test_self_evaluation_missing_actual(score):
     result = self_eval(score, rows)
     assert by_path(result)["产出指标/数量指标/套数"].status == "missing"
     assert "缺少实际完成值" in messages(result)
+
+
+def test_huge_weight_from_a_spreadsheet_cell_rounds_without_overflow():
+    """Found by fuzzing: a weight of 1e+54 overflowed the fixed decimal precision."""
+    from fractions import Fraction
+
+    from jxdsl.units import to_decimal
+
+    assert str(to_decimal(Fraction(10**54) * Fraction(2, 3), 2)).endswith("666.67")
