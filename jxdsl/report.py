@@ -87,6 +87,11 @@ class ScoreTable:
         return [*level_names(self.depth), *TEXT_COLUMNS]
 
     @property
+    def has_text(self) -> tuple[bool, bool]:
+        """Whether any row has 指标解释 / 评价标准 text: empty text columns are drawn narrow."""
+        return any(line.explain for line in self.lines), any(line.standard for line in self.lines)
+
+    @property
     def total_note(self) -> str:
         r = self.result
         d = r.digits
@@ -444,7 +449,7 @@ def _score_sheet(ws, table: ScoreTable) -> None:
     depth = table.depth
     cells = grid(table)
     ncols = depth + len(TEXT_COLUMNS)
-    has_text = [any(line.explain for line in table.lines), any(line.standard for line in table.lines)]
+    has_text = table.has_text
     widths = [14] * depth + [36 if has_text[0] else 12, 40 if has_text[1] else 12, 8, 8, 48]
     for c, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(c)].width = w
@@ -646,7 +651,7 @@ def _docx_table(doc, table: ScoreTable) -> None:
     depth = table.depth
     cells = grid(table)
     ncols = depth + len(TEXT_COLUMNS)
-    has_text = [any(line.explain for line in table.lines), any(line.standard for line in table.lines)]
+    has_text = table.has_text
     rel = [2.2] * depth + [4.5 if has_text[0] else 1.6, 5.5 if has_text[1] else 1.6, 1.3, 1.3, 6.0]
     scale = 26.7 / sum(rel)
     widths = [Cm(w * scale) for w in rel]
