@@ -28,7 +28,7 @@ from jxdsl import ast
 from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.evaluate import _key, as_text, evaluate
 from jxdsl.explain import number, to_json
-from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW, OPTIONAL_COLUMNS, TABLE_COLUMNS, TABLE_EXTRA, _year, table_projects
+from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW, OPTIONAL_COLUMNS, TABLE_COLUMNS, TABLE_EXTRA, _year, duplicate_budget_reason, table_projects
 from jxdsl.link import Rulebook
 from jxdsl.units import plain
 
@@ -247,8 +247,9 @@ def _interpreter(book: Rulebook, path: Path, bar: _Progress) -> BatchResult:
                 continue
             reasons[line] = _strip_prefix(e.message, prefix)
         budget_lines = [n for n, r in prow if str(r.get("三级指标") or "").strip() == BUDGET_ROW]
-        for n in budget_lines[:-1]:
-            reasons.setdefault(n, "重复的预算执行率行（以本项目最后一行为准）")
+        if len(budget_lines) > 1:
+            for n in budget_lines:
+                reasons[n] = duplicate_budget_reason(len(budget_lines))
         if budget_lines and not uses_budget:
             reasons.setdefault(budget_lines[-1], "规则集没有预算执行率指标，此行未使用")
         for n, r in prow:
@@ -558,12 +559,16 @@ def _project(book: Rulebook, label: str, project: str, rows: list[dict]) -> dict
             mine = [r for r in rows if r["指标序号"] == fi]
             _targets_node(book, label, project, ind, mine, indicators, errors, hint)
         else:
-            mine = [r for r in rows if r["指标序号"] == 0 and r["状态"] != "rejected"]
+            budget_rows = [r for r in rows if r["指标序号"] == 0]
+            mine = [r for r in budget_rows if r["状态"] != "rejected"]
             source = str(ind.origin) if ind.origin else None
             if not mine:
                 msg = f"缺少数据“{'”“'.join(BUDGET_FACTS)}”（计算“{ind.value_name or ind.name}”需要）"
+                status = "missing"
+                if budget_rows:  # rows given, none usable (duplicates)
+                    msg, status = budget_rows[-1]["原因"], "invalid"
                 errors.append(f"项目“{project}”，指标“{ind.name}”：{msg}")
-                indicators.append(_node(ind.path, ind.weight, None, "missing", f"无法计分：{msg}", source, d))
+                indicators.append(_node(ind.path, ind.weight, None, status, f"无法计分：{msg}", source, d))
                 continue
             r = mine[-1]
             score = _dec(r["得分"])

@@ -29,7 +29,7 @@ from sqlglot import exp
 
 from jxdsl import ast
 from jxdsl.errors import CompileError
-from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW
+from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW, duplicate_budget_reason
 from jxdsl.formulas import literal
 from jxdsl.link import Rulebook, tier_points
 from jxdsl.units import DATE, TEXT, with_unit
@@ -38,6 +38,7 @@ S = 8  # weights and values: integer multiples of 10^-8
 SG = 18  # evaluator scores: integer multiples of 10^-18
 MAX_WEIGHT_DIGITS = 3 + S  # weights below 1000
 MAX_DIGITS = 6  # 小数 位数 the engine compiles
+DUP = duplicate_budget_reason(0).split("0", 1)  # the reason's text around the count
 DIALECTS = ("duckdb", "spark")
 INPUT_COLUMNS = ("行号", "项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值", "档次", "评价得分", "说明", "年度")
 OUTPUT_COLUMNS = (
@@ -726,13 +727,14 @@ def _sql_text(pl: Plan) -> tuple[str, dict]:
         budget = f"""
         SELECT *, CASE WHEN bcode = 'OK' THEN LEAST({_round(p, book, 'bnum', 'bden')}, {bw}) END AS bscore_s
         FROM (SELECT *, CASE WHEN bcode = 'OK' THEN {b_num} END AS bnum, CASE WHEN bcode = 'OK' THEN {b_den} END AS bden
-          FROM (SELECT *, CASE WHEN code <> 'B' THEN NULL WHEN brank > 1 THEN 'R:重复的预算执行率行（以本项目最后一行为准）'
+          FROM (SELECT *, CASE WHEN code <> 'B' THEN NULL WHEN nbudget > 1 THEN 'R:' || {p('dup1', DUP[0])} || CAST(nbudget AS VARCHAR) || {p('dup2', DUP[1])}
               {fact_check('n', 't_raw', facts[0]).replace('n_kind', 't_kind')}
               {fact_check('a', 'a_raw', facts[1])}
               WHEN ba_val = 0 THEN 'M:全年预算数为 0，无法计算预算执行率'
               ELSE COALESCE({b_code}, 'OK') END AS bcode
-            FROM (SELECT l.*, l.n_val AS ba_val, l.a_val AS bb_val, CASE WHEN l.code = 'B' THEN (CASE WHEN l.ord < bl.last_ord THEN 2 ELSE 1 END) END AS brank
-                  FROM leaf AS l LEFT JOIN (SELECT proj, MAX(ord) AS last_ord FROM leaf WHERE code = 'B' GROUP BY proj) AS bl ON l.proj = bl.proj) AS b0) AS b1) AS b2"""
+            FROM (SELECT *, n_val AS ba_val, a_val AS bb_val,
+                    CASE WHEN code = 'B' THEN COUNT(CASE WHEN code = 'B' THEN 1 END) OVER (PARTITION BY proj) END AS nbudget
+                  FROM leaf) AS b0) AS b1) AS b2"""
     else:
         budget = "SELECT *, CASE WHEN code = 'B' THEN 'R:规则集没有预算执行率指标，此行未使用' END AS bcode, CAST(NULL AS DECIMAL(38,0)) AS bscore_s FROM leaf"
 

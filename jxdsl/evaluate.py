@@ -120,7 +120,7 @@ class _Context:
         self.env: dict[str, Quantity] = {}
         self.value_steps: dict[str, Step] = {}
         self.used_records: set[str] = set()
-        self.rejected: set[str] = set()  # facts given but unusable: reported once, as such
+        self.rejected: set[str] = set(facts.unusable)  # facts given but unusable: reported once, as such
         self._records = self._index_records()
 
     # -- facts

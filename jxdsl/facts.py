@@ -54,6 +54,7 @@ class Facts:
     year: int | None = None  # the year evaluated; checked against the rulebook's 年度
     lines: dict = attrs.field(factory=dict, eq=False, repr=False)  # (section, key) → line
     problems: tuple[FactError, ...] = attrs.field(default=(), eq=False)  # rows that could not be read
+    unusable: frozenset[str] = attrs.field(default=frozenset(), eq=False)  # facts given but ambiguous
 
 
 def load(path: str | Path) -> list[Facts]:
@@ -254,8 +255,20 @@ def table_projects(table: tuple[list[str], list[tuple[int, dict]]], file: str) -
             proj["problems"].append(e)
     out = []
     for name, proj in projects.items():
-        out.append(Facts(name, dict(proj["values"]), {}, tuple(proj["targets"]), file, proj["year"], proj.get("lines", {}), tuple(proj["problems"])))
+        unusable = frozenset()
+        if len(proj.get("budget_lines", ())) > 1:  # which row is right cannot be known: use neither
+            unusable = frozenset(BUDGET_FACTS)
+            for fact in BUDGET_FACTS:
+                proj["values"].pop(fact, None)
+        out.append(
+            Facts(name, dict(proj["values"]), {}, tuple(proj["targets"]), file, proj["year"], proj.get("lines", {}), tuple(proj["problems"]), unusable)
+        )
     return out
+
+
+def duplicate_budget_reason(count: int) -> str:
+    """Why every budget row of a project with more than one is rejected (all engines say this)."""
+    return f"项目有 {count} 行“{BUDGET_ROW}”，无法确定用哪一行"
 
 
 def _table_row(proj: dict, r: dict, n: int, span: Span, file: str) -> None:
@@ -264,8 +277,12 @@ def _table_row(proj: dict, r: dict, n: int, span: Span, file: str) -> None:
         proj["year"] = _year(r.get("年度"), span)
     third = str(r.get("三级指标") or "").strip()
     if third == BUDGET_ROW:
-        if BUDGET_FACTS[0] in proj["values"]:
-            raise FactError(f"项目有两行“{BUDGET_ROW}”", span, "每个项目只能有一行预算执行率")
+        lines = proj.setdefault("budget_lines", [])
+        lines.append(n)
+        if len(lines) > 1:
+            raise FactError(
+                f"项目的“{BUDGET_ROW}”行重复（第 {lines[0]} 行已有一行），无法确定用哪一行", span, "每个项目只能有一行预算执行率：删去多余的行"
+            )
         proj["values"][BUDGET_FACTS[0]] = r.get("年度指标值")
         proj["values"][BUDGET_FACTS[1]] = r.get("实际完成值")
         proj.setdefault("lines", {}).update({("事实", BUDGET_FACTS[0]): n, ("事实", BUDGET_FACTS[1]): n, ("评价", BUDGET_ROW): n})

@@ -112,8 +112,7 @@ def tables(draw, n_projects=(1, 4)):
     rows = []
     for p in range(num(*n_projects)):
         name = f"项目{p}" + pick(["", "（县级）", " "])
-        # no "twice": two budget rows make the interpreter reject the project; the SQL engine does not yet (issue 6)
-        budget = pick(["ok", "missing", "zero", "text", "negative", "over"]) if num(0, 4) == 0 else "ok"
+        budget = pick(["ok", "missing", "zero", "text", "negative", "over", "twice"]) if num(0, 4) == 0 else "ok"
         if budget != "missing":
             a = dec(1, 900, 2)
             b = {"ok": dec(0, 900, 2), "zero": "5万元", "text": "未统计", "negative": "-3万元", "twice": dec(1, 900, 2), "over": dec(901, 2000, 1)}[budget]
@@ -235,6 +234,25 @@ def test_rejection_accounting(xingxian, tmp_path):
         assert ("乙", "预算执行率") in by and ("乙", "效益指标/效益") in by
         projects = {p["project"]: p for p in r.projects}
         assert projects["甲"]["total"] is None and projects["乙"]["total"] is None
+
+
+def test_duplicate_budget_rows_reject_both(xingxian, tmp_path):
+    """Two 预算执行率 rows: which is right cannot be known, so neither is used, in every engine."""
+    rows = [
+        ["甲", "预算执行率", "", "预算执行率", "10", "100万元", "50万元", "", "", ""],
+        ["甲", "预算执行率", "", "预算执行率", "10", "100万元", "90万元", "", "", ""],
+        ["甲", "产出指标", "数量指标", "人数", "50", "≥10人", "10人", "", "", ""],
+        ["甲", "效益指标", "", "效益", "30", "提高", "提高", "", "", ""],
+        ["甲", "满意度指标", "", "满意度", "10", "≥90%", "95%", "", "", ""],
+    ]
+    path = write_table(tmp_path / "t.csv", rows)
+    a, b = score_table(xingxian, path, "interpreter"), score_table(xingxian, path, "duckdb")
+    assert_same(a, b)
+    for r in (a, b):
+        assert r.rows_rejected == 2 and {x["value"] for x in r.rejections} == {"50万元", "90万元"}
+        assert {x["reason"] for x in r.rejections} == {"项目有 2 行“预算执行率”，无法确定用哪一行"}
+        budget = r.projects[0]["indicators"][0]
+        assert (budget["status"], budget["score"], r.projects[0]["total"]) == ("invalid", None, None)
 
 
 # ---- unsupported rulebooks --------------------------------------------------------------------
