@@ -64,8 +64,8 @@ SELECT '项目' || CAST(pid AS VARCHAR) AS "项目", first AS "一级指标",
        WHEN h < 75 THEN CASE WHEN v < 800 THEN '合格' ELSE '基本合格' END
        WHEN h < 85 THEN CAST(90 + v % 11 AS VARCHAR) || '%'
        ELSE CASE WHEN v < 900 THEN '2022年11月' ELSE '2023年1月' END END AS "实际完成值",
-  CASE WHEN j > 0 AND h >= 55 AND h < 75 AND v >= 800 THEN '部分达成' END AS "档次",
-  CASE WHEN j > 0 AND h >= 55 AND h < 75 AND v >= 800 THEN '3.5' END AS "评价得分",
+  CASE WHEN first = '产出指标' AND h >= 55 AND h < 75 AND v >= 800 THEN '部分达成' END AS "档次",
+  CASE WHEN first = '产出指标' AND h >= 55 AND h < 75 AND v >= 800 THEN '3.5' END AS "评价得分",
   CAST(NULL AS VARCHAR) AS "说明"
 FROM x ORDER BY pid, j
 """
@@ -93,7 +93,7 @@ s AS (
     CASE
       WHEN third = '预算执行率' THEN CASE WHEN av IS NULL OR tv IS NULL OR tv = 0 THEN NULL WHEN av >= tv THEN w
            ELSE LEAST(((2 * w * av * 100 + tv * 100000000) // (2 * tv * 100000000)) * 1000000, w) END
-      WHEN tgt LIKE '%年底' THEN CASE WHEN act IN ('2022年11月', '2022年底') THEN w ELSE 0 END
+      WHEN tgt LIKE '%年底' THEN CASE WHEN act IN ('2022年11月', '2022年底') THEN w WHEN act LIKE '%年%月' THEN 0 END
       WHEN tp.num = '' THEN  -- words
         CASE WHEN given IS NOT NULL THEN CASE WHEN tier = '部分达成' AND CAST(given AS DECIMAL(20,8)) * 100000000 >= w * 0.5
                   AND CAST(given AS DECIMAL(20,8)) * 100000000 < w * 0.8 THEN CAST(CAST(given AS DECIMAL(20,8)) * 100000000 AS HUGEINT) END

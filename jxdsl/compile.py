@@ -40,6 +40,7 @@ MAX_WEIGHT_DIGITS = 3 + S  # weights below 1000
 MAX_DIGITS = 6  # 小数 位数 the engine compiles
 DUP = duplicate_budget_reason(0).split("0", 1)  # the reason's text around the count
 DIALECTS = ("duckdb", "spark")
+MATERIALIZED = ("leaf",)  # CTEs DuckDB must not inline (it would compute them once per reader)
 INPUT_COLUMNS = ("行号", "项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值", "档次", "评价得分", "说明", "年度")
 OUTPUT_COLUMNS = (
     "行号", "项目", "项目序号", "指标序号", "一级指标", "一级指标原文", "二级指标", "三级指标", "年度指标值", "实际完成值", "说明",
@@ -732,9 +733,9 @@ def _sql_text(pl: Plan) -> tuple[str, dict]:
               {fact_check('a', 'a_raw', facts[1])}
               WHEN ba_val = 0 THEN 'M:全年预算数为 0，无法计算预算执行率'
               ELSE COALESCE({b_code}, 'OK') END AS bcode
-            FROM (SELECT *, n_val AS ba_val, a_val AS bb_val,
-                    CASE WHEN code = 'B' THEN COUNT(CASE WHEN code = 'B' THEN 1 END) OVER (PARTITION BY proj) END AS nbudget
-                  FROM leaf) AS b0) AS b1) AS b2"""
+            FROM (SELECT l.*, l.n_val AS ba_val, l.a_val AS bb_val, CASE WHEN l.code = 'B' THEN bl.nbudget END AS nbudget
+                  FROM leaf AS l LEFT JOIN (SELECT proj, COUNT(*) AS nbudget FROM leaf WHERE code = 'B' GROUP BY proj) AS bl
+                  ON l.proj = bl.proj) AS b0) AS b1) AS b2"""
     else:
         budget = "SELECT *, CASE WHEN code = 'B' THEN 'R:规则集没有预算执行率指标，此行未使用' END AS bcode, CAST(NULL AS DECIMAL(38,0)) AS bscore_s FROM leaf"
 
@@ -792,7 +793,8 @@ def _sql_text(pl: Plan) -> tuple[str, dict]:
         ("sc3", sc3), ("rul", rul), ("rul2", rul2), ("rul3", rul3), ("leaf", leaf), ("budget", budget), ("rowv", rowv),
         ("grp", grp), ("grp2", grp2), ("projq", proj_q), ("proj2", proj2),
     ]
-    text = "WITH " + ",\n".join(f"{name} AS ({body})" for name, body in ctes) + final
+    # leaf is read twice (rows and the budget rows per project): computed once (Spark: see _to_dialect)
+    text = "WITH " + ",\n".join(f"{name} AS {'MATERIALIZED ' if name in MATERIALIZED else ''}({body})" for name, body in ctes) + final
     return text, p.values
 
 
@@ -825,7 +827,14 @@ def _to_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
             return node
 
         return tree.transform(swap)
-    return tree
+
+    def plain_cte(node):  # Spark SQL has no MATERIALIZED hint (it reuses exchanges itself)
+        if isinstance(node, exp.CTE) and node.args.get("materialized"):
+            node = node.copy()
+            node.set("materialized", None)
+        return node
+
+    return tree.transform(plain_cte)
 
 
 def compiled(book: Rulebook, dialect: str = "duckdb") -> exp.Expression:
