@@ -126,7 +126,7 @@ def peak_mb() -> tuple[float, float]:
 def generate(n: int, seed: int, path: Path) -> None:
     con = duckdb.connect()
     q = GENERATOR.replace("$seed", str(int(seed))).replace("$n", str(int(n)))
-    con.execute(f"COPY ({q}) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 200000)")
+    con.execute(f"COPY ({q}) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 50000)")
     con.close()
 
 

@@ -414,10 +414,17 @@ def spark_session(master: str | None = None):
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.constraintPropagation.enabled", "false")  # its cost grows exponentially with the CASE columns
         .config("spark.driver.memory", os.environ.get("JXDSL_SPARK_DRIVER_MEMORY", "2g"))
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
+    # Spark compiles a stage whose generated Java exceeds the JVM's 64 KB method limit by
+    # interpreting it instead (same results) and logs that as an error with a long stack trace
+    jvm = spark.sparkContext._jvm
+    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+        "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator", jvm.org.apache.logging.log4j.Level.FATAL
+    )
     _SPARK[master] = spark
     return spark
 

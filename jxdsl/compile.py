@@ -243,33 +243,43 @@ def _unit_cases(u: str) -> tuple[str, str]:
     return dim, uexp
 
 
-def _date_cols(q: str) -> list[str]:
-    """Columns of the date reading of {q}s (units.parse_date)."""
+def _groups(s: str, pattern: str, names: tuple[str, ...], q: str, dialect: str) -> tuple[list[str], list[str]]:
+    """Capture groups of one match as columns {q}_{name}: (columns of this stage, of the next).
+
+    DuckDB matches once and returns a struct of every group; Spark extracts group by group."""
+    if dialect == "duckdb":
+        fields = ", ".join(f"'{n}'" for n in names)
+        return [f"regexp_extract({s}, '{pattern}', [{fields}]) AS {q}_rx"], [f"{q}_rx.{n} AS {q}_{n}" for n in names]
+    return [f"regexp_extract({s}, '{pattern}', {i}) AS {q}_{n}" for i, n in enumerate(names, 1)], []
+
+
+def _date_cols(q: str, dialect: str) -> tuple[list[str], list[str]]:
+    """The date readings of {q}_s (units.parse_date), each behind a cheap test: (this stage, next)."""
     s = f"{q}_s"
     d = f"strpos({s}, '年') > 0"
     i = f"strpos({s}, '-') > 0"
-    return [
+    written, written2 = _groups(f"CASE WHEN {d} THEN {s} END", DATE_RE, ("dy", "dm", "dd", "dx"), f"{q}w", dialect)
+    iso, iso2 = _groups(f"CASE WHEN {i} THEN {s} END", ISO_RE, ("iy", "im", "id"), f"{q}i", dialect)
+    now = [
         f"COALESCE({d} AND regexp_matches({s}, '{DATE_RE}'), FALSE) AS {q}_isd",
         f"COALESCE({i} AND regexp_matches({s}, '{ISO_RE}'), FALSE) AS {q}_isi",
-        f"CASE WHEN {d} THEN regexp_extract({s}, '{DATE_RE}', 1) END AS {q}_dy",
-        f"CASE WHEN {d} THEN regexp_extract({s}, '{DATE_RE}', 2) END AS {q}_dm",
-        f"CASE WHEN {d} THEN regexp_extract({s}, '{DATE_RE}', 3) END AS {q}_dd",
-        f"CASE WHEN {d} THEN regexp_extract({s}, '{DATE_RE}', 4) END AS {q}_dx",
-        f"CASE WHEN {i} THEN regexp_extract({s}, '{ISO_RE}', 1) END AS {q}_iy",
-        f"CASE WHEN {i} THEN regexp_extract({s}, '{ISO_RE}', 2) END AS {q}_im",
-        f"CASE WHEN {i} THEN regexp_extract({s}, '{ISO_RE}', 3) END AS {q}_id",
+        *(_rename(c, f"{q}w_d", f"{q}_d") for c in written),
+        *(_rename(c, f"{q}i_i", f"{q}_i") for c in iso),
     ]
+    later = [*(_rename(c, f"{q}w_d", f"{q}_d") for c in written2), *(_rename(c, f"{q}i_i", f"{q}_i") for c in iso2)]
+    return now, later
 
 
-def _num_cols(q: str) -> list[str]:
-    s = f"{q}_s"
-    return [
-        f"regexp_matches({s}, '{NUM_RE}') AS {q}_isn",
-        f"regexp_extract({s}, '{NUM_RE}', 1) AS {q}_sg",
-        f"regexp_extract({s}, '{NUM_RE}', 2) AS {q}_int",
-        f"regexp_extract({s}, '{NUM_RE}', 3) AS {q}_frac",
-        f"regexp_extract({s}, '{NUM_RE}', 4) AS {q}_unit",
-    ]
+def _rename(column: str, old: str, new: str) -> str:
+    """The alias of 'expr AS alias' with a prefix replaced (struct columns keep theirs)."""
+    expr, alias = column.rsplit(" AS ", 1)
+    return f"{expr} AS {alias.replace(old, new, 1)}"
+
+
+def _num_cols(q: str, dialect: str) -> tuple[list[str], list[str]]:
+    """Sign, integer digits, fraction digits and unit of {q}_s (units.parse_quantity): (this stage, next)."""
+    now, later = _groups(f"{q}_s", NUM_RE, ("sg", "int", "frac", "unit"), q, dialect)
+    return now, [*later, f"{q}_int <> '' AS {q}_isn"]  # the integer group is never empty in a match
 
 
 def _date_vals(q: str) -> list[str]:
@@ -295,25 +305,27 @@ def _date_final(q: str) -> list[str]:
     ]
 
 
-def _scaled_cols(q: str, scale: int, maxdig: str) -> list[str]:
-    """{q}_sig: the value's digits at the given scale (NULL when it needs more decimals)."""
+def _scaled_cols(q: str, out: str, scale: int) -> list[str]:
+    """{out}_nz: how many zeros to append to {q}'s digits at the scale (< 0: too many decimals)."""
     return [
-        f"{scale} - length(regexp_extract(COALESCE({q}_frac, ''), '^([0-9]*?)0*\\z', 1)) + {q}_uexp AS {q}_nz",
-        f"regexp_extract(COALESCE({q}_frac, ''), '^([0-9]*?)0*\\z', 1) AS {q}_ft",
+        f"{scale} - length(rtrim(COALESCE({q}_frac, ''), '0')) + {q}_uexp AS {out}_nz",
+        f"rtrim(COALESCE({q}_frac, ''), '0') AS {out}_ft",
     ]
 
 
-def _scaled_final(q: str, maxdig: str) -> list[str]:
-    digits = f"regexp_extract({q}_int || {q}_ft || repeat('0', {q}_nz), '^0*([0-9]*)\\z', 1)"
-    sig = f"CASE WHEN {q}_nz >= 0 THEN {digits} END"
-    return [f"{sig} AS {q}_sig"]
+def _scaled_final(q: str, out: str) -> list[str]:
+    """{out}_sig: {q}'s significant digits at the scale (NULL when it needs more decimals)."""
+    digits = f"ltrim({q}_int || {out}_ft || repeat('0', {out}_nz), '0')"
+    return [f"CASE WHEN {out}_nz >= 0 THEN {digits} END AS {out}_sig"]
 
 
-def _scaled_value(q: str, maxdig: str) -> list[str]:
-    ok = f"({q}_sig IS NOT NULL AND length({q}_sig) <= {maxdig})"
-    val = f"CASE WHEN {ok} THEN (CASE WHEN {q}_sg = '-' THEN -1 ELSE 1 END) * CAST(CASE WHEN {q}_sig = '' THEN '0' ELSE {q}_sig END AS {INT}) END"
-    bad = f"CASE WHEN {q}_nz < 0 THEN 'prec' WHEN {q}_sig IS NOT NULL AND length({q}_sig) > {maxdig} THEN 'big' END"
-    return [f"{val} AS {q}_val", f"{bad} AS {q}_bad"]
+def _scaled_value(q: str, src: str, maxdig: str, out: str | None = None) -> list[str]:
+    """{out}_val: the exact integer (at most maxdig digits), or {out}_bad: 'prec' or 'big'."""
+    out = out or src
+    ok = f"({src}_sig IS NOT NULL AND length({src}_sig) <= {maxdig})"
+    val = f"CASE WHEN {ok} THEN (CASE WHEN {q}_sg = '-' THEN -1 ELSE 1 END) * CAST(CASE WHEN {src}_sig = '' THEN '0' ELSE {src}_sig END AS {INT}) END"
+    bad = f"CASE WHEN {src}_nz < 0 THEN 'prec' WHEN {src}_sig IS NOT NULL AND length({src}_sig) > {maxdig} THEN 'big' END"
+    return [f"{val} AS {out}_val", f"{bad} AS {out}_bad"]
 
 
 class _Params:
@@ -498,7 +510,7 @@ def _tier_bounds(p: _Params, book: Rulebook, i: int, t: ast.Tier) -> tuple[str, 
     return f"({lo_cmp} AND {hi_cmp})", point, lon, lod, f"{t.low.text},{t.high.text}"
 
 
-def _sql_text(pl: Plan) -> tuple[str, dict]:
+def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
     """The query text (fixed templates) and its parameter values."""
     book = pl.book
     p = _Params()
@@ -519,7 +531,7 @@ def _sql_text(pl: Plan) -> tuple[str, dict]:
       {_blank('"评价得分"')} AS g_raw, {_blank('"说明"')} AS note, "年度" AS year_raw
     FROM rows"""
 
-    # -- 2. normalized texts, comparators, which indicator
+    # -- 2. which indicator, and the structural problems of a row
     fi_case = "CASE fkey " + " ".join(f"WHEN {p(f'fk{i}', _key(t.name))} THEN {i}" for i, t in enumerate(pl.targets, 1)) + " END"
     ny = f"{_strip(_nfkc('year_raw'))}"
     year_bad = (
@@ -538,66 +550,67 @@ def _sql_text(pl: Plan) -> tuple[str, dict]:
            WHEN w_raw IS NULL THEN 'E:缺少“分值”' END AS struct_code,
       third = {budget_row} AS is_budget,
       CASE WHEN third = {budget_row} THEN 0 ELSE {fi_case} END AS fi,
-      t_cmp, a_cmp, nt, na,
-      CASE WHEN third = {budget_row} OR t_cmp = '' THEN nt ELSE regexp_extract(nt, '{CMP_REST_RE}', 1) END AS t_body,
-      CASE WHEN third = {budget_row} OR a_cmp = '' THEN na ELSE regexp_extract(na, '{CMP_REST_RE}', 1) END AS a_body
-    FROM (SELECT *, regexp_extract({_strip('nfirst')}, '{KEY_RE}', 1) AS fkey,
-            CASE WHEN third = {budget_row} THEN '' ELSE regexp_extract(nt, '{CMP_RE}', 1) END AS t_cmp,
-            CASE WHEN third = {budget_row} THEN '' ELSE regexp_extract(na, '{CMP_RE}', 1) END AS a_cmp
-          FROM (SELECT *, {_nfkc('first_raw')} AS nfirst, {_nfkc('t_raw')} AS nt, {_nfkc('a_raw')} AS na,
-                  {_nfkc('w_raw')} AS nw, {_nfkc('g_raw')} AS ng FROM src) AS sn) AS s0"""
+      CASE WHEN third = {budget_row} THEN 'f' ELSE 'q' END AS mode
+    FROM (SELECT *, regexp_extract({_strip(_nfkc('first_raw'))}, '{KEY_RE}', 1) AS fkey FROM src) AS s0"""
 
-    # -- 3. lexical parts of each quantity: t (target), a (actual), w (weight), g (score)
-    lex_cols = [
-        f"{_strip('t_body')} AS t_s", f"{_strip('a_body')} AS a_s", f"{_strip('nw')} AS w_s", f"{_strip('ng')} AS g_s",
-        "regexp_extract(t_body, '^([0-9.]*)', 1) AS n_lead",
-    ]
-    lex = f"SELECT *, {', '.join(lex_cols)} FROM nrm"
-    parts = []
-    for q in ("t", "a", "w", "g"):
-        parts += _date_cols(q) + _num_cols(q)
-    parts += [
-        "regexp_matches(n_lead, '^[0-9]+(\\.[0-9]*)?\\z') AS n_ok",
-        "regexp_extract(n_lead, '^([0-9]*)', 1) AS n_int0",
-        "regexp_extract(n_lead, '^[0-9]*\\.([0-9]*)', 1) AS n_frac0",
-        f"{_strip('substr(t_body, length(n_lead) + 1)')} AS n_unit0",
-    ]
-    lex2 = f"SELECT *, {', '.join(parts)} FROM lex"
-
-    # -- 4. kinds, dates, units
-    kinds = []
-    for q, body in (("t", "t_body"), ("a", "a_body"), ("w", "w_raw"), ("g", "g_raw")):
-        kinds += _date_vals(q)
-    dt = f"SELECT *, {', '.join(kinds)} FROM lex2"
-    finals = []
-    for q in ("t", "a", "w", "g"):
-        finals += _date_final(q)
-    # the target's number: the budget row reads it like any fact, a target row as number_from does
-    finals += [
-        "CASE WHEN is_budget THEN t_sg ELSE '' END AS n_sg",
-        "CASE WHEN is_budget THEN t_int ELSE n_int0 END AS n_int",
-        "CASE WHEN is_budget THEN t_frac ELSE n_frac0 END AS n_frac",
-        "CASE WHEN is_budget THEN t_unit ELSE n_unit0 END AS n_unit",
-    ]
-    dt2 = f"SELECT *, {', '.join(finals)} FROM dt"
-    units = []
-    for q in ("n", "a", "w", "g"):
+    # -- 3. the lexicon: every distinct quantity text read once (a province's table repeats its
+    # targets, units and weights), as a target ('q': comparator first) or as a fact ('f')
+    words = """
+    SELECT DISTINCT x, m FROM (
+      SELECT t_raw AS x, mode AS m FROM nrm UNION ALL SELECT a_raw, mode FROM nrm
+      UNION ALL SELECT w_raw, 'f' FROM nrm UNION ALL SELECT g_raw, 'f' FROM nrm) AS u
+    WHERE x IS NOT NULL"""
+    lx1 = f"""
+    SELECT x, m, x_norm, x_cmp, CASE WHEN x_cmp = '' THEN x_norm ELSE regexp_extract(x_norm, '{CMP_REST_RE}', 1) END AS x_body
+    FROM (SELECT *, CASE WHEN m = 'f' THEN '' ELSE regexp_extract(x_norm, '{CMP_RE}', 1) END AS x_cmp
+          FROM (SELECT *, {_nfkc('x')} AS x_norm FROM words) AS w0) AS w1"""
+    lx2 = f"SELECT *, {_strip('x_body')} AS x_s, regexp_extract(x_body, '^([0-9.]*)', 1) AS n_lead FROM lx1"
+    parts, unpacked = [], []
+    for now, later in (_date_cols("x", dialect), _num_cols("x", dialect)):
+        parts += now
+        unpacked += later
+    lead, lead2 = _groups("n_lead", r"^([0-9]*)(\.([0-9]*))?", ("int0", "dot", "frac0"), "n", dialect)
+    parts += lead
+    unpacked += lead2
+    parts.append(f"{_strip('substr(x_body, length(n_lead) + 1)')} AS n_unit0")
+    lx3 = f"SELECT *, {', '.join(parts)} FROM lx2"
+    lx4 = f"SELECT *, {', '.join(unpacked)} FROM lx3"
+    # the target's number as number_from reads it; a fact (budget row, weight, score) as any quantity
+    lx5 = f"""
+    SELECT *, {', '.join(_date_vals('x'))},
+      n_int0 <> '' AND length(n_lead) = length(n_int0) + length(n_dot) AS n_ok,
+      CASE WHEN m = 'f' THEN x_sg ELSE '' END AS n_sg,
+      CASE WHEN m = 'f' THEN x_int ELSE n_int0 END AS n_int,
+      CASE WHEN m = 'f' THEN x_frac ELSE n_frac0 END AS n_frac,
+      CASE WHEN m = 'f' THEN x_unit ELSE n_unit0 END AS n_unit
+    FROM lx4"""
+    units = list(_date_final("x"))
+    for q in ("n", "x"):
         dim, uexp = _unit_cases(f"{q}_unit")
         units += [f"{dim} AS {q}_dim", f"{uexp} AS {q}_uexp"]
-    for q, body in (("t", "t_body"), ("a", "a_body"), ("w", "w_raw"), ("g", "g_raw")):
-        units.append(
-            f"CASE WHEN {body} IS NULL OR {body} = '' THEN 'none' WHEN {q}_date THEN 'date' WHEN {q}_isn THEN 'num' ELSE 'text' END AS {q}_kind"
-        )
-    un = f"SELECT *, {', '.join(units)} FROM dt2"
-    sc = []
-    for q, scale in (("n", S), ("a", S), ("w", S), ("g", SG)):
-        sc += _scaled_cols(q, scale, maxdig)
-    sc1 = f"SELECT *, {', '.join(sc)} FROM un"
-    sc2 = f"SELECT *, {', '.join(c for q in ('n', 'a', 'w', 'g') for c in _scaled_final(q, maxdig))} FROM sc1"
-    vals = []
-    for q, mx in (("n", maxdig), ("a", maxdig), ("w", wmax), ("g", gmax)):
-        vals += _scaled_value(q, mx)
-    sc3 = f"SELECT *, {', '.join(vals)} FROM sc2"
+    units.append("CASE WHEN x_body = '' THEN 'none' WHEN x_date THEN 'date' WHEN x_isn THEN 'num' ELSE 'text' END AS x_kind")
+    lx6 = f"SELECT *, {', '.join(units)} FROM lx5"
+    # digits at a scale: n and xs at 10^-8, xg (evaluator scores) at 10^-18
+    scaled = [("n", "n", S), ("x", "xs", S), ("x", "xg", SG)]
+    lx7 = f"SELECT *, {', '.join(c for q, out, scale in scaled for c in _scaled_cols(q, out, scale))} FROM lx6"
+    lx8 = f"SELECT *, {', '.join(c for q, out, _ in scaled for c in _scaled_final(q, out))} FROM lx7"
+    vals = _scaled_value("n", "n", maxdig) + _scaled_value("x", "xs", maxdig) + _scaled_value("x", "xs", wmax, "xw") + _scaled_value("x", "xg", gmax)
+    lexicon = f"SELECT *, {', '.join(vals)} FROM lx8"
+
+    # -- 4. each row with the readings of its target (t, n), actual (a), weight (w) and score (g)
+    sc3 = """
+    SELECT r.*,
+      t.x_cmp AS t_cmp, COALESCE(t.x_kind, 'none') AS t_kind, t.x_ds AS t_ds, t.x_de AS t_de, t.x_norm AS nt,
+      t.n_ok AS n_ok, t.n_dim AS n_dim, t.n_sg AS n_sg, t.n_val AS n_val, t.n_bad AS n_bad,
+      COALESCE(a.x_kind, 'none') AS a_kind, a.x_ds AS a_ds, a.x_de AS a_de, a.x_norm AS na,
+      a.x_dim AS a_dim, a.x_sg AS a_sg, a.xs_val AS a_val, a.xs_bad AS a_bad,
+      COALESCE(w.x_kind, 'none') AS w_kind, w.x_dim AS w_dim, w.x_unit AS w_unit, w.xw_val AS w_val, w.xw_bad AS w_bad,
+      COALESCE(g.x_kind, 'none') AS g_kind, g.x_dim AS g_dim, g.x_unit AS g_unit, g.xg_val AS g_val, g.xg_bad AS g_bad
+    FROM nrm AS r
+    LEFT JOIN lexicon AS t ON t.x = r.t_raw AND t.m = r.mode
+    LEFT JOIN lexicon AS a ON a.x = r.a_raw AND a.m = r.mode
+    LEFT JOIN lexicon AS w ON w.x = r.w_raw AND w.m = 'f'
+    LEFT JOIN lexicon AS g ON g.x = r.g_raw AND g.m = 'f'"""
 
     # -- 5. the rule of each row
     w_code = (
@@ -789,8 +802,8 @@ def _sql_text(pl: Plan) -> tuple[str, dict]:
     ORDER BY pr.pord NULLS FIRST, r.ord"""
 
     ctes = [
-        ("src", src), ("nrm", nrm), ("lex", lex), ("lex2", lex2), ("dt", dt), ("dt2", dt2), ("un", un), ("sc1", sc1), ("sc2", sc2),
-        ("sc3", sc3), ("rul", rul), ("rul2", rul2), ("rul3", rul3), ("leaf", leaf), ("budget", budget), ("rowv", rowv),
+        ("src", src), ("nrm", nrm), ("words", words), ("lx1", lx1), ("lx2", lx2), ("lx3", lx3), ("lx4", lx4), ("lx5", lx5),
+        ("lx6", lx6), ("lx7", lx7), ("lx8", lx8), ("lexicon", lexicon), ("sc3", sc3), ("rul", rul), ("rul2", rul2), ("rul3", rul3), ("leaf", leaf), ("budget", budget), ("rowv", rowv),
         ("grp", grp), ("grp2", grp2), ("projq", proj_q), ("proj2", proj2),
     ]
     # leaf is read twice (rows and the budget rows per project): computed once (Spark: see _to_dialect)
@@ -811,10 +824,10 @@ def _lit(v) -> exp.Expression:
     return exp.Literal.string(str(v))
 
 
-def query(book: Rulebook) -> exp.Expression:
-    """The scoring query as a sqlglot tree (read in DuckDB's dialect; transpiled by ``to_sql``)."""
+def query(book: Rulebook, dialect: str = "duckdb") -> exp.Expression:
+    """The scoring query as a sqlglot tree for a dialect (written in DuckDB's; transpiled by ``to_sql``)."""
     pl = plan(book)
-    text, values = _sql_text(pl)
+    text, values = _sql_text(pl, dialect)
     tree = sqlglot.parse_one(text, read="duckdb")
     return exp.replace_placeholders(tree, **{k: _lit(v) for k, v in values.items()})
 
@@ -841,7 +854,7 @@ def compiled(book: Rulebook, dialect: str = "duckdb") -> exp.Expression:
     """The query tree for a dialect (DuckDB integers are HUGEINT)."""
     if dialect not in DIALECTS:
         raise ValueError(dialect)
-    return _to_dialect(query(book), dialect)
+    return _to_dialect(query(book, dialect), dialect)
 
 
 _SQL_CACHE: dict[tuple, str] = {}
