@@ -40,7 +40,6 @@ MAX_WEIGHT_DIGITS = 3 + S  # weights below 1000
 MAX_DIGITS = 6  # 小数 位数 the engine compiles
 DUP = duplicate_budget_reason(0).split("0", 1)  # the reason's text around the count
 DIALECTS = ("duckdb", "spark")
-MATERIALIZED = ("leaf",)  # CTEs DuckDB must not inline (it would compute them once per reader)
 INPUT_COLUMNS = ("行号", "项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值", "档次", "评价得分", "说明", "年度")
 OUTPUT_COLUMNS = (
     "行号", "项目", "项目序号", "指标序号", "一级指标", "一级指标原文", "二级指标", "三级指标", "年度指标值", "实际完成值", "说明",
@@ -540,6 +539,10 @@ def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
         f"AND TRY_CAST(regexp_extract({ny}, '{YEAR_RE}', 1) AS INT) BETWEEN 1900 AND 2200, FALSE))"
     )
     budget_row = p("budget_row", BUDGET_ROW)
+    firsts = f"""
+    SELECT fx, {fi_case} AS fi0
+    FROM (SELECT fx, regexp_extract({_strip(_nfkc('fx'))}, '{KEY_RE}', 1) AS fkey
+          FROM (SELECT DISTINCT first_raw AS fx FROM src WHERE first_raw IS NOT NULL) AS f0) AS f1"""
     nrm = f"""
     SELECT *,
       CASE WHEN proj = '' THEN 'E:自评表缺少项目名称'
@@ -549,9 +552,9 @@ def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
            WHEN third = '' THEN 'E:缺少“三级指标”'
            WHEN w_raw IS NULL THEN 'E:缺少“分值”' END AS struct_code,
       third = {budget_row} AS is_budget,
-      CASE WHEN third = {budget_row} THEN 0 ELSE {fi_case} END AS fi,
+      CASE WHEN third = {budget_row} THEN 0 ELSE f.fi0 END AS fi,
       CASE WHEN third = {budget_row} THEN 'f' ELSE 'q' END AS mode
-    FROM (SELECT *, regexp_extract({_strip(_nfkc('first_raw'))}, '{KEY_RE}', 1) AS fkey FROM src) AS s0"""
+    FROM src AS s LEFT JOIN firsts AS f ON f.fx = s.first_raw"""
 
     # -- 3. the lexicon: every distinct quantity text read once (a province's table repeats its
     # targets, units and weights), as a target ('q': comparator first) or as a fact ('f')
@@ -747,7 +750,7 @@ def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
               WHEN ba_val = 0 THEN 'M:全年预算数为 0，无法计算预算执行率'
               ELSE COALESCE({b_code}, 'OK') END AS bcode
             FROM (SELECT l.*, l.n_val AS ba_val, l.a_val AS bb_val, CASE WHEN l.code = 'B' THEN bl.nbudget END AS nbudget
-                  FROM leaf AS l LEFT JOIN (SELECT proj, COUNT(*) AS nbudget FROM leaf WHERE code = 'B' GROUP BY proj) AS bl
+                  FROM leaf AS l LEFT JOIN (SELECT proj, COUNT(*) AS nbudget FROM nrm WHERE struct_code IS NULL AND is_budget GROUP BY proj) AS bl
                   ON l.proj = bl.proj) AS b0) AS b1) AS b2"""
     else:
         budget = "SELECT *, CASE WHEN code = 'B' THEN 'R:规则集没有预算执行率指标，此行未使用' END AS bcode, CAST(NULL AS DECIMAL(38,0)) AS bscore_s FROM leaf"
@@ -802,12 +805,11 @@ def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
     ORDER BY pr.pord NULLS FIRST, r.ord"""
 
     ctes = [
-        ("src", src), ("nrm", nrm), ("words", words), ("lx1", lx1), ("lx2", lx2), ("lx3", lx3), ("lx4", lx4), ("lx5", lx5),
+        ("src", src), ("firsts", firsts), ("nrm", nrm), ("words", words), ("lx1", lx1), ("lx2", lx2), ("lx3", lx3), ("lx4", lx4), ("lx5", lx5),
         ("lx6", lx6), ("lx7", lx7), ("lx8", lx8), ("lexicon", lexicon), ("sc3", sc3), ("rul", rul), ("rul2", rul2), ("rul3", rul3), ("leaf", leaf), ("budget", budget), ("rowv", rowv),
         ("grp", grp), ("grp2", grp2), ("projq", proj_q), ("proj2", proj2),
     ]
-    # leaf is read twice (rows and the budget rows per project): computed once (Spark: see _to_dialect)
-    text = "WITH " + ",\n".join(f"{name} AS {'MATERIALIZED ' if name in MATERIALIZED else ''}({body})" for name, body in ctes) + final
+    text = "WITH " + ",\n".join(f"{name} AS ({body})" for name, body in ctes) + final
     return text, p.values
 
 
@@ -840,14 +842,7 @@ def _to_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
             return node
 
         return tree.transform(swap)
-
-    def plain_cte(node):  # Spark SQL has no MATERIALIZED hint (it reuses exchanges itself)
-        if isinstance(node, exp.CTE) and node.args.get("materialized"):
-            node = node.copy()
-            node.set("materialized", None)
-        return node
-
-    return tree.transform(plain_cte)
+    return tree
 
 
 def compiled(book: Rulebook, dialect: str = "duckdb") -> exp.Expression:
