@@ -523,8 +523,14 @@ class _ProjectList(Sequence):
         return list(self) == list(other)
 
 
-def _dec(v) -> Fraction | None:
-    return None if v is None else Fraction(Decimal(v))
+def _dec(v) -> Decimal | None:
+    """An engine's exact decimal (kept as Decimal: turning a million rows into fractions is slow)."""
+    return None if v is None else Decimal(v)
+
+
+def _exact(value: Fraction) -> Decimal:
+    """A rulebook weight as an exact decimal (the compiler accepts at most 8 decimals)."""
+    return Decimal(value.numerator * 10**8 // value.denominator).scaleb(-8)
 
 
 def _assemble(book: Rulebook, label: str, rows: Iterator[dict]) -> Iterator[dict]:
@@ -575,7 +581,7 @@ def _project(book: Rulebook, label: str, project: str, rows: list[dict]) -> dict
                 if budget_rows:  # rows given, none usable (duplicates)
                     msg, status = budget_rows[-1]["原因"], "invalid"
                 errors.append(f"项目“{project}”，指标“{ind.name}”：{msg}")
-                indicators.append(_node(ind.path, ind.weight, None, status, f"无法计分：{msg}", source, d))
+                indicators.append(_node(ind.path, _exact(ind.weight), None, status, f"无法计分：{msg}", source, d))
                 continue
             r = mine[-1]
             score = _dec(r["得分"])
@@ -584,7 +590,7 @@ def _project(book: Rulebook, label: str, project: str, rows: list[dict]) -> dict
                 text = f"无法计分：{r['原因']}"
             else:
                 text = f"全年预算数 {r['年度指标值']}，全年执行数 {r['实际完成值']}；得分 {plain(score, d)}；{hint}"
-            indicators.append(_node(ind.path, ind.weight, score, r["状态"], text, source, d))
+            indicators.append(_node(ind.path, _exact(ind.weight), score, r["状态"], text, source, d))
     first = rows[0]
     total = _dec(first["总分"])
     return {
@@ -609,7 +615,7 @@ def _targets_node(book, label, project, ind, rows, out, errors, hint) -> None:
     if not rows:
         msg = f"目标表中没有一级指标为“{ind.name}”的行"
         errors.append(f"项目“{project}”，指标“{ind.name}”：{msg}")
-        out.append(_node(ind.path, ind.weight, None, "missing", f"无法计分：目标表中没有对应的行", source, d))
+        out.append(_node(ind.path, _exact(ind.weight), None, "missing", f"无法计分：目标表中没有对应的行", source, d))
         return
     groups: dict[str, list[dict]] = {}
     for r in rows:
@@ -630,9 +636,9 @@ def _targets_node(book, label, project, ind, rows, out, errors, hint) -> None:
                 text += f"；说明：{r['说明']}"
             leaves.append(_node(path, w, s, r["状态"] if r["状态"] != "rejected" else "invalid", text, f"{label}:{r['行号']}:1", d))
         if second:
-            w = sum((_dec(r["分值"]) for r in group), Fraction(0))
+            w = sum((_dec(r["分值"]) for r in group), Decimal(0))
             scores = [_dec(r["得分"]) for r in group]
-            s = None if any(x is None for x in scores) else sum(scores, Fraction(0))
+            s = None if any(x is None for x in scores) else sum(scores, Decimal(0))
             parts = " + ".join(f"{r['三级指标']} {plain(x, d) if x is not None else '—'}" for r, x in zip(group, scores))
             text = "下级合计：" + parts + (f" = {plain(s, d)}" if s is not None else "")
             node = _node((*ind.path, second), w, s, "scored" if s is not None else "missing", text, f"{label}:{group[0]['行号']}:1", d)
@@ -640,15 +646,15 @@ def _targets_node(book, label, project, ind, rows, out, errors, hint) -> None:
         else:
             for leaf, r in zip(leaves, group):
                 kids.append((leaf, [], _dec(r["分值"]), _dec(r["得分"]), r["三级指标"]))
-    total_w = sum((k[2] for k in kids), Fraction(0))
+    total_w = sum((k[2] for k in kids), Decimal(0))
     parts = " + ".join(f"{k[4]} {plain(k[3], d) if k[3] is not None else '—'}" for k in kids)
     if total_w != ind.weight:
         msg = f"目标表中“{ind.name}”各行分值之和 {plain(total_w)} 与规则集规定的 {plain(ind.weight)} 不符"
         errors.append(f"项目“{project}”，指标“{ind.name}”：{msg}")
-        out.append(_node(ind.path, ind.weight, None, "invalid", "下级合计：" + parts, source, d))
+        out.append(_node(ind.path, _exact(ind.weight), None, "invalid", "下级合计：" + parts, source, d))
     else:
-        s = None if any(k[3] is None for k in kids) else sum((k[3] for k in kids), Fraction(0))
-        out.append(_node(ind.path, ind.weight, s, "scored" if s is not None else "missing", "下级合计：" + parts + (f" = {plain(s, d)}" if s is not None else ""), source, d))
+        s = None if any(k[3] is None for k in kids) else sum((k[3] for k in kids), Decimal(0))
+        out.append(_node(ind.path, _exact(ind.weight), s, "scored" if s is not None else "missing", "下级合计：" + parts + (f" = {plain(s, d)}" if s is not None else ""), source, d))
     for node, leaves, *_ in kids:
         out.append(node)
         out.extend(leaves)

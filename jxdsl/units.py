@@ -9,7 +9,7 @@ import calendar
 import datetime
 import re
 import unicodedata
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
 from fractions import Fraction
 
 import attrs
@@ -126,13 +126,19 @@ def parse_date(t: str) -> Quantity | None:
     return Quantity(Fraction(last.toordinal()), DATE, "", t, start=Fraction(first.toordinal()))
 
 
-def to_decimal(value: Fraction, digits: int, mode: str = "四舍五入") -> Decimal:
+_WIDE = Context(prec=80)  # wider than any exact decimal the batch engines return (38 digits)
+_QUANTUM = {d: Decimal(1).scaleb(-d) for d in range(13)}
+
+
+def to_decimal(value: Fraction | Decimal, digits: int, mode: str = "四舍五入") -> Decimal:
     """Round exactly: the fraction is divided at high precision, then quantized (half up).
 
     >>> to_decimal(Fraction(2965, 1000), 2), to_decimal(Fraction(29646, 10000), 2, "截断")
     (Decimal('2.97'), Decimal('2.96'))
     """
     rounding = ROUND_DOWN if mode == "截断" else ROUND_HALF_UP
+    if isinstance(value, Decimal):  # already exact (the batch engines' results): no division
+        return value.quantize(_QUANTUM.get(digits) or Decimal(1).scaleb(-digits), rounding=rounding, context=_WIDE)
     whole = len(str(abs(value.numerator) // value.denominator))
     with localcontext() as ctx:
         ctx.prec = max(60, whole + digits + 20)  # exact for any magnitude a file can hold
