@@ -292,11 +292,11 @@ def _rejection(project: str, indicator: str, value, reason: str) -> dict:
 
 # ---- SQL engines: loading ---------------------------------------------------------------------
 def _xlsx_to_csv(path: Path, tmp: str) -> tuple[str, dict[int, int]]:
-    """An XLSX sheet as a UTF-8 CSV of text cells (as the interpreter reads them), with each
-    CSV record's sheet row number."""
-    from jxdsl.facts import _xlsx_rows
+    """An XLSX sheet (or a CSV DuckDB's reader refuses) as a UTF-8 CSV of text cells, read as the
+    interpreter reads them, with each record's row number in the original file."""
+    from jxdsl.facts import _csv_rows, _xlsx_rows
 
-    header, rows = _xlsx_rows(path)
+    header, rows = _csv_rows(path) if path.suffix.lower() == ".csv" else _xlsx_rows(path)
     _check_header(header, str(path))
     out = os.path.join(tmp, "table.csv")
     lines: dict[int, int] = {}
@@ -319,12 +319,23 @@ def _duckdb_rows(con, path: Path, tmp: str) -> None:
         cols = {c: c for c in ALL_COLUMNS}
         ordinal = 'CAST("行号" AS BIGINT)'
     elif suffix == ".csv":
-        con.execute(
-            "CREATE TABLE raw AS SELECT * FROM read_csv(?, header=true, all_varchar=true, delim=',', quote='\"', escape='\"', null_padding=true)",
-            [str(path)],
-        )
-        cols = None
-        ordinal = None
+        import duckdb
+
+        try:
+            con.execute(
+                "CREATE TABLE raw AS SELECT * FROM read_csv(?, header=true, all_varchar=true, delim=',', quote='\"', escape='\"', null_padding=true)",
+                [str(path)],
+            )
+            cols = None
+            ordinal = None
+        except duckdb.Error:  # a file DuckDB's sniffer cannot settle (blank or ragged rows): read it as the interpreter does
+            csv_path, _ = _xlsx_to_csv(path, tmp)
+            con.execute(
+                "CREATE TABLE raw AS SELECT * FROM read_csv(?, header=true, all_varchar=true, delim=',', quote='\"', escape='\"')", [csv_path]
+            )
+            cols = {c: c for c in ALL_COLUMNS}
+            ordinal = 'CAST("行号" AS BIGINT)'
+
     else:
         from sqlglot import exp as _exp
 

@@ -73,11 +73,14 @@ def check(rulebooks: tuple[str, ...]) -> None:
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
 @click.option("--project", help="只评表中的这个项目")
 @click.option(
-    "--engine", type=click.Choice(["interpreter", "duckdb", "spark"]), default="interpreter", show_default=True,
-    help="自评表的计分引擎：interpreter（逐项计算，带逐条说明）、duckdb（内嵌 SQL，大批量）、spark（集群，JXDSL_SPARK_MASTER 指定 master）",
+    "--engine", type=click.Choice(["interpreter", "duckdb", "spark"]), default=None,
+    help="自评表的计分引擎：duckdb（内嵌 SQL，自评表的默认引擎）、interpreter（逐项计算，带逐条说明）、"
+    "spark（集群，JXDSL_SPARK_MASTER 指定 master）。规则集含批量引擎不支持的规则时默认改用 interpreter",
 )
-def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | None, engine: str) -> None:
+def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | None, engine: str | None) -> None:
     """按规则集为一个项目（YAML/JSON）或自评表中的每个项目（CSV/XLSX/Parquet）打分。"""
+    if engine is None:
+        engine = _default_engine(rulebook, facts, fmt, project)
     if engine != "interpreter":
         _score_batch(rulebook, facts, fmt, out, engine)
         return
@@ -128,11 +131,34 @@ def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | N
     _report_errors(results, echo=fmt != "text" or out is not None)
 
 
+def _default_engine(rulebook: str, facts: str, fmt: str, project: str | None) -> str:
+    """duckdb for a whole table in text/JSON; the interpreter for one project, for reports
+    (they need every explanation) and for rulebooks the compiler cannot translate (said on stderr)."""
+    from jxdsl.batch import SUFFIXES
+
+    if Path(facts).suffix.lower() not in SUFFIXES or fmt not in BATCH_FORMATS or project is not None:
+        return "interpreter"
+    from jxdsl.compile import plan
+    from jxdsl.errors import CompileError
+
+    try:
+        plan(_load(rulebook))
+    except CompileError as e:
+        click.echo(f"说明：{e.message}，改用解释器逐项计分（--engine interpreter）", err=True)
+        return "interpreter"
+    except JxError:
+        return "interpreter"  # the interpreter reports the rulebook's errors in full
+    return "duckdb"
+
+
+BATCH_FORMATS = ("text", "json", "jsonl")
+
+
 def _score_batch(rulebook: str, table: str, fmt: str, out: str | None, engine: str) -> None:
     """A whole table through the SQL engine: totals, grades, indicator scores, rejected rows."""
     from jxdsl.batch import score_table
 
-    if fmt not in ("text", "json", "jsonl"):
+    if fmt not in BATCH_FORMATS:
         _fail(UsageError(f"{engine} 引擎输出 text、json 或 jsonl；{fmt} 格式请用 --engine interpreter"))
         return
     try:
@@ -148,9 +174,13 @@ def _score_batch(rulebook: str, table: str, fmt: str, out: str | None, engine: s
     else:
         lines = [f"{p['project']}：总分 {p['total'] if p['total'] is not None else '无法计算'} / {p['max']}，等级 {p['grade'] or '—'}" for p in batch.projects]
         text = "\n".join(lines)
-    _emit(text, out)
+    if text or out is not None:
+        _emit(text, out)
     for r in batch.rejections:
-        click.echo(f"数据错误：项目“{r['project']}”，指标“{r['indicator']}”：{r['reason']}（值：{r['value']}）", err=True)
+        value = f"（值：{r['value']}）" if r["value"] is not None else ""
+        where = f"项目“{r['project']}”" if r["project"] else "无项目名称的行"
+        indicator = f"，指标“{r['indicator']}”" if r["indicator"] else ""
+        click.echo(f"数据错误：{where}{indicator}：{r['reason']}{value}", err=True)
     click.echo(
         f"共 {batch.rows_in} 行：{batch.rows_scored} 行计分，{batch.rows_rejected} 行有问题；{len(batch.projects)} 个项目，引擎 {engine}，用时 {batch.seconds:.2f} 秒",
         err=True,

@@ -180,6 +180,21 @@ def test_score_jsonl_on_table_gives_one_line_per_project(runner, files):
     assert rows[1]["indicators"][paths.index(["产出指标", "数量指标", "套数"])]["score"] == 25
 
 
+def test_tables_default_to_duckdb_and_fall_back_to_the_interpreter(runner, files):
+    """A whole table in text/JSON goes to the duckdb engine; a rulebook it cannot compile, one
+    project, or a report format uses the interpreter, and says why on stderr when it had to."""
+    batch = runner.invoke(main, ["score", "self.jx", "table.csv", "--format", "jsonl"])
+    assert "引擎 duckdb" in batch.stderr
+    interp = runner.invoke(main, ["score", "self.jx", "table.csv", "--format", "jsonl", "--engine", "interpreter"])
+    assert "引擎" not in interp.stderr
+    totals = lambda run: [(json.loads(x)["total"], json.loads(x)["grade"]) for x in run.stdout.strip().splitlines()]  # noqa: E731
+    assert totals(batch) == totals(interp)
+    refused = runner.invoke(main, ["score", "book.jx", "table.csv", "--format", "jsonl"])
+    assert "批量引擎不支持" in refused.stderr and "改用解释器" in refused.stderr
+    one = runner.invoke(main, ["score", "self.jx", "table.csv", "--format", "jsonl", "--project", "乙项目"])
+    assert "引擎" not in one.stderr and "改用" not in one.stderr
+
+
 def test_score_table_project_filter(runner, files):
     run = runner.invoke(main, ["score", "self.jx", "table.csv", "--format", "jsonl", "--project", "乙项目"])
     assert run.exit_code == 0
