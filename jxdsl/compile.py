@@ -40,6 +40,9 @@ MAX_WEIGHT_DIGITS = 3 + S  # weights below 1000
 MAX_DIGITS = 6  # 小数 位数 the engine compiles
 DUP = duplicate_budget_reason(0).split("0", 1)  # the reason's text around the count
 DIALECTS = ("duckdb", "spark")
+# the scored rows, read by the sums, the totals and the output: computed once (DuckDB would
+# otherwise pick an earlier, wider stage to keep and recompute the rest for each reader)
+MATERIALIZED = ("rowv",)
 INPUT_COLUMNS = ("行号", "项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值", "档次", "评价得分", "说明", "年度")
 OUTPUT_COLUMNS = (
     "行号", "项目", "项目序号", "指标序号", "一级指标", "一级指标原文", "二级指标", "三级指标", "年度指标值", "实际完成值", "说明",
@@ -527,7 +530,8 @@ def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
       COALESCE({_strip('"二级指标"')}, '') AS second, COALESCE({_strip('"三级指标"')}, '') AS third,
       {_blank('"分值"')} AS w_raw, {_blank('"年度指标值"')} AS t_raw, {_blank('"实际完成值"')} AS a_raw,
       CASE WHEN {_strip('"档次"')} = '' THEN NULL ELSE {_strip('"档次"')} END AS tier,
-      {_blank('"评价得分"')} AS g_raw, {_blank('"说明"')} AS note, "年度" AS year_raw
+      {_blank('"评价得分"')} AS g_raw, {_blank('"说明"')} AS note, "年度" AS year_raw,
+      "一级指标" AS first_text, "年度指标值" AS t_text, "实际完成值" AS a_text, "分值" AS w_text, "评价得分" AS g_text
     FROM rows"""
 
     # -- 2. which indicator, and the structural problems of a row
@@ -542,7 +546,7 @@ def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
     firsts = f"""
     SELECT fx, {fi_case} AS fi0
     FROM (SELECT fx, regexp_extract({_strip(_nfkc('fx'))}, '{KEY_RE}', 1) AS fkey
-          FROM (SELECT DISTINCT first_raw AS fx FROM src WHERE first_raw IS NOT NULL) AS f0) AS f1"""
+          FROM (SELECT DISTINCT "一级指标" AS fx FROM rows WHERE "一级指标" IS NOT NULL) AS f0) AS f1"""
     nrm = f"""
     SELECT *,
       CASE WHEN proj = '' THEN 'E:自评表缺少项目名称'
@@ -554,14 +558,17 @@ def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
       third = {budget_row} AS is_budget,
       CASE WHEN third = {budget_row} THEN 0 ELSE f.fi0 END AS fi,
       CASE WHEN third = {budget_row} THEN 'f' ELSE 'q' END AS mode
-    FROM src AS s LEFT JOIN firsts AS f ON f.fx = s.first_raw"""
+    FROM src AS s LEFT JOIN firsts AS f ON f.fx = s.first_text"""
 
     # -- 3. the lexicon: every distinct quantity text read once (a province's table repeats its
     # targets, units and weights), as a target ('q': comparator first) or as a fact ('f')
-    words = """
+    # (read straight from the table: every stage before the joins is read once and streams)
+    third_text = _strip('"三级指标"')
+    mode = f"CASE WHEN {third_text} = {budget_row} THEN 'f' ELSE 'q' END"
+    words = f"""
     SELECT DISTINCT x, m FROM (
-      SELECT t_raw AS x, mode AS m FROM nrm UNION ALL SELECT a_raw, mode FROM nrm
-      UNION ALL SELECT w_raw, 'f' FROM nrm UNION ALL SELECT g_raw, 'f' FROM nrm) AS u
+      SELECT "年度指标值" AS x, {mode} AS m FROM rows UNION ALL SELECT "实际完成值", {mode} FROM rows
+      UNION ALL SELECT "分值", 'f' FROM rows UNION ALL SELECT "评价得分", 'f' FROM rows) AS u
     WHERE x IS NOT NULL"""
     lx1 = f"""
     SELECT x, m, x_norm, x_cmp, CASE WHEN x_cmp = '' THEN x_norm ELSE regexp_extract(x_norm, '{CMP_REST_RE}', 1) END AS x_body
@@ -591,7 +598,7 @@ def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
     for q in ("n", "x"):
         dim, uexp = _unit_cases(f"{q}_unit")
         units += [f"{dim} AS {q}_dim", f"{uexp} AS {q}_uexp"]
-    units.append("CASE WHEN x_body = '' THEN 'none' WHEN x_date THEN 'date' WHEN x_isn THEN 'num' ELSE 'text' END AS x_kind")
+    units.append("CASE WHEN x_s = '' THEN 'none' WHEN x_date THEN 'date' WHEN x_isn THEN 'num' ELSE 'text' END AS x_kind")
     lx6 = f"SELECT *, {', '.join(units)} FROM lx5"
     # digits at a scale: n and xs at 10^-8, xg (evaluator scores) at 10^-18
     scaled = [("n", "n", S), ("x", "xs", S), ("x", "xg", SG)]
@@ -610,10 +617,10 @@ def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
       COALESCE(w.x_kind, 'none') AS w_kind, w.x_dim AS w_dim, w.x_unit AS w_unit, w.xw_val AS w_val, w.xw_bad AS w_bad,
       COALESCE(g.x_kind, 'none') AS g_kind, g.x_dim AS g_dim, g.x_unit AS g_unit, g.xg_val AS g_val, g.xg_bad AS g_bad
     FROM nrm AS r
-    LEFT JOIN lexicon AS t ON t.x = r.t_raw AND t.m = r.mode
-    LEFT JOIN lexicon AS a ON a.x = r.a_raw AND a.m = r.mode
-    LEFT JOIN lexicon AS w ON w.x = r.w_raw AND w.m = 'f'
-    LEFT JOIN lexicon AS g ON g.x = r.g_raw AND g.m = 'f'"""
+    LEFT JOIN lexicon AS t ON t.x = r.t_text AND t.m = r.mode
+    LEFT JOIN lexicon AS a ON a.x = r.a_text AND a.m = r.mode
+    LEFT JOIN lexicon AS w ON w.x = r.w_text AND w.m = 'f'
+    LEFT JOIN lexicon AS g ON g.x = r.g_text AND g.m = 'f'"""
 
     # -- 5. the rule of each row
     w_code = (
@@ -744,14 +751,12 @@ def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
         budget = f"""
         SELECT *, CASE WHEN bcode = 'OK' THEN LEAST({_round(p, book, 'bnum', 'bden')}, {bw}) END AS bscore_s
         FROM (SELECT *, CASE WHEN bcode = 'OK' THEN {b_num} END AS bnum, CASE WHEN bcode = 'OK' THEN {b_den} END AS bden
-          FROM (SELECT *, CASE WHEN code <> 'B' THEN NULL WHEN nbudget > 1 THEN 'R:' || {p('dup1', DUP[0])} || CAST(nbudget AS VARCHAR) || {p('dup2', DUP[1])}
+          FROM (SELECT *, CASE WHEN code <> 'B' THEN NULL
               {fact_check('n', 't_raw', facts[0]).replace('n_kind', 't_kind')}
               {fact_check('a', 'a_raw', facts[1])}
               WHEN ba_val = 0 THEN 'M:全年预算数为 0，无法计算预算执行率'
               ELSE COALESCE({b_code}, 'OK') END AS bcode
-            FROM (SELECT l.*, l.n_val AS ba_val, l.a_val AS bb_val, CASE WHEN l.code = 'B' THEN bl.nbudget END AS nbudget
-                  FROM leaf AS l LEFT JOIN (SELECT proj, COUNT(*) AS nbudget FROM nrm WHERE struct_code IS NULL AND is_budget GROUP BY proj) AS bl
-                  ON l.proj = bl.proj) AS b0) AS b1) AS b2"""
+            FROM (SELECT *, n_val AS ba_val, a_val AS bb_val FROM leaf) AS b0) AS b1) AS b2"""
     else:
         budget = "SELECT *, CASE WHEN code = 'B' THEN 'R:规则集没有预算执行率指标，此行未使用' END AS bcode, CAST(NULL AS DECIMAL(38,0)) AS bscore_s FROM leaf"
 
@@ -772,9 +777,13 @@ def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
     per_fi = []
     for i in range(1, k + 1):
         per_fi.append(f"MAX(CASE WHEN r.fi = {i} AND g.wok AND g.nbad = 0 THEN g.ssum END) AS s{i}")
-    bud_col = "MAX(CASE WHEN fcode = 'OK' AND is_budget THEN fscore END) AS sb" if pl.budget is not None else "CAST(0 AS DECIMAL(38,0)) AS sb"
+    nb = "SUM(CASE WHEN r.code = 'B' THEN 1 ELSE 0 END)"
+    bud_col = (
+        f"CASE WHEN {nb} = 1 THEN MAX(CASE WHEN fcode = 'OK' AND is_budget THEN fscore END) END AS sb"
+        if pl.budget is not None else "CAST(0 AS DECIMAL(38,0)) AS sb"
+    )
     proj_q = f"""
-    SELECT r.proj, MIN(r.ord) AS pord, {bud_col}, {', '.join(per_fi)}
+    SELECT r.proj, MIN(r.ord) AS pord, {nb} AS nb, {bud_col}, {', '.join(per_fi)}
     FROM rowv AS r LEFT JOIN grp2 AS g ON r.proj = g.proj AND r.fi = g.fi
     WHERE r.struct_code IS NULL GROUP BY r.proj"""
     total_terms = " + ".join(["sb", *[f"s{i}" for i in range(1, k + 1)]])
@@ -782,10 +791,12 @@ def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
         f"WHEN total_s * {p(f'gd{n}', b.denominator)} {'>=' if op == '>=' else '>'} {p(f'gn{n}', b.numerator)} * {unit} THEN {p(f'gname{n}', name)}"
         for n, (name, op, b) in enumerate(book.grades)
     ) + f" ELSE {p('glow', book.lowest_grade)} END"
-    proj2 = f"SELECT proj, pord, total_s, CASE WHEN total_s IS NOT NULL THEN {grade} END AS grade FROM (SELECT *, {total_terms} AS total_s FROM projq) AS p0"
+    proj2 = f"SELECT proj, pord, nb, total_s, CASE WHEN total_s IS NOT NULL THEN {grade} END AS grade FROM (SELECT *, {total_terms} AS total_s FROM projq) AS p0"
     names = "CASE r.fi " + " ".join(f"WHEN {i} THEN {p(f'fname{i}', t.name)}" for i, t in enumerate(pl.targets, 1))
     names += f" WHEN 0 THEN {p('bname', pl.budget.name if pl.budget is not None else BUDGET_ROW)} END"
     group_reason = f"'目标表中“' || {names} || '”各行分值之和与规则集规定的分值不符'"
+    # a project's budget rows when it has several: none is used, all are rejected
+    dup = "COALESCE(r.code = 'B' AND pr.nb > 1, FALSE)" if pl.budget is not None else "FALSE"
     dec = "CAST(CAST({} AS DECIMAL(28,0)) * CAST('0.00000001' AS DECIMAL(9,8)) AS DECIMAL(38,8))"
     final = f"""
     SELECT r.ord AS "行号", r.proj AS "项目", pr.pord AS "项目序号",
@@ -793,10 +804,11 @@ def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
       CASE WHEN r.struct_code IS NULL THEN {names} END AS "一级指标", r.first_raw AS "一级指标原文",
       r.second AS "二级指标", r.third AS "三级指标", r.t_raw AS "年度指标值", r.a_raw AS "实际完成值", r.note AS "说明",
       {dec.format('CASE WHEN r.is_budget THEN ' + (bw if pl.budget is not None else '0') + ' ELSE r.leaf_w END')} AS "分值",
-      {dec.format('r.fscore')} AS "得分",
-      CASE WHEN substr(r.fcode, 1, 2) IN ('E:', 'R:') THEN 'rejected' WHEN substr(r.fcode, 1, 2) = 'M:' THEN 'missing'
+      {dec.format(f'CASE WHEN NOT {dup} THEN r.fscore END')} AS "得分",
+      CASE WHEN {dup} OR substr(r.fcode, 1, 2) IN ('E:', 'R:') THEN 'rejected' WHEN substr(r.fcode, 1, 2) = 'M:' THEN 'missing'
            WHEN substr(r.fcode, 1, 2) = 'I:' THEN 'invalid' ELSE 'scored' END AS "状态",
-      CASE WHEN substr(r.fcode, 1, 2) IN ('E:', 'R:', 'M:', 'I:') THEN substr(r.fcode, 3)
+      CASE WHEN {dup} THEN {p('dup1', DUP[0])} || CAST(pr.nb AS VARCHAR) || {p('dup2', DUP[1])}
+           WHEN substr(r.fcode, 1, 2) IN ('E:', 'R:', 'M:', 'I:') THEN substr(r.fcode, 3)
            WHEN r.fi >= 1 AND NOT g.wok THEN {group_reason} END AS "原因",
       {dec.format('g.wsum')} AS "分值合计",
       {dec.format('pr.total_s')} AS "总分", pr.grade AS "等级"
@@ -809,7 +821,7 @@ def _sql_text(pl: Plan, dialect: str) -> tuple[str, dict]:
         ("lx6", lx6), ("lx7", lx7), ("lx8", lx8), ("lexicon", lexicon), ("sc3", sc3), ("rul", rul), ("rul2", rul2), ("rul3", rul3), ("leaf", leaf), ("budget", budget), ("rowv", rowv),
         ("grp", grp), ("grp2", grp2), ("projq", proj_q), ("proj2", proj2),
     ]
-    text = "WITH " + ",\n".join(f"{name} AS ({body})" for name, body in ctes) + final
+    text = "WITH " + ",\n".join(f"{name} AS {'MATERIALIZED ' if name in MATERIALIZED else ''}({body})" for name, body in ctes) + final
     return text, p.values
 
 
@@ -842,7 +854,14 @@ def _to_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
             return node
 
         return tree.transform(swap)
-    return tree
+
+    def plain_cte(node):  # Spark SQL has no MATERIALIZED hint
+        if isinstance(node, exp.CTE) and node.args.get("materialized"):
+            node = node.copy()
+            node.set("materialized", None)
+        return node
+
+    return tree.transform(plain_cte)
 
 
 def compiled(book: Rulebook, dialect: str = "duckdb") -> exp.Expression:
