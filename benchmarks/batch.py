@@ -13,7 +13,6 @@ and the ratio of seconds to the hand-written query; then peak memory (getrusage)
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from jxdsl.batch import score_table  # noqa: E402
+from jxdsl.batch import duckdb_connect, score_table  # noqa: E402
 from jxdsl.compile import to_sql  # noqa: E402
 from jxdsl.link import Linker  # noqa: E402
 
@@ -138,8 +137,9 @@ def rows_view(con, path: Path) -> None:
     )
 
 
-def timed_query(path: Path, sql: str, spill: str) -> tuple[float, int]:
-    con = duckdb.connect(config={"temp_directory": spill})
+def timed_query(path: Path, sql: str) -> tuple[float, int]:
+    """One query on a connection set up as the duckdb engine sets it up (same memory limit)."""
+    con = duckdb_connect()
     rows_view(con, path)
     t = time.perf_counter()
     con.execute(f"CREATE TABLE out AS {sql}")
@@ -149,9 +149,9 @@ def timed_query(path: Path, sql: str, spill: str) -> tuple[float, int]:
     return seconds, count
 
 
-def check_same(path: Path, compiled_sql: str, spill: str) -> int:
+def check_same(path: Path, compiled_sql: str) -> int:
     """How many projects the hand-written query and the compiled query total differently (0)."""
-    con = duckdb.connect(config={"temp_directory": spill})
+    con = duckdb_connect()
     rows_view(con, path)
     con.execute(f"CREATE TABLE a AS {compiled_sql}")
     con.execute(f"CREATE TABLE b AS {HAND_WRITTEN}")
@@ -190,16 +190,15 @@ def main() -> None:
         return n / count  # per-project time relative to the hand-written query at N
 
     with tempfile.TemporaryDirectory(prefix="jxdsl-bench-") as tmp:
-        spill = os.path.join(tmp, "spill")
         big = Path(tmp) / f"projects-{n}.parquet"
         t = time.perf_counter()
         generate(n, args.seed, big)
         print(f"generated {n:,} projects in {time.perf_counter() - t:.1f} s → {big.stat().st_size / 1e6:,.0f} MB Parquet", flush=True)
         compiled = to_sql(book, "duckdb", pretty=False)
-        mismatched = check_same(big, compiled, spill) if n <= 200_000 else None
-        hand_s, _ = timed_query(big, HAND_WRITTEN, spill)
+        mismatched = check_same(big, compiled) if n <= 200_000 else None
+        hand_s, _ = timed_query(big, HAND_WRITTEN)
         line("hand-written DuckDB SQL", n, hand_s, None)
-        comp_s, _ = timed_query(big, compiled, spill)
+        comp_s, _ = timed_query(big, compiled)
         line("compiled SQL on DuckDB (query)", n, comp_s, hand_s)
         t = time.perf_counter()
         result = score_table(book, big, "duckdb")

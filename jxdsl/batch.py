@@ -367,14 +367,26 @@ def _duckdb_rows(con, path: Path, tmp: str) -> None:
     con.execute(f"CREATE VIEW rows AS {q.sql('duckdb')}")
 
 
+MEMORY_LIMIT = "3GB"  # a million projects stay under 4 GB of memory; DuckDB spills the rest to disk
+
+
+def duckdb_connect():
+    """DuckDB as the batch engine runs it: beyond the memory limit (JXDSL_DUCKDB_MEMORY_LIMIT,
+    e.g. 16GB on a large machine for speed) it spills to a temporary directory; rows keep their order."""
+    import duckdb
+
+    spill = os.path.join(tempfile.gettempdir(), "jxdsl-duckdb-spill")
+    limit = os.environ.get("JXDSL_DUCKDB_MEMORY_LIMIT", MEMORY_LIMIT)
+    return duckdb.connect(config={"temp_directory": spill, "preserve_insertion_order": True, "memory_limit": limit})
+
+
 def _duckdb(book: Rulebook, path: Path, bar: _Progress) -> BatchResult:
     import duckdb
 
     from jxdsl.compile import OUTPUT_COLUMNS, to_sql
 
     bar.phase("读取自评表")
-    spill = os.path.join(tempfile.gettempdir(), "jxdsl-duckdb-spill")
-    con = duckdb.connect(config={"temp_directory": spill, "preserve_insertion_order": True})
+    con = duckdb_connect()
     with tempfile.TemporaryDirectory(prefix="jxdsl-") as tmp:
         _duckdb_rows(con, path, tmp)
         if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -393,7 +405,8 @@ def _duckdb(book: Rulebook, path: Path, bar: _Progress) -> BatchResult:
 
     def stream() -> Iterator[dict]:
         cur = con.cursor()
-        cur.execute('SELECT * FROM result WHERE "项目序号" IS NOT NULL ORDER BY "项目序号", "行号"')
+        # the query sorted the rows by project and line; an ordered scan keeps that order
+        cur.execute('SELECT * FROM result WHERE "项目序号" IS NOT NULL')
         while True:
             chunk = cur.fetchmany(20_000)
             if not chunk:
