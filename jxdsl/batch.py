@@ -396,7 +396,7 @@ def _duckdb(book: Rulebook, path: Path, bar: _Progress) -> BatchResult:
     bar.phase("计分（DuckDB）")
     con.execute(f"CREATE TABLE result AS {to_sql(book, 'duckdb', pretty=False)}")
     rows_in, rejected, n_projects = con.execute(
-        'SELECT COUNT(*), COUNT("原因"), COUNT(DISTINCT CASE WHEN "项目序号" IS NOT NULL THEN "项目" END) FROM result'
+        'SELECT COUNT(*), COUNT("原因"), COUNT(DISTINCT "项目序号") FROM result'
     ).fetchone()
     rejections = [
         _sql_rejection(book, dict(zip(OUTPUT_COLUMNS, r)))
