@@ -14,6 +14,7 @@ be readable by the cluster.
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import tempfile
 import time
@@ -513,7 +514,7 @@ def _sql_rejection(book: Rulebook, r: dict) -> dict:
     if reason.startswith("目标表中“") and fi:
         target = [i for i in book.indicators if isinstance(i.rule, ast.FromTargets)][fi - 1]
         total = Fraction(r["分值合计"]) if r["分值合计"] is not None else Fraction(0)
-        reason = f"目标表中“{target.name}”各行分值之和 {plain(total)} 与规则集规定的 {plain(target.weight)} 不符"
+        reason = f"目标表中“{target.name}”各行分值之和 {_plain(total)} 与规则集规定的 {_plain(target.weight)} 不符"
     return {"project": r["项目"], "indicator": indicator if indicator is not None else _raw_path(r), "value": r["实际完成值"], "reason": reason}
 
 
@@ -547,6 +548,18 @@ class _ProjectList(Sequence):
         return list(self) == list(other)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _plain(value, digits: int = 2) -> str:
+    """units.plain, remembered: a province's table repeats the same weights and scores."""
+    return plain(value, digits)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _number(value, digits: int = 2):
+    """explain.number, remembered."""
+    return number(value, digits)
+
+
 def _dec(v) -> Decimal | None:
     """An engine's exact decimal (kept as Decimal: turning a million rows into fractions is slow)."""
     return None if v is None else Decimal(v)
@@ -575,9 +588,9 @@ def _node(path, weight, score, status, explanation, source, digits) -> dict:
     deduction = None if score is None else weight - score
     return {
         "path": list(path),
-        "weight": number(weight, 4),
-        "score": number(score, digits),
-        "deduction": number(deduction, digits) if status != "not_applicable" else 0,
+        "weight": _number(weight, 4),
+        "score": _number(score, digits),
+        "deduction": _number(deduction, digits) if status != "not_applicable" else 0,
         "status": status,
         "explanation": explanation,
         "source": source,
@@ -613,15 +626,15 @@ def _project(book: Rulebook, label: str, project: str, rows: list[dict]) -> dict
                 errors.append(f"项目“{project}”，指标“{ind.name}”：{r['原因']}")
                 text = f"无法计分：{r['原因']}"
             else:
-                text = f"全年预算数 {r['年度指标值']}，全年执行数 {r['实际完成值']}；得分 {plain(score, d)}；{hint}"
+                text = f"全年预算数 {r['年度指标值']}，全年执行数 {r['实际完成值']}；得分 {_plain(score, d)}；{hint}"
             indicators.append(_node(ind.path, _exact(ind.weight), score, r["状态"], text, source, d))
     first = rows[0]
     total = _dec(first["总分"])
     return {
         "rulebook": book.name,
         "project": project,
-        "max": number(book.max, 4),
-        "total": number(total, d),
+        "max": _number(book.max, 4),
+        "total": _number(total, d),
         "grade": first["等级"],
         "bonus": 0,
         "penalty": 0,
@@ -655,7 +668,7 @@ def _targets_node(book, label, project, ind, rows, out, errors, hint) -> None:
                 errors.append(f"项目“{project}”，指标“{'/'.join(path)}”：{r['原因']}")
                 text = f"指标值 {r['年度指标值'] or '—'}，实际完成值 {r['实际完成值'] or '—'}；无法计分：{r['原因']}"
             else:
-                text = f"指标值 {r['年度指标值'] or '—'}，实际完成值 {r['实际完成值'] or '—'}；得分 {plain(s, d)}；{hint}"
+                text = f"指标值 {r['年度指标值'] or '—'}，实际完成值 {r['实际完成值'] or '—'}；得分 {_plain(s, d)}；{hint}"
             if r["说明"]:
                 text += f"；说明：{r['说明']}"
             leaves.append(_node(path, w, s, r["状态"] if r["状态"] != "rejected" else "invalid", text, f"{label}:{r['行号']}:1", d))
@@ -663,22 +676,22 @@ def _targets_node(book, label, project, ind, rows, out, errors, hint) -> None:
             w = sum((_dec(r["分值"]) for r in group), Decimal(0))
             scores = [_dec(r["得分"]) for r in group]
             s = None if any(x is None for x in scores) else sum(scores, Decimal(0))
-            parts = " + ".join(f"{r['三级指标']} {plain(x, d) if x is not None else '—'}" for r, x in zip(group, scores))
-            text = "下级合计：" + parts + (f" = {plain(s, d)}" if s is not None else "")
+            parts = " + ".join(f"{r['三级指标']} {_plain(x, d) if x is not None else '—'}" for r, x in zip(group, scores))
+            text = "下级合计：" + parts + (f" = {_plain(s, d)}" if s is not None else "")
             node = _node((*ind.path, second), w, s, "scored" if s is not None else "missing", text, f"{label}:{group[0]['行号']}:1", d)
             kids.append((node, leaves, w, s, second))
         else:
             for leaf, r in zip(leaves, group):
                 kids.append((leaf, [], _dec(r["分值"]), _dec(r["得分"]), r["三级指标"]))
     total_w = sum((k[2] for k in kids), Decimal(0))
-    parts = " + ".join(f"{k[4]} {plain(k[3], d) if k[3] is not None else '—'}" for k in kids)
+    parts = " + ".join(f"{k[4]} {_plain(k[3], d) if k[3] is not None else '—'}" for k in kids)
     if total_w != ind.weight:
-        msg = f"目标表中“{ind.name}”各行分值之和 {plain(total_w)} 与规则集规定的 {plain(ind.weight)} 不符"
+        msg = f"目标表中“{ind.name}”各行分值之和 {_plain(total_w)} 与规则集规定的 {_plain(ind.weight)} 不符"
         errors.append(f"项目“{project}”，指标“{ind.name}”：{msg}")
         out.append(_node(ind.path, _exact(ind.weight), None, "invalid", "下级合计：" + parts, source, d))
     else:
         s = None if any(k[3] is None for k in kids) else sum((k[3] for k in kids), Decimal(0))
-        out.append(_node(ind.path, _exact(ind.weight), s, "scored" if s is not None else "missing", "下级合计：" + parts + (f" = {plain(s, d)}" if s is not None else ""), source, d))
+        out.append(_node(ind.path, _exact(ind.weight), s, "scored" if s is not None else "missing", "下级合计：" + parts + (f" = {_plain(s, d)}" if s is not None else ""), source, d))
     for node, leaves, *_ in kids:
         out.append(node)
         out.extend(leaves)
