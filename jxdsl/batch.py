@@ -29,7 +29,7 @@ from jxdsl import ast
 from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.evaluate import _key, as_text, evaluate
 from jxdsl.explain import number, to_json
-from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW, OPTIONAL_COLUMNS, TABLE_COLUMNS, TABLE_EXTRA, _year, duplicate_budget_reason, table_projects
+from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW, OPTIONAL_COLUMNS, TABLE_COLUMNS, TABLE_EXTRA, DUPLICATE_BUDGET, _year, table_projects
 from jxdsl.link import Rulebook
 from jxdsl.units import plain
 
@@ -224,7 +224,7 @@ def _interpreter(book: Rulebook, path: Path, bar: _Progress) -> BatchResult:
         why = _structural(r)
         if why:
             rejections.append(_rejection(str(r.get("项目") or "").strip(), "/".join(
-                x for x in (str(r.get(k) or "").strip() for k in ("一级指标", "二级指标", "三级指标")) if x), r.get("实际完成值"), why))
+                x for x in (str(r.get(k) or "").strip() for k in ("一级指标", "二级指标", "三级指标")) if x), r.get("实际完成值"), why, n))
         else:
             kept.append((n, r))
     projects_facts = table_projects((header, kept), file)
@@ -250,7 +250,7 @@ def _interpreter(book: Rulebook, path: Path, bar: _Progress) -> BatchResult:
         budget_lines = [n for n, r in prow if str(r.get("三级指标") or "").strip() == BUDGET_ROW]
         if len(budget_lines) > 1:
             for n in budget_lines:
-                reasons[n] = duplicate_budget_reason(len(budget_lines))
+                reasons[n] = DUPLICATE_BUDGET.format(len(budget_lines))
         if budget_lines and not uses_budget:
             reasons.setdefault(budget_lines[-1], "规则集没有预算执行率指标，此行未使用")
         for n, r in prow:
@@ -269,7 +269,7 @@ def _interpreter(book: Rulebook, path: Path, bar: _Progress) -> BatchResult:
                         reasons.setdefault(n, message)
         for n, r in prow:
             if n in reasons:
-                rejections.append(_rejection(facts.project, _path_of(book, r), r.get("实际完成值"), reasons[n]))
+                rejections.append(_rejection(facts.project, _path_of(book, r), r.get("实际完成值"), reasons[n], n))
         bar.advance()
     bar.done()
     rows_in = len(rows)
@@ -287,12 +287,13 @@ def _strip_prefix(message: str, prefix: str) -> str:
     return rest.removeprefix("：")
 
 
-def _rejection(project: str, indicator: str, value, reason: str) -> dict:
-    return {"project": project, "indicator": indicator, "value": _text(value), "reason": reason}
+def _rejection(project: str, indicator: str, value, reason: str, line: int | None) -> dict:
+    """A row that could not be scored: its project, indicator, value, why, and its row in the table."""
+    return {"project": project, "indicator": indicator, "value": _text(value), "reason": reason, "line": line}
 
 
 # ---- SQL engines: loading ---------------------------------------------------------------------
-def _xlsx_to_csv(path: Path, tmp: str) -> tuple[str, dict[int, int]]:
+def _table_to_csv(path: Path, tmp: str) -> tuple[str, dict[int, int]]:
     """An XLSX sheet (or a CSV DuckDB's reader refuses) as a UTF-8 CSV of text cells, read as the
     interpreter reads them, with each record's row number in the original file."""
     from jxdsl.facts import _csv_rows, _xlsx_rows
@@ -313,7 +314,7 @@ def _duckdb_rows(con, path: Path, tmp: str) -> None:
     """Create the view ``rows`` (行号 + text columns) over the table file."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        csv_path, _ = _xlsx_to_csv(path, tmp)
+        csv_path, _ = _table_to_csv(path, tmp)
         con.execute(
             "CREATE TABLE raw AS SELECT * FROM read_csv(?, header=true, all_varchar=true, delim=',', quote='\"', escape='\"')", [csv_path]
         )
@@ -330,7 +331,7 @@ def _duckdb_rows(con, path: Path, tmp: str) -> None:
             cols = None
             ordinal = None
         except duckdb.Error:  # a file DuckDB's sniffer cannot settle (blank or ragged rows): read it as the interpreter does
-            csv_path, _ = _xlsx_to_csv(path, tmp)
+            csv_path, _ = _table_to_csv(path, tmp)
             con.execute(
                 "CREATE TABLE raw AS SELECT * FROM read_csv(?, header=true, all_varchar=true, delim=',', quote='\"', escape='\"')", [csv_path]
             )
@@ -470,7 +471,7 @@ def _spark(book: Rulebook, path: Path, bar: _Progress, master: str | None) -> Ba
 
     atexit.register(shutil.rmtree, tmp, True)
     if suffix in (".xlsx", ".xlsm"):
-        csv_path, _ = _xlsx_to_csv(path, tmp)
+        csv_path, _ = _table_to_csv(path, tmp)
         df = spark.read.option("header", True).option("multiLine", True).option("escape", '"').csv(csv_path)
     elif suffix == ".csv":
         df = spark.read.option("header", True).option("multiLine", True).option("escape", '"').option("encoding", "UTF-8").csv(str(path))
@@ -515,7 +516,7 @@ def _sql_rejection(book: Rulebook, r: dict) -> dict:
         target = [i for i in book.indicators if isinstance(i.rule, ast.FromTargets)][fi - 1]
         total = Fraction(r["分值合计"]) if r["分值合计"] is not None else Fraction(0)
         reason = f"目标表中“{target.name}”各行分值之和 {_plain(total)} 与规则集规定的 {_plain(target.weight)} 不符"
-    return {"project": r["项目"], "indicator": indicator if indicator is not None else _raw_path(r), "value": r["实际完成值"], "reason": reason}
+    return _rejection(r["项目"], indicator if indicator is not None else _raw_path(r), r["实际完成值"], reason, r["行号"])
 
 
 def _raw_path(r: dict) -> str:

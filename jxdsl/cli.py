@@ -176,16 +176,29 @@ def _score_batch(rulebook: str, table: str, fmt: str, out: str | None, engine: s
         text = "\n".join(lines)
     if text or out is not None:
         _emit(text, out)
-    for r in batch.rejections:
-        value = f"（值：{r['value']}）" if r["value"] is not None else ""
-        where = f"项目“{r['project']}”" if r["project"] else "无项目名称的行"
-        indicator = f"，指标“{r['indicator']}”" if r["indicator"] else ""
-        click.echo(f"数据错误：{where}{indicator}：{r['reason']}{value}", err=True)
+    _report_rejections(batch.rejections, table)
     click.echo(
         f"共 {batch.rows_in} 行：{batch.rows_scored} 行计分，{batch.rows_rejected} 行有问题；{len(batch.projects)} 个项目，引擎 {engine}，用时 {batch.seconds:.2f} 秒",
         err=True,
     )
     sys.exit(EXIT_INVALID if batch.rows_rejected else EXIT_OK)
+
+
+SHOWN_WITH_SOURCE = 50  # rejected rows printed with their table line and caret; the rest one line each
+
+
+def _report_rejections(rejections: list[dict], table: str) -> None:
+    """Every rejected row on stderr, located at its row of the table like any fact error."""
+    from jxdsl.errors import FactError, Span, _source_text
+
+    text = _source_text(table, None) if rejections else None  # read once, not per row
+    sources = {table: text} if text is not None else {}
+    for n, r in enumerate(rejections):
+        where = f"项目“{r['project']}”" if r["project"] else "无项目名称的行"
+        indicator = f"，指标“{r['indicator']}”" if r["indicator"] else ""
+        value = f"（值：{r['value']}）" if r["value"] is not None else ""
+        error = FactError(f"{where}{indicator}：{r['reason']}{value}", Span(table, r["line"], 1) if r.get("line") else None)
+        click.echo(error.render(sources) if n < SHOWN_WITH_SOURCE else error.render({table: ""}), err=True)
 
 
 @main.command()

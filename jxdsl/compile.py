@@ -29,7 +29,7 @@ from sqlglot import exp
 
 from jxdsl import ast
 from jxdsl.errors import CompileError
-from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW, duplicate_budget_reason
+from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW, DUPLICATE_BUDGET
 from jxdsl.formulas import literal
 from jxdsl.link import Rulebook, tier_points
 from jxdsl.units import DATE, TEXT, with_unit
@@ -38,7 +38,7 @@ S = 8  # weights and values: integer multiples of 10^-8
 SG = 18  # evaluator scores: integer multiples of 10^-18
 MAX_WEIGHT_DIGITS = 3 + S  # weights below 1000
 MAX_DIGITS = 6  # 小数 位数 the engine compiles
-DUP = duplicate_budget_reason(0).split("0", 1)  # the reason's text around the count
+DUP = DUPLICATE_BUDGET.split("{}")  # the reason's text around the count
 DIALECTS = ("duckdb", "spark")
 # the scored rows, read by the sums, the totals and the output: computed once (DuckDB would
 # otherwise pick an earlier, wider stage to keep and recompute the rest for each reader)

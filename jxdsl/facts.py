@@ -23,6 +23,8 @@ TABLE_EXTRA = ("年度",)  # optional per-project column
 BUDGET_ROW = "预算执行率"
 # the budget-execution row carries these two facts (contracts.md: 年度指标值 = A, 实际完成值 = B)
 BUDGET_FACTS = ("全年预算数", "全年执行数")
+# why every budget row of a project with more than one is rejected (all engines say this; {} = count)
+DUPLICATE_BUDGET = f"项目有 {{}} 行“{BUDGET_ROW}”，无法确定用哪一行"
 MAX_ROWS = 2_000_000
 
 
@@ -264,11 +266,6 @@ def table_projects(table: tuple[list[str], list[tuple[int, dict]]], file: str) -
             Facts(name, dict(proj["values"]), {}, tuple(proj["targets"]), file, proj["year"], proj.get("lines", {}), tuple(proj["problems"]), unusable)
         )
     return out
-
-
-def duplicate_budget_reason(count: int) -> str:
-    """Why every budget row of a project with more than one is rejected (all engines say this)."""
-    return f"项目有 {count} 行“{BUDGET_ROW}”，无法确定用哪一行"
 
 
 def _table_row(proj: dict, r: dict, n: int, span: Span, file: str) -> None:

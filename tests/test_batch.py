@@ -47,7 +47,7 @@ def comparable(result) -> dict:
 
 
 def rejected(result) -> Counter:
-    return Counter((r["project"], r["indicator"], r["value"]) for r in result.rejections)
+    return Counter((r["project"], r["indicator"], r["value"], r["line"]) for r in result.rejections)
 
 
 def assert_same(a, b) -> None:

@@ -195,6 +195,17 @@ def test_tables_default_to_duckdb_and_fall_back_to_the_interpreter(runner, files
     assert "引擎" not in one.stderr and "改用" not in one.stderr
 
 
+def test_batch_rejections_point_at_their_table_row(runner, files):
+    bad = TABLE.replace("乙项目,产出指标,数量指标,套数,50,≥2套,1套", "乙项目,产出指标,数量指标,套数,50,≥2套,一套")
+    (files / "bad.csv").write_text(bad, encoding="utf-8")
+    run = runner.invoke(main, ["score", "self.jx", "bad.csv"])
+    assert run.exit_code == 1
+    line = bad.splitlines().index("乙项目,产出指标,数量指标,套数,50,≥2套,一套,,,") + 1
+    assert f"bad.csv:{line}:1: 数据错误：项目“乙项目”，指标“产出指标/数量指标/套数”" in run.stderr
+    assert f"  {line} | 乙项目,产出指标,数量指标,套数,50,≥2套,一套" in run.stderr and "^" in run.stderr
+    assert "引擎 duckdb" in run.stderr
+
+
 def test_score_table_project_filter(runner, files):
     run = runner.invoke(main, ["score", "self.jx", "table.csv", "--format", "jsonl", "--project", "乙项目"])
     assert run.exit_code == 0
