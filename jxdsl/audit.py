@@ -302,7 +302,8 @@ def _kind(op, target: Quantity, ind: LinkedIndicator | None, book: Rulebook | No
 
 
 def _expected(kind: str, op, target: Quantity, actual: Quantity, w: Fraction, zero) -> tuple[Fraction | None, str]:
-    from jxdsl.evaluate import compare
+    from jxdsl.kernel.stage import PY
+    compare = PY.compare
 
     a, t = actual.value, target.value
     shown = f"实际 {actual.text or plain(a)}，指标值 {target.text}"
@@ -342,9 +343,11 @@ def _qualitative(r: Row, target: Quantity, actual: Quantity, book: Rulebook | No
 
 
 def _tier_rule(r: Row, ind: LinkedIndicator) -> list[Finding]:
-    from jxdsl.evaluate import _inside
+    from jxdsl.kernel.rules import inside
+    from jxdsl.kernel.stage import PY
+    from jxdsl.lower import tier
 
-    if any(_inside(r.score, t, ind.weight) for t in ind.rule.tiers):
+    if any(inside(PY, r.score, tier(t), ind.weight) for t in ind.rule.tiers):
         return []
     allowed = "；".join(f"{t.name} {_interval(t, ind.weight)}" for t in ind.rule.tiers)
     return [Finding(r.key, "tier", r.score_text, allowed, f"得分 {r.score_text} 不在任何档次内（{allowed}）", r.line)]

@@ -27,7 +27,9 @@ import attrs
 
 from jxdsl import ast
 from jxdsl.errors import FactError, Span, UsageError
-from jxdsl.evaluate import _key, as_text, evaluate
+from jxdsl.evaluate import evaluate
+from jxdsl.inputs import as_text
+from jxdsl.lower import table_key as _key
 from jxdsl.explain import number, to_json
 from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW, OPTIONAL_COLUMNS, TABLE_COLUMNS, TABLE_EXTRA, DUPLICATE_BUDGET, _year, table_projects
 from jxdsl.link import Rulebook

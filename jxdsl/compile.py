@@ -203,7 +203,7 @@ def _budget_shape(book: Rulebook, ind) -> bool:
 
 
 def _key(name: str) -> str:
-    from jxdsl.evaluate import _key as key
+    from jxdsl.lower import table_key as key
 
     return key(name)
 

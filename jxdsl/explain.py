@@ -27,166 +27,25 @@ def number(value: Fraction | None, digits: int = 2):
 # ---- step sentences -------------------------------------------------------------------------
 def sentence(step: Step) -> str | None:
     """One recorded step in Chinese (None: the step needs no sentence of its own)."""
-    return SENTENCES[step.kind](step.data)
+    from jxdsl.kernel.sentences import sentence as staged
+    from jxdsl.kernel.stage import PY
 
-
-def _value(d: dict) -> str | None:
-    if "formula" in d:
-        return f"{d['name']} = {d['substituted']} = {d['value']}"
-    return f"{d['name']}：{d['value']}"
-
-
-def _survey(d: dict) -> str | None:
-    q = f"（{d['questions']} 题合计）" if d["questions"] > 1 else ""
-    return f"{d['name']} = ({d['terms']}) ÷ {d['total']}{q} = {d['value']}"
-
-
-def _proportional(d: dict) -> str | None:
-    w, v, t = d["weight"], d["value"], d["target"]
-    if d["case"] == "full":
-        cmp = "达到" if d["direction"] == "正向" else "未超过"
-        return f"{v} {cmp}满分值 {t}，得满分 {w}"
-    if d["case"] == "zero_target":
-        verdict = f"达到，得满分 {w}" if d["met"] else "未达到，得 0"
-        return f"满分值为 {t}，按达标计：实际 {v}，{verdict}"
-    if d["case"] == "zero_target_full":
-        return f"满分值为 {t}，按规则集“目标为零 满分”得满分 {w}"
-    if d["case"] == "over":
-        return f"{v} 超过满分值 {t}，按偏离扣减：得分 = {w} × (1 - ({v} - {t}) ÷ {t}) = {d['score']}"
-    if d["case"] == "beyond_zero":
-        side = "不高于" if d["direction"] == "正向" else "不低于"
-        return f"实际 {v} {side}零分点 {d['zero']}，得 0"
-    if d["case"] == "linear":
-        if d["direction"] == "正向":
-            return f"得分 = {w} × ({v} - {d['zero']}) ÷ ({t} - {d['zero']}) = {d['score']}"
-        return f"得分 = {w} × ({d['zero']} - {v}) ÷ ({d['zero']} - {t}) = {d['score']}"
-    if d["case"] == "zero":
-        return f"实际 {v}，得 0"
-    if d["direction"] == "正向":
-        expr = f"{w} × {v}" if d["target_is_unit"] else f"{w} × {v} ÷ {t}"
-    else:
-        expr = f"{w} × {t} ÷ {v}"
-    return f"得分 = {expr} = {d['score']}"
-
-
-def _target(d: dict) -> str | None:
-    verdict = f"达标，得 {d['weight']} 分" if d["met"] else "未达标，得 0 分"
-    return f"实际 {d['value']}，目标 {CMP_SIGN[d['op']]}{d['target']}，{verdict}"
-
-
-def _checklist(d: dict) -> str | None:
-    if not d["unmet"]:
-        return f"清单 {d['count']} 项全部满足"
-    return "；".join(f"“{n}”未满足（{p} 分）" for n, p in d["unmet"])
-
-
-def _tier(d: dict) -> str | None:
-    if d["point"]:
-        return f"评价档次“{d['tier']}”，得 {d['score']} 分"
-    return f"评价档次“{d['tier']}”（{d['interval']}），评价人给分 {d['score']}"
-
-
-def _band(d: dict) -> str | None:
-    if d["op"] is None:
-        return f"取值 {d['value']} 不在前列各分段，按“否则”得 {d['score']} 分"
-    return f"取值 {d['value']} {CMP_SIGN[d['op']]} {d['threshold']}，得 {d['score']} 分"
-
-
-def _deduction(d: dict) -> str | None:
-    if d["count"] == 0:
-        return "未发现问题，不扣分"
-    found = f"（{'；'.join(d['findings'])}）" if d["findings"] else ""
-    floor = "，扣完为止" if d["floored"] else ""
-    return f"发现 {d['count']} 处问题{found}，每处扣 {d['per']} 分{floor}"
-
-
-def _veto(d: dict) -> str | None:
-    if d["holds"]:
-        return f"否决条件 {d['condition']}（{d['substituted']}）成立，该指标得 {d['score']} 分"
-    return f"否决条件 {d['condition']}（{d['substituted']}）不成立"
-
-
-def _formula(d: dict) -> str | None:
-    return f"得分 = {d['formula']} = {d['substituted']} = {d['raw']}"
-
-
-def _judgement(d: dict) -> str | None:
-    return f"评价人给分 {d['score']}"
-
-
-def _override(d: dict) -> str | None:
-    if d["rule_score"] == d["given"]:
-        return None
-    if d["rule_score"].startswith("无法计算"):
-        return f"按规则{d['rule_score']}，评价人酌定 {d['given']} 分"
-    return f"按规则应得 {d['rule_score']} 分，评价人酌定 {d['given']} 分"
-
-
-def _clamp(d: dict) -> str | None:
-    return f"计算结果 {d['raw']} 超出分值范围，按 {d['score']} 计"
-
-
-def _rounding(d: dict) -> str | None:
-    return None  # the rounding rule is stated once, in the explanation's header
-
-
-def _not_applicable(d: dict) -> str | None:
-    if d["score"] is None:
-        return "不适用，不计入总分，总分按适用指标分值折算"
-    return f"不适用，按满分 {d['score']} 计"
-
-
-def _row(d: dict) -> str | None:
-    return f"指标值 {d['target'] or '—'}，实际完成值 {d['actual'] or '—'}"
-
-
-def _actual_bound(d: dict) -> str | None:
-    return f"实际完成值写作“{d['actual']}”，按下限 {d['value']} 计"
-
-
-def _qualitative_met(d: dict) -> str | None:
-    return f"实际完成值与指标值一致，按“达成”得满分 {d['score']}"
-
-
-def _missing(d: dict) -> str | None:
-    return f"无法计分：{d['message']}"
-
-
-SENTENCES = {
-    "value": _value,
-    "survey": _survey,
-    "proportional": _proportional,
-    "target": _target,
-    "checklist": _checklist,
-    "tier": _tier,
-    "band": _band,
-    "deduction": _deduction,
-    "veto": _veto,
-    "formula": _formula,
-    "judgement": _judgement,
-    "override": _override,
-    "clamp": _clamp,
-    "rounding": _rounding,
-    "not_applicable": _not_applicable,
-    "row": _row,
-    "actual_bound": _actual_bound,
-    "qualitative_met": _qualitative_met,
-    "missing": _missing,
-}
+    return staged(PY, step.kind, step.data)
 
 
 def explanation(r: IndicatorResult, digits: int = 2) -> str:
-    """The one-line explanation of an indicator, as stored in JSON."""
+    """The one-line explanation of an indicator, as stored in JSON (the kernel's wording)."""
+    from jxdsl.kernel.sentences import leaf_explanation, parent_explanation
+    from jxdsl.kernel.stage import PY
+
+    if r.text is not None:
+        return r.text
     if r.children:
-        parts = [f"{c.name} {plain(c.score, digits) if c.score is not None else '—'}" for c in r.children]
-        return "下级合计：" + " + ".join(parts) + (f" = {plain(r.score, digits)}" if r.score is not None else "")
-    parts = [s for s in (sentence(st) for st in r.steps) if s]
+        parts = " + ".join(f"{c.name} {plain(c.score, digits) if c.score is not None else '—'}" for c in r.children)
+        return parent_explanation(PY, parts, plain(r.score, digits) if r.score is not None else None)
     ded = r.deduction
-    if r.score is not None and ded is not None and ded > 0 and r.status != "not_applicable":
-        parts.append(f"扣 {plain(ded, digits)} 分")
-    if r.evidence:
-        parts.append(f"说明：{r.evidence}")
-    return "；".join(parts)
+    lost = r.score is not None and ded is not None and ded > 0 and r.status != "not_applicable"
+    return leaf_explanation(PY, [(True, s.kind, s.data) for s in r.steps], lost, plain(ded, digits) if lost else None, r.evidence)
 
 
 # ---- JSON --------------------------------------------------------------------------------
@@ -310,7 +169,7 @@ def _total_sentence(step: Step) -> str:
     if step.kind == "floor":
         return f"总分 {d['raw']} 低于 0，按 0 计"
     if step.kind == "veto_total":
-        return f"发生一票否决项（{'、'.join(d['items'])}），总分为 0"
+        return f"发生一票否决项（{d['items']}），总分为 0"
     return step.kind
 
 

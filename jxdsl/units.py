@@ -52,6 +52,11 @@ class Quantity:
     def is_percent(self) -> bool:
         return self.unit in PERCENT
 
+    @property
+    def kind(self) -> str:
+        """num, date or text (an absent value is None, not a Quantity)."""
+        return "date" if self.dim == DATE else "text" if self.dim == TEXT else "num"
+
     def display(self, digits: int = 2) -> str:
         return display(self, digits)
 
@@ -79,6 +84,51 @@ def parse_quantity(text: str) -> Quantity:
     mag = Fraction(Decimal(m.group(1)))
     unit = m.group(2)
     return with_unit(mag, unit, raw)
+
+
+_CMP_PREFIX = re.compile(r"^\s*(>=|<=|≥|≤|≧|≦|>|<|=)\s*")
+_CMP_SIGN = {"≥": ">=", "≧": ">=", "≤": "<=", "≦": "<="}
+_LEAD = re.compile(r"^([0-9]+)(\.[0-9]*)?")
+
+
+def split_cmp(text: str) -> tuple[str | None, str]:
+    """A target or actual as written: its comparison sign (canonical, or None) and the rest.
+
+    >>> split_cmp(" ≥ 1734人"), split_cmp("合格")
+    (('>=', '1734人'), (None, '合格'))
+    """
+    t = normalize(text)
+    m = _CMP_PREFIX.match(t)
+    if not m:
+        return None, t.strip()
+    return _CMP_SIGN.get(m.group(1), m.group(1)), t[m.end():].strip()
+
+
+def target_number(body: str) -> Quantity | None:
+    """A target's number and unit as the rulebook writes a literal (digits, then the unit); None
+    when it is not one: ``1.2.3人``, ``+5人``.
+
+    >>> target_number("1734人").value, target_number("≥3") is None
+    (Fraction(1734, 1), True)
+    """
+    t = normalize(body)
+    m = _LEAD.match(t)
+    if not m or len(t) > len(m.group(0)) and t[len(m.group(0))] == ".":
+        return None
+    digits = m.group(0)
+    return with_unit(Fraction(Decimal(digits.rstrip(".") or "0")), t[len(digits):], t)
+
+
+def count_of(text: str | None) -> Fraction | None:
+    """A count written as a whole number (次数, 问卷 answers): None when it is not one.
+
+    >>> count_of("3"), count_of("３"), count_of("3.0"), count_of("-1")
+    (Fraction(3, 1), Fraction(3, 1), None, None)
+    """
+    if text is None:
+        return None
+    t = normalize(text).strip()
+    return Fraction(int(t)) if t.isascii() and t.isdigit() else None
 
 
 def with_unit(mag: Fraction, unit: str, text: str = "") -> Quantity:

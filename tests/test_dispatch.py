@@ -8,13 +8,14 @@ import attrs
 import pytest
 import sympy
 
-from jxdsl import ast
-from jxdsl.evaluate import RULES
+from jxdsl import ast, ir
 from jxdsl.explain import describe_rule
+from jxdsl.kernel.leaf import RULES
 from jxdsl.formulas import references, to_sympy
 from jxdsl.parse import parse
 
 CONCRETE_RULES = [ast.Proportional, ast.TargetMet, ast.Checklist, ast.Tiers, ast.Bands, ast.Deduction, ast.Formula, ast.Judgement]
+IR_RULES = [ir.Proportional, ir.TargetMet, ir.Checklist, ir.Tiers, ir.Bands, ir.Deduction, ir.Formula, ir.Judgement]
 EXPRESSIONS = [ast.Number, ast.DateLiteral, ast.Ref, ast.BinOp, ast.Neg, ast.Call, ast.Compare]
 
 
@@ -26,15 +27,37 @@ def test_expr_union_is_what_we_expect():
     assert set(typing.get_args(ast.Expr)) == set(EXPRESSIONS)
 
 
-@pytest.mark.parametrize("cls", CONCRETE_RULES, ids=lambda c: c.__name__)
-def test_every_rule_has_an_evaluator(cls):
+def test_ir_rule_union_is_what_we_expect():
+    assert set(typing.get_args(ir.Rule)) == set(IR_RULES)
+
+
+@pytest.mark.parametrize("cls", IR_RULES, ids=lambda c: c.__name__)
+def test_every_ir_rule_has_a_kernel_function(cls):
     assert cls in RULES
     assert callable(RULES[cls])
 
 
-def test_from_targets_is_handled_separately():
-    assert ast.FromTargets not in RULES
-    assert set(RULES) == set(CONCRETE_RULES)
+def test_kernel_dispatch_covers_exactly_the_ir_rules():
+    """来自目标表 is not a rule of the kernel: its rows are desugared into rules per project."""
+    assert set(RULES) == set(IR_RULES)
+
+
+@pytest.mark.parametrize("cls", CONCRETE_RULES, ids=lambda c: c.__name__)
+def test_every_rule_lowers_to_an_ir_rule(cls):
+    from jxdsl.link import Linker
+    from jxdsl.lower import lower
+
+    line = RULE_LINES[cls][0]
+    if cls is ast.Formula:
+        line = "乙 = 1\n" + line
+    import tempfile
+    from pathlib import Path
+
+    d = Path(tempfile.mkdtemp())
+    (d / "x.jx").write_text(f"规则集 测\n{line}\n", encoding="utf-8")
+    scheme = lower(Linker().load(d / "x.jx"))
+    (leaf,) = scheme.leaves()
+    assert type(leaf.rule) in IR_RULES
 
 
 @pytest.mark.parametrize("cls", [*CONCRETE_RULES, ast.FromTargets], ids=lambda c: c.__name__)
@@ -128,11 +151,12 @@ def test_every_step_kind_the_evaluator_records_has_a_sentence():
     import re
     from pathlib import Path
 
-    import jxdsl.evaluate as evaluate_module
-    from jxdsl.explain import SENTENCES
+    import jxdsl.kernel as kernel
+    from jxdsl.kernel.sentences import SENTENCES
 
-    source = Path(evaluate_module.__file__).read_text(encoding="utf-8")
+    source = "".join(p.read_text(encoding="utf-8") for p in Path(kernel.__file__).parent.glob("*.py"))
     recorded = set(re.findall(r'Step\(\s*"(\w+)"', source))
+    recorded |= {"bonus_cap", "penalty_cap"}  # named by the item kind: kind + "_cap"
     totals = {"rescale", "bonus_cap", "penalty_cap", "floor", "veto_total"}  # rendered by the total line
     assert recorded - totals <= set(SENTENCES), recorded - totals - set(SENTENCES)
     assert {"value", "proportional", "target", "tier", "deduction", "override"} <= recorded

@@ -1,0 +1,178 @@
+"""What one project supplies, in the one shape every engine reads.
+
+A facts file (YAML/JSON), a facts table and a self-evaluation table all become ``ProjectInputs``:
+facts as written (name → text), evaluator records with typed fields, target-table rows, and the
+problems met while reading.  The interpreter evaluates these directly; the SQL engines read the
+same content as relations (``tables.py``).  Structure is settled here (a record is a mapping, a
+list is a list); meaning (is this a number, an item of the checklist?) is the kernel's.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from jxdsl.errors import FactError, Span, suggest
+from jxdsl.facts import Facts, TargetRow
+
+# evaluator record fields and whether they hold a list
+SCALAR_FIELDS = ("档次", "得分", "说明", "次数", "不适用", "发生")
+LIST_FIELDS = ("发现", "满足", "未满足", "问卷")
+FIELDS = SCALAR_FIELDS + LIST_FIELDS
+ALL = "全部"
+
+
+@attrs.frozen
+class Entry:
+    """One element of a list field: a finding or item name, or one survey answer count.
+
+    ``question`` numbers survey questions from 1 (0 for other lists); ``option`` is the survey
+    option (None elsewhere, and for a survey question that is not a mapping, whose text is ``value``)."""
+
+    question: int
+    option: str | None
+    value: str | None
+
+
+@attrs.frozen
+class Record:
+    """An evaluator record: the key it was written under, and its fields.
+
+    A scalar field holds its text; a list field holds its entries, or its text when it was
+    written as a single value (``满足: 全部``, or a malformed ``发现: 3``)."""
+
+    key: str
+    fields: dict[str, Any] = attrs.field(factory=dict, hash=False)
+    line: int | None = None
+    ordinal: int = 0
+
+    def text(self, name: str) -> str | None:
+        v = self.fields.get(name)
+        return v if isinstance(v, str) else None
+
+    def entries(self, name: str) -> tuple[Entry, ...] | None:
+        v = self.fields.get(name)
+        return v if isinstance(v, tuple) else None
+
+    def has(self, name: str) -> bool:
+        return name in self.fields
+
+
+@attrs.frozen
+class Fact:
+    """A fact as written; ``text`` is None when it was given but cannot be read (see the problems)."""
+
+    text: str | None
+    line: int | None = None
+
+
+@attrs.frozen
+class Problem:
+    """Something wrong with the input itself, found while reading, at a line of the file."""
+
+    message: str
+    line: int | None = None
+    hint: str | None = None
+
+
+@attrs.frozen
+class ProjectInputs:
+    project: str
+    source: str = ""
+    year: int | None = None
+    facts: dict[str, Fact] = attrs.field(factory=dict, hash=False)
+    records: tuple[Record, ...] = ()
+    targets: tuple[TargetRow, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    facts_line: int | None = None  # where the facts begin (for errors about absent facts)
+
+    def span(self, line: int | None) -> Span | None:
+        return Span(self.source or "<事实>", line, 1) if line else None
+
+
+def as_text(raw: Any) -> str:
+    """A YAML/Excel cell as written: floats in positional notation (5e-05 → 0.00005)."""
+    if isinstance(raw, float):
+        return format(Decimal(repr(raw)), "f")
+    return str(raw)
+
+
+# ---- from a parsed facts file -------------------------------------------------------------------
+def from_facts(facts: Facts) -> ProjectInputs:
+    """The canonical inputs of a ``Facts`` (a YAML/JSON file, or built in code)."""
+    problems: list[Problem] = [Problem(p.message, p.span.line if p.span else None, p.hint) for p in facts.problems]
+    values: dict[str, Fact] = {}
+    for name, raw in facts.values.items():
+        line = facts.lines.get(("事实", name)) or facts.lines.get(("事实",))
+        text, problem = _fact_text(name, raw)
+        if problem:
+            problems.append(Problem(problem, line))
+        if text is None and problem is None:
+            continue
+        values[name] = Fact(text, line)
+    for name in facts.unusable:
+        values[name] = Fact(None, facts.lines.get(("事实", name)))
+    records = []
+    for n, (key, raw) in enumerate(facts.evaluations.items()):
+        line = facts.lines.get(("评价", key))
+        rec, found = _record(key, raw, line, n)
+        problems += found
+        records.append(rec)
+    return ProjectInputs(
+        facts.project, facts.source, facts.year, values, tuple(records), tuple(facts.targets), tuple(problems), facts.lines.get(("事实",))
+    )
+
+
+def _fact_text(name: str, raw: Any) -> tuple[str | None, str | None]:
+    if isinstance(raw, bool) or raw is None:
+        return None, f"数据“{name}”的值“{raw}”不是数值"
+    if isinstance(raw, (int, float, str)):
+        return as_text(raw), None
+    return None, f"数据“{name}”应为数值或带单位的文字，实际是 {type(raw).__name__}"
+
+
+def _record(key: str, raw: Any, line: int | None, ordinal: int) -> tuple[Record, list[Problem]]:
+    where = f"评价记录“{key}”"
+    if not isinstance(raw, dict):
+        return Record(key, {}, line, ordinal), [Problem(f"{where}应是映射（如 {{档次: 有效, 说明: …}}），实际是“{raw}”", line)]
+    fields: dict[str, Any] = {}
+    problems = []
+    for field, value in raw.items():
+        field = str(field)
+        if field not in FIELDS:
+            close = suggest(field, FIELDS)
+            problems.append(Problem(f"{where}中有未知的项“{field}”", line, f"是否应为“{close}”？" if close else f"可用：{'、'.join(FIELDS)}"))
+            continue
+        if value is None:
+            continue
+        fields[field] = _field(field, value)
+    return Record(key, fields, line, ordinal), problems
+
+
+def _field(field: str, value: Any):
+    if field in SCALAR_FIELDS:
+        return as_text(value) if not isinstance(value, (list, dict)) else str(value)
+    if field == "问卷":
+        groups = value if isinstance(value, list) else [value]
+        out = []
+        for q, g in enumerate(groups, 1):
+            if not isinstance(g, dict):
+                out.append(Entry(q, None, str(g)))
+                continue
+            out += [Entry(q, str(k), _count_text(v)) for k, v in g.items()]
+        return tuple(out)
+    if isinstance(value, list):
+        return tuple(Entry(0, None, str(x)) for x in value)
+    return as_text(value)
+
+
+def _count_text(v: Any) -> str:
+    """A survey count as written; anything but a whole number stays recognisably not one."""
+    if isinstance(v, bool):
+        return str(v)
+    return as_text(v)
+
+
+def read_error(inputs: ProjectInputs, problem: Problem) -> FactError:
+    return FactError(f"项目“{inputs.project}”：{problem.message}", inputs.span(problem.line) or Span(inputs.source or "<事实>", 1, 1), problem.hint)

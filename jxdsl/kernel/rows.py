@@ -1,0 +1,114 @@
+"""Target-table rows (单位自评) desugared into rules, staged.
+
+A row's 年度指标值 decides its rule: words are qualitative (the rulebook's 定性 tiers, or full marks
+when the actual value says the same words); a number or date takes the 默认规则 for its comparator
+(≥ 正向, ≤ 反向, = 达标, dates 达标).  The row is then scored by the same rule functions as a
+rulebook leaf (``rules.py``) and finished by the same ``leaf.finish``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from jxdsl import ir
+from jxdsl.kernel import rules
+from jxdsl.kernel.leaf import LeafResult, context, finish
+from jxdsl.kernel.rules import Outcome, Zero
+from jxdsl.kernel.sources import expression
+from jxdsl.kernel.values import Step, Valued, invalid, missing
+from jxdsl.units import DATE, TEXT
+
+OPS = (">=", "<=", ">", "<", "=")
+
+
+@attrs.define
+class RowRecord:
+    """A row's evaluator columns, seen as a record (档次, 评价得分, 说明)."""
+
+    tier: Any
+    score: Any
+    note: Any
+
+
+def score_row(scope, row) -> tuple[LeafResult, Any]:
+    """(result, weight) of one row; ``row`` has the staged texts weight, target, actual, tier,
+    score and note (NULL when blank)."""
+    b = scope.b
+    defaults = scope.scheme.defaults
+    wq = b.parse(row.weight)
+    w_ok = b.let(b.all(
+        b.not_(b.is_null(wq)), lambda: b.any(b.eq(wq.dim, b.text("")), b.eq(wq.dim, b.text("分"))),
+        lambda: b.not_(b.eq(wq.unit, b.text("%"))), lambda: wq.value >= b.num(0),
+    ))
+    w = b.let(b.cases((w_ok, lambda: wq.value), default=b.null))
+    bad_weight = LeafResult(
+        b.null, b.text("missing"), missing(b, b.concat(b.text("分值“"), b.coalesce(row.weight, b.text("")), b.text("”不是有效的分数"))), [], b.num(0), row.note,
+    )
+    result = b.cases((w_ok, lambda: _scored(scope, defaults, row, w)), default=lambda: bad_weight)
+    return result, b.cases((w_ok, w), default=b.num(0))
+
+
+def _scored(scope, defaults: ir.RowDefaults, row, w) -> LeafResult:
+    b = scope.b
+    target_text = b.coalesce(row.target, b.text(""))
+    actual_text = b.coalesce(row.actual, b.text(""))
+    t_op, t_body = b.split_cmp(target_text)
+    a_op, a_body = b.split_cmp(actual_text)
+    target = b.let(b.cases((b.eq(t_body, b.text("")), b.null_qty), default=lambda: b.parse(t_body)))
+    actual = b.let(b.cases((b.eq(a_body, b.text("")), b.null_qty), default=lambda: b.parse(a_body)))
+    qualitative = b.let(b.any(b.is_null(target), lambda: b.eq(target.dim, b.text(TEXT))))
+    pre = [Step("row", {"target": target_text, "actual": actual_text})]
+    bound = b.all(b.not_(b.is_null(a_op)), b.not_(b.is_null(actual)), lambda: b.not_(b.eq(actual.dim, b.text(TEXT))))
+    pre.append(Step("actual_bound", lambda: {"actual": actual_text, "value": b.show(actual, scope.digits)}, bound))
+    rec = RowRecord(row.tier, row.score, row.note)
+    c = context(scope, w, rec)
+    same_words = b.all(b.not_(b.is_null(actual)), b.not_(b.is_null(target)), lambda: b.eq(b.normalize(actual_text), b.normalize(target_text)))
+    no_choice = b.all(b.is_null(row.tier), b.is_null(row.score))
+    met = b.let(b.all(qualitative, no_choice, same_words)) if defaults.qualitative is not None else b.flag(False)
+
+    def words() -> Outcome:
+        if defaults.qualitative is None:
+            return Outcome(missing(b, b.text("定性指标没有默认规则"), b.text("在规则集的 默认规则 中写 定性 : 三档 …")))
+        return b.cases(
+            (no_choice, lambda: Outcome(missing(b, b.text("定性指标的实际完成值与指标值不一致，需要评价人给出档次和得分"), b.text("在 档次、评价得分 两列填写")))),
+            default=lambda: rules.tiers(b, c, defaults.qualitative.tiers),
+        )
+
+    ruled = b.cases((qualitative, words), default=lambda: _quantitative(scope, c, defaults, t_op, t_body, target, actual, target_text))
+    finished = finish(c, ruled, b.not_(qualitative), pre, row.note)
+    full = LeafResult(c.capped(w), b.text("scored"), None, [*pre, Step("qualitative_met", {"score": b.plain(w, 2)})], b.num(0), row.note)
+    return b.cases((met, lambda: full), default=lambda: finished)
+
+
+def _quantitative(scope, c, defaults: ir.RowDefaults, t_op, t_body, target, actual, target_text) -> Outcome:
+    b = scope.b
+    date = b.let(b.eq(target.dim, b.text(DATE)))
+    op = b.let(b.coalesce(t_op, b.cases((date, b.text("<=")), default=b.text(">="))))
+    kinds = {op_: defaults.for_cmp(ir.Cmp(op_)) for op_ in OPS}
+    kind = b.let(b.cases(*[(b.eq(op, b.text(o)), b.text(d.kind.value)) for o, d in kinds.items() if d is not None], default=b.null))
+    number = b.target_number(t_body)
+    target_q = b.cases((date, target), default=number)
+    configs: dict = {}
+    for o, d in kinds.items():
+        if d is not None and d.kind is not ir.RowKind.MET:
+            configs.setdefault(d.zero, []).append(o)
+    value, goal = Valued(actual), Valued(target_q)
+
+    def proportional(zero) -> Outcome:
+        z = None
+        if isinstance(zero, ir.Multiple):
+            z = Zero(factor=zero.factor)
+        elif isinstance(zero, ir.ZeroAt):
+            z = Zero(at=expression(scope, zero.expr))
+        return rules.proportional(b, c, value, goal, b.eq(kind, b.text("正向")), z)
+
+    branches = [
+        (b.is_null(actual), lambda: Outcome(missing(b, b.text("缺少实际完成值")))),
+        (lambda: b.is_null(kind), lambda: Outcome(missing(b, b.concat(b.text("规则集没有“定量 "), op, b.text("”的默认规则"))))),
+        (lambda: b.all(b.not_(date), b.is_null(number)), lambda: Outcome(invalid(b, b.concat(b.text("年度指标值“"), target_text, b.text("”无法识别")), b.text("写成比较符号加数值和单位，如 ≥1734人、≤4.99万元")))),
+        (lambda: b.any(date, b.eq(kind, b.text("达标"))), lambda: rules.target_met(b, c, value, goal, op)),
+    ]
+    for zero, ops in configs.items():
+        branches.append((lambda ops=ops: b.in_(op, tuple(ops)), lambda zero=zero: proportional(zero)))
+    return b.cases(*branches, default=lambda: Outcome(missing(b, b.text("规则集没有对应的默认规则"))))

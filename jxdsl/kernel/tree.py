@@ -1,0 +1,162 @@
+"""Parents, the total and the grade, staged: sums of rounded children, 不适用 rescaling, bonus,
+penalty and veto items, floors and grade bands — the same arithmetic in every engine."""
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from jxdsl import ir
+from jxdsl.kernel.values import Step, missing
+
+YES = ("是", "有", "true", "True", "yes", "1")
+NO = ("否", "无", "false", "False", "no", "0")
+
+
+def yes_no(b, text):
+    """是/有/true → TRUE, 否/无/false → FALSE, anything else (or nothing) → NULL."""
+    return b.cases(
+        (b.is_null(text), b.null),
+        (lambda: b.in_(b.strip(text), YES), b.flag(True)),
+        (lambda: b.in_(b.strip(text), NO), b.flag(False)),
+        default=b.null,
+    )
+
+
+def flag(b, text):
+    """Whether a 是/否 field says yes (anything else, including nothing, is no)."""
+    return b.eq(b.coalesce(yes_no(b, text), b.flag(False)), b.flag(True))
+
+
+# ---- parents ----------------------------------------------------------------------------------
+@attrs.define
+class Sum:
+    """A parent's score from its children: NULL when a child that counts has none."""
+
+    score: Any
+    status: Any
+    excluded: Any
+
+
+def parent(b, kids: list) -> Sum:
+    """``kids`` are (score, status, excluded) of each child, staged."""
+    unscored = b.any(*[b.all(b.not_(b.eq(st, b.text("not_applicable"))), b.is_null(sc)) for sc, st, _ in kids])
+    total = b.num(0)
+    for sc, _, _ in kids:
+        total = total + b.coalesce(sc, b.num(0))
+    excluded = b.num(0)
+    for _, _, ex in kids:
+        excluded = excluded + ex
+    all_na = b.all(*[b.eq(st, b.text("not_applicable")) for _, st, _ in kids]) if kids else b.flag(False)
+    unscored = b.let(unscored)
+    return Sum(
+        b.cases((unscored, b.null), default=lambda: total),
+        b.cases((unscored, b.text("missing")), (all_na, b.text("not_applicable")), default=b.text("scored")),
+        excluded,
+    )
+
+
+# ---- items ------------------------------------------------------------------------------------
+@attrs.define
+class ItemOutcome:
+    awarded: Any
+    status: Any
+    problem: Any
+    evidence: Any
+
+
+def bonus_item(b, item: ir.Item, rec, kind: str) -> ItemOutcome:
+    """A 加分 or 扣分 item: ``{得分: 3}`` (bonus only) or ``{发生: 是/否}``."""
+    points = b.num(item.points)
+    q = b.parse(rec.score)
+    given_ok = b.all(b.not_(b.is_null(q)), lambda: b.eq(q.dim, b.text("")), lambda: b.not_(q.value < b.num(0)), lambda: b.not_(q.value > points))
+    occurred = yes_no(b, rec.occurred)
+    hint = "写 {发生: 是} 或 {发生: 否}" + ("，加分项也可写 {得分: 3}" if kind == "加分" else "")
+    scored = kind == "加分"
+    return b.cases(
+        (b.not_(rec.present), lambda: ItemOutcome(b.null, b.text("missing"), missing(b, b.text(f"{kind}项“{item.name}”缺少评价记录"), b.text(hint)), b.null)),
+        (b.all(b.flag(scored), b.not_(b.is_null(rec.score))), lambda: b.cases(
+            (given_ok, lambda: ItemOutcome(q.value, b.text("scored"), None, rec.note)),
+            default=lambda: ItemOutcome(b.null, b.text("missing"), missing(b, b.concat(b.text(f"加分项“{item.name}”的得分“"), rec.score, b.text(f"”应在 0 到 {_plain(item.points)} 之间"))), rec.note),
+        )),
+        (lambda: b.not_(b.is_null(occurred)), lambda: ItemOutcome(b.cases((occurred, points), default=b.num(0)), b.text("scored"), None, rec.note)),
+        default=lambda: ItemOutcome(b.null, b.text("missing"), missing(b, b.text(f"{kind}项“{item.name}”的评价记录应写 发生: 是/否")), rec.note),
+    )
+
+
+def veto_item(b, name: str, rec) -> ItemOutcome:
+    return b.cases(
+        (b.not_(rec.present), lambda: ItemOutcome(b.null, b.text("missing"), missing(b, b.text(f"否决项“{name}”缺少评价记录"), b.text("写 {发生: 否}")), b.null)),
+        default=lambda: ItemOutcome(b.cases((flag(b, rec.occurred), b.num(1)), default=b.num(0)), b.text("scored"), None, rec.note),
+    )
+
+
+def _plain(x) -> str:
+    from jxdsl.units import plain
+
+    return plain(x, 2)
+
+
+# ---- the total ----------------------------------------------------------------------------------
+@attrs.define
+class Total:
+    subtotal: Any
+    total: Any
+    grade: Any
+    bonus: Any
+    penalty: Any
+    steps: list
+    problem: Any  # 全部指标都不适用
+
+
+def total(b, scheme: ir.Scheme, roots: list, bonus: list[ItemOutcome], penalty: list[ItemOutcome], vetoes: list[ItemOutcome]) -> Total:
+    """``roots`` are (score, excluded) of the top-level indicators."""
+    top = b.let(b.num(scheme.max))
+    unscored = b.any(*[b.is_null(sc) for sc, _ in roots]) if roots else b.flag(False)
+    raw = b.num(0)
+    for sc, _ in roots:
+        raw = raw + b.coalesce(sc, b.num(0))
+    raw = b.let(raw)
+    excluded = b.num(0)
+    for _, ex in roots:
+        excluded = excluded + ex
+    excluded = b.let(excluded)
+    rescale = b.all(b.not_(unscored), b.not_(b.eq(excluded, b.num(0))))
+    all_na = b.let(b.all(rescale, excluded >= top))
+    rescaled = b.let(b.cases((b.all(rescale, b.not_(all_na)), lambda: raw * top / (top - excluded)), default=b.null))
+    rounded = b.cases((lambda: b.not_(b.is_null(rescaled)), lambda: b.round(rescaled, scheme.digits, scheme.rounding.value)), default=b.null)
+    subtotal = b.let(b.cases((b.any(unscored, all_na), b.null), (rescale, lambda: rounded), default=raw))
+    steps = [Step("rescale", lambda: {"subtotal": b.plain(raw, 2), "applicable": b.plain(top - excluded, 2), "max": b.plain(top, 2), "raw": b.plain(rescaled, 6)}, b.all(rescale, b.not_(all_na)))]
+
+    def items_sum(items, cap, kind):
+        s = b.num(0)
+        for i in items:
+            s = s + b.coalesce(i.awarded, b.num(0))
+        s = b.let(s)
+        if cap is None:
+            return s, []
+        over = b.let(s > b.num(cap))
+        step = Step(kind + "_cap", lambda: {kind: b.plain(s, 2), "cap": b.plain(b.num(cap), 2)}, over)
+        return b.cases((over, b.num(cap)), default=s), [step]
+
+    bonus_sum, bonus_steps = items_sum(bonus, scheme.bonus_cap, "bonus")
+    penalty_sum, penalty_steps = items_sum(penalty, scheme.penalty_cap, "penalty")
+    steps += bonus_steps + penalty_steps
+    item_missing = b.any(*[b.eq(i.status, b.text("missing")) for i in [*bonus, *penalty, *vetoes]]) if (bonus or penalty or vetoes) else b.flag(False)
+    base = b.let(b.cases((item_missing, b.null), default=subtotal))
+    summed = b.let(b.cases((b.is_null(base), b.null), default=lambda: base + bonus_sum - penalty_sum))
+    floor = b.let(b.all(b.not_(b.is_null(summed)), lambda: summed < b.num(0)))
+    steps.append(Step("floor", lambda: {"raw": b.plain(summed, 2)}, floor))
+    floored = b.cases((floor, b.num(0)), default=summed)
+    vetoed = [(b.all(b.not_(b.is_null(i.awarded)), lambda i=i: b.eq(i.awarded, b.num(1))), name) for i, name in zip(vetoes, scheme.vetoes)]
+    any_veto = b.let(b.all(b.not_(b.is_null(summed)), b.any(*[c for c, _ in vetoed]))) if vetoed else b.flag(False)
+    if vetoed:
+        steps.append(Step("veto_total", lambda: {"items": b.join("、", [b.cases((c, b.text(n)), default=b.null) for c, n in vetoed])}, any_veto))
+    final = b.let(b.cases((any_veto, b.num(0)), default=floored))
+    problem = b.cases((all_na, lambda: missing(b, b.text("全部指标都不适用，无法按比例折算总分"))), default=None)
+    return Total(subtotal, final, grade(b, scheme, final), bonus_sum, penalty_sum, steps, problem)
+
+
+def grade(b, scheme: ir.Scheme, score):
+    bands = [((lambda g=g: score > b.num(g.bound)) if g.strict else (lambda g=g: score >= b.num(g.bound)), b.text(g.name)) for g in scheme.grades]
+    return b.cases((b.is_null(score), b.null), *bands, default=b.text(scheme.lowest_grade))
