@@ -8,7 +8,6 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
-import unicodedata
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
 from fractions import Fraction
 
@@ -22,14 +21,26 @@ TEXT = "文本"
 # count-unit prefixes: 1.47万人 is 14700 人
 MULTIPLIERS = {"万": Fraction(10_000), "亿": Fraction(100_000_000)}
 
-_NUMBER = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(.*?)\s*$")
-_DATE = re.compile(r"^(\d{4})年(?:(\d{1,2})月(?:(\d{1,2})日)?|(底|末))?$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
+_NUMBER = re.compile(r"^\s*([+-]?[0-9]+(?:\.[0-9]+)?)\s*(.*?)\s*\Z", re.S)
+_DATE = re.compile(r"^([0-9]{4})年(?:([0-9]{1,2})月(?:([0-9]{1,2})日)?|(底|末))?\Z")
+_ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})(?:-([0-9]{1,2}))?\Z")
+
+
+# Full-width forms (Ａ–ｚ, ０–９, ！–～) and the ideographic space, and their half-width equals:
+# what ``normalize`` replaces, the same table in every engine.
+NFKC_FROM = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
+NFKC_TO = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+_NFKC = str.maketrans(NFKC_FROM, NFKC_TO)
 
 
 def normalize(text: str) -> str:
-    """Full-width digits, letters and punctuation to half-width (one character for one)."""
-    return unicodedata.normalize("NFKC", text).replace("．", ".")
+    """Full-width digits, letters and punctuation to half-width, one character for one
+    (the SQL engines translate with the same table; ≥ ≤ and Chinese punctuation stay as they are).
+
+    >>> normalize("≥１２３．５％（全角）")
+    '≥123.5%(全角)'
+    """
+    return text.translate(_NFKC)
 
 
 @attrs.frozen

@@ -15,22 +15,24 @@ from jxdsl.lower import names
 from jxdsl.units import count_of, normalize, parse_quantity
 
 
-def fact_problem(b, name: str, ftype, q, text):
+def fact_problem(b, name, ftype, q, text):
     """Why a given fact cannot be used (a wrong kind of value, or beyond any sane bound), or None.
 
-    ``ftype`` is the declared type's word (金额, 百分比…) or NULL."""
+    ``name`` and ``text`` are staged texts; ``ftype`` the declared type's word (金额, 百分比…) or NULL."""
     def want(*words):
         return b.in_(b.coalesce(ftype, b.text("")), words)
 
-    where = f"数据“{name}”"
+    def say(*parts):
+        return b.concat(*[b.text(p) if isinstance(p, str) else p for p in parts])
+
     return b.cases(
-        (b.all(want("金额"), b.not_(b.eq(q.dim, b.text("元")))), lambda: (b.concat(b.text(f"{where}应为金额（元、万元或亿元），实际写的是“"), text, b.text("”")), b.text("例如 3180.30万元"))),
-        (b.all(want("百分比"), b.not_(b.all(b.eq(q.dim, b.text("")), b.in_(q.unit, ("%", "‰"))))), lambda: (b.concat(b.text(f"{where}应为百分数，实际写的是“"), text, b.text("”")), b.text("例如 98.82%"))),
-        (b.all(want("数值", "数量", "百分比"), b.eq(q.dim, b.text("文本"))), lambda: (b.concat(b.text(f"{where}需要数值，实际是文字“"), text, b.text("”")), b.text("写成数字和单位，如 24人"))),
-        (b.all(want("日期"), b.not_(b.eq(q.dim, b.text("日期")))), lambda: (b.concat(b.text(f"{where}应为日期，实际写的是“"), text, b.text("”")), b.text("例如 2021年12月 或 2022年底"))),
-        (b.all(b.eq(q.dim, b.text("元")), lambda: q.value < b.num(0)), lambda: (b.concat(b.text(f"金额“{name}”不能为负数："), text), b.null)),
+        (b.all(want("金额"), b.not_(b.eq(q.dim, b.text("元")))), lambda: (say("数据“", name, "”应为金额（元、万元或亿元），实际写的是“", text, "”"), b.text("例如 3180.30万元"))),
+        (b.all(want("百分比"), b.not_(b.all(b.eq(q.dim, b.text("")), b.in_(q.unit, ("%", "‰"))))), lambda: (say("数据“", name, "”应为百分数，实际写的是“", text, "”"), b.text("例如 98.82%"))),
+        (b.all(want("数值", "数量", "百分比"), b.eq(q.dim, b.text("文本"))), lambda: (say("数据“", name, "”需要数值，实际是文字“", text, "”"), b.text("写成数字和单位，如 24人"))),
+        (b.all(want("日期"), b.not_(b.eq(q.dim, b.text("日期")))), lambda: (say("数据“", name, "”应为日期，实际写的是“", text, "”"), b.text("例如 2021年12月 或 2022年底"))),
+        (b.all(b.eq(q.dim, b.text("元")), lambda: q.value < b.num(0)), lambda: (say("金额“", name, "”不能为负数：", text), b.null)),
         (b.all(b.in_(q.unit, ("%", "‰")), lambda: b.any(q.value > b.num(10), q.value < b.num(-10))), lambda: (
-            b.concat(b.text(f"百分数“{name}”为 "), text, b.text("，超出合理范围（±1000%）")), b.text("是否多写了一位或漏了小数点？"),
+            say("百分数“", name, "”为 ", text, "，超出合理范围（±1000%）"), b.text("是否多写了一位或漏了小数点？"),
         )),
         default=None,
     )
