@@ -129,6 +129,11 @@ def _number(text: str | None, p: Path, line: int, column: str) -> Fraction | Non
         raise FactError(f"评分表第 {line} 行“{column}”不是数字：{text}", Span(str(p), line, 1)) from None
 
 
+def audit_file(path: str, book: Rulebook | None = None) -> list["Finding"]:
+    """Audit a table file; a table with a 项目 column holds several projects, each audited alone."""
+    return audit(read_table(path), book)
+
+
 # ---- tolerance ------------------------------------------------------------------------------
 def tolerance(published: str) -> Fraction:
     """Half a unit in the last digit printed: 16.5 → 0.05, 92.66 → 0.005, 17 → 0.5."""

@@ -67,11 +67,24 @@ def load(path: str | Path) -> list[Facts]:
     suffix = p.suffix.lower()
     if suffix in (".yaml", ".yml", ".json"):
         return [_load_document(p)]
-    if suffix == ".csv":
-        return table_projects(_csv_rows(p), str(p))
-    if suffix in (".xlsx", ".xlsm"):
-        return table_projects(_xlsx_rows(p), str(p))
-    raise UsageError(f"不支持的事实文件类型“{p.suffix}”", None, "支持 .yaml .yml .json（单个项目）和 .csv .xlsx（自评表）")
+    if suffix in (".csv", ".xlsx", ".xlsm", ".parquet"):
+        return load_table(p)
+    raise UsageError(f"不支持的事实文件类型“{p.suffix}”", None, "支持 .yaml .yml .json（单个项目）和 .csv .xlsx .parquet（自评表、事实表）")
+
+
+def load_table(p: Path) -> list:
+    """Every project of a table file, read as the SQL engines read it (``tables.read_table``).
+
+    Returns ``inputs.ProjectInputs``, which ``evaluate`` takes like ``Facts``."""
+    from jxdsl.batch import duckdb_connect
+    from jxdsl.tables import fetch_inputs, read_table
+
+    con = duckdb_connect()
+    try:
+        read_table(con, p, str(p))
+        return fetch_inputs(con)
+    finally:
+        con.close()
 
 
 def _load_document(p: Path) -> Facts:

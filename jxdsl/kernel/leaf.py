@@ -39,7 +39,7 @@ class LeafCtx:
         """Rounded, within [0, weight] (小数 0 位 would turn 2.5 of 2.5 into 3)."""
         b = self.b
         r = b.let(b.round(x, self.digits, self.rounding))
-        return b.cases((r > self.w, self.w), (r < b.num(0), b.num(0)), default=r)
+        return b.bounded(b.cases((r > self.w, self.w), (r < b.num(0), b.num(0)), default=r), self.w)
 
 
 def context(scope, w, rec) -> LeafCtx:
@@ -196,7 +196,7 @@ def finish(c: LeafCtx, ruled: Outcome, overridable, pre: list[Step], evidence) -
     steps += [
         Step("override", lambda: {"failed": failed, "rule_score": rule_score(), "given": b.plain(given, 2)}, override),
         Step("clamp", lambda: {"raw": b.plain(raw, 4), "score": b.plain(clamped, 2)}, clamp),
-        Step("rounding", lambda: {"raw": b.plain(clamped, 6), "score": b.plain(rounded, c.digits), "digits": b.num(c.digits)}, b.all(ok, lambda: b.not_(b.eq(rounded, clamped)))),
+        Step("rounding", lambda: {"raw": b.plain(clamped, 6), "score": b.plain(rounded, c.digits), "digits": b.num(c.digits)}, b.all(ok, lambda: b.any(b.has_more_decimals(clamped, c.digits), clamped > w))),
         Step("missing", lambda: {"message": problem.message}, b.not_(ok)),
     ]
     status = b.cases((ok, lambda: b.cases((failed, b.text("scored")), default=ruled.status)), default=lambda: problem.status)

@@ -53,10 +53,10 @@ def _scored(scope, defaults: ir.RowDefaults, row, w) -> LeafResult:
     b = scope.b
     target_text = b.coalesce(row.target, b.text(""))
     actual_text = b.coalesce(row.actual, b.text(""))
-    t_op, t_body = b.split_cmp(target_text)
-    a_op, a_body = b.split_cmp(actual_text)
-    target = b.let(b.cases((b.eq(t_body, b.text("")), b.null_qty), default=lambda: b.parse(t_body)))
-    actual = b.let(b.cases((b.eq(a_body, b.text("")), b.null_qty), default=lambda: b.parse(a_body)))
+    t_op, t_body = b.split_cmp(row.target)
+    a_op, a_body = b.split_cmp(row.actual)
+    target = b.let(b.cases((b.any(b.is_null(t_body), b.eq(t_body, b.text(""))), b.null_qty), default=lambda: b.parse(t_body)))
+    actual = b.let(b.cases((b.any(b.is_null(a_body), b.eq(a_body, b.text(""))), b.null_qty), default=lambda: b.parse(a_body)))
     qualitative = b.let(b.any(b.is_null(target), lambda: b.eq(target.dim, b.text(TEXT))))
     pre = [Step("row", {"target": target_text, "actual": actual_text})]
     bound = b.all(b.not_(b.is_null(a_op)), b.not_(b.is_null(actual)), lambda: b.not_(b.eq(actual.dim, b.text(TEXT))))

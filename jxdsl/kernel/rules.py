@@ -188,9 +188,7 @@ def _unknown_item(b, applies, unknown, names) -> Problem | None:
 def _checklist(b, c, items) -> Outcome:
     r = c.rec
     lost_flags = [b.let(b.cases((r.met_all, b.flag(False)), (r.unmet_given, lambda i=i: r.in_unmet(i.name)), default=lambda i=i: b.not_(r.in_met(i.name)))) for i in items]
-    lost = b.num(0)
-    for flag, i in zip(lost_flags, items):
-        lost = lost + b.cases((flag, b.num(i.points)), default=b.num(0))
+    lost = b.sum(*[b.cases((flag, b.num(i.points)), default=b.num(0)) for flag, i in zip(lost_flags, items)])
     score = b.let(c.w - lost)
     data = {"items": [(b.text(i.name), b.plain(b.num(i.points), 2), flag) for i, flag in zip(items, lost_flags)], "count": b.num(len(items)), "score": b.plain(score, 2)}
     return Outcome(None, score, b.text("scored"), [Step("checklist", data)])

@@ -103,7 +103,7 @@ def survey_value(scope, rec, source: ir.SurveyValue) -> Valued:
     """Σ(count × option weight) ÷ Σ count over every question the record gives."""
     b = scope.b
     counts = [b.let(rec.option_total(o.name)) for o in source.options]
-    total = b.let(sum(counts[1:], counts[0]) if counts else b.num(0))
+    total = b.let(b.sum(*counts))
     options = "、".join(o.name for o in source.options)
     bad_kind, bad_option, bad_text = rec.survey_problem([o.name for o in source.options])
     problem = b.cases(
@@ -117,10 +117,7 @@ def survey_value(scope, rec, source: ir.SurveyValue) -> Valued:
     problem = b.let(problem)
 
     def value():
-        score = counts[0] * b.num(source.options[0].weight)
-        for c, o in zip(counts[1:], source.options[1:]):
-            score = score + c * b.num(o.weight)
-        return score / total
+        return b.sum(*[c * b.num(o.weight) for c, o in zip(counts, source.options)]) / total
 
     ratio = b.let(b.unless(b.not_(b.is_null(problem)), value))
     pieces = []

@@ -6,9 +6,9 @@ becomes CASE; a list of steps returned by several branches is kept whole, each s
 branch that made it.  ``b.let`` gives a value a column of its own in the next stage of the query,
 so a value used many times is computed once.
 
-Exactness: every input number is read as integers of at most ``caps.num``/``caps.den`` digits (a
-row with a longer one is marked for exact re-scoring by the interpreter), and every product the
-query forms is bounded statically; ``Sql.widest`` is checked against 38 digits by the compiler.
+Exactness: every integer the query forms has a bound ``Form`` on its digits, in terms of the row's
+longest input numerator and denominator; ``width_check`` turns the widest bounds into a test on the
+row, and a row that fails it (or holds a number too long to read) is scored by the interpreter.
 """
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from typing import Any
 import attrs
 from sqlglot import exp
 
+from jxdsl.kernel import sqlnodes as N
 from jxdsl.kernel import sqltext as T
-from jxdsl.kernel.sqltext import BIG, big, case, lit
+from jxdsl.kernel.sqlnodes import BIG, big, case, lit
 from jxdsl.kernel.stage import force
 from jxdsl.kernel.values import Step
 
@@ -29,14 +30,52 @@ MAX_DIGITS = 38
 
 @attrs.frozen
 class Caps:
-    """Digits an input number may have (numerator, denominator) for the query to stay exact."""
+    """The most digits an input numerator and denominator are read with (longer: interpreter)."""
 
-    num: int = 18
-    den: int = 10
+    num: int = 30
+    den: int = 20
 
 
 def _digits(n: int) -> int:
     return len(str(abs(n))) if n else 1
+
+
+class Form:
+    """A bound on the digits of an integer the query forms: a·N + b·D + c, where N and D are the
+    most digits of any input numerator and denominator in the row (known only when it runs)."""
+
+    __slots__ = ("a", "b", "c")
+
+    def __init__(self, a: int = 0, b: int = 0, c: int = 0):
+        self.a, self.b, self.c = a, b, c
+
+    @staticmethod
+    def of(x) -> "Form":
+        return x if isinstance(x, Form) else Form(0, 0, int(x))
+
+    def __add__(self, other) -> "Form":
+        o = Form.of(other)
+        return Form(self.a + o.a, self.b + o.b, self.c + o.c)
+
+    __radd__ = __add__
+
+    def join(self, other) -> "Form":
+        """An upper bound of both (N and D are never negative)."""
+        o = Form.of(other)
+        return Form(max(self.a, o.a), max(self.b, o.b), max(self.c, o.c))
+
+    def key(self) -> tuple[int, int, int]:
+        return self.a, self.b, self.c
+
+
+NUM_DIGITS, DEN_DIGITS = Form(1, 0, 0), Form(0, 1, 0)
+
+
+def _join(forms) -> Form:
+    out = Form.of(0)
+    for f in forms:
+        out = out.join(f)
+    return out
 
 
 # ---- staged values --------------------------------------------------------------------------------
@@ -53,11 +92,24 @@ class SVal:
 
 
 class SBool(SVal):
-    pass
+    @property
+    def const(self):
+        """True/False when a literal, else None."""
+        return self.e.this if isinstance(self.e, exp.Boolean) else None
+
+
+_NO = object()
 
 
 class SText(SVal):
-    pass
+    @property
+    def const(self):
+        """The text when a literal, None for a NULL literal, else ``_NO``."""
+        if isinstance(self.e, exp.Literal) and self.e.is_string:
+            return self.e.this
+        if isinstance(self.e, exp.Null):
+            return None
+        return _NO
 
 
 class SNull:
@@ -78,8 +130,8 @@ class SNum:
 
     __slots__ = ("b", "num", "den", "nb", "db", "const", "dc")
 
-    def __init__(self, b, num, den, nb: int, db: int, const: Fraction | None = None, dc: int | None = None):
-        self.b, self.num, self.den, self.nb, self.db, self.const = b, num, den, nb, db, const
+    def __init__(self, b, num, den, nb, db, const: Fraction | None = None, dc: int | None = None):
+        self.b, self.num, self.den, self.nb, self.db, self.const = b, num, den, Form.of(nb), Form.of(db), const
         self.dc = const.denominator if const is not None else dc
 
     def __bool__(self):
@@ -129,7 +181,9 @@ class SNum:
 
 @attrs.define
 class SQty:
-    """A quantity: dimension, unit as written, exact value (and first day for dates), text, words."""
+    """A quantity: dimension, unit as written, exact value (and first day for dates), text, words.
+
+    ``py`` is the Python ``Quantity`` (or None) when the quantity is a constant."""
 
     dim: Any
     unit: Any
@@ -137,6 +191,7 @@ class SQty:
     start: Any
     text: Any
     words: Any
+    py: Any = attrs.field(default=_NO, eq=False)
 
     @property
     def kind(self):
@@ -156,20 +211,18 @@ class Program:
         self.prefix = prefix
         self.count = 0
 
-    def stage(self, e: exp.Expression) -> int:
-        return max((self.stage_of.get(c.name, 0) for c in e.find_all(exp.Column)), default=0)
-
-    def bind(self, e: exp.Expression) -> exp.Column:
+    def bind(self, e: exp.Expression) -> exp.Expression:
+        """A column for ``e`` in the stage after the latest column it reads (constants stay)."""
         if isinstance(e, (exp.Column, exp.Literal, exp.Null, exp.Boolean)) or (isinstance(e, exp.Cast) and isinstance(e.this, exp.Literal)):
             return e
-        at = self.stage(e) + 1
+        at = N.stage_of(e) + 1
         while len(self.stages) < at:
             self.stages.append({})
         self.count += 1
         name = f"{self.prefix}{self.count}"
         self.stages[at - 1][name] = e
         self.stage_of[name] = at
-        return exp.column(name)
+        return N.column(name, at)
 
     def ctes(self, name: str) -> list[tuple[str, exp.Expression]]:
         """(name, query) of every stage; the last is ``name``."""
@@ -177,12 +230,22 @@ class Program:
         prev = self.source
         for n, cols in enumerate(self.stages):
             alias = name if n == len(self.stages) - 1 else f"{name}_{n}"
-            select = exp.select(exp.Star(), *[e.as_(c) for c, e in cols.items()]).from_(prev)
-            out.append((alias, select))
+            out.append((alias, select_from([exp.Star(), *[alias_of(e, c) for c, e in cols.items()]], prev)))
             prev = exp.to_table(alias)
         if not out:
-            out.append((name, exp.select(exp.Star()).from_(self.source)))
+            out.append((name, select_from([exp.Star()], self.source)))
         return out
+
+
+def alias_of(e: exp.Expression, name: str) -> exp.Alias:
+    """``e AS name`` without copying ``e``."""
+    return exp.Alias(this=e, alias=exp.to_identifier(name))
+
+
+def select_from(columns: list, source) -> exp.Select:
+    """SELECT columns FROM source, built without copies."""
+    src = source if isinstance(source, exp.Expression) else exp.to_table(source)
+    return exp.Select(expressions=columns, **{"from" if "from" in exp.Select.arg_types else "from_": exp.From(this=src)})
 
 
 class Sql:
@@ -194,20 +257,35 @@ class Sql:
     def __init__(self, program: Program, caps: Caps = Caps()):
         self.p = program
         self.caps = caps
-        self.widest = 0  # digits of the widest integer the query forms
-        self.overflow: list[exp.Expression] = []  # inputs too long to read exactly (→ interpreter)
+        self.widths: dict[tuple, Form] = {}  # bounds of every integer the query forms
+        self.num_digits: list[exp.Expression] = []  # digits of each input numerator read
+        self.den_digits: list[exp.Expression] = []
+        self.overflow: list[exp.Expression] = []  # rows the query cannot compute exactly (→ interpreter)
 
     # -- constants
     def num(self, value) -> SNum:
         if isinstance(value, SNum):
             return value
+        if value is None or isinstance(value, SNull):
+            return SNum(self, exp.null(), exp.null(), 1, 1)
         f = value if isinstance(value, Fraction) else Fraction(value)
         return SNum(self, big(f.numerator), big(f.denominator), _digits(f.numerator), _digits(f.denominator), f)
+
+    def to_scale(self, x: SNum, to: int) -> exp.Expression:
+        """x × ``to`` as a whole number (an inexact one marks the row for the interpreter)."""
+        x = self.num(x)
+        if x.dc is not None and to % x.dc == 0:
+            return self.scaled(x, to)
+        self.overflow.append(N.coalesce(N.not_(N.eq(N.mod(N.mul(x.num, big(to)), x.den), big(0))), lit(False)))
+        self._width(x.nb + _digits(to))
+        return N.idiv(N.mul(x.num, big(to)), x.den)
 
     def scaled(self, x: SNum, to: int) -> exp.Expression:
         """x's numerator over the constant denominator ``to`` (a multiple of x.dc)."""
         k = to // x.dc
-        return x.num if k == 1 else x.num * big(k)
+        if x.const is not None:
+            return big(x.const.numerator * k)
+        return x.num if k == 1 else N.mul(x.num, big(k))
 
     def text(self, value: str) -> SText:
         return SText(self, lit(value))
@@ -216,7 +294,7 @@ class Sql:
         return SBool(self, lit(bool(value)))
 
     def column_text(self, name: str) -> SText:
-        return SText(self, exp.column(name))
+        return SText(self, N.column(name))
 
     # -- coercion
     def _bool(self, x) -> exp.Expression:
@@ -224,7 +302,7 @@ class Sql:
         if isinstance(x, bool):
             return lit(x)
         if isinstance(x, SBool):
-            return x.e
+            return lit(False) if isinstance(x.e, exp.Null) else x.e
         if x is None or isinstance(x, SNull):
             return lit(False)
         raise TypeError(f"not a condition: {type(x).__name__}")
@@ -246,7 +324,7 @@ class Sql:
         parts = [fn_coalesce(p) for p in parts if p != lit(True)]
         if not parts:
             return self.flag(True)
-        return SBool(self, exp.and_(*parts) if len(parts) > 1 else parts[0])
+        return SBool(self, N.and_(*parts))
 
     def any(self, *conds) -> SBool:
         parts = [self._bool(c) for c in conds]
@@ -255,7 +333,7 @@ class Sql:
         parts = [fn_coalesce(p) for p in parts if p != lit(False)]
         if not parts:
             return self.flag(False)
-        return SBool(self, exp.or_(*parts) if len(parts) > 1 else parts[0])
+        return SBool(self, N.or_(*parts))
 
     def not_(self, cond) -> SBool:
         e = self._bool(cond)
@@ -263,7 +341,7 @@ class Sql:
             return self.flag(False)
         if e == lit(False):
             return self.flag(True)
-        return SBool(self, exp.not_(fn_coalesce(e)))
+        return SBool(self, N.not_(fn_coalesce(e)))
 
     def cases(self, *branches, default=None):
         conds, values = [], []
@@ -319,22 +397,23 @@ class Sql:
             return default if default is not None else None
         first = samples[0]
         if isinstance(first, (bool,)) or isinstance(first, SBool):
-            return SBool(self, case(*[(c, self._bool(v) if v is not None and not isinstance(v, SNull) else exp.null()) for c, v in zip(conds, values)], default=_or_null(default, self._bool)))
+            e = case(*[(c, self._bool(v) if v is not None and not isinstance(v, SNull) else N.null()) for c, v in zip(conds, values)], default=_or_null(default, self._bool))
+            return SBool(self, self.p.bind(e))
         if isinstance(first, (str, SText)):
-            return SText(self, case(*[(c, self._text(v)) for c, v in zip(conds, values)], default=self._text(default)))
+            return SText(self, self.p.bind(case(*[(c, self._text(v)) for c, v in zip(conds, values)], default=self._text(default))))
         if isinstance(first, (SNum, int, Fraction)):
             nums = [self.num(v) if v is not None and not isinstance(v, SNull) else None for v in values]
             dn = self.num(default) if default is not None and not isinstance(default, SNull) else None
             kept = [n for n in [*nums, dn] if n is not None]
             if all(n.dc is not None for n in kept):
                 common = math.lcm(*[n.dc for n in kept])
-                nb = max(n.nb + _digits(common // n.dc) for n in kept)
-                num = case(*[(c, self.scaled(n, common) if n else exp.null()) for c, n in zip(conds, nums)], default=self.scaled(dn, common) if dn else exp.null())
-                return SNum(self, num, big(common), nb, _digits(common), dc=common)
-            nb, db = max(n.nb for n in kept), max(n.db for n in kept)
-            num = case(*[(c, n.num if n else exp.null()) for c, n in zip(conds, nums)], default=dn.num if dn else exp.null())
-            den = case(*[(c, n.den if n else exp.null()) for c, n in zip(conds, nums)], default=dn.den if dn else exp.null())
-            return SNum(self, num, den, nb, db)
+                nb = _join(n.nb + _digits(common // n.dc) for n in kept)
+                num = case(*[(c, self.scaled(n, common) if n is not None else N.null()) for c, n in zip(conds, nums)], default=self.scaled(dn, common) if dn is not None else N.null())
+                return SNum(self, self.p.bind(num), big(common), nb, _digits(common), dc=common)
+            nb, db = _join(n.nb for n in kept), _join(n.db for n in kept)
+            num = case(*[(c, n.num if n is not None else N.null()) for c, n in zip(conds, nums)], default=dn.num if dn is not None else N.null())
+            den = case(*[(c, n.den if n is not None else N.null()) for c, n in zip(conds, nums)], default=dn.den if dn is not None else N.null())
+            return SNum(self, self.p.bind(num), self.p.bind(den), nb, db)
         if isinstance(first, tuple):
             width = len(first)
             parts = []
@@ -347,6 +426,8 @@ class Sql:
             cls = type(first)
             out = {}
             for f in attrs.fields(cls):
+                if f.name == "py":
+                    continue
                 out[f.name] = self._merge(conds, [_field(v, f.name) for v in values], _field(default, f.name))
             return cls(**out)
         if isinstance(first, Fraction):
@@ -368,44 +449,62 @@ class Sql:
     # -- comparisons
     def eq(self, a, b) -> SBool:
         """Equality that treats NULL as a value (as Python's ``==`` treats None)."""
+        ca, cb = _const(a), _const(b)
+        if ca is not _NO and cb is not _NO:
+            return self.flag(ca == cb)
         if isinstance(a, SNum) or isinstance(b, SNum) or isinstance(a, (int, Fraction)) or isinstance(b, (int, Fraction)):
             if a is None or isinstance(a, SNull) or b is None or isinstance(b, SNull):
                 other = b if a is None or isinstance(a, SNull) else a
-                return SBool(self, T.is_null(self.num(other).num))
+                return SBool(self, N.is_null(self.num(other).num))
             x, y = self.num(a), self.num(b)
             if x.const is not None and y.const is not None:
                 return self.flag(x.const == y.const)
             self._width(x.nb + y.db, y.nb + x.db)
-            same = (x.num * y.den).eq(y.num * x.den)
-            return SBool(self, case((exp.or_(T.is_null(x.num), T.is_null(y.num)), exp.and_(T.is_null(x.num), T.is_null(y.num))), default=same))
+            if x.dc is not None and y.dc is not None:
+                common = math.lcm(x.dc, y.dc)
+                return SBool(self, N.nseq(self.scaled(x, common), self.scaled(y, common)))
+            same = N.eq(_mul(x.num, y.den), _mul(y.num, x.den))
+            return SBool(self, case((N.or_(N.is_null(x.num), N.is_null(y.num)), N.and_(N.is_null(x.num), N.is_null(y.num))), default=same))
         if isinstance(a, (SBool, bool)) or isinstance(b, (SBool, bool)):
-            return SBool(self, exp.NullSafeEQ(this=self._bool_or_null(a), expression=self._bool_or_null(b)))
-        return SBool(self, exp.NullSafeEQ(this=self._text(a), expression=self._text(b)))
+            return SBool(self, N.nseq(self._bool_or_null(a), self._bool_or_null(b)))
+        return SBool(self, N.nseq(self._text(a), self._text(b)))
 
     def _bool_or_null(self, x):
         return exp.null() if x is None or isinstance(x, SNull) else self._bool(x)
 
     def order(self, op: str, a: SNum, b: SNum) -> SBool:
+        if _const(a) is None or _const(b) is None:
+            return SBool(self, N.null())
         if a.const is not None and b.const is not None:
             return self.flag({"<": a.const < b.const, "<=": a.const <= b.const, ">": a.const > b.const, ">=": a.const >= b.const}[op])
         self._width(a.nb + b.db, b.nb + a.db)
-        left, right = a.num * b.den, b.num * a.den
+        if a.dc is not None and b.dc is not None:
+            common = math.lcm(a.dc, b.dc)
+            left, right = self.scaled(a, common), self.scaled(b, common)
+        else:
+            left, right = _mul(a.num, b.den), _mul(b.num, a.den)
         cls = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[op]
-        return SBool(self, T.binary(cls, left, right))
+        return SBool(self, N.binary(cls, left, right))
 
     def in_(self, x, words) -> SBool:
-        return SBool(self, exp.func("coalesce", self._text(x).isin(*[lit(w) for w in words]), lit(False)))
+        c = _const(x)
+        if c is not _NO:
+            return self.flag(c in words)
+        return SBool(self, N.coalesce(N.isin(self._text(x), *[lit(w) for w in words]), lit(False)))
 
     def is_null(self, x) -> SBool:
         x = force(x)
         if x is None or isinstance(x, SNull):
             return self.flag(True)
+        c = _const(x)
+        if c is not _NO and not isinstance(x, SQty):
+            return self.flag(c is None)
         if isinstance(x, SNum):
-            return SBool(self, T.is_null(x.num)) if x.const is None else self.flag(False)
+            return SBool(self, N.is_null(x.num)) if x.const is None else self.flag(False)
         if isinstance(x, (SBool, SText)):
-            return SBool(self, T.is_null(x.e))
+            return SBool(self, N.is_null(x.e))
         if isinstance(x, SQty):
-            return SBool(self, T.is_null(x.dim.e))
+            return SBool(self, N.is_null(x.dim.e))
         if isinstance(x, (str, bool, int, Fraction)):
             return self.flag(False)
         if attrs.has(type(x)):  # a Problem: present when it has a status
@@ -413,23 +512,49 @@ class Sql:
         raise TypeError(type(x).__name__)
 
     def coalesce(self, *xs):
-        xs = [x for x in xs if x is not None and not isinstance(x, SNull)]
+        xs = [x for x in xs if x is not None and not isinstance(x, SNull) and _const(x) is not None]
         if not xs:
             return NULL
-        if len(xs) == 1:
+        if len(xs) == 1 or _const(xs[0]) is not _NO:
             return xs[0]
         if isinstance(xs[0], SNum):
-            present = [(SBool(self, T.not_null(x.num)), x) for x in xs]
+            present = [(SBool(self, N.not_null(x.num)), x) for x in xs]
             return self.cases(*present, default=NULL)
         if isinstance(xs[0], SBool) or isinstance(xs[0], bool):
-            return SBool(self, exp.func("coalesce", *[self._bool(x) for x in xs]))
-        return SText(self, exp.func("coalesce", *[self._text(x) for x in xs]))
+            return SBool(self, N.coalesce(*[self._bool(x) for x in xs]))
+        return SText(self, N.coalesce(*[self._text(x) for x in xs]))
 
     # -- numbers
-    def _width(self, *digits: int) -> None:
-        self.widest = max(self.widest, *digits)
+    def _width(self, *digits) -> None:
+        for d in digits:
+            f = Form.of(d)
+            self.widths[f.key()] = f
+
+    def width_check(self):
+        """Whether a row's numbers are too long for the query to stay exact (it then goes to the
+        interpreter): the widest integer formed, for the row's own N and D, against 38 digits."""
+        frontier = [f for f in self.widths.values() if not any(
+            g is not f and g.a >= f.a and g.b >= f.b and g.c >= f.c and g.key() != f.key() for g in self.widths.values())]
+        if any(f.a == 0 and f.b == 0 and f.c > MAX_DIGITS for f in frontier):
+            return None  # constants alone are too long: no row can be computed exactly
+        n = N.func("greatest", lit(0), *[N.coalesce(e, lit(0)) for e in self.num_digits]) if self.num_digits else lit(0)
+        d = N.func("greatest", lit(0), *[N.coalesce(e, lit(0)) for e in self.den_digits]) if self.den_digits else lit(0)
+        n, d = self.p.bind(n), self.p.bind(d)
+        terms = []
+        for f in frontier:
+            t = lit(f.c)
+            if f.a:
+                t = N.add(N.mul(lit(f.a), n), t)
+            if f.b:
+                t = N.add(N.mul(lit(f.b), d), t)
+            terms.append(t)
+        if not terms:
+            return lit(False)
+        return N.gt(N.func("greatest", *terms) if len(terms) > 1 else terms[0], lit(MAX_DIGITS))
 
     def arith(self, op: str, a: SNum, b: SNum) -> SNum:
+        if _const(a) is None or _const(b) is None:
+            return SNum(self, N.null(), N.null(), 1, 1)
         if a.const is not None and b.const is not None and not (op == "/" and b.const == 0):
             return self.num({"+": a.const + b.const, "-": a.const - b.const, "*": a.const * b.const, "/": a.const / b.const if op == "/" else 0}[op])
         if op == "*":
@@ -438,25 +563,63 @@ class Sql:
         elif op == "/" and b.const is not None:
             k = b.const
             dc = a.dc * abs(k.numerator) if a.dc is not None else None
-            num = _mul(a.num, big(k.denominator * (1 if k > 0 else -1)))
+            num = _mul(a.num, big(k.denominator)) if k > 0 else N.mul(a.num, big(-k.denominator))
             out = SNum(self, num, big(dc) if dc else _mul(a.den, big(abs(k.numerator))), a.nb + _digits(k.denominator), a.db + _digits(k.numerator), dc=dc)
         elif op == "/":
-            sign = exp.func("sign", b.num)
-            out = SNum(self, _mul(_mul(a.num, b.den), sign), _mul(a.den, exp.func("abs", b.num)), a.nb + b.db, a.db + b.nb)
+            sign = N.func("sign", b.num)
+            out = SNum(self, _mul(_mul(a.num, b.den), sign), _mul(a.den, N.func("abs", b.num)), a.nb + b.db, a.db + b.nb)
         elif a.dc is not None and b.dc is not None:
             common = math.lcm(a.dc, b.dc)
             left, right = self.scaled(a, common), self.scaled(b, common)
-            e = (left + right) if op == "+" else (left - right)
-            nb = max(a.nb + _digits(common // a.dc), b.nb + _digits(common // b.dc)) + 1
+            e = N.add(left, right) if op == "+" else N.sub(left, right)
+            nb = (a.nb + _digits(common // a.dc)).join(b.nb + _digits(common // b.dc)) + 1
             out = SNum(self, e, big(common), nb, _digits(common), dc=common)
         else:
             left, right = _mul(a.num, b.den), _mul(b.num, a.den)
-            e = (left + right) if op == "+" else (left - right)
-            out = SNum(self, e, _mul(a.den, b.den), max(a.nb + b.db, b.nb + a.db) + 1, a.db + b.db)
+            e = N.add(left, right) if op == "+" else N.sub(left, right)
+            out = SNum(self, e, _mul(a.den, b.den), (a.nb + b.db).join(b.nb + a.db) + 1, a.db + b.db)
         self._width(out.nb, out.db)
-        if _size(out.num) + _size(out.den) > 40:
-            out = self._bind_leaf(out)
+        return self._bind_leaf(out)
+
+    def sum(self, *xs) -> SNum:
+        """x1 + x2 + …: the digits grow by the digits of their count, not by one per term."""
+        xs = [self.num(x) for x in xs]
+        if not xs:
+            return self.num(0)
+        if any(_const(x) is None for x in xs):
+            return SNum(self, N.null(), N.null(), 1, 1)
+        if all(x.dc is not None for x in xs):
+            common = math.lcm(*[x.dc for x in xs])
+            total = None
+            for x in xs:
+                term = self.scaled(x, common)
+                total = term if total is None else N.add(total, term)
+            nb = _join(x.nb + _digits(common // x.dc) for x in xs) + _digits(len(xs))
+            self._width(nb)
+            return self._bind_leaf(SNum(self, total, big(common), nb, _digits(common), dc=common))
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
         return out
+
+    def bounded(self, x, bound) -> SNum:
+        """x, known to lie within [-bound, bound] (a score capped at its weight): its digits are
+        bounded by the constant, whatever the inputs were."""
+        x = self.num(x)
+        b = _const(bound)
+        if x.const is not None or b is _NO or b is None:
+            return x
+        if x.dc is None:  # |num| ≤ bound × den
+            return SNum(self, x.num, x.den, x.db + _digits(math.ceil(abs(b))) + 1, x.db)
+        return SNum(self, x.num, x.den, _digits(int(abs(b) * x.dc)) + 1, x.db, dc=x.dc)
+
+    def has_more_decimals(self, x, digits: int) -> SBool:
+        """Whether x has more than ``digits`` decimals (rounding it would change it)."""
+        x = self.num(x)
+        if x.const is not None:
+            return self.flag((x.const * 10**digits).denominator != 1)
+        self._width(x.nb + digits)
+        return SBool(self, N.not_(N.eq(N.mod(N.mul(N.func("abs", x.num), big(10**digits)), x.den), big(0))))
 
     def min(self, a, b) -> SNum:
         return self.cases((self.order("<=", self.num(a), self.num(b)), a), default=b)
@@ -466,25 +629,62 @@ class Sql:
 
     def round(self, x: SNum, digits: int, mode: str) -> SNum:
         x = self.num(x)
+        if _const(x) is None:
+            return x
         if x.const is not None:
             from jxdsl.units import round_fraction
 
             return self.num(round_fraction(x.const, digits, mode))
         scale = big(10**digits)
-        mag = exp.func("abs", x.num)
+        mag = N.func("abs", x.num)
         if mode == "截断":
-            q = T.idiv(mag * scale, x.den)
+            q = N.idiv(N.mul(mag, scale), x.den)
         else:
-            q = T.idiv(big(2) * mag * scale + x.den, big(2) * x.den)
+            q = N.idiv(N.add(N.mul(N.mul(big(2), mag), scale), x.den), N.mul(big(2), x.den))
         self._width(x.nb + digits + 1, x.db + 1)
-        return SNum(self, exp.func("sign", x.num) * q, scale, x.nb + digits, digits + 1, dc=10**digits)
+        return SNum(self, self.p.bind(N.mul(N.func("sign", x.num), q)), scale, x.nb + digits, digits + 1, dc=10**digits)
 
     def count_true(self, *conds) -> SNum:
         total = None
         for c in conds:
             one = case((fn_coalesce(self._bool(c)), big(1)), default=big(0))
-            total = one if total is None else total + one
+            total = one if total is None else N.add(total, one)
         return SNum(self, total if total is not None else big(0), big(1), _digits(len(conds)), 1, dc=1)
+
+
+def _const(x):
+    """A staged value's Python value when it is a constant, else ``_NO``."""
+    if x is None or isinstance(x, SNull):
+        return None
+    if isinstance(x, (str, bool, Fraction, int)):
+        return x
+    if isinstance(x, SText):
+        return x.const
+    if isinstance(x, SBool):
+        c = x.const
+        return _NO if c is None else c
+    if isinstance(x, SNum):
+        if x.const is not None:
+            return x.const
+        return None if isinstance(x.num, exp.Null) else _NO
+    if isinstance(x, SQty):
+        return x.py if x.py is not _NO else _NO
+    return _NO
+
+
+def expr_of(v) -> exp.Expression:
+    """The SQL expression of a staged value (NULL for None; a number's numerator)."""
+    if v is None or isinstance(v, SNull):
+        return exp.null()
+    if isinstance(v, bool):
+        return lit(v)
+    if isinstance(v, (SBool, SText)):
+        return v.e
+    if isinstance(v, SNum):
+        return v.num
+    if isinstance(v, exp.Expression):
+        return v
+    raise TypeError(type(v).__name__)
 
 
 def fn_coalesce(e: exp.Expression) -> exp.Expression:
@@ -493,7 +693,7 @@ def fn_coalesce(e: exp.Expression) -> exp.Expression:
         return e
     if isinstance(e, exp.Coalesce):
         return e
-    return exp.func("coalesce", e, lit(False))
+    return N.coalesce(e, lit(False))
 
 
 def _one(e) -> bool:
@@ -505,16 +705,7 @@ def _mul(a, b):
         return b
     if _one(b):
         return a
-    return a * b
-
-
-def _size(e: exp.Expression) -> int:
-    n = 0
-    for _ in e.walk():
-        n += 1
-        if n > 64:
-            break
-    return n
+    return N.mul(a, b)
 
 
 def _or_null(x, conv):
@@ -530,6 +721,8 @@ def _at(v, i):
 def _field(v, name):
     if v is None or isinstance(v, SNull):
         return None
+    if isinstance(v, SQty) and name != "py" and v.py is None:
+        return None  # the NULL quantity
     return getattr(v, name)
 
 

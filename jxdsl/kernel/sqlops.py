@@ -3,14 +3,32 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from jxdsl.kernel import sqlnodes as N
 from jxdsl.kernel import sqltext as T
-from jxdsl.kernel.sql import NULL, SBool, SNull, SNum, SQty, Sql, SText
-from jxdsl.kernel.sqltext import BIG, big, case, lit
+from jxdsl.kernel.sql import _NO, DEN_DIGITS, NULL, NUM_DIGITS, SBool, SNull, SNum, SQty, Sql, SText, _const
+from jxdsl.kernel.stage import PY
+from jxdsl.kernel.sqlnodes import big, case, lit
 from jxdsl.units import DATE, TEXT
 
 
 class SqlOps(Sql):
-    """The SQL backend with quantities: reading, comparing and showing them."""
+    """The SQL backend with quantities: reading, comparing and showing them.
+
+    A primitive whose inputs are all constants (a rulebook's literals) is computed by ``PY`` and
+    becomes a constant: the same definition, and a query without dead expressions."""
+
+    def _lift(self, q) -> SQty:
+        """A Python quantity (or None) as a constant SQty."""
+        if q is None:
+            out = self.null_qty
+            out.py = None
+            return out
+        start = self.num(q.start) if q.start is not None else SNum(self, N.null(), N.null(), 1, 1)
+        return SQty(self.text(q.dim), self.text(q.unit), self.num(q.value), start, self.text(q.text), self.text(q.words) if q.words is not None else SText(self, N.null()), py=q)
+
+    def _consts(self, *xs):
+        cs = [_const(x) for x in xs]
+        return None if any(c is _NO for c in cs) else cs
 
     # -- text
     def concat(self, *parts) -> SText:
@@ -21,197 +39,375 @@ class SqlOps(Sql):
                 es[-1] = lit(es[-1].this + e.this)
             else:
                 es.append(e)
-        return SText(self, T.concat(*es) if len(es) > 1 else es[0])
+        return SText(self, N.concat(*es) if len(es) > 1 else es[0])
 
     def join(self, sep: str, parts) -> SText:
-        es = [self._text(p) for p in parts if p is not None and not isinstance(p, SNull)]
+        parts = [p for p in parts if p is not None and not isinstance(p, SNull)]
+        cs = self._consts(*parts)
+        if cs is not None:
+            return self.text(PY.join(sep, cs))
+        es = [self._text(p) for p in parts]
         if not es:
             return self.text("")
-        return SText(self, exp.func("concat_ws", lit(sep), *es))
+        return SText(self, self.p.bind(N.func("concat_ws", lit(sep), *es)))
 
     def strip(self, text) -> SText:
-        return SText(self, T.strip(self._text(text)))
+        cs = self._consts(text)
+        if cs is not None:
+            return self.text(cs[0].strip()) if cs[0] is not None else SText(self, N.null())
+        return SText(self, self.p.bind(T.strip(self._text(text))))
 
     def normalize(self, text) -> SText:
-        return SText(self, T.clean(self._text(text)))
+        cs = self._consts(text)
+        if cs is not None:
+            return self.text(PY.normalize(cs[0])) if cs[0] is not None else SText(self, N.null())
+        return SText(self, self.p.bind(T.clean(self._text(text))))
 
     def int_text(self, n) -> SText:
         n = self.num(n)
         if n.const is not None:
             return self.text(str(int(n.const)))
-        return SText(self, T.text_of(T.idiv(n.num, n.den)))
+        return SText(self, N.text_of(N.idiv(n.num, n.den)))
+
+    def _memo(self, key, make):
+        memo = self.__dict__.setdefault("_shown", {})
+        if key not in memo:
+            memo[key] = make()
+        return memo[key]
+
+    def fixed(self, num, den, digits: int):
+        """units.to_decimal, with the quotient computed once (a column)."""
+        scale = big(10**digits)
+        q = self.p.bind(N.idiv(N.add(N.mul(N.mul(big(2), N.func("abs", num)), scale), den), N.mul(big(2), den)))
+        sign = case((N.lt(num, big(0)), lit("-")), default=lit(""))
+        if not digits:
+            return N.concat(sign, N.text_of(q))
+        frac = N.func("lpad", N.text_of(N.mod(q, scale)), lit(digits), lit("0"))
+        return self.p.bind(N.concat(sign, N.text_of(N.idiv(q, scale)), lit("."), frac))
+
+    def _plain(self, num, den, digits: int):
+        text = self.fixed(num, den, digits)
+        if digits:
+            text = N.trim(N.trim(text, "0", "TRAILING"), ".", "TRAILING")
+        return self.p.bind(case((N.eq(text, lit("-0")), lit("0")), default=text))
 
     def plain(self, x, digits: int) -> SText:
         if x is None or isinstance(x, SNull):
-            return SText(self, exp.null())
+            return SText(self, N.null())
         x = self.num(x)
         if x.const is not None:
             from jxdsl.units import plain
 
             return self.text(plain(x.const, digits))
-        self._width(x.nb + digits + 1)
-        return SText(self, T.plain(x.num, x.den, digits))
+        if isinstance(x.num, exp.Null):
+            return SText(self, N.null())
+        self._width(x.nb + digits + 1, x.db + 1)
+        return self._memo(("plain", id(x.num), id(x.den), digits), lambda: SText(self, self._plain(x.num, x.den, digits)))
 
     def percent(self, x, digits: int) -> SText:
         x = self.num(x)
-        self._width(x.nb + digits + 6)
-        return SText(self, T.percent(x.num, x.den, digits))
+        if x.const is not None:
+            return self.text(PY.percent(x.const, digits))
+        if isinstance(x.num, exp.Null):
+            return SText(self, N.null())
+        self._width(x.nb + digits + 7, x.db + 1)
+
+        def make():
+            hundred = self.p.bind(N.mul(x.num, big(100)))
+            small = N.and_(N.not_(N.eq(x.num, big(0))), N.lt(N.func("abs", hundred), x.den))
+            body = case((small, self.fixed(hundred, x.den, digits + 2)), default=self.fixed(hundred, x.den, digits))
+            return SText(self, self.p.bind(N.concat(body, lit("%"))))
+
+        return self._memo(("percent", id(x.num), id(x.den), digits), make)
 
     def describe_dim(self, dim) -> SText:
-        return SText(self, T.describe_dim(self._text(dim)))
+        cs = self._consts(dim)
+        if cs is not None and cs[0] is not None:
+            return self.text(PY.describe_dim(cs[0]))
+        return SText(self, self.p.bind(T.describe_dim(self._text(dim))))
 
     def dims_text(self, dims) -> SText:
+        cs = self._consts(*dims)
+        if cs is not None and None not in cs:
+            return self.text(PY.dims_text(cs))
         listed = exp.Array(expressions=[self._text(d) for d in dims])
-        distinct = exp.ArraySort(this=exp.func("list_distinct", listed))
-        described = exp.func("list_transform", distinct, exp.Lambda(this=T.describe_dim(exp.to_identifier("d")), expressions=[exp.to_identifier("d")]))
-        return SText(self, exp.func("array_to_string", described, lit("、")))
+        distinct = exp.ArraySort(this=N.func("list_distinct", listed))
+        described = N.func("list_transform", distinct, exp.Lambda(this=T.describe_dim(exp.to_identifier("d")), expressions=[exp.to_identifier("d")]))
+        return SText(self, self.p.bind(N.func("array_to_string", described, lit("、"))))
 
     def show(self, q, digits: int) -> SText:
+        """formulas.show: as written (normalized), or in its unit with ``digits`` decimals."""
         if q is None or isinstance(q, SNull):
-            return SText(self, exp.null())
-        fields = {"dim": self._text(q.dim), "unit": self._text(q.unit), "text": self._text(q.text), "words": self._text(q.words), "num": q.value.num, "den": q.value.den}
-        self._width(q.value.nb + digits + 4)
-        return SText(self, T.show(fields, digits))
+            return SText(self, N.null())
+        if q.py is not _NO:
+            return self.text(PY.show(q.py, digits)) if q.py is not None else SText(self, N.null())
+        self._width(q.value.nb + max(digits, 6) + 5, q.value.db + 10)
+        key = ("show", id(q.dim), id(q.value.num), id(q.text), digits)
+        return self._memo(key, lambda: SText(self, self._show(q, digits)))
+
+    def _show(self, q, digits: int):
+        bind = self.p.bind
+        dim, unit, text, words = self._text(q.dim), self._text(q.unit), self._text(q.text), self._text(q.words)
+        num, den = q.value.num, q.value.den
+        parts = self._memo(("show_parts", id(q.dim), id(q.value.num), id(q.text)), lambda: self._show_parts(dim, unit, text, words, num, den))
+        written, as_written, shown_pct, p6 = parts
+        shown = case((written, N.func("greatest", lit(digits), N.func("least", shown_pct, lit(6)))), default=lit(digits))
+        cut = N.add(N.sub(lit(6), shown), case((N.eq(shown, lit(0)), lit(1)), default=lit(0)))
+        pct = N.concat(N.substring_expr(p6, lit(1), N.sub(N.length(p6), cut)), unit)
+        mfactor = case((N.eq(unit, lit("万元")), big(10_000)), (N.eq(unit, lit("亿元")), big(100_000_000)), default=big(1))
+        money = N.concat(self.fixed(num, N.mul(den, mfactor), digits), unit)
+        head = N.substring(unit, 1, 1)
+        mult = case((N.eq(head, lit("亿")), big(100_000_000)), default=big(10_000))
+        multiplied = N.concat(self._plain(num, N.mul(den, mult), 4), unit)
+        display = case(
+            (N.eq(dim, lit(TEXT)), case((N.or_(N.is_null(words), N.eq(words, lit(""))), text), default=words)),
+            (N.eq(dim, lit(DATE)), text),
+            (N.isin(unit, lit("元"), lit("万元"), lit("亿元")), money),
+            (N.isin(unit, lit("%"), lit("‰")), pct),
+            (N.and_(N.ge(N.length(unit), lit(2)), N.isin(head, lit("万"), lit("亿"))), multiplied),
+            default=N.concat(self._plain(num, den, max(digits, 4)), unit),
+        )
+        computed_pct = N.and_(N.eq(dim, lit("")), N.eq(unit, lit("%")), N.not_(written))
+        return bind(case(
+            (computed_pct, self.percent(SNum(self, num, den, q.value.nb, q.value.db), digits).e),
+            (N.and_(written, N.not_(N.eq(dim, lit("元"))), N.not_(N.eq(dim, lit(TEXT)))), as_written),
+            default=display,
+        ))
+
+    def _show_parts(self, dim, unit, text, words, num, den):
+        bind = self.p.bind
+        written = bind(N.and_(N.not_null(text), N.not_(N.eq(text, lit("")))))
+        as_written = bind(T.clean(text))
+        shown_pct = bind(N.length(T.extract(T.normalize(text), T.DECIMALS_RE, 1)))
+        factor = case((N.eq(unit, lit("‰")), big(1000)), default=big(100))
+        p6 = self.fixed(N.mul(num, factor), den, 6)
+        return written, as_written, shown_pct, p6
 
     # -- quantities
     @property
     def null_qty(self) -> SQty:
-        n = SNum(self, exp.null(), exp.null(), 1, 1)
-        t = SText(self, exp.null())
+        n = SNum(self, N.null(), N.null(), 1, 1)
+        t = SText(self, N.null())
         return SQty(t, t, n, n, t, t)
 
     def const_qty(self, c) -> SQty:
-        start = self.num(c.start) if c.start is not None else SNum(self, exp.null(), exp.null(), 1, 1)
-        return SQty(self.text(c.dim), self.text(c.unit), self.num(c.value), start, self.text(c.text), SText(self, exp.null()))
+        return self._lift(PY.const_qty(c))
 
     def qty(self, value, dim, unit, text) -> SQty:
-        return SQty(_st(self, dim), _st(self, unit), self.num(value) if not isinstance(value, SNull) else self.null_qty.value, self.null_qty.start, _st(self, text), SText(self, exp.null()))
+        cs = self._consts(value, dim, unit, text)
+        if cs is not None and cs[0] is not None:
+            return self._lift(PY.qty(*cs))
+        return SQty(_st(self, dim), _st(self, unit), self.num(value), self.null_qty.start, _st(self, text), SText(self, N.null()))
+
+    # -- reading texts: inline, or from the lexicon (each distinct text read once, ``lexicon.py``)
+    QTY_FIELDS = ("dim", "unit", "num", "den", "start", "text", "words", "ndig", "ddig", "over")
+
+    def lexicon_column(self, column: str, prefix: str, role: str = "x") -> None:
+        """Declare that the input text column ``column`` has lexicon readings under ``prefix``."""
+        self.__dict__.setdefault("lexicon", {})[column] = (prefix, role)
+
+    def _lex(self, text):
+        e = text.e if isinstance(text, SText) else None
+        if isinstance(e, exp.Column) and not e.table:
+            return self.__dict__.get("lexicon", {}).get(e.name)
+        return None
+
+    def _from_lexicon(self, prefix: str) -> SQty:
+        c = lambda f: N.column(prefix + f)  # noqa: E731
+        self.num_digits.append(c("ndig"))
+        self.den_digits.append(c("ddig"))
+        self.overflow.append(N.coalesce(c("over"), lit(False)))
+        return SQty(
+            SText(self, c("dim")), SText(self, c("unit")),
+            SNum(self, c("num"), c("den"), NUM_DIGITS, DEN_DIGITS),
+            SNum(self, c("start"), case((N.not_null(c("start")), big(1))), 7, 1),
+            SText(self, c("text")), SText(self, c("words")),
+        )
+
+    def _register(self, got):
+        q, ndig, ddig, over = got
+        if ndig is not None:
+            self.num_digits.append(ndig)
+        if ddig is not None:
+            self.den_digits.append(ddig)
+        self.overflow.append(over)
+        return q
 
     def parse(self, text) -> SQty:
         """units.parse_quantity: a date, a number with its unit, or words (NULL stays NULL)."""
         if text is None or isinstance(text, SNull):
             return self.null_qty
-        raw = self._text(text)
-        t = self.p.bind(T.clean(raw))
-        dp = {k: self.p.bind(v) for k, v in T.date_parts(t).items()}
+        cs = self._consts(text)
+        if cs is not None:
+            return self._lift(PY.parse(cs[0]))
+        lex = self._lex(text)
+        if lex is not None:
+            return self._from_lexicon(lex[0] + ("q_" if lex[1] == "x" else "b_"))
+        return self._register(self.read_quantity(self._text(text)))
+
+    def read_quantity(self, raw):
+        """(quantity, numerator digits, denominator digits, too long) of a text column, inline."""
+        bind = self.p.bind
+        t = bind(T.clean(raw))
+        dp = {k: bind(v) for k, v in T.date_parts(t).items()}
         y, m, d = dp["y"], dp["m"], dp["d"]
-        month_ok = exp.and_(m >= lit(1), m <= lit(12))
-        last = exp.func("day", exp.func("last_day", exp.func("make_date", y, m, lit(1))))
-        day_ok = case((month_ok, exp.or_(T.is_null(d), exp.and_(d >= lit(1), d <= last))), default=lit(False))
-        valid = exp.and_(
-            exp.or_(dp["cn"], dp["iso"]), y >= lit(1),
-            exp.not_(exp.and_(dp["cn"], T.is_null(m), dp["end_word"].eq(lit("")), y < lit(1900))),
-            exp.or_(T.is_null(m), day_ok),
+        month_ok = N.and_(N.ge(m, lit(1)), N.le(m, lit(12)))
+        last = N.func("day", N.func("last_day", N.func("make_date", y, m, lit(1))))
+        day_ok = case((month_ok, N.or_(N.is_null(d), N.and_(N.ge(d, lit(1)), N.le(d, last)))), default=lit(False))
+        valid = N.and_(
+            N.or_(dp["cn"], dp["iso"]), N.ge(y, lit(1)),
+            N.not_(N.and_(dp["cn"], N.is_null(m), N.eq(dp["end_word"], lit("")), N.lt(y, lit(1900)))),
+            N.or_(N.is_null(m), day_ok),
         )
-        is_date = self.p.bind(exp.func("coalesce", valid, lit(False)))
-        start = case((is_date, T.ordinal(case((T.is_null(m), exp.func("make_date", y, lit(1), lit(1))), (T.is_null(d), exp.func("make_date", y, m, lit(1))), default=exp.func("make_date", y, m, d)))))
-        end = case((is_date, T.ordinal(case((T.is_null(m), exp.func("make_date", y, lit(12), lit(31))), (T.is_null(d), exp.func("last_day", exp.func("make_date", y, m, lit(1)))), default=exp.func("make_date", y, m, d)))))
-        is_num = self.p.bind(exp.and_(exp.not_(is_date), T.matches(t, T.NUM_RE)))
+        is_date = bind(N.coalesce(valid, lit(False)))
+        first = case((N.is_null(m), N.func("make_date", y, lit(1), lit(1))), (N.is_null(d), N.func("make_date", y, m, lit(1))), default=N.func("make_date", y, m, d))
+        last_day = case((N.is_null(m), N.func("make_date", y, lit(12), lit(31))), (N.is_null(d), N.func("last_day", N.func("make_date", y, m, lit(1)))), default=N.func("make_date", y, m, d))
+        start = case((is_date, T.ordinal(first)))
+        end = case((is_date, T.ordinal(last_day)))
+        is_num = bind(N.and_(N.not_(is_date), T.matches(t, T.NUM_RE)))
         sign = T.extract(t, T.NUM_RE, 1)
-        unit = self.p.bind(T.extract(t, T.NUM_RE, 4))
-        num, den, over = self._digits(self.p.bind(T.extract(t, T.NUM_RE, 2)), self.p.bind(T.extract(t, T.NUM_RE, 3)), unit)
-        self.overflow.append(exp.and_(is_num, over))
-        signed = case((sign.eq(lit("-")), big(-1) * num), default=num)
+        unit = bind(T.extract(t, T.NUM_RE, 4))
+        num, den, over, ndig, ddig = self._digits(bind(T.extract(t, T.NUM_RE, 2)), bind(T.extract(t, T.NUM_RE, 3)), unit)
+        signed = case((N.eq(sign, lit("-")), N.mul(big(-1), num)), default=num)
         dim, _ = T.unit_reading(unit)
-        kind = case((T.is_null(raw), lit(None)), (is_date, lit("date")), (is_num, lit("num")), default=lit("text"))
-        kind = self.p.bind(kind)
-        dim_e = case((kind.eq(lit("date")), lit(DATE)), (kind.eq(lit("num")), dim), (kind.eq(lit("text")), lit(TEXT)))
-        value_n = case((kind.eq(lit("date")), end), (kind.eq(lit("num")), signed), (kind.eq(lit("text")), big(0)))
-        value_d = case((kind.eq(lit("date")), big(1)), (kind.eq(lit("num")), den), (kind.eq(lit("text")), big(1)))
-        return SQty(
-            SText(self, self.p.bind(dim_e)),
-            SText(self, self.p.bind(case((kind.eq(lit("num")), unit), (T.not_null(kind), lit(""))))),
-            SNum(self, self.p.bind(value_n), self.p.bind(value_d), self.caps.num, self.caps.den),
-            SNum(self, self.p.bind(case((kind.eq(lit("date")), start))), self.p.bind(case((kind.eq(lit("date")), big(1)))), 7, 1),
-            SText(self, case((kind.eq(lit("date")), t), default=raw)),
-            SText(self, case((kind.eq(lit("text")), t))),
+        kind = bind(case((N.is_null(raw), N.null()), (is_date, lit("date")), (is_num, lit("num")), default=lit("text")))
+        is_kind = lambda k: N.eq(kind, lit(k))  # noqa: E731
+        q = SQty(
+            SText(self, bind(case((is_kind("date"), lit(DATE)), (is_kind("num"), dim), (is_kind("text"), lit(TEXT))))),
+            SText(self, bind(case((is_kind("num"), unit), (N.not_null(kind), lit(""))))),
+            SNum(self, bind(case((is_kind("date"), end), (is_kind("num"), signed), (is_kind("text"), big(0)))), bind(case((is_kind("date"), big(1)), (is_kind("num"), den), (is_kind("text"), big(1)))), NUM_DIGITS, DEN_DIGITS),
+            SNum(self, bind(case((is_kind("date"), start))), bind(case((is_kind("date"), big(1)))), 7, 1),
+            SText(self, bind(case((is_kind("date"), t), default=raw))),
+            SText(self, bind(case((is_kind("text"), t)))),
         )
+        return q, bind(case((is_num, ndig), (is_date, lit(7)))), bind(case((is_num, ddig))), bind(N.coalesce(N.and_(is_num, over), lit(False)))
 
     def _digits(self, whole, frac, unit):
-        """(numerator, denominator, too long) of digits ``whole.frac`` written in ``unit``."""
+        """(numerator, denominator, too long, digits of each) of digits ``whole.frac`` in ``unit``,
+        as a decimal: the unit's power of ten and the decimals cancel (3142.819772万元 = 3142819772/100)."""
         _, power = T.unit_reading(unit)
-        power = self.p.bind(power)
-        digits = exp.Trim(this=T.concat(whole, frac), expression=lit("0"), position="LEADING")
-        up = case((power > lit(0), power), default=lit(0))
-        down = case((power < lit(0), -power), default=lit(0))
-        n_digits = T.length(digits) + up
-        d_digits = T.length(frac) + down + lit(1)
-        over = self.p.bind(exp.or_(n_digits > lit(self.caps.num), d_digits > lit(self.caps.den)))
-        ok = exp.not_(over)
-        scale_up = exp.cast(T.concat(lit("1"), exp.func("repeat", lit("0"), up)), BIG)
-        scale_down = exp.cast(T.concat(lit("1"), exp.func("repeat", lit("0"), T.length(frac) + down)), BIG)
-        num = case((ok, exp.cast(case((digits.eq(lit("")), lit("0")), default=digits), BIG) * scale_up))
-        den = case((ok, scale_down))
-        return num, den, over
+        bind = self.p.bind
+        e = bind(N.sub(power, N.length(frac)))
+        digits = bind(N.trim(N.concat(whole, frac), "0", "LEADING"))
+        up = case((N.gt(e, lit(0)), e), default=lit(0))
+        down = case((N.lt(e, lit(0)), N.mul(lit(-1), e)), default=lit(0))
+        n_digits = bind(N.add(N.length(digits), up))
+        d_digits = bind(N.add(down, lit(1)))
+        over = bind(N.or_(N.gt(n_digits, lit(self.caps.num)), N.gt(d_digits, lit(self.caps.den))))
+        ok = N.not_(over)
+        ten = lambda k: N.cast(N.concat(lit("1"), N.func("repeat", lit("0"), k)), N.BIG)  # noqa: E731
+        num = case((ok, N.mul(N.cast(case((N.eq(digits, lit("")), lit("0")), default=digits), N.BIG), ten(up))))
+        den = case((ok, ten(down)))
+        return bind(num), bind(den), over, n_digits, d_digits
 
     def split_cmp(self, text) -> tuple:
-        t = self.p.bind(T.normalize(self._text(text)))
+        cs = self._consts(text)
+        if cs is not None and cs[0] is not None:
+            op, body = PY.split_cmp(cs[0])
+            return (self.text(op) if op is not None else SText(self, N.null())), self.text(body)
+        lex = self._lex(text)
+        if lex is not None and lex[1] == "x":
+            body = N.column(lex[0] + "c_body")
+            self.lexicon_column(lex[0] + "c_body", lex[0], "body")
+            return SText(self, N.column(lex[0] + "c_op")), SText(self, body)
+        return self.read_cmp(self._text(text))
+
+    def read_cmp(self, raw):
+        t = self.p.bind(T.normalize(raw))
         hit = self.p.bind(T.matches(t, T.CMP_RE))
         op = T.extract(t, T.CMP_RE, 1)
-        canonical = case((op.isin(lit("≥"), lit("≧")), lit(">=")), (op.isin(lit("≤"), lit("≦")), lit("<=")), default=op)
+        canonical = case((N.isin(op, lit("≥"), lit("≧")), lit(">=")), (N.isin(op, lit("≤"), lit("≦")), lit("<=")), default=op)
         return SText(self, self.p.bind(case((hit, canonical)))), SText(self, self.p.bind(case((hit, T.strip(T.extract(t, T.CMP_RE, 2))), default=T.strip(t))))
 
     def target_number(self, body) -> SQty:
         """units.target_number: digits then a unit, as the rulebook writes a literal; else NULL."""
-        t = self.p.bind(T.normalize(self._text(body)))
-        rest = T.extract(t, T.LEAD_RE, 3)
-        ok = self.p.bind(exp.and_(T.matches(t, T.LEAD_RE), exp.not_(exp.func("starts_with", rest, lit(".")))))
+        cs = self._consts(body)
+        if cs is not None and cs[0] is not None:
+            return self._lift(PY.target_number(cs[0]))
+        lex = self._lex(body)
+        if lex is not None and lex[1] == "body":
+            return self._from_lexicon(lex[0] + "n_")
+        return self._register(self.read_target_number(self._text(body)))
+
+    def read_target_number(self, raw):
+        t = self.p.bind(T.normalize(raw))
+        rest = self.p.bind(T.extract(t, T.LEAD_RE, 3))
+        ok = self.p.bind(N.and_(T.matches(t, T.LEAD_RE), N.not_(N.eq(N.substring(rest, 1, 1), lit(".")))))
         whole = T.extract(t, T.LEAD_RE, 1)
-        frac = exp.Substring(this=T.extract(t, T.LEAD_RE, 2), start=lit(2))
+        frac = N.substring(T.extract(t, T.LEAD_RE, 2), 2)
         unit = self.p.bind(T.strip(rest))
-        num, den, over = self._digits(whole, frac, unit)
-        self.overflow.append(exp.and_(ok, over))
+        num, den, over, ndig, ddig = self._digits(self.p.bind(whole), self.p.bind(frac), unit)
         dim, _ = T.unit_reading(unit)
-        null = exp.null()
-        return SQty(
+        null = N.null()
+        q = SQty(
             SText(self, self.p.bind(case((ok, dim)))), SText(self, case((ok, unit))),
-            SNum(self, self.p.bind(case((ok, num))), self.p.bind(case((ok, den))), self.caps.num, self.caps.den),
+            SNum(self, self.p.bind(case((ok, num))), self.p.bind(case((ok, den))), NUM_DIGITS, DEN_DIGITS),
             SNum(self, null, null, 1, 1), SText(self, case((ok, t))), SText(self, null),
         )
+        return q, self.p.bind(case((ok, ndig))), self.p.bind(case((ok, ddig))), self.p.bind(N.coalesce(N.and_(ok, over), lit(False)))
 
     def count(self, text) -> SNum:
         """units.count_of: a whole number written as digits, else NULL."""
         if text is None or isinstance(text, SNull):
-            return SNum(self, exp.null(), exp.null(), 1, 1)
-        t = self.p.bind(T.clean(self._text(text)))
-        ok = T.matches(t, T.COUNT_RE)
-        self.overflow.append(exp.and_(ok, T.length(t) > lit(self.caps.num)))
-        value = case((exp.and_(ok, T.length(t) <= lit(self.caps.num)), exp.cast(t, BIG)))
-        return SNum(self, self.p.bind(value), case((ok, big(1))), self.caps.num, 1)
+            return SNum(self, N.null(), N.null(), 1, 1)
+        cs = self._consts(text)
+        if cs is not None:
+            n = PY.count(cs[0])
+            return self.num(n) if n is not None else SNum(self, N.null(), N.null(), 1, 1)
+        lex = self._lex(text)
+        if lex is not None and lex[1] == "x":
+            p = lex[0]
+            self.num_digits.append(N.column(p + "k_ndig"))
+            self.overflow.append(N.coalesce(N.column(p + "k_over"), lit(False)))
+            return SNum(self, N.column(p + "k_num"), case((N.not_null(N.column(p + "k_num")), big(1))), NUM_DIGITS, 1)
+        n, ndig, over = self.read_count(self._text(text))
+        self.num_digits.append(ndig)
+        self.overflow.append(over)
+        return n
+
+    def read_count(self, raw):
+        t = self.p.bind(T.clean(raw))
+        ok = self.p.bind(T.matches(t, T.COUNT_RE))
+        value = case((N.and_(ok, N.le(N.length(t), lit(self.caps.num))), N.cast(t, N.BIG)))
+        n = SNum(self, self.p.bind(value), case((ok, big(1))), NUM_DIGITS, 1)
+        return n, self.p.bind(case((ok, N.length(t)))), self.p.bind(N.coalesce(N.and_(ok, N.gt(N.length(t), lit(self.caps.num))), lit(False)))
 
     def compare(self, value: SQty, op, target: SQty) -> SBool:
         """value op target: dates as periods, words as words, numbers exactly."""
+        cs = self._consts(value, op, target)
+        if cs is not None and cs[0] is not None and cs[2] is not None:
+            return self.flag(PY.compare(*cs))
         ops = (">=", "<=", ">", "<", "=")
         fixed = op.e.this if isinstance(op, SText) and isinstance(op.e, exp.Literal) else None
 
         def pick(table):
             if fixed is not None:
                 return table[fixed]
-            return case(*[(self._text(op).eq(lit(o)), table[o]) for o in ops[:-1]], default=table["="])
+            return case(*[(N.eq(self._text(op), lit(o)), table[o]) for o in ops[:-1]], default=table["="])
 
         vs, ve, ts, te = value.start, value.value, target.start, target.value
         dates = pick({
             ">=": self.order(">=", vs, ts).e, ">": self.order(">", vs, te).e, "<=": self.order("<=", ve, te).e,
-            "<": self.order("<", ve, ts).e, "=": exp.and_(self.order("<=", ts, vs).e, self.order("<=", ve, te).e),
+            "<": self.order("<", ve, ts).e, "=": N.and_(self.order("<=", ts, vs).e, self.order("<=", ve, te).e),
         })
-        same_words = exp.NullSafeEQ(this=T.clean(fn_coalesce_text(value.words)), expression=T.clean(fn_coalesce_text(target.words)))
+        same_words = N.nseq(T.clean(_text_or_empty(value.words)), T.clean(_text_or_empty(target.words)))
         words = pick({o: (same_words if o == "=" else lit(False)) for o in ops})
         v, t = value.value, target.value
         numbers = pick({o: self.order(o, v, t).e if o != "=" else self.eq(v, t).e for o in ops})
         dim = self._text(value.dim)
-        return SBool(self, case((dim.eq(lit(DATE)), dates), (dim.eq(lit(TEXT)), words), default=numbers))
+        return SBool(self, self.p.bind(case((N.eq(dim, lit(DATE)), dates), (N.eq(dim, lit(TEXT)), words), default=numbers)))
 
 
-def fn_coalesce_text(x) -> exp.Expression:
-    return exp.func("coalesce", x.e if isinstance(x, SText) else exp.null(), lit(""))
+def _text_or_empty(x) -> exp.Expression:
+    return N.coalesce(x.e if isinstance(x, SText) else N.null(), lit(""))
 
 
 def _st(b, x):
     if isinstance(x, str):
         return b.text(x)
     if x is None or isinstance(x, SNull):
-        return SText(b, exp.null())
+        return SText(b, N.null())
     return x
 
 
-__all__ = ["SqlOps", "NULL"]
+__all__ = ["SqlOps", "NULL", "SBool"]

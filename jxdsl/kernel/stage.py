@@ -132,6 +132,18 @@ class Py:
         return x is None
 
     @staticmethod
+    def sum(*xs) -> Fraction:
+        return sum(xs, Fraction(0))
+
+    @staticmethod
+    def bounded(x, bound):
+        return x
+
+    @staticmethod
+    def has_more_decimals(x: Fraction, digits: int) -> bool:
+        return (x * 10**digits).denominator != 1
+
+    @staticmethod
     def min(a: Fraction, b: Fraction) -> Fraction:
         return min(a, b)
 
@@ -222,8 +234,8 @@ class Py:
         return None if text is None else parse_quantity(text)
 
     @staticmethod
-    def split_cmp(text: str) -> tuple[str | None, str]:
-        return split_cmp(text)
+    def split_cmp(text: str | None) -> tuple[str | None, str | None]:
+        return (None, None) if text is None else split_cmp(text)
 
     @staticmethod
     def target_number(body: str) -> Quantity | None:

@@ -2,6 +2,7 @@
 penalty and veto items, floors and grade bands — the same arithmetic in every engine."""
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import attrs
@@ -41,12 +42,8 @@ class Sum:
 def parent(b, kids: list) -> Sum:
     """``kids`` are (score, status, excluded) of each child, staged."""
     unscored = b.any(*[b.all(b.not_(b.eq(st, b.text("not_applicable"))), b.is_null(sc)) for sc, st, _ in kids])
-    total = b.num(0)
-    for sc, _, _ in kids:
-        total = total + b.coalesce(sc, b.num(0))
-    excluded = b.num(0)
-    for _, _, ex in kids:
-        excluded = excluded + ex
+    total = b.sum(*[b.coalesce(sc, b.num(0)) for sc, _, _ in kids])
+    excluded = b.sum(*[ex for _, _, ex in kids])
     all_na = b.all(*[b.eq(st, b.text("not_applicable")) for _, st, _ in kids]) if kids else b.flag(False)
     unscored = b.let(unscored)
     return Sum(
@@ -76,7 +73,7 @@ def bonus_item(b, item: ir.Item, rec, kind: str) -> ItemOutcome:
     return b.cases(
         (b.not_(rec.present), lambda: ItemOutcome(b.null, b.text("missing"), missing(b, b.text(f"{kind}项“{item.name}”缺少评价记录"), b.text(hint)), b.null)),
         (b.all(b.flag(scored), b.not_(b.is_null(rec.score))), lambda: b.cases(
-            (given_ok, lambda: ItemOutcome(q.value, b.text("scored"), None, rec.note)),
+            (given_ok, lambda: ItemOutcome(b.bounded(q.value, points), b.text("scored"), None, rec.note)),
             default=lambda: ItemOutcome(b.null, b.text("missing"), missing(b, b.concat(b.text(f"加分项“{item.name}”的得分“"), rec.score, b.text(f"”应在 0 到 {_plain(item.points)} 之间"))), rec.note),
         )),
         (lambda: b.not_(b.is_null(occurred)), lambda: ItemOutcome(b.cases((occurred, points), default=b.num(0)), b.text("scored"), None, rec.note)),
@@ -113,14 +110,8 @@ def total(b, scheme: ir.Scheme, roots: list, bonus: list[ItemOutcome], penalty: 
     """``roots`` are (score, excluded) of the top-level indicators."""
     top = b.let(b.num(scheme.max))
     unscored = b.any(*[b.is_null(sc) for sc, _ in roots]) if roots else b.flag(False)
-    raw = b.num(0)
-    for sc, _ in roots:
-        raw = raw + b.coalesce(sc, b.num(0))
-    raw = b.let(raw)
-    excluded = b.num(0)
-    for _, ex in roots:
-        excluded = excluded + ex
-    excluded = b.let(excluded)
+    raw = b.let(b.sum(*[b.coalesce(sc, b.num(0)) for sc, _ in roots]))
+    excluded = b.let(b.sum(*[ex for _, ex in roots]))
     rescale = b.all(b.not_(unscored), b.not_(b.eq(excluded, b.num(0))))
     all_na = b.let(b.all(rescale, excluded >= top))
     rescaled = b.let(b.cases((b.all(rescale, b.not_(all_na)), lambda: raw * top / (top - excluded)), default=b.null))
@@ -129,10 +120,8 @@ def total(b, scheme: ir.Scheme, roots: list, bonus: list[ItemOutcome], penalty: 
     steps = [Step("rescale", lambda: {"subtotal": b.plain(raw, 2), "applicable": b.plain(top - excluded, 2), "max": b.plain(top, 2), "raw": b.plain(rescaled, 6)}, b.all(rescale, b.not_(all_na)))]
 
     def items_sum(items, cap, kind):
-        s = b.num(0)
-        for i in items:
-            s = s + b.coalesce(i.awarded, b.num(0))
-        s = b.let(s)
+        ceiling = sum((i.points for i in (scheme.bonus if kind == "bonus" else scheme.penalty)), Fraction(0))
+        s = b.let(b.bounded(b.sum(*[b.coalesce(i.awarded, b.num(0)) for i in items]), b.num(ceiling)))
         if cap is None:
             return s, []
         over = b.let(s > b.num(cap))
@@ -152,7 +141,9 @@ def total(b, scheme: ir.Scheme, roots: list, bonus: list[ItemOutcome], penalty: 
     any_veto = b.let(b.all(b.not_(b.is_null(summed)), b.any(*[c for c, _ in vetoed]))) if vetoed else b.flag(False)
     if vetoed:
         steps.append(Step("veto_total", lambda: {"items": b.join("、", [b.cases((c, b.text(n)), default=b.null) for c, n in vetoed])}, any_veto))
-    final = b.let(b.cases((any_veto, b.num(0)), default=floored))
+    ceiling = scheme.max + (scheme.bonus_cap if scheme.bonus_cap is not None else sum((i.points for i in scheme.bonus), 0))
+    subtotal = b.bounded(subtotal, b.num(scheme.max))
+    final = b.bounded(b.let(b.cases((any_veto, b.num(0)), default=floored)), b.num(ceiling))
     problem = b.cases((all_na, lambda: missing(b, b.text("全部指标都不适用，无法按比例折算总分"))), default=None)
     return Total(subtotal, final, grade(b, scheme, final), bonus_sum, penalty_sum, steps, problem)
 

@@ -1,0 +1,187 @@
+"""The project query: one row per project, every rulebook indicator scored by the kernel.
+
+Leaves run ``kernel.leaf.run_leaf``; 来自目标表 indicators come from the row aggregates; parents,
+items and the total run ``kernel.tree`` — the same functions the interpreter calls.  Every node
+``k`` (its position in output order) gets the columns ``n{k}_s`` (score × 10^scale), ``_st``
+(status), ``_x`` (explanation), ``_ws``/``_ss``/``_ds`` (weight, score, deduction as shown) and,
+for a problem, ``_pm``/``_ph``/``_pc``/``_pa``/``_pl`` (message, hint, suggestion code and word, line).
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from jxdsl import ir
+from jxdsl.compile.plan import Plan
+from jxdsl.compile.scope import SqlRecord, SqlScope
+from jxdsl.compile.sqlb import col
+from jxdsl.kernel import tree
+from jxdsl.kernel.leaf import run_leaf
+from jxdsl.kernel.sentences import leaf_explanation, parent_explanation
+from jxdsl.kernel.sql import Caps, Program, SBool, SNum, SText
+from jxdsl.kernel.sqlops import SqlOps
+from jxdsl.kernel.sqltext import big
+
+
+class Node:
+    """A scored node, staged: score, status, excluded weight, explanation, problem and its line."""
+
+    def __init__(self, score, status, excluded, explanation, problem=None, line=None):
+        self.score, self.status, self.excluded, self.explanation = score, status, excluded, explanation
+        self.problem, self.line = problem, line
+
+
+def project_program(plan: Plan, caps: Caps):
+    scheme = plan.scheme
+    source = exp.select(exp.Star()).from_(exp.alias_(exp.to_table("jx_p0"), "p0"))
+    p = Program(source.subquery("src"), ["pid", "project", "year", "facts_line"], prefix="c")
+    b = SqlOps(p, caps)
+    scope = SqlScope(b, plan)
+    out: dict[str, object] = {}
+    nodes: dict[int, Node] = {}
+    digits = scheme.digits
+    scale = 10**plan.scale
+
+    def visit(node) -> Node:
+        k = plan.order(node)
+        if isinstance(node, ir.Group):
+            kids = [visit(c) for c in node.children]
+            s = tree.parent(b, [(n.score, n.status, n.excluded) for n in kids])
+            score = b.let(s.score)
+            parts = []
+            for i, (c, n) in enumerate(zip(node.children, kids)):
+                parts += [b.text(" + ")] if i else []
+                parts += [b.text(c.name + " "), b.cases((b.is_null(n.score), b.text("—")), default=lambda n=n: b.plain(n.score, digits))]
+            shown = b.cases((b.is_null(score), b.null), default=lambda: b.plain(score, digits))
+            got = Node(score, b.let(s.status), b.let(s.excluded), parent_explanation(b, b.concat(*parts), shown))
+        elif isinstance(node, ir.TargetTable):
+            got = _table(b, plan, node)
+        else:
+            got = _leaf(b, plan, scope, node)
+        nodes[k] = got
+        w = b.num(node.weight)
+        out[f"n{k}_s"] = SText(b, b.to_scale(got.score, scale)) if got.score is not None else b.null
+        out[f"n{k}_st"] = got.status
+        out[f"n{k}_x"] = got.explanation
+        out[f"n{k}_ss"] = b.plain(got.score, digits)
+        out[f"n{k}_ex"] = SText(b, b.to_scale(got.excluded, scale))
+        out[f"n{k}_ds"] = b.cases((b.eq(got.status, b.text("not_applicable")), b.text("0")), default=lambda: b.plain(w - got.score - got.excluded, digits))
+        if got.problem is not None:
+            pr = got.problem
+            out.update({f"n{k}_pm": pr.message, f"n{k}_ph": pr.hint if pr.hint is not None else b.null, f"n{k}_pc": pr.code if pr.code is not None else b.null, f"n{k}_pa": pr.arg if pr.arg is not None else b.null})
+            out[f"n{k}_pl"] = SText(b, got.line.num) if got.line is not None else b.null
+        return got
+
+    roots = [visit(n) for n in scheme.roots]
+    _items_and_total(b, plan, scope, roots, out)
+    for j, d in enumerate(scheme.derived):
+        problem = scope.derived_problem(d.name)
+        if problem is None:
+            continue
+        out[f"d{j}_pm"] = b.cases((b.is_null(problem), b.null), default=lambda problem=problem, d=d: b.concat(b.text(f"计算派生值“{d.name}”时："), problem.message))
+        line = scope.line(d.name)
+        out[f"d{j}_pl"] = SText(b, line.num) if isinstance(line, SNum) else b.null
+    flags = [SBool(b, f) for f in b.overflow]
+    flags += [SBool(b, exp.func("coalesce", exp.column(f"t{t.index}_ovf"), exp.false())) for t in plan.targets if t.kind == "table"]
+    flags += [SqlRecord(b, t.index).overflow for t in plan.targets if isinstance(t.node, ir.Leaf) and isinstance(getattr(t.node.rule, "value", None), ir.SurveyValue)]
+    check = b.width_check()
+    if check is None:
+        out["ovf"] = None
+        return p, b, out
+    out["ovf"] = b.any(*flags, SBool(b, check))
+    return p, b, out
+
+
+def _leaf(b, plan: Plan, scope, leaf: ir.Leaf) -> Node:
+    t = plan.target_of(leaf.path)
+    items = None
+    if isinstance(leaf.rule, ir.Checklist):
+        items = [i.name for i in leaf.rule.items]
+    elif isinstance(getattr(leaf.rule, "value", None), ir.SurveyValue):
+        items = [o.name for o in leaf.rule.value.options]
+    rec = SqlRecord(b, t.index, items)
+    got = run_leaf(scope, leaf, rec)
+    digits = plan.scheme.digits
+    w = b.num(leaf.weight)
+    score = b.let(got.score)
+    status = b.let(got.status)
+    excluded = b.let(got.excluded)
+    lost = b.all(b.not_(b.is_null(score)), lambda: (w - score - excluded) > b.num(0), b.not_(b.eq(status, b.text("not_applicable"))))
+    text = leaf_explanation(b, [(s.when, s.kind, s.payload()) for s in got.steps], lost, b.plain(w - score - excluded, digits), got.evidence)
+    source = getattr(leaf.rule, "value", None)
+    own = source.name if isinstance(source, ir.OwnValue) else None
+    line = b.coalesce(rec.line, scope.line(own) if own else b.null, SNum(b, exp.column("facts_line"), big(1), 18, 1, dc=1))
+    return Node(score, status, excluded, text, got.problem, line if not isinstance(line, type(b.null)) else None)
+
+
+def _table(b, plan: Plan, node: ir.TargetTable) -> Node:
+    i = plan.target_of(node.path).index
+    scale = 10**plan.scale
+    digits = plan.scheme.digits
+    present = SBool(b, exp.func("coalesce", exp.column(f"t{i}_p"), exp.false()))
+    wsum = SNum(b, exp.column(f"t{i}_w"), big(scale), 20, len(str(scale)), dc=scale)
+    ok_weight = b.all(present, b.not_(SBool(b, exp.func("coalesce", exp.column(f"t{i}_wbad"), exp.false()))), lambda: b.eq(wsum, b.num(node.weight)))
+    ok_weight = b.let(ok_weight)
+    score = b.bounded(SNum(b, exp.column(f"t{i}_s"), big(scale), 20, len(str(scale)), dc=scale), b.num(node.weight))
+    shown_w = b.plain(b.cases((SBool(b, exp.func("coalesce", exp.column(f"t{i}_wbad"), exp.false())), b.num(0)), default=wsum), 2)
+    message = b.concat(b.text(f"目标表中“{node.name}”各行分值之和 "), shown_w, b.text(f" 与规则集规定的 {_plain(node.weight)} 不符"))
+    from jxdsl.kernel.values import Problem
+
+    problem = b.cases(
+        (b.not_(present), lambda: Problem(b.text("missing"), b.text(f"目标表中没有一级指标为“{node.name}”的行"), b.null, b.null, b.null)),
+        (b.not_(ok_weight), lambda: Problem(b.text("invalid"), message, b.null, b.null, b.null)),
+        default=None,
+    )
+    problem = b.let(problem)
+    parts = SText(b, exp.column(f"t{i}_parts"))
+    shown = b.cases((b.is_null(score), b.null), default=lambda: b.plain(score, digits))
+    explanation = b.cases(
+        (b.not_(present), b.text("无法计分：目标表中没有对应的行")),
+        (b.not_(ok_weight), lambda: b.concat(b.text("无法计分："), message)),
+        default=lambda: parent_explanation(b, parts, shown),
+    )
+    status = b.cases((b.not_(present), b.text("missing")), (b.not_(ok_weight), b.text("invalid")), default=SText(b, exp.column(f"t{i}_st")))
+    final = b.let(b.cases((ok_weight, score), default=b.null))
+    line = SNum(b, exp.column(f"t{i}_l"), big(1), 18, 1, dc=1)
+    return Node(final, b.let(status), b.num(0), explanation, problem, b.cases((present, line), default=SNum(b, exp.column("facts_line"), big(1), 18, 1, dc=1)))
+
+
+def _plain(x) -> str:
+    from jxdsl.units import plain
+
+    return plain(x, 2)
+
+
+def _items_and_total(b, plan: Plan, scope, roots: list[Node], out: dict) -> None:
+    scheme = plan.scheme
+    results = {"加分": [], "扣分": [], "否决": []}
+    for t in plan.targets:
+        if t.kind in ("加分", "扣分"):
+            got = tree.bonus_item(b, t.node, SqlRecord(b, t.index), t.kind)
+        elif t.kind == "否决":
+            got = tree.veto_item(b, t.node, SqlRecord(b, t.index))
+        else:
+            continue
+        results[t.kind].append(got)
+        out[f"i{t.index}_a"] = b.plain(got.awarded, 2) if got.awarded is not None else b.null
+        out[f"i{t.index}_st"] = got.status
+        out[f"i{t.index}_ev"] = got.evidence if got.evidence is not None else b.null
+        if got.problem is not None:
+            out[f"i{t.index}_pm"] = got.problem.message
+            out[f"i{t.index}_ph"] = got.problem.hint if got.problem.hint is not None else b.null
+    total = tree.total(b, scheme, [(r.score, r.excluded) for r in roots], results["加分"], results["扣分"], results["否决"])
+    digits = scheme.digits
+    scale = 10**plan.scale
+    out["total_s"] = SText(b, b.to_scale(total.total, scale))
+    out["total"] = b.plain(total.total, digits)
+    out["subtotal"] = b.plain(total.subtotal, digits)
+    out["grade"] = total.grade
+    out["bonus"] = b.plain(total.bonus, digits)
+    out["penalty"] = b.plain(total.penalty, digits)
+    kinds = []
+    for n, step in enumerate(total.steps):
+        kinds.append((step.kind, list(step.payload())))
+        out[f"ts{n}_on"] = step.when
+        for key, value in step.payload().items():
+            out[f"ts{n}_{key}"] = value
+    out["__total_steps__"] = kinds
+    out["total_pm"] = total.problem.message if total.problem is not None else b.null

@@ -1,0 +1,196 @@
+"""Target-table rows in SQL: each row scored by the kernel (``kernel.rows.score_row``), then summed
+into its 二级指标 group and its 来自目标表 indicator, as ``evaluate._Run._table`` does."""
+from __future__ import annotations
+
+import attrs
+from sqlglot import exp
+
+from jxdsl import ir
+from jxdsl.compile.plan import Plan
+from jxdsl.compile.scope import SqlScope
+from jxdsl.compile.sqlb import agg, big, case, coalesce, col, fn, is_null, lit, not_null
+from jxdsl.kernel import sqltext as T
+from jxdsl.kernel.rows import score_row
+from jxdsl.kernel.sentences import leaf_explanation
+from jxdsl.kernel.sql import Caps, Program, SText, expr_of
+from jxdsl.kernel.sqlops import SqlOps
+
+KEY_RE = r"^((?s:.*?))(?:指标)?\z"
+
+
+def table_index(plan: Plan, first) -> exp.Expression:
+    """The 来自目标表 indicator a row's 一级指标 names (lower.table_key), as its target index."""
+    key = T.extract(T.clean(first), KEY_RE, 1)
+    tables = [t for t in plan.targets if t.kind == "table"]
+    return case(*[(key.eq(lit(t.node.key)), lit(t.index)) for t in tables]) if tables else exp.null()
+
+
+@attrs.frozen
+class _Row:
+    weight: object
+    target: object
+    actual: object
+    tier: object
+    score: object
+    note: object
+
+
+def _blank(b, name: str):
+    c = exp.column(name)
+    return SText(b, case((exp.or_(is_null(c), T.strip(c).eq(lit(""))), exp.null()), default=c))
+
+
+def row_program(plan: Plan, caps: Caps) -> tuple[Program, SqlOps, dict]:
+    """The rows query: every row of a 来自目标表 indicator, scored, with its output texts."""
+    from jxdsl.compile.lexicon import reading_columns
+
+    readings = {"weight": ("q_",), "target": ("c_", "b_", "n_"), "actual": ("c_", "b_", "n_"), "score": ("q_",)}
+    source = (
+        exp.select(
+            col("*", "t"), *[col(c, "f") for c in _fact_columns(plan)], table_index(plan, col("first", "t")).as_("tk"),
+            *[col(r, name).as_(f"{name}_{r}") for name, kinds in readings.items() for r in reading_columns("", kinds)],
+        )
+        .from_(exp.alias_(exp.to_table("jx_targets"), "t"))
+        .join(exp.alias_(exp.to_table("jx_facts"), "f"), using=["pid"], join_type="left")
+    )
+    for name in readings:
+        source = source.join(exp.alias_(exp.to_table("jx_lex"), name), on=col("x", name).eq(col(name, "t")), join_type="left")
+    p = Program(source.subquery("src"), ["pid", "line", "first", "second", "third", "weight", "target", "actual", "tier", "score", "note", "tk"], prefix="w")
+    b = SqlOps(p, caps)
+    for name in readings:
+        b.lexicon_column(name, f"{name}_")
+    scope = SqlScope(b, plan)
+    row = _Row(*[SText(b, exp.column(c)) for c in ("weight", "target", "actual", "tier", "score", "note")])
+    got, weight = score_row(scope, row)
+    d = plan.scheme.digits
+    scale = 10**plan.scale
+    score = b.let(got.score)
+    weight = b.let(weight)
+    lost = b.all(b.not_(b.is_null(score)), lambda: (weight - score) > b.num(0), b.not_(b.eq(got.status, b.text("not_applicable"))))
+    explanation = leaf_explanation(b, [(s.when, s.kind, s.payload()) for s in got.steps], lost, b.plain(weight - score, d), got.evidence)
+    w_exact = b.let(b.all(b.not_(b.is_null(weight)), lambda: _divides(b, weight, scale)))
+    outputs = {
+        "s": SText(b, b.to_scale(score, scale)),
+        "w": SText(b, case((w_exact.e, T.idiv(T.mul(weight.num, big(scale)), weight.den)))),
+        "st": got.status,
+        "x": explanation,
+        "pm": got.problem.message if got.problem is not None else b.null,
+        "ph": got.problem.hint if got.problem is not None else b.null,
+        "pc": got.problem.code if got.problem is not None else b.null,
+        "pa": got.problem.arg if got.problem is not None else b.null,
+        "ws": b.plain(weight, 4),
+        "ss": b.plain(score, d),
+        "ds": b.cases((b.eq(got.status, b.text("not_applicable")), b.text("0")), default=lambda: b.plain(weight - score, d)),
+    }
+    check = b.width_check()
+    b.too_wide = check is None
+    outputs["ovf"] = b.any(*[SBoolOf(b, f) for f in b.overflow], b.not_(w_exact), SBoolOf(b, check if check is not None else lit(True)))
+    return p, b, outputs
+
+
+def _fact_columns(plan: Plan) -> list[str]:
+    from jxdsl.compile.lexicon import reading_columns
+
+    return [f"f{i}_{s}" for i in range(len(plan.facts)) for s in ("v", "n", "l")] + [f"f{i}_v_{r}" for i in range(len(plan.facts)) for r in reading_columns("", ("q_",))]
+
+
+def SBoolOf(b, e):
+    from jxdsl.kernel.sql import SBool
+
+    return SBool(b, e)
+
+
+def _divides(b, x, scale: int):
+    """Whether x is a multiple of 1/scale (so that x·scale is a whole number)."""
+    from jxdsl.kernel.sql import SBool
+
+    return SBool(b, T.func("coalesce", T.eq(T.mod(T.mul(x.num, big(scale)), x.den), big(0)), lit(False)))
+
+
+def rows_statement(plan: Plan, caps: Caps) -> list[tuple[str, exp.Expression]]:
+    p, b, outputs = row_program(plan, caps)
+    bound = {}
+    for name, v in outputs.items():
+        bound[name] = p.bind(expr_of(v))
+    ctes = p.ctes("jx_rows_k")
+    final = exp.select(
+        col("pid"), col("line"), col("first"), col("second"), col("third"), col("tk"), col("target"), col("actual"),
+        *[bound[n].as_(n) for n in outputs],
+    ).from_("jx_rows_k").where(not_null(col("tk")))
+    stmts = [(n, q) for n, q in ctes]
+    stmts.append(("jx_rows", final))
+    stmts += _aggregates(plan)
+    return stmts, b
+
+
+def _aggregates(plan: Plan) -> list[tuple[str, exp.Expression]]:
+    """Groups (二级指标) and tables (来自目标表) per project, as ``evaluate._parent``/``_table``."""
+    d = plan.scheme.digits
+    scale = 10**plan.scale
+    unscored = agg("bool_or", exp.and_(exp.not_(col("st").eq(lit("not_applicable"))), is_null(col("s"))))
+    part = T.concat(col("third"), lit(" "), coalesce(col("ss"), lit("—")))
+    groups = (
+        exp.select(
+            col("pid"), col("tk"), col("second"), fn("min", col("line")).as_("gline"),
+            fn("sum", exp.cast(col("w"), "DECIMAL(38,0)")).as_("w"),
+            case((unscored, exp.null()), default=fn("sum", exp.cast(col("s"), "DECIMAL(38,0)"))).as_("s"),
+            case((unscored, lit("missing")), (agg("bool_and", col("st").eq(lit("not_applicable"))), lit("not_applicable")), default=lit("scored")).as_("st"),
+            agg("string_agg", part, lit(" + "), order=col("line")).as_("parts"),
+            agg("bool_or", col("ovf")).as_("ovf"),
+            fn("count", exp.Star()).as_("n"),
+            agg("bool_or", is_null(col("w"))).as_("wbad"),
+        )
+        .from_("jx_rows").where(exp.not_(col("second").eq(lit(""))))
+        .group_by(col("pid"), col("tk"), col("second"))
+    )
+    from jxdsl.kernel.sqltext import plain
+
+    group_texts = exp.select(
+        exp.Star(),
+        plain(col("w"), big(scale), 4).as_("ws"),
+        plain(col("s"), big(scale), d).as_("ss"),
+        T.concat(lit("下级合计："), col("parts"), case((is_null(col("s")), lit("")), default=T.concat(lit(" = "), plain(col("s"), big(scale), d)))).as_("x"),
+    ).from_("jx_groups0")
+    # a table's children: its groups and its rows without a 二级指标, in the order they first appear
+    kids = exp.union(
+        exp.select(col("pid"), col("tk"), col("gline").as_("kline"), col("second").as_("name"), col("w"), col("s"), col("st"), col("ss"), col("ovf")).from_("jx_groups"),
+        exp.select(col("pid"), col("tk"), col("line").as_("kline"), col("third").as_("name"), exp.cast(col("w"), "DECIMAL(38,0)"), exp.cast(col("s"), "DECIMAL(38,0)"), col("st"), col("ss"), col("ovf")).from_("jx_rows").where(col("second").eq(lit(""))),
+        distinct=False,
+    )
+    part = T.concat(col("name"), lit(" "), coalesce(col("ss"), lit("—")))
+    unscored = agg("bool_or", exp.and_(exp.not_(col("st").eq(lit("not_applicable"))), is_null(col("s"))))
+    tables = (
+        exp.select(
+            col("pid"), col("tk"), fn("min", col("kline")).as_("tline"),
+            fn("sum", col("w")).as_("w"),
+            agg("bool_or", is_null(col("w"))).as_("wbad"),
+            case((unscored, exp.null()), default=fn("sum", col("s"))).as_("s"),
+            case((unscored, lit("missing")), (agg("bool_and", col("st").eq(lit("not_applicable"))), lit("not_applicable")), default=lit("scored")).as_("st"),
+            agg("string_agg", part, lit(" + "), order=col("kline")).as_("parts"),
+            agg("bool_or", col("ovf")).as_("ovf"),
+        )
+        .from_(kids.subquery("k"))
+        .group_by(col("pid"), col("tk"))
+    )
+    return [("jx_groups0", groups), ("jx_groups", group_texts), ("jx_tables0", tables)]
+
+
+def tables_pivot(plan: Plan) -> exp.Expression:
+    """One row per project with each table's aggregate as ``t{t}_…`` columns."""
+    cols = []
+    for t in plan.targets:
+        if t.kind != "table":
+            continue
+        i = t.index
+        w = lambda c: agg("max", col(c), where=col("tk").eq(lit(i)))  # noqa: E731
+        cols += [
+            coalesce(agg("bool_or", lit(True), where=col("tk").eq(lit(i))), lit(False)).as_(f"t{i}_p"),
+            w("w").as_(f"t{i}_w"), w("wbad").as_(f"t{i}_wbad"), w("s").as_(f"t{i}_s"), w("st").as_(f"t{i}_st"),
+            w("parts").as_(f"t{i}_parts"), w("tline").as_(f"t{i}_l"), w("ovf").as_(f"t{i}_ovf"),
+        ]
+    if not cols:
+        return exp.select(col("pid")).from_("projects")
+    return exp.select(col("pid"), *cols).from_("jx_tables0").group_by(col("pid"))
+
+
+__all__ = ["rows_statement", "tables_pivot", "table_index", "ir"]

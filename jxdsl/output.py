@@ -1,0 +1,218 @@
+"""What ``score`` writes, in every format, from a ``batch.Run`` — the same for every engine.
+
+Large tables stream: JSON lines come from DuckDB (``jx_json``), CSV and Parquet rows are written a
+chunk of projects at a time, so memory stays bounded whatever the number of projects.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+
+from jxdsl.errors import FactError, Span, UsageError
+from jxdsl.explain import dumps, render_text, summary_line, to_json
+
+SHOWN_WITH_SOURCE = 50  # errors printed with their source line and caret; the rest one line each
+REPORTS = ("xlsx", "docx", "html", "md")
+
+
+class _Sink:
+    """stdout, or a file written beside its destination and renamed into place when complete."""
+
+    def __init__(self, out: str | None, encoding: str = "utf-8"):
+        self.out = out
+        self.tmp = None
+        if out is not None:
+            target = Path(out)
+            self.tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            try:
+                self.fh = self.tmp.open("w", encoding=encoding, newline="")
+            except OSError as e:
+                raise UsageError(f"无法写入“{out}”：{e.strerror or e}") from None
+
+    def line(self, text: str) -> None:
+        if self.out is None:
+            import click
+
+            click.echo(text)
+        else:
+            self.fh.write(text + "\n")
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.fh.close()
+            try:
+                self.tmp.replace(self.out)
+            except OSError as e:
+                raise UsageError(f"无法写入“{self.out}”：{e.strerror or e}") from None
+            finally:
+                if self.tmp.exists():
+                    self.tmp.unlink()
+
+
+def _guard_inputs(run, out: str | None) -> None:
+    """Never write over the file being scored (``-o`` onto the input)."""
+    if out is not None and Path(out).resolve() == Path(run.source).resolve():
+        raise UsageError(f"输出文件“{out}”就是输入文件", None, "换一个输出文件名")
+
+
+def write(run, fmt: str, out: str | None, single: bool) -> None:
+    _guard_inputs(run, out)
+    if fmt in REPORTS:
+        return _report(run, fmt, out)
+    if fmt == "parquet":
+        return _parquet(run, out)
+    sink = _Sink(out, "utf-8-sig" if fmt == "csv" else "utf-8")
+    if fmt == "jsonl":
+        for line in run.json_lines():
+            sink.line(line)
+    elif fmt == "json":
+        payload = [to_json(r) for r in run.results()]
+        sink.line(dumps(payload[0] if single and payload else payload))
+    elif fmt == "csv":
+        _csv(run, sink, single)
+    elif single or len(run.pids) == 1 and run.kind == "file":
+        sink.line("\n\n".join(render_text(r) for r in run.results()))
+    else:
+        for text in summaries(run):
+            sink.line(text)
+    sink.close()
+
+
+def summaries(run) -> Iterator[str]:
+    """One line per project: total, grade (and how many data problems)."""
+    for r in run.results():
+        extra = f"（{len(r.errors)} 处数据问题）" if r.errors else ""
+        yield summary_line(r) + extra
+
+
+def _csv(run, sink: _Sink, single: bool) -> None:
+    import csv as csv_mod
+    import io
+
+    from jxdsl.audit import COLUMNS, OPTIONAL, result_rows
+    from jxdsl.render import safe_cell
+
+    columns = [*COLUMNS, *OPTIONAL] if single else ["项目", *COLUMNS, *OPTIONAL]
+    buf = io.StringIO()
+    w = csv_mod.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    sink.line(buf.getvalue().rstrip("\n"))
+    for r in run.results():
+        buf = io.StringIO()
+        w = csv_mod.writer(buf, lineterminator="\n")
+        for row in result_rows(r):
+            row["项目"] = r.project
+            w.writerow([safe_cell(row.get(c, "")) for c in columns])
+        text = buf.getvalue().rstrip("\n")
+        if text:
+            sink.line(text)
+
+
+PARQUET_COLUMNS = ("项目", "路径", "分值", "得分", "扣分", "状态", "说明", "来源", "总分", "等级")
+
+
+def _parquet(run, out: str | None) -> None:
+    """Every indicator of every project, one row each, with the project's total and grade."""
+    if out is None:
+        raise UsageError("parquet 格式需要用 -o 指定输出文件", None, "例如 -o 结果.parquet")
+    from jxdsl.explain import explanation
+    from jxdsl.units import plain
+
+    con = run.con
+    con.execute("CREATE OR REPLACE TEMP TABLE jx_out (" + ", ".join(f'"{c}" VARCHAR' for c in PARQUET_COLUMNS) + ")")
+    for r in run.results():
+        d = r.digits
+        rows = []
+        for i in r.walk():
+            rows.append((
+                r.project, "/".join(i.path), plain(i.weight, 4), plain(i.score, d) if i.score is not None else None,
+                plain(i.deduction, d) if i.deduction is not None and i.status != "not_applicable" else ("0" if i.status == "not_applicable" else None),
+                i.status, explanation(i, d), str(i.origin) if i.origin else None,
+                plain(r.total, d) if r.total is not None else None, r.grade,
+            ))
+        con.executemany("INSERT INTO jx_out VALUES (" + ", ".join("?" for _ in PARQUET_COLUMNS) + ")", rows)
+    tmp = Path(out).with_name(f".{Path(out).name}.{os.getpid()}.tmp")
+    try:
+        con.execute("COPY jx_out TO ? (FORMAT parquet)", [str(tmp)])
+        tmp.replace(out)
+    except Exception as e:  # noqa: BLE001 - an unwritable destination
+        raise UsageError(f"无法写入“{out}”：{e}") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _report(run, fmt: str, out: str | None) -> None:
+    from jxdsl import report
+
+    results = list(run.results())
+    book = run.book
+    if out is None and fmt in ("xlsx", "docx"):
+        raise UsageError(f"{fmt} 格式需要用 -o 指定输出文件", None, f"例如 -o 得分表.{fmt}")
+    if out is None:
+        import click
+
+        click.echo(report.render_md(results, book) if fmt == "md" else report.render_html(results, book))
+        return
+    try:
+        {"xlsx": report.write_xlsx, "docx": report.write_docx, "html": report.write_html, "md": report.write_md}[fmt](results, book, out)
+    except OSError as e:
+        raise UsageError(f"无法写入“{out}”：{e.strerror or e}") from None
+
+
+# ---- errors, warnings and the tally on stderr ---------------------------------------------------------
+@attrs.define
+class Tally:
+    projects_failed: int = 0
+    stray_rows: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.projects_failed or self.stray_rows)
+
+
+def report(run, echo: bool, write) -> Tally:
+    """Print every error (the first ones with their source line) and warning; count what failed."""
+    from jxdsl.errors import _source_text
+
+    tally = Tally()
+    sources: dict[str, str] = {}
+    shown = 0
+
+    def emit(err: FactError) -> None:
+        nonlocal shown
+        if not echo:
+            return
+        file = err.span.file if err.span else None
+        if file and file not in sources and shown < SHOWN_WITH_SOURCE:
+            sources[file] = _source_text(file, None) or ""
+        write(err.render(sources) if shown < SHOWN_WITH_SOURCE else err.render({file: ""} if file else {}))
+        shown += 1
+
+    for err in run.table_problems():
+        tally.stray_rows += 1
+        emit(err)
+    for project, errors, warnings in run.problems():
+        if echo:
+            for w in warnings:
+                write(f"注意：项目“{project}”：{w}")
+        if errors:
+            tally.projects_failed += 1
+            for e in errors:
+                emit(e)
+    if run.kind != "file":
+        write(
+            f"共 {run.rows_in} 行、{len(run.pids)} 个项目：{len(run.pids) - tally.projects_failed} 个计分完成，{tally.projects_failed} 个有数据问题"
+            + (f"，{tally.stray_rows} 行不属于任何项目" if tally.stray_rows else "")
+            + f"；引擎 {run.engine}" + (f"（{len(run.exact)} 个项目的数值过长，由解释器精确计分）" if run.exact else "")
+            + f"，用时 {time.perf_counter() - run.started:.2f} 秒"
+        )
+    return tally
+
+
+__all__ = ["write", "report", "Span", "json"]
