@@ -75,11 +75,8 @@ def _build(pl: Plan, caps: Caps, dialect: str) -> Compiled | None:
     if outs.get("ovf") is None or rows_too_wide(rb):
         return None
     total_steps = tuple((k, tuple(keys)) for k, keys in outs.pop("__total_steps__"))
-    bound = {}
-    for name, v in outs.items():
-        bound[name] = p.bind(_expr(v))
-    stmts += p.ctes("jx_proj_k")
-    stmts.append(("jx_proj", exp.select(col("pid"), *[e.as_(n) for n, e in bound.items()]).from_("jx_proj_k")))
+    bound = {name: _expr(v) for name, v in outs.items()}
+    stmts.append(("jx_proj", p.query("jx_pk", bound, ["pid"])))
     stmts += output.statements(pl, set(bound), dialect)
     return Compiled(pl, caps, tuple(stmts), tuple(bound), total_steps)
 
@@ -119,10 +116,9 @@ def _facts(pl: Plan, caps: Caps) -> list[tuple[str, exp.Expression]]:
     q = b.parse(SText(b, col("value")))
     bad = fact_problem(b, SText(b, col("name")), SText(b, col("ftype")), q, SText(b, col("value")))
     message, hint = (bad if bad is not None else (b.null, b.null))
-    m, h = p.bind(_expr(message)), p.bind(_expr(hint))
-    stmts = list(p.ctes("jx_fp_k"))
-    stmts.append(("jx_fact_problems", exp.select(col("pid"), col("seq"), col("line"), m.as_("message"), h.as_("hint")).from_("jx_fp_k").where(exp.not_(exp.Is(this=m, expression=exp.null())))))
-    return [("jx_facts", wide), *stmts]
+    q = p.query("jx_fpk", {"message": _expr(message), "hint": _expr(hint)}, ["pid", "seq", "line"])
+    problems = exp.select(exp.Star()).from_(q.subquery("fp")).where(exp.not_(exp.Is(this=col("message"), expression=exp.null())))
+    return [("jx_facts", wide), ("jx_fact_problems", problems)]
 
 
 def _targets() -> exp.Expression:

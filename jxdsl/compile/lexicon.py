@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from jxdsl.compile.sqlb import col
-from jxdsl.kernel.sql import Caps, Program, alias_of, expr_of, select_from
+from jxdsl.kernel.sql import Caps, Program, expr_of
 from jxdsl.kernel.sqlops import SqlOps
 
 QTY = ("dim", "unit", "num", "den", "start", "text", "words", "ndig", "ddig", "over")
@@ -46,10 +46,7 @@ def statements(caps: Caps) -> list[tuple[str, exp.Expression]]:
     quantity("n_", b.read_target_number(outs["c_body"]))
     n, ndig, over = b.read_count(x)
     outs["k_num"], outs["k_ndig"], outs["k_over"] = p.bind(n.num), p.bind(ndig), p.bind(over)
-    stmts = [("jx_lex_src", _texts())]
-    stmts += p.ctes("jx_lex_k")
-    stmts.append(("jx_lex", select_from([col("x"), *[alias_of(e, k) for k, e in outs.items()]], "jx_lex_k")))
-    return stmts
+    return [("jx_lex_src", _texts()), ("jx_lex", p.query("jx_lk", outs, ["x"]))]
 
 
 def reading_columns(prefix: str, kinds=("q_",)) -> list[str]:

@@ -109,16 +109,8 @@ def _divides(b, x, scale: int):
 
 def rows_statement(plan: Plan, caps: Caps) -> list[tuple[str, exp.Expression]]:
     p, b, outputs = row_program(plan, caps)
-    bound = {}
-    for name, v in outputs.items():
-        bound[name] = p.bind(expr_of(v))
-    ctes = p.ctes("jx_rows_k")
-    final = exp.select(
-        col("pid"), col("line"), col("first"), col("second"), col("third"), col("tk"), col("target"), col("actual"),
-        *[bound[n].as_(n) for n in outputs],
-    ).from_("jx_rows_k").where(not_null(col("tk")))
-    stmts = [(n, q) for n, q in ctes]
-    stmts.append(("jx_rows", final))
+    q = p.query("jx_rk", {name: expr_of(v) for name, v in outputs.items()}, ["pid", "line", "first", "second", "third", "tk", "target", "actual"])
+    stmts = [("jx_rows", exp.select(exp.Star()).from_(q.subquery("rk")).where(not_null(col("tk"))))]
     stmts += _aggregates(plan)
     return stmts, b
 

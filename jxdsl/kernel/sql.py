@@ -224,16 +224,39 @@ class Program:
         self.stage_of[name] = at
         return N.column(name, at)
 
-    def ctes(self, name: str) -> list[tuple[str, exp.Expression]]:
-        """(name, query) of every stage; the last is ``name``."""
-        out = []
-        prev = self.source
-        for n, cols in enumerate(self.stages):
-            alias = name if n == len(self.stages) - 1 else f"{name}_{n}"
-            out.append((alias, select_from([exp.Star(), *[alias_of(e, c) for c, e in cols.items()]], prev)))
+    def query(self, name: str, outputs: dict[str, exp.Expression], keep: list[str]) -> exp.Select:
+        """One query: a CTE per stage, each carrying forward only the columns a later stage or the
+        result still reads (a rulebook's thousands of intermediate values stay narrow)."""
+        stage_cols = [dict(cols) for cols in self.stages]
+        reads: dict[str, set[str]] = {}
+        for cols in stage_cols:
+            for c, e in cols.items():
+                reads[c] = {x.name for x in e.find_all(exp.Column)}
+        final = set(keep)
+        for e in outputs.values():
+            final |= {x.name for x in e.find_all(exp.Column)}
+        last: dict[str, int] = {}
+        for k, cols in enumerate(stage_cols, 1):
+            for c in cols:
+                for r in reads[c]:
+                    last[r] = max(last.get(r, 0), k)
+        end = len(stage_cols) + 1
+        for r in final:
+            last[r] = end
+        made = {c for cols in stage_cols for c in cols}
+        defined = {c: 0 for c in [*self.base, *sorted(set(last) - made)]}
+        ctes = []
+        prev: exp.Expression = self.source
+        for k, cols in enumerate(stage_cols, 1):
+            carried = [N.column(c) for c, at in defined.items() if at < k and last.get(c, 0) > k]
+            alias = f"{name}_{k}"
+            ctes.append((alias, select_from([*carried, *[alias_of(e, c) for c, e in cols.items()]], prev)))
+            for c in cols:
+                defined[c] = k
             prev = exp.to_table(alias)
-        if not out:
-            out.append((name, select_from([exp.Star()], self.source)))
+        out = select_from([*[N.column(c) for c in keep], *[alias_of(e, c) for c, e in outputs.items()]], prev)
+        for alias, q in ctes:
+            out = out.with_(alias, as_=q, copy=False)
         return out
 
 
