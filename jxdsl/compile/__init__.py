@@ -9,15 +9,18 @@ where its inputs come from and where its outputs go.
 """
 from __future__ import annotations
 
+import gc
+
 import attrs
 from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
 
 from jxdsl import ir
 from jxdsl.compile import lexicon, output
 from jxdsl.compile.plan import Plan, make_plan
 from jxdsl.compile.project import project_program
 from jxdsl.compile.records import statements as record_statements
-from jxdsl.compile.rows import rows_statement, tables_pivot
+from jxdsl.compile.rows import rows_statement
 from jxdsl.compile.sqlb import agg, col, fn, lit
 from jxdsl.errors import CompileError, UsageError
 from jxdsl.kernel.pyscope import fact_problem
@@ -55,7 +58,13 @@ def compile_scheme(book, dialect: str = "duckdb") -> Compiled:
     key = (pl.scheme.content_hash, pl.scheme.files, dialect)
     if key in _CACHE:
         return _CACHE[key]
-    built = _build(pl, Caps(), dialect)
+    collecting = gc.isenabled()
+    gc.disable()  # the build makes millions of short-lived nodes and no cycles worth collecting
+    try:
+        built = _build(pl, Caps(), dialect)
+    finally:
+        if collecting:
+            gc.enable()
     if built is None:
         raise CompileError(f"规则集“{pl.scheme.name}”中的数值太长，SQL 引擎无法精确计算", None, "请用 --engine interpreter")
     _CACHE[key] = built
@@ -69,14 +78,12 @@ def _build(pl: Plan, caps: Caps, dialect: str) -> Compiled | None:
     stmts += record_statements(pl)
     rows, rb = rows_statement(pl, caps)
     stmts += rows
-    stmts.append(("jx_tables", tables_pivot(pl)))
-    stmts.append(("jx_p0", _p0(pl)))
     p, b, outs = project_program(pl, caps)
     if outs.get("ovf") is None or rows_too_wide(rb):
         return None
     total_steps = tuple((k, tuple(keys)) for k, keys in outs.pop("__total_steps__"))
     bound = {name: _expr(v) for name, v in outs.items()}
-    stmts.append(("jx_proj", p.query("jx_pk", bound, ["pid"])))
+    stmts += p.statements("jx_proj", bound, ["pid"])
     stmts += output.statements(pl, set(bound), dialect)
     return Compiled(pl, caps, tuple(stmts), tuple(bound), total_steps)
 
@@ -92,17 +99,16 @@ def _expr(v) -> exp.Expression:
 
 
 def _facts(pl: Plan, caps: Caps) -> list[tuple[str, exp.Expression]]:
-    """Each fact a rule reads as columns f{i}_v (text), _n (times given), _l (line); and the
-    problems of every fact given (``kernel.pyscope.fact_problem``), long, with their line."""
-    cols = []
-    for i, name in enumerate(pl.facts):
-        is_it = col("name", "f").eq(lit(name))
-        n = agg("count", exp.Star(), where=is_it)
-        one = lambda e: exp.case().when(n.eq(lit(1)), agg("max", e, where=is_it)).else_(exp.null())  # noqa: E731
-        cols += [one(col("value", "f")).as_(f"f{i}_v"), n.as_(f"f{i}_n"), agg("min", col("line", "f"), where=is_it).as_(f"f{i}_l")]
-        cols += [one(col(r, "l")).as_(f"f{i}_v_{r}") for r in lexicon.reading_columns("", ("q_",))]
-    wide = exp.select(col("pid", "f"), *cols).from_(exp.alias_(exp.to_table("facts"), "f")).join(
-        exp.alias_(exp.to_table("jx_lex"), "l"), on=col("x", "l").eq(col("value", "f")), join_type="left").group_by(col("pid", "f"))
+    """Each fact given, per project and name (``jx_factl``: text when given once, times given, first
+    line, readings; ``source.fact_feature``); and the problems of every fact given
+    (``kernel.pyscope.fact_problem``), long, with their line."""
+    grouped = exp.select(
+        col("pid"), col("name"), fn("count", exp.Star()).as_("n"), fn("min", col("line")).as_("l"),
+        exp.case().when(fn("count", exp.Star()).eq(lit(1)), fn("max", col("value"))).else_(exp.null()).as_("v"),
+    ).from_("facts").group_by(col("pid"), col("name"))
+    readings = [col(r, "x") for r in lexicon.reading_columns("", ("q_",))]
+    long = exp.select(col("*", "g"), *readings).from_(exp.alias_(grouped.subquery(), "g")).join(
+        exp.alias_(exp.to_table("jx_lex"), "x"), on=col("x", "x").eq(col("v", "g")), join_type="left")
     types = [(name, t.value) for name, t in pl.scheme.facts.items() if t is not None]
     ftype = exp.case()
     for name, t in types:
@@ -118,7 +124,7 @@ def _facts(pl: Plan, caps: Caps) -> list[tuple[str, exp.Expression]]:
     message, hint = (bad if bad is not None else (b.null, b.null))
     q = p.query("jx_fpk", {"message": _expr(message), "hint": _expr(hint)}, ["pid", "seq", "line"])
     problems = exp.select(exp.Star()).from_(q.subquery("fp")).where(exp.not_(exp.Is(this=col("message"), expression=exp.null())))
-    return [("jx_facts", wide), ("jx_fact_problems", problems)]
+    return [("jx_factl", long), ("jx_fact_problems", problems)]
 
 
 def _targets() -> exp.Expression:
@@ -132,35 +138,30 @@ def _targets() -> exp.Expression:
     return exp.select(*keep, *[blank(c) for c in ("weight", "target", "actual", "tier", "score", "note")]).from_("targets")
 
 
-def _p0(pl: Plan) -> exp.Expression:
-    return (
-        exp.select(exp.Star())
-        .from_(exp.alias_(exp.to_table("projects"), "pr"))
-        .join(exp.alias_(exp.to_table("jx_facts"), "fa"), using=["pid"], join_type="left")
-        .join(exp.alias_(exp.to_table("jx_rec"), "re"), using=["pid"], join_type="left")
-        .join(exp.alias_(exp.to_table("jx_tables"), "ta"), using=["pid"], join_type="left")
-    )
-
-
 # ---- dialects -----------------------------------------------------------------------------------
-def to_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
-    """DuckDB keeps exact integers in HUGEINT; Spark in DECIMAL(38,0), without CTE hints."""
-    if dialect == "duckdb":
-        def swap(node):
-            if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.DECIMAL and node.sql("duckdb") == "DECIMAL(38, 0)":
-                return exp.DataType.build("HUGEINT", dialect="duckdb")
-            return node
+class _DuckDB(DuckDB):
+    """DuckDB keeps the exact integers (DECIMAL(38,0) in the trees, Spark's type) in HUGEINT."""
 
-        return tree.transform(swap)
-    return tree
+    class Generator(DuckDB.Generator):
+        def datatype_sql(self, expression: exp.DataType) -> str:
+            if expression.this == exp.DataType.Type.DECIMAL and [x.sql() for x in expression.expressions] == ["38", "0"]:
+                return "HUGEINT"
+            return super().datatype_sql(expression)
 
 
-def sql_statements(book, dialect: str = "duckdb") -> list[tuple[str, str]]:
+_TEXTS: dict[tuple, tuple[tuple[str, str], ...]] = {}
+
+
+def sql_statements(book, dialect: str = "duckdb") -> tuple[tuple[str, str], ...]:
     """(relation, SELECT text) in the order the engine creates them."""
     if dialect not in DIALECTS:
         raise UsageError(f"不支持的 SQL 方言“{dialect}”", None, "可用：duckdb、spark")
     c = compile_scheme(book, dialect)
-    return [(name, to_dialect(q, dialect).sql(dialect=dialect)) for name, q in c.statements]
+    key = (id(c), dialect)
+    if key not in _TEXTS:
+        gen = _DuckDB if dialect == "duckdb" else dialect
+        _TEXTS[key] = tuple((name, q.sql(dialect=gen)) for name, q in c.statements)
+    return _TEXTS[key]
 
 
 def to_sql(book, dialect: str = "duckdb", pretty: bool = True) -> str:

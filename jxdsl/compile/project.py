@@ -13,6 +13,7 @@ from sqlglot import exp
 from jxdsl import ir
 from jxdsl.compile.plan import Plan
 from jxdsl.compile.scope import SqlRecord, SqlScope
+from jxdsl.compile.source import keyed_source
 from jxdsl.compile.sqlb import col
 from jxdsl.kernel import tree
 from jxdsl.kernel.leaf import run_leaf
@@ -32,8 +33,9 @@ class Node:
 
 def project_program(plan: Plan, caps: Caps):
     scheme = plan.scheme
-    source = exp.select(exp.Star()).from_(exp.alias_(exp.to_table("jx_p0"), "p0"))
-    p = Program(source.subquery("src"), ["pid", "project", "year", "facts_line"], prefix="c")
+    base = ["pid", "project", "year", "facts_line"]
+    source = keyed_source(plan, exp.select(*[col(c, "pr") for c in base]).from_(exp.alias_(exp.to_table("projects"), "pr")), col("pid", "pr"), base)
+    p = Program(source, base, prefix="c")
     b = SqlOps(p, caps)
     scope = SqlScope(b, plan)
     out: dict[str, object] = {}

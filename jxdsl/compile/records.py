@@ -4,9 +4,12 @@
 ``item`` NULL, list entries 1…n, an empty list one row with ``item`` 0).  A record is matched the
 way the interpreter matches it (``evaluate._Run._match_records``): its key, full-width forms
 normalized, must be a suffix of the indicator's path; the longest match wins, then the first
-record.  The result is one row per project with the ``r{t}_…`` columns ``RecordView`` reads.
+record.  The result, ``jx_recl``, is one row per project and target with the record's features;
+``source.py`` joins the ones a program reads.
 """
 from __future__ import annotations
+
+import re
 
 from sqlglot import exp
 
@@ -99,102 +102,136 @@ def statements(plan: Plan) -> list[tuple[str, exp.Expression]]:
     return [
         ("jx_sfx", sfx), ("jx_tgt", tgt), ("jx_rk", rk), ("jx_match", matched), ("jx_best", best),
         ("jx_claim_n", claims), ("jx_claim_paths", paths), ("jx_entries", entries), ("jx_e", with_entry),
-        ("jx_counted", counted), ("jx_both", both), ("jx_rec", pivot(plan)),
+        ("jx_counted", counted), ("jx_both", both), ("jx_recl", long_statement(plan)),
     ]
 
 
-def _f(t: int, field: str):
-    return exp.and_(col("target").eq(lit(t)), col("field").eq(lit(field)))
+def _field(name: str, scalar: bool = False) -> exp.Expression:
+    cond = col("field").eq(lit(name))
+    return exp.and_(cond, is_null(col("item"))) if scalar else cond
 
 
-def pivot(plan: Plan) -> exp.Expression:
-    """One row per project, the features of each target's record as ``r{t}_…`` columns."""
-    cols: list[exp.Expression] = []
-    dup_cols: list[exp.Expression] = []
+def _sizes(plan: Plan) -> tuple[int, int]:
+    """(most items of a checklist, most options of a survey) in the rulebook."""
+    items = options = 0
     for t in plan.targets:
-        i = t.index
-        r = f"r{i}_"
-        cols += [
-            coalesce(agg("bool_or", lit(True), where=col("target").eq(lit(i))), lit(False)).as_(r + "p"),
-            agg("min", col("rline"), where=col("target").eq(lit(i))).as_(r + "l"),
-        ]
-        for field, short in (("档次", "tier"), ("得分", "score"), ("说明", "note"), ("不适用", "na"), ("发生", "occ"), ("次数", "cnt")):
-            cols.append(agg("max", col("value"), where=exp.and_(_f(i, field), is_null(col("item")))).as_(r + short))
-        for reading in READINGS:
-            if reading.startswith("q_"):
-                cols.append(agg("max", col(reading), where=exp.and_(_f(i, "得分"), is_null(col("item")))).as_(f"{r}score_{reading}"))
-            else:
-                cols.append(agg("max", col(reading), where=exp.and_(_f(i, "次数"), is_null(col("item")))).as_(f"{r}cnt_{reading}"))
         rule = t.node.rule if isinstance(t.node, ir.Leaf) else None
-        if isinstance(rule, ir.Deduction):
-            cols += [
-                coalesce(agg("bool_or", lit(True), where=_f(i, "发现")), lit(False)).as_(r + "fg"),
-                agg("max", col("value"), where=exp.and_(_f(i, "发现"), is_null(col("item")))).as_(r + "fb"),
-                agg("count", exp.Star(), where=exp.and_(_f(i, "发现"), col("item") >= lit(1))).as_(r + "fc"),
-                agg("string_agg", col("value"), lit("；"), where=exp.and_(_f(i, "发现"), col("item") >= lit(1)), order=col("item")).as_(r + "ft"),
-            ]
         if isinstance(rule, ir.Checklist):
-            names = [lit(item.name) for item in rule.items]
-            cols += [
-                coalesce(agg("bool_or", lit(True), where=_f(i, "满足")), lit(False)).as_(r + "mg"),
-                coalesce(agg("bool_or", lit(True), where=_f(i, "未满足")), lit(False)).as_(r + "ug"),
-                coalesce(agg("bool_or", col("value").isin(*[lit(w) for w in ALL_WORDS]), where=exp.and_(_f(i, "满足"), is_null(col("item")))), lit(False)).as_(r + "ma"),
-                coalesce(agg("bool_or", lit(True), where=exp.and_(_f(i, "未满足"), exp.or_(is_null(col("item")), col("item") >= lit(1)))), lit(False)).as_(r + "ul"),
-                agg("arg_min", col("value"), col("item"), where=exp.and_(_f(i, "满足"), col("entry"), exp.not_(col("value").isin(*names)))).as_(r + "mu"),
-                agg("arg_min", col("value"), col("item"), where=exp.and_(_f(i, "未满足"), col("entry"), exp.not_(col("value").isin(*names)))).as_(r + "uu"),
-            ]
-            for j, item in enumerate(rule.items):
-                cols += [
-                    coalesce(agg("bool_or", lit(True), where=exp.and_(_f(i, "满足"), col("entry"), col("value").eq(lit(item.name)))), lit(False)).as_(f"{r}im{j}"),
-                    coalesce(agg("bool_or", lit(True), where=exp.and_(_f(i, "未满足"), col("entry"), col("value").eq(lit(item.name)))), lit(False)).as_(f"{r}iu{j}"),
-                ]
-            dup_cols += [(i, "满足", r + "md"), (i, "未满足", r + "ud")]
+            items = max(items, len(rule.items))
         source = getattr(rule, "value", None) if rule is not None else None
         if isinstance(source, ir.SurveyValue):
-            cols += _survey(i, r, [o.name for o in source.options])
-    dups = [
-        agg("string_agg", col("value"), lit("、"), where=exp.and_(col("target").eq(lit(i)), col("field").eq(lit(field)), col("c") > lit(1)), order=col("value")).as_(name)
-        for i, field, name in dup_cols
+            options = max(options, len(source.options))
+    return items, options
+
+
+def names_table(plan: Plan) -> exp.Expression:
+    """(target, kind, name, j): the checklist items and survey options of each target, numbered."""
+    rows = []
+    for t in plan.targets:
+        rule = t.node.rule if isinstance(t.node, ir.Leaf) else None
+        if isinstance(rule, ir.Checklist):
+            rows += [(t.index, "item", item.name, j) for j, item in enumerate(rule.items)]
+        source = getattr(rule, "value", None) if rule is not None else None
+        if isinstance(source, ir.SurveyValue):
+            rows += [(t.index, "option", o.name, j) for j, o in enumerate(source.options)]
+    return values(rows, ["target", "kind", "name", "j"], "n")
+
+
+def long_statement(plan: Plan) -> exp.Expression:
+    """One row per project and target with a record: the record's features (see ``record_feature``)."""
+    n_items, n_options = _sizes(plan)
+    survey = col("field").eq(lit("问卷"))
+    cols: list[exp.Expression] = [
+        col("pid"), col("target"), lit(True).as_("p"), fn("min", col("rline")).as_("l"),
+        *[agg("max", col("value"), where=_field(field, True)).as_(short) for field, short in SCALARS],
+        *[agg("max", col(r), where=_field("得分", True)).as_(f"score_{r}") for r in READINGS if r.startswith("q_")],
+        *[agg("max", col(r), where=_field("次数", True)).as_(f"cnt_{r}") for r in READINGS if r.startswith("k_")],
+        # 扣分
+        agg("bool_or", lit(True), where=_field("发现")).as_("fg"),
+        agg("max", col("value"), where=_field("发现", True)).as_("fb"),
+        agg("count", exp.Star(), where=exp.and_(_field("发现"), col("item") >= lit(1))).as_("fc"),
+        agg("string_agg", col("value"), lit("；"), where=exp.and_(_field("发现"), col("item") >= lit(1)), order=col("item")).as_("ft"),
+        # 清单
+        agg("bool_or", lit(True), where=_field("满足")).as_("mg"),
+        agg("bool_or", lit(True), where=_field("未满足")).as_("ug"),
+        agg("bool_or", col("value").isin(*[lit(w) for w in ALL_WORDS]), where=_field("满足", True)).as_("ma"),
+        agg("bool_or", lit(True), where=exp.and_(_field("未满足"), exp.or_(is_null(col("item")), col("item") >= lit(1)))).as_("ul"),
+        agg("arg_min", col("value"), col("item"), where=exp.and_(_field("满足"), col("entry"), is_null(col("j")))).as_("mu"),
+        agg("arg_min", col("value"), col("item"), where=exp.and_(_field("未满足"), col("entry"), is_null(col("j")))).as_("uu"),
     ]
-    overlaps = [
-        agg("string_agg", col("value"), lit("、"), where=exp.and_(col("target").eq(lit(i)), col("inm"), col("inu")), order=col("value")).as_(f"r{i}_ov")
-        for i, field, _ in dup_cols if field == "满足"
-    ]
-    base = exp.select(col("pid"), *cols).from_("jx_e").group_by(col("pid"))
-    if not dup_cols:
-        return base
-    d = exp.select(col("pid"), *dups).from_("jx_counted").group_by(col("pid"))
-    o = exp.select(col("pid"), *overlaps).from_("jx_both").group_by(col("pid"))
+    for j in range(n_items):
+        cols += [
+            agg("bool_or", lit(True), where=exp.and_(_field("满足"), col("entry"), col("j").eq(lit(j)))).as_(f"im{j}"),
+            agg("bool_or", lit(True), where=exp.and_(_field("未满足"), col("entry"), col("j").eq(lit(j)))).as_(f"iu{j}"),
+        ]
+    if n_options:
+        cols += _survey(survey, n_options)
+    named = (
+        exp.select(col("*", "e"), col("j", "n"))
+        .from_(exp.alias_(exp.to_table("jx_e"), "e"))
+        .join(
+            exp.alias_(names_table(plan).subquery(), "n"),
+            on=exp.and_(
+                col("target", "n").eq(col("target", "e")),
+                col("kind", "n").eq(case((col("field", "e").eq(lit("问卷")), lit("option")), default=lit("item"))),
+                col("name", "n").eq(case((col("field", "e").eq(lit("问卷")), col("option", "e")), default=col("value", "e"))),
+            ),
+            join_type="left",
+        )
+    )
+    features = exp.select(*cols).from_(named.subquery("e")).group_by(col("pid"), col("target"))
+    dups = exp.select(
+        col("pid"), col("target"),
+        *[agg("string_agg", col("value"), lit("、"), where=exp.and_(col("field").eq(lit(f)), col("c") > lit(1)), order=col("value")).as_(a) for f, a in (("满足", "md"), ("未满足", "ud"))],
+    ).from_("jx_counted").group_by(col("pid"), col("target"))
+    overlaps = exp.select(col("pid"), col("target"), agg("string_agg", col("value"), lit("、"), where=exp.and_(col("inm"), col("inu")), order=col("value")).as_("ov")).from_("jx_both").group_by(col("pid"), col("target"))
     return (
-        exp.select(exp.Star())
-        .from_(exp.alias_(base.subquery(), "a"))
-        .join(exp.alias_(d.subquery(), "d"), using=["pid"], join_type="left")
-        .join(exp.alias_(o.subquery(), "o"), using=["pid"], join_type="left")
+        exp.select(col("*", "a"), col("md", "d"), col("ud", "d"), col("ov", "o"))
+        .from_(exp.alias_(features.subquery(), "a"))
+        .join(exp.alias_(dups.subquery(), "d"), using=["pid", "target"], join_type="left")
+        .join(exp.alias_(overlaps.subquery(), "o"), using=["pid", "target"], join_type="left")
     )
 
 
-def _survey(i: int, r: str, options: list[str]) -> list[exp.Expression]:
-    f = _f(i, "问卷")
+SCALARS = (("档次", "tier"), ("得分", "score"), ("说明", "note"), ("不适用", "na"), ("发生", "occ"), ("次数", "cnt"))
+_FLAGS = {"p", "fg", "mg", "ug", "ma", "ul", "sg", "sx"}
+_COUNT = {"fc": 0, "q": 0, "sd": 1, "sn": 1}
+
+
+def record_feature(alias: str, suffix: str) -> exp.Expression:
+    """A record's feature as the kernel's ``SqlRecord`` reads it, with its value when the project
+    has no record for the target (flags false, counts zero)."""
+    c = col(suffix, alias)
+    if suffix in _FLAGS or re.fullmatch(r"i[mu]\d+", suffix):
+        return coalesce(c, lit(False))
+    if suffix in _COUNT:
+        return coalesce(c, lit(_COUNT[suffix]))
+    if re.fullmatch(r"o\d+", suffix):
+        return coalesce(c, big(0))
+    return c
+
+
+def _survey(f: exp.Expression, n_options: int) -> list[exp.Expression]:
     v = T.clean(col("value"))
     counted = exp.and_(T.matches(v, T.COUNT_RE), T.length(v) <= lit(18))
     order = col("item")
     kind = case(
         (is_null(col("option")), lit("group")),
-        (exp.not_(col("option").isin(*[lit(o) for o in options])), lit("option")),
+        (is_null(col("j")), lit("option")),
         (exp.not_(fn("coalesce", T.matches(v, T.COUNT_RE), lit(False))), lit("count")),
     )
     bad = exp.and_(f, not_null(kind))
     out = [
-        coalesce(agg("bool_or", lit(True), where=f), lit(False)).as_(r + "sg"),
-        agg("arg_min", kind, order, where=bad).as_(r + "sk"),
-        agg("arg_min", col("option"), order, where=bad).as_(r + "so"),
-        agg("arg_min", col("value"), order, where=bad).as_(r + "st"),
-        coalesce(agg("count", exp.Distinct(expressions=[col("question")]), where=f), lit(0)).as_(r + "q"),
-        coalesce(agg("bool_or", exp.and_(T.matches(v, T.COUNT_RE), T.length(v) > lit(18)), where=f), lit(False)).as_(r + "sx"),
+        agg("bool_or", lit(True), where=f).as_("sg"),
+        agg("arg_min", kind, order, where=bad).as_("sk"),
+        agg("arg_min", col("option"), order, where=bad).as_("so"),
+        agg("arg_min", col("value"), order, where=bad).as_("st"),
+        agg("count", exp.Distinct(expressions=[col("question")]), where=f).as_("q"),
+        agg("bool_or", exp.and_(T.matches(v, T.COUNT_RE), T.length(v) > lit(18)), where=f).as_("sx"),
     ]
-    for j, o in enumerate(options):
-        out.append(coalesce(agg("sum", case((counted, exp.cast(v, T.BIG)), default=big(0)), where=exp.and_(f, col("option").eq(lit(o)))), big(0)).as_(f"{r}o{j}"))
+    for j in range(n_options):
+        out.append(agg("sum", case((counted, exp.cast(v, T.BIG)), default=big(0)), where=exp.and_(f, col("j").eq(lit(j)))).as_(f"o{j}"))
     # digits of the longest count, plus those of how many were added: the totals' digits
-    out.append(coalesce(agg("max", T.length(v), where=exp.and_(f, counted)), lit(1)).as_(r + "sd"))
-    out.append(coalesce(T.length(T.text_of(agg("count", exp.Star(), where=f))), lit(1)).as_(r + "sn"))
+    out.append(coalesce(agg("max", T.length(v), where=exp.and_(f, counted)), lit(1)).as_("sd"))
+    out.append(coalesce(T.length(T.text_of(agg("count", exp.Star(), where=f))), lit(1)).as_("sn"))
     return out

@@ -8,6 +8,7 @@ from sqlglot import exp
 from jxdsl import ir
 from jxdsl.compile.plan import Plan
 from jxdsl.compile.scope import SqlScope
+from jxdsl.compile.source import keyed_source
 from jxdsl.compile.sqlb import agg, big, case, coalesce, col, fn, is_null, lit, not_null
 from jxdsl.kernel import sqltext as T
 from jxdsl.kernel.rows import score_row
@@ -45,17 +46,16 @@ def row_program(plan: Plan, caps: Caps) -> tuple[Program, SqlOps, dict]:
     from jxdsl.compile.lexicon import reading_columns
 
     readings = {"weight": ("q_",), "target": ("c_", "b_", "n_"), "actual": ("c_", "b_", "n_"), "score": ("q_",)}
-    source = (
-        exp.select(
-            col("*", "t"), *[col(c, "f") for c in _fact_columns(plan)], table_index(plan, col("first", "t")).as_("tk"),
-            *[col(r, name).as_(f"{name}_{r}") for name, kinds in readings.items() for r in reading_columns("", kinds)],
-        )
-        .from_(exp.alias_(exp.to_table("jx_targets"), "t"))
-        .join(exp.alias_(exp.to_table("jx_facts"), "f"), using=["pid"], join_type="left")
-    )
+    columns = ["pid", "line", "first", "second", "third", "weight", "target", "actual", "tier", "score", "note"]
+    base = exp.select(
+        *[col(c, "t") for c in columns], table_index(plan, col("first", "t")).as_("tk"),
+        *[col(r, name).as_(f"{name}_{r}") for name, kinds in readings.items() for r in reading_columns("", kinds)],
+    ).from_(exp.alias_(exp.to_table("jx_targets"), "t"))
     for name in readings:
-        source = source.join(exp.alias_(exp.to_table("jx_lex"), name), on=col("x", name).eq(col(name, "t")), join_type="left")
-    p = Program(source.subquery("src"), ["pid", "line", "first", "second", "third", "weight", "target", "actual", "tier", "score", "note", "tk"], prefix="w")
+        base = base.join(exp.alias_(exp.to_table("jx_lex"), name), on=col("x", name).eq(col(name, "t")), join_type="left")
+    base_columns = [*columns, "tk", *[f"{name}_{r}" for name, kinds in readings.items() for r in reading_columns("", kinds)]]
+    source = keyed_source(plan, base, col("pid", "t"), base_columns)
+    p = Program(source, [*columns, "tk"], prefix="w")
     b = SqlOps(p, caps)
     for name in readings:
         b.lexicon_column(name, f"{name}_")
@@ -88,12 +88,6 @@ def row_program(plan: Plan, caps: Caps) -> tuple[Program, SqlOps, dict]:
     return p, b, outputs
 
 
-def _fact_columns(plan: Plan) -> list[str]:
-    from jxdsl.compile.lexicon import reading_columns
-
-    return [f"f{i}_{s}" for i in range(len(plan.facts)) for s in ("v", "n", "l")] + [f"f{i}_v_{r}" for i in range(len(plan.facts)) for r in reading_columns("", ("q_",))]
-
-
 def SBoolOf(b, e):
     from jxdsl.kernel.sql import SBool
 
@@ -109,8 +103,8 @@ def _divides(b, x, scale: int):
 
 def rows_statement(plan: Plan, caps: Caps) -> list[tuple[str, exp.Expression]]:
     p, b, outputs = row_program(plan, caps)
-    q = p.query("jx_rk", {name: expr_of(v) for name, v in outputs.items()}, ["pid", "line", "first", "second", "third", "tk", "target", "actual"])
-    stmts = [("jx_rows", exp.select(exp.Star()).from_(q.subquery("rk")).where(not_null(col("tk"))))]
+    *stmts, (name, q) = p.statements("jx_rk", {name: expr_of(v) for name, v in outputs.items()}, ["pid", "line", "first", "second", "third", "tk", "target", "actual"])
+    stmts.append(("jx_rows", exp.select(exp.Star()).from_(q.subquery("rk")).where(not_null(col("tk")))))
     stmts += _aggregates(plan)
     return stmts, b
 
@@ -167,22 +161,4 @@ def _aggregates(plan: Plan) -> list[tuple[str, exp.Expression]]:
     return [("jx_groups0", groups), ("jx_groups", group_texts), ("jx_tables0", tables)]
 
 
-def tables_pivot(plan: Plan) -> exp.Expression:
-    """One row per project with each table's aggregate as ``t{t}_…`` columns."""
-    cols = []
-    for t in plan.targets:
-        if t.kind != "table":
-            continue
-        i = t.index
-        w = lambda c: agg("max", col(c), where=col("tk").eq(lit(i)))  # noqa: E731
-        cols += [
-            coalesce(agg("bool_or", lit(True), where=col("tk").eq(lit(i))), lit(False)).as_(f"t{i}_p"),
-            w("w").as_(f"t{i}_w"), w("wbad").as_(f"t{i}_wbad"), w("s").as_(f"t{i}_s"), w("st").as_(f"t{i}_st"),
-            w("parts").as_(f"t{i}_parts"), w("tline").as_(f"t{i}_l"), w("ovf").as_(f"t{i}_ovf"),
-        ]
-    if not cols:
-        return exp.select(col("pid")).from_("projects")
-    return exp.select(col("pid"), *cols).from_("jx_tables0").group_by(col("pid"))
-
-
-__all__ = ["rows_statement", "tables_pivot", "table_index", "ir"]
+__all__ = ["rows_statement", "table_index", "ir"]

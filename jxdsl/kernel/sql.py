@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from jxdsl.kernel import sqlnodes as N
 from jxdsl.kernel import sqltext as T
+from jxdsl.kernel.program import Program, alias_of, select_from  # noqa: F401  (the backend's program)
 from jxdsl.kernel.sqlnodes import BIG, big, case, lit
 from jxdsl.kernel.stage import force
 from jxdsl.kernel.values import Step
@@ -197,78 +198,6 @@ class SQty:
     def kind(self):
         b = self.dim.b
         return b.cases((b.eq(self.dim, b.text("日期")), b.text("date")), (b.eq(self.dim, b.text("文本")), b.text("text")), default=b.text("num"))
-
-
-# ---- the program: stages of computed columns ----------------------------------------------------------
-class Program:
-    """Columns computed in stages over a source relation; a column may read only earlier stages."""
-
-    def __init__(self, source: exp.Expression, base: list[str], prefix: str = "k"):
-        self.source = source
-        self.base = list(base)
-        self.stage_of: dict[str, int] = {c: 0 for c in base}
-        self.stages: list[dict[str, exp.Expression]] = []
-        self.prefix = prefix
-        self.count = 0
-
-    def bind(self, e: exp.Expression) -> exp.Expression:
-        """A column for ``e`` in the stage after the latest column it reads (constants stay)."""
-        if isinstance(e, (exp.Column, exp.Literal, exp.Null, exp.Boolean)) or (isinstance(e, exp.Cast) and isinstance(e.this, exp.Literal)):
-            return e
-        at = N.stage_of(e) + 1
-        while len(self.stages) < at:
-            self.stages.append({})
-        self.count += 1
-        name = f"{self.prefix}{self.count}"
-        self.stages[at - 1][name] = e
-        self.stage_of[name] = at
-        return N.column(name, at)
-
-    def query(self, name: str, outputs: dict[str, exp.Expression], keep: list[str]) -> exp.Select:
-        """One query: a CTE per stage, each carrying forward only the columns a later stage or the
-        result still reads (a rulebook's thousands of intermediate values stay narrow)."""
-        stage_cols = [dict(cols) for cols in self.stages]
-        reads: dict[str, set[str]] = {}
-        for cols in stage_cols:
-            for c, e in cols.items():
-                reads[c] = {x.name for x in e.find_all(exp.Column)}
-        final = set(keep)
-        for e in outputs.values():
-            final |= {x.name for x in e.find_all(exp.Column)}
-        last: dict[str, int] = {}
-        for k, cols in enumerate(stage_cols, 1):
-            for c in cols:
-                for r in reads[c]:
-                    last[r] = max(last.get(r, 0), k)
-        end = len(stage_cols) + 1
-        for r in final:
-            last[r] = end
-        made = {c for cols in stage_cols for c in cols}
-        defined = {c: 0 for c in [*self.base, *sorted(set(last) - made)]}
-        ctes = []
-        prev: exp.Expression = self.source
-        for k, cols in enumerate(stage_cols, 1):
-            carried = [N.column(c) for c, at in defined.items() if at < k and last.get(c, 0) > k]
-            alias = f"{name}_{k}"
-            ctes.append((alias, select_from([*carried, *[alias_of(e, c) for c, e in cols.items()]], prev)))
-            for c in cols:
-                defined[c] = k
-            prev = exp.to_table(alias)
-        out = select_from([*[N.column(c) for c in keep], *[alias_of(e, c) for c, e in outputs.items()]], prev)
-        for alias, q in ctes:
-            out = out.with_(alias, as_=q, copy=False)
-        return out
-
-
-def alias_of(e: exp.Expression, name: str) -> exp.Alias:
-    """``e AS name`` without copying ``e``."""
-    return exp.Alias(this=e, alias=exp.to_identifier(name))
-
-
-def select_from(columns: list, source) -> exp.Select:
-    """SELECT columns FROM source, built without copies."""
-    src = source if isinstance(source, exp.Expression) else exp.to_table(source)
-    return exp.Select(expressions=columns, **{"from" if "from" in exp.Select.arg_types else "from_": exp.From(this=src)})
 
 
 class Sql:
