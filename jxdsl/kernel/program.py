@@ -31,7 +31,7 @@ class Program:
         """A column for ``e`` (the same column for an expression bound before; constants stay)."""
         if isinstance(e, (exp.Column, exp.Literal, exp.Null, exp.Boolean)) or (isinstance(e, exp.Cast) and isinstance(e.this, exp.Literal)):
             return e
-        key = _key(e, {})
+        key = N.key(e)
         if key in self._named:
             return self._named[key]
         name = f"{self.prefix}{len(self.defs) + 1}"
@@ -137,16 +137,6 @@ def _size(e: exp.Expression, limit: int = SMALL + 1) -> int:
         if n >= limit:
             break
     return n
-
-
-def _key(e, memo: dict) -> tuple:
-    """A structural key (exact, unlike sqlglot's hash, which folds the case of strings)."""
-    if not isinstance(e, exp.Expression):
-        return (type(e).__name__, tuple(_key(x, memo) for x in e)) if isinstance(e, list) else (type(e).__name__, e)
-    got = memo.get(id(e))
-    if got is None:
-        got = memo[id(e)] = (e.key, tuple((k, _key(v, memo)) for k, v in sorted(e.args.items()) if v is not None))
-    return got
 
 
 def alias_of(e: exp.Expression, name: str) -> exp.Alias:

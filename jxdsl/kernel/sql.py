@@ -132,6 +132,10 @@ class SNum:
     __slots__ = ("b", "num", "den", "nb", "db", "const", "dc")
 
     def __init__(self, b, num, den, nb, db, const: Fraction | None = None, dc: int | None = None):
+        if const is None:  # a value that folded to literals (a CASE whose branches agree) is a constant
+            n, d = N.int_value(num), N.int_value(den)
+            if n is not None and d is not None and d > 0:
+                const = Fraction(n, d)
         self.b, self.num, self.den, self.nb, self.db, self.const = b, num, den, Form.of(nb), Form.of(db), const
         self.dc = const.denominator if const is not None else dc
 

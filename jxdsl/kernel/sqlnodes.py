@@ -55,20 +55,65 @@ def binary(cls, a, b) -> exp.Expression:
     return _mark(cls(this=paren(a), expression=paren(b)), a, b)
 
 
+# Peephole simplifications below keep SQL's NULL semantics exactly (x + 0 is x, NULL too; a CASE
+# whose branches all give x is x); the kernel writes rules generally and leaves these to the builders.
+def int_value(e) -> int | None:
+    """The integer a literal (or a literal cast to BIG) stands for, else None."""
+    if isinstance(e, exp.Cast) and e.to is BIG:
+        e = e.this
+    if isinstance(e, exp.Literal):
+        text = e.this
+        if text.lstrip("-").isdigit():
+            return int(text)
+    return None
+
+
+def bool_value(e) -> bool | None:
+    return e.this if isinstance(e, exp.Boolean) else None
+
+
+def is_constant(e) -> bool:
+    return isinstance(e, (exp.Literal, exp.Boolean)) or int_value(e) is not None
+
+
+def _fold(op, a, b):
+    x, y = int_value(a), int_value(b)
+    if x is None or y is None:
+        return None
+    return big(op(x, y))
+
+
 def add(a, b):
+    folded = _fold(lambda x, y: x + y, a, b)
+    if folded is not None:
+        return folded
+    if int_value(b) == 0:
+        return a
+    if int_value(a) == 0:
+        return b
     return binary(exp.Add, a, b)
 
 
 def sub(a, b):
-    return binary(exp.Sub, a, b)
+    folded = _fold(lambda x, y: x - y, a, b)
+    if folded is not None:
+        return folded
+    return a if int_value(b) == 0 else binary(exp.Sub, a, b)
 
 
 def mul(a, b):
+    folded = _fold(lambda x, y: x * y, a, b)
+    if folded is not None:
+        return folded
+    if int_value(b) == 1:
+        return a
+    if int_value(a) == 1:
+        return b
     return binary(exp.Mul, a, b)
 
 
 def idiv(a, b):
-    return binary(exp.IntDiv, a, b)
+    return a if int_value(b) == 1 else binary(exp.IntDiv, a, b)
 
 
 def mod(a, b):
@@ -100,25 +145,45 @@ def ge(a, b):
     return binary(exp.GTE, a, b)
 
 
-def and_(*xs):
-    out = xs[0]
-    for x in xs[1:]:
-        out = binary(exp.And, out, x)
+def _logic(cls, absorbing: bool, xs):
+    kept = []
+    for x in xs:
+        v = bool_value(x)
+        if v is absorbing:
+            return exp.Boolean(this=absorbing)
+        if v is None:
+            kept.append(x)
+    if not kept:
+        return exp.Boolean(this=not absorbing)
+    out = kept[0]
+    for x in kept[1:]:
+        out = binary(cls, out, x)
     return out
+
+
+def and_(*xs):
+    return _logic(exp.And, False, xs)
 
 
 def or_(*xs):
-    out = xs[0]
-    for x in xs[1:]:
-        out = binary(exp.Or, out, x)
-    return out
+    return _logic(exp.Or, True, xs)
 
 
 def not_(x):
+    v = bool_value(x)
+    if v is not None:
+        return exp.Boolean(this=not v)
+    if isinstance(x, exp.Not):
+        inner = x.this
+        return inner.this if isinstance(inner, exp.Paren) else inner
     return _mark(exp.Not(this=paren(x)), x)
 
 
 def is_null(x):
+    if isinstance(x, exp.Null):
+        return exp.Boolean(this=True)
+    if is_constant(x):
+        return exp.Boolean(this=False)
     return _mark(exp.Is(this=paren(x), expression=exp.Null()), x)
 
 
@@ -131,9 +196,38 @@ def isin(x, *values):
 
 
 def case(*whens, default=None):
-    ifs = [_mark(exp.If(this=c, true=v), c, v) for c, v in whens]
     d = default if default is not None else exp.Null()
+    kept = []
+    for c, v in whens:
+        test = bool_value(c)
+        if test is False or isinstance(c, exp.Null):
+            continue
+        if test is True:
+            d = v
+            break
+        kept.append((c, v))
+    while kept and same(kept[-1][1], d):  # a last branch that gives the default is the default
+        kept.pop()
+    if not kept:
+        return d
+    ifs = [_mark(exp.If(this=c, true=v), c, v) for c, v in kept]
     return _mark(exp.Case(ifs=ifs, default=d), *ifs, d)
+
+
+def same(a, b) -> bool:
+    """Whether two trees are the same expression (exact: sqlglot's own equality folds case)."""
+    return a is b or key(a) == key(b)
+
+
+def key(e, memo: dict | None = None) -> tuple:
+    """A structural key of a tree, exact (strings keep their case)."""
+    memo = {} if memo is None else memo
+    if not isinstance(e, exp.Expression):
+        return (type(e).__name__, tuple(key(x, memo) for x in e)) if isinstance(e, list) else (type(e).__name__, e)
+    got = memo.get(id(e))
+    if got is None:
+        got = memo[id(e)] = (e.key, tuple((k, key(v, memo)) for k, v in sorted(e.args.items()) if v is not None))
+    return got
 
 
 def func(name: str, *args) -> exp.Expression:
@@ -141,6 +235,8 @@ def func(name: str, *args) -> exp.Expression:
 
 
 def coalesce(*args) -> exp.Expression:
+    if is_constant(args[0]) or len(args) == 1:
+        return args[0]
     return _mark(exp.Coalesce(this=args[0], expressions=list(args[1:])), *args)
 
 
