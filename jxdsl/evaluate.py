@@ -19,6 +19,7 @@ from jxdsl.kernel.leaf import run_leaf
 from jxdsl.kernel.pyscope import EMPTY, PyRecord, PyScope, record_index, record_key
 from jxdsl.kernel.rows import score_row
 from jxdsl.kernel.stage import PY
+from jxdsl.kernel.values import Problem
 from jxdsl.link import Rulebook
 from jxdsl.lower import lower, table_key
 
@@ -227,38 +228,37 @@ class _Run:
         homes = [t.name for t in tables]
         for row in self.inputs.targets:
             if table_key(row.first) not in keys:
-                close = suggest(row.first, homes)
-                self.error(
-                    f"目标表中一级指标“{row.first}”（{row.third}）不在规则集中（规则集中没有同名的“来自目标表”指标）",
-                    None,
-                    f"是否应为“{close}”？" if close else f"可用：{'、'.join(homes) or '（规则集没有来自目标表的指标）'}",
-                    row.span.line if row.span else None,
-                )
+                message = f"目标表中一级指标“{row.first}”（{row.third}）不在规则集中（规则集中没有同名的“来自目标表”指标）"
+                problem = Problem("invalid", message, f"可用：{'、'.join(homes) or '（规则集没有来自目标表的指标）'}", "table", row.first)
+                self.error(message, None, hints.refine(problem, None, self.scheme, self.inputs), row.span.line if row.span else None)
 
     def _table(self, node: ir.TargetTable) -> IndicatorResult:
         rows = [r for r in self.inputs.targets if table_key(r.first) == node.key]
-        if not rows:
-            self.error(f"目标表中没有一级指标为“{node.name}”的行", node.path)
-            return IndicatorResult(node.path, node.weight, None, "missing", (Step("missing", {"message": "目标表中没有对应的行"}),), None, node.origin)
         groups: dict[str, list[TargetRow]] = {}
+        order: list = []  # each 二级指标 where its first row is, each row without one where it is
         for r in rows:
-            groups.setdefault(r.second, []).append(r)
-        kids = []
-        for second, group in groups.items():
-            leaves = tuple(self._row(node.path + ((second,) if second else ()), r) for r in group)
-            if second:
-                w = sum((leaf.weight for leaf in leaves), Fraction(0))
-                kids.append(_parent(node.path + (second,), w, leaves, group[0].span))
+            if not r.second:
+                order.append(r)
+            elif r.second not in groups:
+                groups[r.second] = [r]
+                order.append(r.second)
             else:
-                kids.extend(leaves)
+                groups[r.second].append(r)
+        kids = []
+        for kid in order:
+            if isinstance(kid, str):
+                leaves = tuple(self._row(node.path + (kid,), r) for r in groups[kid])
+                kids.append(_parent(node.path + (kid,), sum((leaf.weight for leaf in leaves), Fraction(0)), leaves, groups[kid][0].span))
+            else:
+                kids.append(self._row(node.path, kid))
+        d = self.scheme.digits
+        parts = " + ".join(tree.child_part(PY, k.name, k.score, d) for k in kids)
         total = sum((k.weight for k in kids), Fraction(0))
-        if total != node.weight:
-            from jxdsl.units import plain
-
-            message = f"目标表中“{node.name}”各行分值之和 {plain(total)} 与规则集规定的 {plain(node.weight)} 不符"
-            self.error(message, node.path, None, rows[0].span.line if rows[0].span else None)
-            return IndicatorResult(node.path, node.weight, None, "invalid", (Step("missing", {"message": message}),), None, node.origin, tuple(kids))
-        return _parent(node.path, node.weight, tuple(kids), node.origin)
+        s = tree.parent(PY, [(k.score, k.status, k.excluded) for k in kids])
+        got = tree.target_table(PY, node, bool(rows), total, False, s, parts, d)
+        if got.problem is not None:
+            self.error(got.problem.message, node.path, None, rows[0].span.line if rows and rows[0].span else None)
+        return IndicatorResult(node.path, node.weight, got.score, got.status, (), None, node.origin, tuple(kids), text=got.explanation)
 
     def _row(self, parent: tuple[str, ...], row: TargetRow) -> IndicatorResult:
         path = (*parent, row.third)

@@ -35,13 +35,14 @@ def sentence(step: Step) -> str | None:
 
 def explanation(r: IndicatorResult, digits: int = 2) -> str:
     """The one-line explanation of an indicator, as stored in JSON (the kernel's wording)."""
+    from jxdsl.kernel import tree
     from jxdsl.kernel.sentences import leaf_explanation, parent_explanation
     from jxdsl.kernel.stage import PY
 
     if r.text is not None:
         return r.text
     if r.children:
-        parts = " + ".join(f"{c.name} {plain(c.score, digits) if c.score is not None else '—'}" for c in r.children)
+        parts = " + ".join(tree.child_part(PY, c.name, c.score, digits) for c in r.children)
         return parent_explanation(PY, parts, plain(r.score, digits) if r.score is not None else None)
     ded = r.deduction
     lost = r.score is not None and ded is not None and ded > 0 and r.status != "not_applicable"

@@ -52,7 +52,7 @@ def nodes(plan: Plan) -> exp.Expression:
             col("pid", "g"), lit(k).as_("k"), col("gline", "g").as_("g"), lit(0).as_("r"),
             T.concat(lit(base + ", "), fn("to_json", col("second", "g")), lit("]")).as_("path"),
             col("ws", "g").as_("weight"), col("ss", "g").as_("score"),
-            case((is_null(col("s", "g")), exp.null()), default=T.plain(col("w", "g") - col("s", "g"), scale, d)).as_("deduction"),
+            col("ds", "g").as_("deduction"),
             col("st", "g").as_("status"), col("x", "g").as_("explanation"),
             T.concat(col("source", "p"), lit(":"), T.text_of(col("gline", "g")), lit(":1")).as_("source"),
             exp.cast(col("s", "g"), "DECIMAL(38,0)").as_("s_int"), exp.cast(col("w", "g"), "DECIMAL(38,0)").as_("w_int"), exp.cast(lit("0"), "DECIMAL(38,0)").as_("ex_int"),
@@ -61,7 +61,7 @@ def nodes(plan: Plan) -> exp.Expression:
         group_line = exp.select(col("pid"), col("second"), fn("min", col("line")).as_("gline")).from_("jx_rows").where(col("tk").eq(lit(t.index))).group_by(col("pid"), col("second"))
         second = case((col("second", "w").eq(lit("")), lit("")), default=T.concat(fn("to_json", col("second", "w")), lit(", ")))
         rows = exp.select(
-            col("pid", "w"), lit(k).as_("k"), col("gline", "gl").as_("g"), col("line", "w").as_("r"),
+            col("pid", "w"), lit(k).as_("k"), case((col("second", "w").eq(lit("")), col("line", "w")), default=col("gline", "gl")).as_("g"), col("line", "w").as_("r"),
             T.concat(lit(base + ", "), second, fn("to_json", col("third", "w")), lit("]")).as_("path"),
             col("ws", "w").as_("weight"), col("ss", "w").as_("score"), col("ds", "w").as_("deduction"),
             col("st", "w").as_("status"), col("x", "w").as_("explanation"),

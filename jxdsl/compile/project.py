@@ -8,6 +8,8 @@ for a problem, ``_pm``/``_ph``/``_pc``/``_pa``/``_pl`` (message, hint, suggestio
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 from sqlglot import exp
 
 from jxdsl import ir
@@ -48,13 +50,14 @@ def project_program(plan: Plan, caps: Caps):
         if isinstance(node, ir.Group):
             kids = [visit(c) for c in node.children]
             s = tree.parent(b, [(n.score, n.status, n.excluded) for n in kids])
-            score = b.let(s.score)
+            ceiling = b.num(sum((abs(c.weight) for c in node.children), Fraction(0)))
+            score = b.let(b.bounded(s.score, ceiling))
             parts = []
             for i, (c, n) in enumerate(zip(node.children, kids)):
                 parts += [b.text(" + ")] if i else []
-                parts += [b.text(c.name + " "), b.cases((b.is_null(n.score), b.text("—")), default=lambda n=n: b.plain(n.score, digits))]
+                parts.append(tree.child_part(b, b.text(c.name), n.score, digits))
             shown = b.cases((b.is_null(score), b.null), default=lambda: b.plain(score, digits))
-            got = Node(score, b.let(s.status), b.let(s.excluded), parent_explanation(b, b.concat(*parts), shown))
+            got = Node(score, b.let(s.status), b.let(b.bounded(s.excluded, ceiling)), parent_explanation(b, b.concat(*parts), shown))
         elif isinstance(node, ir.TargetTable):
             got = _table(b, plan, node)
         else:
@@ -66,7 +69,7 @@ def project_program(plan: Plan, caps: Caps):
         out[f"n{k}_x"] = got.explanation
         out[f"n{k}_ss"] = b.plain(got.score, digits)
         out[f"n{k}_ex"] = SText(b, b.to_scale(got.excluded, scale))
-        out[f"n{k}_ds"] = b.cases((b.eq(got.status, b.text("not_applicable")), b.text("0")), default=lambda: b.plain(w - got.score - got.excluded, digits))
+        out[f"n{k}_ds"] = tree.shown_deduction(b, w, got.score, got.excluded, got.status, digits)
         if got.problem is not None:
             pr = got.problem
             out.update({f"n{k}_pm": pr.message, f"n{k}_ph": pr.hint if pr.hint is not None else b.null, f"n{k}_pc": pr.code if pr.code is not None else b.null, f"n{k}_pa": pr.arg if pr.arg is not None else b.null})
@@ -116,41 +119,20 @@ def _leaf(b, plan: Plan, scope, leaf: ir.Leaf) -> Node:
 
 
 def _table(b, plan: Plan, node: ir.TargetTable) -> Node:
+    """A 来自目标表 indicator from its rows' aggregates (``rows._aggregates``, joined as ``t{i}_…``)."""
     i = plan.target_of(node.path).index
     scale = 10**plan.scale
-    digits = plan.scheme.digits
-    present = SBool(b, exp.func("coalesce", exp.column(f"t{i}_p"), exp.false()))
-    wsum = SNum(b, exp.column(f"t{i}_w"), big(scale), 20, len(str(scale)), dc=scale)
-    ok_weight = b.all(present, b.not_(SBool(b, exp.func("coalesce", exp.column(f"t{i}_wbad"), exp.false()))), lambda: b.eq(wsum, b.num(node.weight)))
-    ok_weight = b.let(ok_weight)
-    score = b.bounded(SNum(b, exp.column(f"t{i}_s"), big(scale), 20, len(str(scale)), dc=scale), b.num(node.weight))
-    shown_w = b.plain(b.cases((SBool(b, exp.func("coalesce", exp.column(f"t{i}_wbad"), exp.false())), b.num(0)), default=wsum), 2)
-    message = b.concat(b.text(f"目标表中“{node.name}”各行分值之和 "), shown_w, b.text(f" 与规则集规定的 {_plain(node.weight)} 不符"))
-    from jxdsl.kernel.values import Problem
 
-    problem = b.cases(
-        (b.not_(present), lambda: Problem(b.text("missing"), b.text(f"目标表中没有一级指标为“{node.name}”的行"), b.null, b.null, b.null)),
-        (b.not_(ok_weight), lambda: Problem(b.text("invalid"), message, b.null, b.null, b.null)),
-        default=None,
-    )
-    problem = b.let(problem)
-    parts = SText(b, exp.column(f"t{i}_parts"))
-    shown = b.cases((b.is_null(score), b.null), default=lambda: b.plain(score, digits))
-    explanation = b.cases(
-        (b.not_(present), b.text("无法计分：目标表中没有对应的行")),
-        (b.not_(ok_weight), lambda: b.concat(b.text("无法计分："), message)),
-        default=lambda: parent_explanation(b, parts, shown),
-    )
-    status = b.cases((b.not_(present), b.text("missing")), (b.not_(ok_weight), b.text("invalid")), default=SText(b, exp.column(f"t{i}_st")))
-    final = b.let(b.cases((ok_weight, score), default=b.null))
+    def num(suffix):
+        return SNum(b, exp.column(f"t{i}_{suffix}"), big(scale), 20, len(str(scale)), dc=scale)
+
+    flag = lambda suffix: SBool(b, exp.func("coalesce", exp.column(f"t{i}_{suffix}"), exp.false()))  # noqa: E731
+    present = flag("p")
+    kids = tree.parent_of(b, flag("unscored"), num("total"), b.num(0), flag("all_na"))
+    got = tree.target_table(b, node, present, num("w"), flag("wbad"), kids, SText(b, exp.column(f"t{i}_parts")), plan.scheme.digits)
     line = SNum(b, exp.column(f"t{i}_l"), big(1), 18, 1, dc=1)
-    return Node(final, b.let(status), b.num(0), explanation, problem, b.cases((present, line), default=SNum(b, exp.column("facts_line"), big(1), 18, 1, dc=1)))
-
-
-def _plain(x) -> str:
-    from jxdsl.units import plain
-
-    return plain(x, 2)
+    facts_line = SNum(b, exp.column("facts_line"), big(1), 18, 1, dc=1)
+    return Node(got.score, b.let(got.status), b.num(0), got.explanation, got.problem, b.cases((present, line), default=facts_line))
 
 
 def _items_and_total(b, plan: Plan, scope, roots: list[Node], out: dict) -> None:

@@ -12,8 +12,9 @@ from jxdsl.compile.source import keyed_source
 from jxdsl.compile.sqlb import agg, big, case, coalesce, col, fn, is_null, lit, not_null
 from jxdsl.kernel import sqltext as T
 from jxdsl.kernel.rows import score_row
-from jxdsl.kernel.sentences import leaf_explanation
-from jxdsl.kernel.sql import Caps, Program, SText, expr_of
+from jxdsl.kernel import tree
+from jxdsl.kernel.sentences import leaf_explanation, parent_explanation
+from jxdsl.kernel.sql import Caps, Program, SBool, SNum, SText, expr_of
 from jxdsl.kernel.sqlops import SqlOps
 
 KEY_RE = r"^((?s:.*?))(?:指标)?\z"
@@ -80,7 +81,12 @@ def row_program(plan: Plan, caps: Caps) -> tuple[Program, SqlOps, dict]:
         "pa": got.problem.arg if got.problem is not None else b.null,
         "ws": b.plain(weight, 4),
         "ss": b.plain(score, d),
-        "ds": b.cases((b.eq(got.status, b.text("not_applicable")), b.text("0")), default=lambda: b.plain(weight - score, d)),
+        "ds": tree.shown_deduction(b, weight, score, b.num(0), got.status, d),
+        # what its group or table aggregates (``tree.parent_of``): see ``_aggregates``
+        "un": tree.counts_unscored(b, score, got.status),
+        "na": b.eq(got.status, b.text("not_applicable")),
+        "sz": SText(b, b.to_scale(b.coalesce(score, b.num(0)), scale)),
+        "part": tree.child_part(b, SText(b, exp.column("third")), score, d),
     }
     check = b.width_check()
     b.too_wide = check is None
@@ -105,60 +111,61 @@ def rows_statement(plan: Plan, caps: Caps) -> list[tuple[str, exp.Expression]]:
     p, b, outputs = row_program(plan, caps)
     *stmts, (name, q) = p.statements("jx_rk", {name: expr_of(v) for name, v in outputs.items()}, ["pid", "line", "first", "second", "third", "tk", "target", "actual"])
     stmts.append(("jx_rows", exp.select(exp.Star()).from_(q.subquery("rk")).where(not_null(col("tk")))))
-    stmts += _aggregates(plan)
+    stmts += _aggregates(plan, caps)
     return stmts, b
 
 
-def _aggregates(plan: Plan) -> list[tuple[str, exp.Expression]]:
-    """Groups (二级指标) and tables (来自目标表) per project, as ``evaluate._parent``/``_table``."""
+def _aggregates(plan: Plan, caps: Caps) -> list[tuple[str, exp.Expression]]:
+    """Groups (二级指标) and tables (来自目标表) per project: the children's aggregates in SQL
+    (GROUP BY), the parent computed from them by the kernel (``tree.parent_of``), as the
+    interpreter's ``_parent``/``_table`` do from the same children."""
+    raw = exp.select(
+        col("pid"), col("tk"), col("second"), fn("min", col("line")).as_("gline"),
+        fn("sum", exp.cast(col("w"), "DECIMAL(38,0)")).as_("w"), agg("bool_or", is_null(col("w"))).as_("wbad"),
+        agg("bool_or", col("un")).as_("unscored"), fn("sum", exp.cast(col("sz"), "DECIMAL(38,0)")).as_("total"),
+        agg("bool_and", col("na")).as_("all_na"),
+        agg("string_agg", col("part"), lit(" + "), order=col("line")).as_("parts"), agg("bool_or", col("ovf")).as_("ovf"),
+    ).from_("jx_rows").where(exp.not_(col("second").eq(lit("")))).group_by(col("pid"), col("tk"), col("second"))
+    p = Program(exp.to_table("jx_groups0"), ["pid", "tk", "second", "gline", "w", "wbad", "unscored", "total", "all_na", "parts", "ovf"], prefix="g")
+    b = SqlOps(p, caps)
     d = plan.scheme.digits
     scale = 10**plan.scale
-    unscored = agg("bool_or", exp.and_(exp.not_(col("st").eq(lit("not_applicable"))), is_null(col("s"))))
-    part = T.concat(col("third"), lit(" "), coalesce(col("ss"), lit("—")))
-    groups = (
-        exp.select(
-            col("pid"), col("tk"), col("second"), fn("min", col("line")).as_("gline"),
-            fn("sum", exp.cast(col("w"), "DECIMAL(38,0)")).as_("w"),
-            case((unscored, exp.null()), default=fn("sum", exp.cast(col("s"), "DECIMAL(38,0)"))).as_("s"),
-            case((unscored, lit("missing")), (agg("bool_and", col("st").eq(lit("not_applicable"))), lit("not_applicable")), default=lit("scored")).as_("st"),
-            agg("string_agg", part, lit(" + "), order=col("line")).as_("parts"),
-            agg("bool_or", col("ovf")).as_("ovf"),
-            fn("count", exp.Star()).as_("n"),
-            agg("bool_or", is_null(col("w"))).as_("wbad"),
-        )
-        .from_("jx_rows").where(exp.not_(col("second").eq(lit(""))))
-        .group_by(col("pid"), col("tk"), col("second"))
-    )
-    from jxdsl.kernel.sqltext import plain
 
-    group_texts = exp.select(
-        exp.Star(),
-        plain(col("w"), big(scale), 4).as_("ws"),
-        plain(col("s"), big(scale), d).as_("ss"),
-        T.concat(lit("下级合计："), col("parts"), case((is_null(col("s")), lit("")), default=T.concat(lit(" = "), plain(col("s"), big(scale), d)))).as_("x"),
-    ).from_("jx_groups0")
+    def num(name):
+        return SNum(b, exp.column(name), big(scale), 20, len(str(scale)), dc=scale)
+
+    flag = lambda name: SBool(b, exp.func("coalesce", exp.column(name), exp.false()))  # noqa: E731
+    got = tree.parent_of(b, flag("unscored"), num("total"), b.num(0), flag("all_na"))
+    score, weight = b.let(got.score), num("w")
+    shown = b.cases((b.is_null(score), b.null), default=lambda: b.plain(score, d))
+    outputs = {
+        "s": SText(b, b.to_scale(score, scale)), "st": got.status, "ws": b.plain(weight, 4), "ss": b.plain(score, d),
+        "ds": tree.shown_deduction(b, weight, score, b.num(0), got.status, d),
+        "x": parent_explanation(b, SText(b, exp.column("parts")), shown),
+        "un": tree.counts_unscored(b, score, got.status), "na": b.eq(got.status, b.text("not_applicable")),
+        "sz": SText(b, b.to_scale(b.coalesce(score, b.num(0)), scale)),
+        "part": tree.child_part(b, SText(b, exp.column("second")), score, d),
+    }
+    groups = p.statements("jx_groups", {k: expr_of(v) for k, v in outputs.items()}, ["pid", "tk", "second", "gline", "w", "ovf"])
     # a table's children: its groups and its rows without a 二级指标, in the order they first appear
+    kid_columns = ["w", "un", "na", "sz", "part", "ovf"]
     kids = exp.union(
-        exp.select(col("pid"), col("tk"), col("gline").as_("kline"), col("second").as_("name"), col("w"), col("s"), col("st"), col("ss"), col("ovf")).from_("jx_groups"),
-        exp.select(col("pid"), col("tk"), col("line").as_("kline"), col("third").as_("name"), exp.cast(col("w"), "DECIMAL(38,0)"), exp.cast(col("s"), "DECIMAL(38,0)"), col("st"), col("ss"), col("ovf")).from_("jx_rows").where(col("second").eq(lit(""))),
+        exp.select(col("pid"), col("tk"), col("gline").as_("kline"), *[col(c) for c in kid_columns]).from_("jx_groups"),
+        exp.select(col("pid"), col("tk"), col("line").as_("kline"), *[col(c) for c in kid_columns]).from_("jx_rows").where(col("second").eq(lit(""))),
         distinct=False,
     )
-    part = T.concat(col("name"), lit(" "), coalesce(col("ss"), lit("—")))
-    unscored = agg("bool_or", exp.and_(exp.not_(col("st").eq(lit("not_applicable"))), is_null(col("s"))))
     tables = (
         exp.select(
             col("pid"), col("tk"), fn("min", col("kline")).as_("tline"),
-            fn("sum", col("w")).as_("w"),
-            agg("bool_or", is_null(col("w"))).as_("wbad"),
-            case((unscored, exp.null()), default=fn("sum", col("s"))).as_("s"),
-            case((unscored, lit("missing")), (agg("bool_and", col("st").eq(lit("not_applicable"))), lit("not_applicable")), default=lit("scored")).as_("st"),
-            agg("string_agg", part, lit(" + "), order=col("kline")).as_("parts"),
-            agg("bool_or", col("ovf")).as_("ovf"),
+            fn("sum", exp.cast(col("w"), "DECIMAL(38,0)")).as_("w"), agg("bool_or", is_null(col("w"))).as_("wbad"),
+            agg("bool_or", col("un")).as_("unscored"), fn("sum", exp.cast(col("sz"), "DECIMAL(38,0)")).as_("total"),
+            agg("bool_and", col("na")).as_("all_na"),
+            agg("string_agg", col("part"), lit(" + "), order=col("kline")).as_("parts"), agg("bool_or", col("ovf")).as_("ovf"),
         )
         .from_(kids.subquery("k"))
         .group_by(col("pid"), col("tk"))
     )
-    return [("jx_groups0", groups), ("jx_groups", group_texts), ("jx_tables0", tables)]
+    return [("jx_groups0", raw), *groups, ("jx_tables0", tables)]
 
 
 __all__ = ["rows_statement", "table_index", "ir"]

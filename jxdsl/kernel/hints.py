@@ -28,6 +28,8 @@ def candidates(code: str, leaf: ir.Leaf | None, scheme: ir.Scheme, inputs) -> li
     if code == "fact":
         known = set(scheme.facts) | implicit_facts(scheme) | {d.name for d in scheme.derived}
         return [k for k in inputs.facts if k not in known]
+    if code == "table":
+        return [t.name for t in scheme.tables()]
     rule = leaf.rule if leaf is not None else (scheme.defaults.qualitative if code == "tier" else None)
     if code == "tier" and isinstance(rule, ir.Tiers):
         return [t.name for t in rule.tiers]

@@ -41,16 +41,73 @@ class Sum:
 
 def parent(b, kids: list) -> Sum:
     """``kids`` are (score, status, excluded) of each child, staged."""
-    unscored = b.any(*[b.all(b.not_(b.eq(st, b.text("not_applicable"))), b.is_null(sc)) for sc, st, _ in kids])
+    unscored = b.any(*[counts_unscored(b, sc, st) for sc, st, _ in kids])
     total = b.sum(*[b.coalesce(sc, b.num(0)) for sc, _, _ in kids])
     excluded = b.sum(*[ex for _, _, ex in kids])
     all_na = b.all(*[b.eq(st, b.text("not_applicable")) for _, st, _ in kids]) if kids else b.flag(False)
+    return parent_of(b, unscored, total, excluded, all_na)
+
+
+def counts_unscored(b, score, status):
+    """A child without a score that counts (not 不适用): its parent has no score either."""
+    return b.all(b.not_(b.eq(status, b.text("not_applicable"))), b.is_null(score))
+
+
+def parent_of(b, unscored, total, excluded, all_na) -> Sum:
+    """A parent from its children's aggregates: any child unscored, the sum of their scores (NULL
+    ones as 0), the weight they leave out, whether all are 不适用.  The SQL engines aggregate
+    target-table rows per project with GROUP BY and call this on the aggregates."""
     unscored = b.let(unscored)
     return Sum(
         b.cases((unscored, b.null), default=lambda: total),
         b.cases((unscored, b.text("missing")), (all_na, b.text("not_applicable")), default=b.text("scored")),
         excluded,
     )
+
+
+@attrs.define
+class TableOutcome:
+    score: Any
+    status: Any
+    explanation: Any
+    problem: Any
+
+
+def target_table(b, node: ir.TargetTable, present, weight_sum, weight_bad, kids: Sum, parts, digits: int) -> TableOutcome:
+    """A 来自目标表 indicator from its rows: none (missing), row weights that do not add up to the
+    rulebook's (invalid), else the sum of its children (``kids``, their parts ``name score`` joined)."""
+    from jxdsl.kernel.sentences import parent_explanation
+    from jxdsl.kernel.values import Problem
+    from jxdsl.units import plain
+
+    ok = b.let(b.all(present, b.not_(weight_bad), lambda: b.eq(weight_sum, b.num(node.weight))))
+    shown_sum = b.plain(b.cases((weight_bad, b.num(0)), default=weight_sum), 4)
+    message = b.concat(b.text(f"目标表中“{node.name}”各行分值之和 "), shown_sum, b.text(f" 与规则集规定的 {plain(node.weight, 4)} 不符"))
+    score = b.let(b.cases((ok, lambda: b.bounded(kids.score, b.num(node.weight))), default=b.null))
+    return TableOutcome(
+        score,
+        b.cases((b.not_(present), b.text("missing")), (b.not_(ok), b.text("invalid")), default=kids.status),
+        b.cases(
+            (b.not_(present), b.text("无法计分：目标表中没有对应的行")),
+            (b.not_(ok), lambda: b.concat(b.text("无法计分："), message)),
+            default=lambda: parent_explanation(b, parts, b.cases((b.is_null(score), b.null), default=lambda: b.plain(score, digits))),
+        ),
+        b.cases(
+            (b.not_(present), lambda: Problem(b.text("missing"), b.text(f"目标表中没有一级指标为“{node.name}”的行"))),
+            (b.not_(ok), lambda: Problem(b.text("invalid"), message)),
+            default=None,
+        ),
+    )
+
+
+def child_part(b, name, score, digits: int):
+    """``name score`` (``—`` without one): a child as its parent's explanation lists it."""
+    return b.concat(name, b.text(" "), b.cases((b.is_null(score), b.text("—")), default=lambda: b.plain(score, digits)))
+
+
+def shown_deduction(b, weight, score, excluded, status, digits: int):
+    """The points lost as shown: 0 for 不适用, NULL without a score."""
+    return b.cases((b.eq(status, b.text("not_applicable")), b.text("0")), default=lambda: b.plain(weight - score - excluded, digits))
 
 
 # ---- items ------------------------------------------------------------------------------------
