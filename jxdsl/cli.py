@@ -118,6 +118,21 @@ def sql(rulebook: str, dialect: str) -> None:
         _fail(e)
 
 
+@main.command(name="facts-table")
+@click.argument("facts", nargs=-1, required=True)
+@click.option("-o", "--output", "out", required=True, help="输出的事实表（.csv）")
+def facts_table_cmd(facts: tuple[str, ...], out: str) -> None:
+    """把多个事实文件（每个一个项目，YAML/JSON）合成一张事实表，供批量计分（格式见 docs/facts-table.md）。"""
+    from jxdsl.facts_table import write_facts_table
+
+    try:
+        n = write_facts_table(list(facts), out)
+    except JxError as e:
+        _fail(e)
+        return
+    click.echo(f"已写入“{out}”：{n} 个项目", err=True)
+
+
 @main.command()
 @click.argument("table")
 @click.option("--rulebook", "rulebook", help="按此规则集核对分值、档次和计分规则")

@@ -9,11 +9,13 @@ The published cases are compared the same way in ``test_cases.py``.
 from __future__ import annotations
 
 import importlib.util
+import json
 import random
 import re
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from gen_tables import FACTS_COLUMNS, SELF_EVAL_COLUMNS, facts_rows, self_eval_rows, write_csv
 
@@ -41,13 +43,12 @@ def table_for(rulebook: Path, seed: int, tmp: Path, n_projects: int = 12) -> Pat
     return write_csv(tmp / f"{rulebook.stem}-{seed}.csv", FACTS_COLUMNS, facts_rows(scheme, rng, n_projects, year))
 
 
-def assert_engines_agree(rulebook: Path, table: Path, engines=("interpreter", "duckdb")) -> dict:
+def assert_engines_agree(rulebook: Path, table: Path, engines=("interpreter", "duckdb"), explain: bool = True) -> dict:
     """score (jsonl) and explain through each engine; everything but the tally's engine and time equal."""
     got = {}
     for engine in engines:
         score = cli("score", rulebook, table, "--format", "jsonl", "--engine", engine)
-        explain = cli("explain", rulebook, table, "--engine", engine)
-        got[engine] = (score, explain)
+        got[engine] = (score, cli("explain", rulebook, table, "--engine", engine) if explain else (0, "", ""))
     first, *rest = engines
     for engine in rest:
         for what, a, b in (("score", got[first][0], got[engine][0]), ("explain", got[first][1], got[engine][1])):
@@ -79,6 +80,76 @@ def test_generated_tables_every_engine(rulebook, seed, tmp_path):
 
 
 @pytest.mark.skipif(not HAS_SPARK, reason="pyspark 未安装")
-@pytest.mark.parametrize("rulebook", [ROOT / "rulebooks/shanxi/xingxian-2022-self-eval.jx", ROOT / "rulebooks/shandong/qixia-2021.jx"], ids=lambda p: p.stem)
+@pytest.mark.parametrize("rulebook", [ROOT / "rulebooks/shanxi/xingxian-2022-self-eval.jx", ROOT / "rulebooks/hubei/caidian-2021.jx"], ids=lambda p: p.stem)
 def test_spark_agrees(rulebook, tmp_path):
-    assert_engines_agree(rulebook, table_for(rulebook, 3, tmp_path, n_projects=6), engines=("interpreter", "spark"))
+    """Spark takes ~20 s a run (a job per relation): the JSON lines carry the explanations."""
+    assert_engines_agree(rulebook, table_for(rulebook, 3, tmp_path, n_projects=6), engines=("interpreter", "spark"), explain=False)
+
+
+# ---- the published cases ------------------------------------------------------------------------
+CASES = yaml.safe_load((ROOT / "examples" / "cases.yaml").read_text(encoding="utf-8"))
+
+
+def _project_names(case) -> list[str]:
+    code, out, _ = cli("score", ROOT / case["rulebook"], ROOT / case["facts"], "--format", "jsonl", "--engine", "interpreter")
+    return [json.loads(line)["project"] for line in out.splitlines()]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_every_case_same_bytes_in_every_engine(case):
+    """``--format json`` and ``explain``: the same bytes, errors, warnings and exit codes; then one
+    project by ``--project``, and a name that is not there (a usage error naming the nearest)."""
+    rulebook, facts = ROOT / case["rulebook"], ROOT / case["facts"]
+    outs = {}
+    for engine in ("interpreter", "duckdb"):
+        outs[engine] = [cli("score", rulebook, facts, "--format", "json", "--engine", engine), cli("explain", rulebook, facts, "--engine", engine)]
+    names = _project_names(case)
+    one, wrong = names[-1], names[-1][:-1] + "乙"
+    for engine in ("interpreter", "duckdb"):
+        outs[engine] += [cli("score", rulebook, facts, "--format", "json", "--engine", engine, "--project", one),
+                         cli("explain", rulebook, facts, "--engine", engine, "--project", wrong)]
+    for (a, b, what) in zip(outs["interpreter"], outs["duckdb"], ("score", "explain", "score --project", "explain --project (unknown)")):
+        assert a[0] == b[0], f"{what}: exit code {a[0]} against {b[0]}\n{b[2]}"
+        _same_lines(a[1], b[1], f"{what} stdout")
+        _same_lines(a[2], b[2], f"{what} stderr")
+    score, _, only, unknown = outs["duckdb"]
+    assert score[0] == 0 and json.loads(score[1])
+    picked = json.loads(only[1])
+    assert only[0] == 0 and (picked if isinstance(picked, dict) else picked[0])["project"] == one
+    assert unknown[0] == 2 and f"没有项目“{wrong}”" in unknown[2]
+
+
+SINGLE = [c for c in CASES if str(c["facts"]).endswith((".yaml", ".yml", ".json")) and "目标表:" not in (ROOT / c["facts"]).read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("case", SINGLE, ids=[c["id"] for c in SINGLE])
+def test_facts_table_scores_as_its_facts_files(case, tmp_path):
+    """A facts file written as a facts table (``jxdsl facts-table``) scores to the same JSON."""
+    rulebook, facts = ROOT / case["rulebook"], ROOT / case["facts"]
+    table = tmp_path / "事实表.csv"
+    code, _, err = cli("facts-table", facts, "-o", table)
+    assert code == 0, err
+    code_file, from_file, _ = cli("score", rulebook, facts, "--format", "json")
+    code_table, from_table, _ = cli("score", rulebook, table, "--format", "json", "--engine", "interpreter")
+    assert (code_file, code_table) == (0, 0)
+    assert json.loads(from_table) == [json.loads(from_file)]
+
+
+def test_shipped_facts_table_is_the_qixia_facts_file(tmp_path):
+    out = tmp_path / "t.csv"
+    assert cli("facts-table", ROOT / "examples/qixia-2021/facts.yaml", "-o", out)[0] == 0
+    assert out.read_bytes() == (ROOT / "examples/qixia-2021/facts-table.csv").read_bytes()
+
+
+def test_facts_table_refuses_what_it_cannot_carry(tmp_path):
+    facts = ROOT / "examples/qixia-2021/facts.yaml"
+    assert cli("facts-table", facts, facts, "-o", tmp_path / "t.csv")[2].count("在两个事实文件中") == 1
+    code, _, err = cli("facts-table", facts, "-o", facts)
+    assert code == 2 and "就是输入文件" in err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("项目: 甲\n事实:\n  预算资金: {万元: 12}\n", encoding="utf-8")
+    code, _, err = cli("facts-table", bad, "-o", tmp_path / "t.csv")
+    assert code == 1 and "bad.yaml:3" in err and not (tmp_path / "t.csv").exists()
+    targets = ROOT / "examples/caidian-2021/facts.yaml"
+    code, _, err = cli("facts-table", targets, "-o", tmp_path / "t.csv")
+    assert code == 1 and "有目标表行" in err

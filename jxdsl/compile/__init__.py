@@ -14,6 +14,7 @@ import gc
 import attrs
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.dialects.spark import Spark
 
 from jxdsl import ir
 from jxdsl.compile import lexicon, output
@@ -84,7 +85,7 @@ def _build(pl: Plan, caps: Caps, dialect: str) -> Compiled | None:
     total_steps = tuple((k, tuple(keys)) for k, keys in outs.pop("__total_steps__"))
     bound = {name: _expr(v) for name, v in outs.items()}
     stmts += p.statements("jx_proj", bound, ["pid"])
-    stmts += output.statements(pl, set(bound), dialect)
+    stmts += output.statements(pl, set(bound))
     return Compiled(pl, caps, tuple(stmts), tuple(bound), total_steps)
 
 
@@ -149,6 +150,40 @@ class _DuckDB(DuckDB):
             return super().datatype_sql(expression)
 
 
+class _Spark(Spark):
+    """Spark's SIGN returns a DOUBLE (the exact arithmetic needs an integer), and its ordered
+    string_agg (LISTAGG) fails inside the optimizer: the values are collected with their order
+    keys as structs, sorted, and joined."""
+
+    class Generator(Spark.Generator):
+        def sign_sql(self, expression: exp.Sign) -> str:
+            return self.sql(exp.cast(exp.Anonymous(this="SIGN", expressions=[expression.this]), "INT"))
+
+        def ordered_concat_sql(self, expression: exp.GroupConcat, where: exp.Where | None = None) -> str:
+            order = expression.this
+            if not isinstance(order, exp.Order):
+                return Spark.Generator.TRANSFORMS[exp.GroupConcat](self, expression)
+            keys = [o.this for o in order.expressions]
+            fields = [exp.alias_(k, f"k{i}") for i, k in enumerate(keys)] + [exp.alias_(order.this, "v")]
+            collected = exp.Anonymous(this="collect_list", expressions=[exp.Anonymous(this="struct", expressions=fields)])
+            if where is not None:
+                collected = exp.Filter(this=collected, expression=where)
+            value = exp.Lambda(this=exp.column("v", "x"), expressions=[exp.to_identifier("x")])
+            values = exp.Anonymous(this="transform", expressions=[exp.Anonymous(this="array_sort", expressions=[collected]), value])
+            present = exp.Lambda(this=exp.column("y").is_(exp.null()).not_(), expressions=[exp.to_identifier("y")])
+            values = exp.Anonymous(this="filter", expressions=[values, present])
+            # string_agg of no values is NULL, array_join of an empty array ''
+            joined = exp.Anonymous(this="array_join", expressions=[values, expression.args.get("separator")])
+            return self.sql(exp.case().when(exp.Anonymous(this="size", expressions=[values]).eq(0), exp.null()).else_(joined))
+
+        def filtered_sql(self, expression: exp.Filter) -> str:
+            if isinstance(expression.this, exp.GroupConcat):
+                return self.ordered_concat_sql(expression.this, expression.expression)
+            return self.filter_sql(expression)
+
+        TRANSFORMS = {**Spark.Generator.TRANSFORMS, exp.GroupConcat: ordered_concat_sql, exp.Filter: filtered_sql, exp.Sign: sign_sql}
+
+
 _TEXTS: dict[tuple, tuple[tuple[str, str], ...]] = {}
 
 
@@ -159,7 +194,7 @@ def sql_statements(book, dialect: str = "duckdb") -> tuple[tuple[str, str], ...]
     c = compile_scheme(book, dialect)
     key = (id(c), dialect)
     if key not in _TEXTS:
-        gen = _DuckDB if dialect == "duckdb" else dialect
+        gen = _DuckDB if dialect == "duckdb" else _Spark
         _TEXTS[key] = tuple((name, q.sql(dialect=gen)) for name, q in c.statements)
     return _TEXTS[key]
 

@@ -8,14 +8,14 @@ from sqlglot import exp
 
 from jxdsl import ir
 from jxdsl.compile.plan import Plan
-from jxdsl.compile.sqlb import agg, case, coalesce, col, fn, is_null, lit, not_null
+from jxdsl.compile.sqlb import agg, case, coalesce, col, is_null, lit, not_null
 from jxdsl.kernel import sqltext as T
 from jxdsl.units import plain
 
 
 def _j(e) -> exp.Expression:
     """A text as a JSON string (NULL: null)."""
-    return coalesce(fn("to_json", e), lit("null"))
+    return coalesce(T.json_string(e), lit("null"))
 
 
 def _n(e) -> exp.Expression:
@@ -46,7 +46,7 @@ def json_statements(plan: Plan, columns: set[str]) -> list[tuple[str, exp.Expres
     where = case((not_null(col("path", "e")), T.concat(lit("，指标“"), col("path", "e"), lit("”"))), default=lit(""))
     message = T.concat(lit("项目“"), col("project", "p"), lit("”"), where, lit("："), col("message", "e"))
     errors = (
-        exp.select(col("pid", "e"), agg("string_agg", fn("to_json", message), lit(", "), order=[col("phase", "e"), col("k", "e"), col("sub", "e")]).as_("errors"))
+        exp.select(col("pid", "e"), agg("string_agg", T.json_string(message), lit(", "), order=[col("phase", "e"), col("k", "e"), col("sub", "e")]).as_("errors"))
         .from_(exp.alias_(exp.to_table("jx_errors"), "e")).join(exp.alias_(exp.to_table("projects"), "p"), on=col("pid", "p").eq(col("pid", "e")))
         .group_by(col("pid", "e"))
     )
@@ -100,7 +100,7 @@ def _warnings(scheme: ir.Scheme) -> exp.Expression:
     year = exp.cast(col("year", "p"), "INT")
     out_of = exp.and_(not_null(col("year", "p")), exp.or_(year < lit(a), year > lit(b)))
     text = T.concat(lit(f"规则集“{scheme.name}”适用于 {span}，项目年度为 "), col("year", "p"), lit(" 年"))
-    return case((out_of, T.concat(lit(', "warnings": ['), fn("to_json", text), lit("]"))), default=lit(""))
+    return case((out_of, T.concat(lit(', "warnings": ['), T.json_string(text), lit("]"))), default=lit(""))
 
 
 __all__ = ["json_statements", "is_null", "plain"]

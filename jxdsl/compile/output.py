@@ -17,13 +17,10 @@ def _str(node) -> str | None:
     return str(node.origin) if getattr(node, "origin", None) else None
 
 
-def statements(plan: Plan, columns: set[str], dialect: str = "duckdb") -> list[tuple[str, exp.Expression]]:
+def statements(plan: Plan, columns: set[str]) -> list[tuple[str, exp.Expression]]:
     from jxdsl.compile.jsonout import json_statements
 
-    out = [*helper_statements(plan), ("jx_nodes", nodes(plan)), ("jx_errors", errors(plan, columns))]
-    if dialect == "duckdb":
-        out += json_statements(plan, columns)
-    return out
+    return [*helper_statements(plan), ("jx_nodes", nodes(plan)), ("jx_errors", errors(plan, columns)), *json_statements(plan, columns)]
 
 
 # ---- indicators ---------------------------------------------------------------------------------
@@ -50,7 +47,7 @@ def nodes(plan: Plan) -> exp.Expression:
         base = _path_json(t.path)[:-1]
         groups = exp.select(
             col("pid", "g"), lit(k).as_("k"), col("gline", "g").as_("g"), lit(0).as_("r"),
-            T.concat(lit(base + ", "), fn("to_json", col("second", "g")), lit("]")).as_("path"),
+            T.concat(lit(base + ", "), T.json_string(col("second", "g")), lit("]")).as_("path"),
             col("ws", "g").as_("weight"), col("ss", "g").as_("score"),
             col("ds", "g").as_("deduction"),
             col("st", "g").as_("status"), col("x", "g").as_("explanation"),
@@ -59,10 +56,10 @@ def nodes(plan: Plan) -> exp.Expression:
             exp.cast(exp.null(), "VARCHAR").as_("target"), exp.cast(exp.null(), "VARCHAR").as_("actual"),
         ).from_(exp.alias_(exp.to_table("jx_groups"), "g")).join(exp.alias_(exp.to_table("projects"), "p"), using=["pid"]).where(col("tk", "g").eq(lit(t.index)))
         group_line = exp.select(col("pid"), col("second"), fn("min", col("line")).as_("gline")).from_("jx_rows").where(col("tk").eq(lit(t.index))).group_by(col("pid"), col("second"))
-        second = case((col("second", "w").eq(lit("")), lit("")), default=T.concat(fn("to_json", col("second", "w")), lit(", ")))
+        second = case((col("second", "w").eq(lit("")), lit("")), default=T.concat(T.json_string(col("second", "w")), lit(", ")))
         rows = exp.select(
             col("pid", "w"), lit(k).as_("k"), case((col("second", "w").eq(lit("")), col("line", "w")), default=col("gline", "gl")).as_("g"), col("line", "w").as_("r"),
-            T.concat(lit(base + ", "), second, fn("to_json", col("third", "w")), lit("]")).as_("path"),
+            T.concat(lit(base + ", "), second, T.json_string(col("third", "w")), lit("]")).as_("path"),
             col("ws", "w").as_("weight"), col("ss", "w").as_("score"), col("ds", "w").as_("deduction"),
             col("st", "w").as_("status"), col("x", "w").as_("explanation"),
             T.concat(col("source", "p"), lit(":"), T.text_of(col("line", "w")), lit(":1")).as_("source"),

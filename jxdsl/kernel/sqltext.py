@@ -159,6 +159,19 @@ def json_number(text):
     return case((is_null(text), lit("null")), (tiny, concat(sign, mantissa, lit("e-"), exponent)), default=text)
 
 
+JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), *((c, {8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r"}.get(c, f"\\u{c:04x}")) for c in range(32)))
+
+
+def json_string(text):
+    """json.dumps(text, ensure_ascii=False): the text as a JSON string; NULL stays NULL.  Written
+    with REPLACE, not a dialect's to_json, so that every engine escapes exactly as Python does."""
+    escaped = text
+    for raw, shown in JSON_ESCAPES:
+        escaped = func("replace", escaped, func("chr", lit(raw)) if isinstance(raw, int) else lit(raw), lit(shown))
+    body = case((matches(text, r'[\x00-\x1f"\\]'), escaped), default=text)
+    return concat(lit('"'), body, lit('"'))
+
+
 # ---- reading quantities (units.parse_quantity) -------------------------------------------------------
 UNIT_EXPONENT = (("万元", 4, "元"), ("亿元", 8, "元"), ("元", 0, "元"), ("%", -2, ""), ("‰", -3, ""), ("", 0, ""), ("分", 0, "分"))
 
