@@ -14,14 +14,14 @@ from pathlib import Path
 
 import attrs
 
-from jxdsl import ast
+from jxdsl import ast, ir
 from jxdsl.errors import FactError, Span, UsageError
-from jxdsl.formulas import literal
 from jxdsl.link import LinkedIndicator, Rulebook, tier_points
+from jxdsl.lower import lower
 from jxdsl.units import DATE, TEXT, Quantity, normalize, parse_quantity, plain
 
 COLUMNS = ("路径", "分值", "得分")
-OPTIONAL = ("指标值", "实际值", "等级")
+OPTIONAL = ("指标值", "实际值", "等级", "项目")
 TOTAL, BONUS, PENALTY = "合计", "加分", "扣分"
 DEFAULT_GRADES = (("优", Fraction(90)), ("良", Fraction(80)), ("中", Fraction(60)))
 NATIONAL_TIERS = ((Fraction(8, 10), Fraction(1)),)  # achieved: 80%–100% of the weight
@@ -41,6 +41,7 @@ class Row:
     actual: str | None = None
     grade: str | None = None
     line: int = 0
+    project: str | None = None  # the 项目 column of a table of several projects
 
     @property
     def key(self) -> str:
@@ -57,9 +58,11 @@ class Finding:
     expected: str | None
     message: str
     line: int = 0
+    project: str | None = None
 
     def as_json(self) -> dict:
-        return {"path": self.path, "kind": self.kind, "published": self.published, "expected": self.expected, "message": self.message}
+        out = {"path": self.path, "kind": self.kind, "published": self.published, "expected": self.expected, "message": self.message}
+        return {"project": self.project, **out} if self.project is not None else out
 
 
 # ---- reading --------------------------------------------------------------------------------
@@ -109,6 +112,7 @@ def read_table(path: str | Path) -> list[Row]:
                 cell("实际值"),
                 cell("等级"),
                 n,
+                cell("项目") if "项目" in header else None,
             )
         )
     return rows
@@ -131,7 +135,13 @@ def _number(text: str | None, p: Path, line: int, column: str) -> Fraction | Non
 
 def audit_file(path: str, book: Rulebook | None = None) -> list["Finding"]:
     """Audit a table file; a table with a 项目 column holds several projects, each audited alone."""
-    return audit(read_table(path), book)
+    projects: dict[str | None, list[Row]] = {}
+    for r in read_table(path):
+        projects.setdefault(r.project, []).append(r)
+    findings = []
+    for project, rows in projects.items():
+        findings += [attrs.evolve(f, project=project) for f in audit(rows, book)] if project is not None else audit(rows, book)
+    return sorted(findings, key=lambda f: f.line)
 
 
 # ---- tolerance ------------------------------------------------------------------------------
@@ -277,57 +287,78 @@ def _rule(r: Row, ind: LinkedIndicator | None, book: Rulebook | None) -> list[Fi
     if not r.target or not r.actual:
         return []
     m = _CMP.match(normalize(r.target))
-    op = _CMP_NORMAL.get(m.group(1), m.group(1)) if m else None
     target = parse_quantity(normalize(r.target)[m.end():] if m else r.target)
     am = _CMP.match(normalize(r.actual))
     actual = parse_quantity(normalize(r.actual)[am.end():] if am else r.actual)
     if target.dim == TEXT or actual.dim == TEXT:
         return _qualitative(r, target, actual, book)
-    if actual.dim == "" and actual.unit == "" and target.dim not in ("", DATE):
-        actual = attrs.evolve(actual, dim=target.dim, unit=target.unit)  # a bare number in the target's unit
-    if actual.dim != target.dim:
+    bare = actual.dim == "" and actual.unit == "" and target.dim not in ("", DATE)
+    if not bare and actual.dim != target.dim:
         return [Finding(r.key, "unit_mismatch", r.score_text, None, f"指标值 {r.target} 与实际值 {r.actual} 单位不同，无法按规则核对得分", r.line)]
-    kind, zero = _kind(op, target, ind, book)
-    expected, how = _expected(kind, op, target, actual, r.weight, zero)
+    # a bare number is read in the target's unit (tables often print 98 for 98%)
+    expected, how = _expected(r, r.actual.strip() + target.unit if bare else r.actual, ind, book)
     if expected is None or _agrees(r, expected):
         return []
     return [Finding(r.key, "rule", r.score_text, _fmt(expected), f"{how}，应得 {_fmt(expected)}，公布为 {r.score_text}", r.line)]
 
 
-def _kind(op, target: Quantity, ind: LinkedIndicator | None, book: Rulebook | None):
-    if ind is not None and isinstance(ind.rule, ast.Proportional):
-        return ind.rule.direction, ind.rule.zero
-    if ind is not None and isinstance(ind.rule, ast.TargetMet):
-        return "达标", None
-    op = op or ("<=" if target.dim == DATE else ">=")
-    if book is not None and op in book.quantitative_defaults:
-        d = book.quantitative_defaults[op]
-        return d.kind, d.zero
-    return {">=": "正向", ">": "正向", "<=": "反向", "<": "反向"}.get(op, "达标"), None
+# ---- the expected score: the kernel's own row scoring -------------------------------------------
+NATIONAL = Path(__file__).resolve().parents[1] / "rulebooks" / "national" / "self-eval.jx"
 
 
-def _expected(kind: str, op, target: Quantity, actual: Quantity, w: Fraction, zero) -> tuple[Fraction | None, str]:
-    from jxdsl.kernel.stage import PY
-    compare = PY.compare
+def _expected(r: Row, actual_text: str, ind: LinkedIndicator | None, book: Rulebook | None) -> tuple[Fraction | None, str]:
+    """The score the rulebook gives the row's target and actual, by ``kernel.rows.score_row`` (the
+    interpreter's and the SQL engines' definition, with the rulebook's rounding), and the kernel's
+    sentences for it.  A tree indicator's 正向/反向/达标 rule scores the row whatever its sign;
+    without a rulebook the national self-evaluation defaults (财预〔2020〕10号) apply."""
+    from jxdsl.evaluate import _steps
+    from jxdsl.explain import sentence
+    from jxdsl.inputs import ProjectInputs
+    from jxdsl.kernel.pyscope import PyScope
+    from jxdsl.kernel.rows import score_row
 
-    a, t = actual.value, target.value
-    shown = f"实际 {actual.text or plain(a)}，指标值 {target.text}"
-    if target.dim == DATE or kind == "达标":
-        met = compare(actual, op or ("<=" if target.dim == DATE else ">="), target)
-        return (w if met else Fraction(0)), f"{shown}，{'达标' if met else '未达标'}"
-    if kind == "正向":
-        if a >= t or t <= 0:
-            return w, f"{shown}，已达到指标值"
-        if zero is not None:
-            z = t * zero.magnitude if isinstance(zero, ast.Number) and zero.unit == "倍" else literal(zero).value
-            return (w * max(Fraction(0), (a - z) / (t - z))), f"{shown}，按零分点线性计分"
-        return w * a / t, f"{shown}，正向按 实际/指标值 × 分值 = {plain(a / t * 100, 2)}% × {_fmt(w)}"
-    if a <= t:
-        return w, f"{shown}，未超过指标值"
-    if zero is not None:
-        z = t * zero.magnitude if isinstance(zero, ast.Number) and zero.unit == "倍" else literal(zero).value
-        return (w * max(Fraction(0), (z - a) / (z - t))), f"{shown}，按零分点线性计分"
-    return (w * t / a if a > 0 else w), f"{shown}，反向按 指标值/实际 × 分值"
+    scheme = _row_scheme(book, ind)
+    texts = _RowTexts(plain(r.weight, 8), r.target, actual_text, None, None, None)
+    got, _ = score_row(PyScope(scheme, ProjectInputs("核对")), texts)
+    if got.problem is not None or got.score is None:
+        return None, ""
+    said = [t for t in (sentence(s) for s in _steps(got.steps)) if t]
+    return got.score, "；".join(said) or f"实际 {actual_text}，指标值 {r.target}"
+
+
+@attrs.frozen
+class _RowTexts:
+    weight: str | None
+    target: str | None
+    actual: str | None
+    tier: str | None
+    score: str | None
+    note: str | None
+
+
+_SCHEMES: dict = {}
+
+
+def _row_scheme(book: Rulebook | None, ind: LinkedIndicator | None) -> ir.Scheme:
+    from jxdsl.link import Linker
+
+    key = (id(book), ind.path if ind is not None else None)
+    if key in _SCHEMES:
+        return _SCHEMES[key][1]
+    scheme = lower(book if book is not None else Linker().load(NATIONAL))
+    defaults = scheme.defaults
+    leaf = next((x for x in scheme.leaves() if x.path == ind.path), None) if ind is not None else None
+    rule = leaf.rule if leaf is not None else None
+    if isinstance(rule, ir.Proportional):
+        kind = ir.RowKind.POSITIVE if rule.direction is ir.Direction.POSITIVE else ir.RowKind.NEGATIVE
+        defaults = ir.RowDefaults({op: ir.RowDefault(kind, rule.zero) for op in ir.Cmp}, defaults.qualitative)
+    elif isinstance(rule, ir.TargetMet):
+        defaults = ir.RowDefaults({op: ir.RowDefault(ir.RowKind.MET) for op in ir.Cmp}, defaults.qualitative)
+    elif not defaults.quantitative:
+        defaults = lower(Linker().load(NATIONAL)).defaults
+    got = attrs.evolve(scheme, defaults=defaults)
+    _SCHEMES[key] = (book, got)  # the book is kept so that its id is not reused
+    return got
 
 
 def _qualitative(r: Row, target: Quantity, actual: Quantity, book: Rulebook | None) -> list[Finding]:
@@ -395,16 +426,17 @@ def render(table: str, findings: list[Finding]) -> str:
         return f"{table}：未发现问题"
     lines = [f"{table}：发现 {len(findings)} 处问题"]
     for f in findings:
-        lines.append(f"  {table}:{f.line}: {f.path}［{KIND_WORDS.get(f.kind, f.kind)}］{f.message}")
+        where = f"项目“{f.project}”，{f.path}" if f.project is not None else f.path
+        lines.append(f"  {table}:{f.line}: {where}［{KIND_WORDS.get(f.kind, f.kind)}］{f.message}")
     return "\n".join(lines)
 
 
 # ---- export -----------------------------------------------------------------------------------
 def result_rows(result) -> list[dict]:
     """A computed result in the audit-table format, so a fresh result can be audited."""
-    from jxdsl.explain import number
-
-    d = result.digits
+    # exact (to 4 decimals, as the weights): a score capped at a weight of 10.75 under 小数 1 位 is
+    # 10.75, and 10.8 would read as above its weight
+    d = max(result.digits, 4)
     out = []
     for r in result.walk():
         row = next((s.data for s in r.steps if s.kind == "row"), {})
@@ -414,6 +446,5 @@ def result_rows(result) -> list[dict]:
         out.append({"路径": BONUS, "分值": plain(cap), "得分": plain(result.bonus, d), "指标值": "", "实际值": "", "等级": ""})
         out += [{"路径": f"{BONUS}/{i.name}", "分值": plain(i.points), "得分": plain(i.awarded or 0, d), "指标值": "", "实际值": "", "等级": ""} for i in result.bonus_items]
     out += [{"路径": f"{PENALTY}/{i.name}", "分值": plain(i.points), "得分": plain(i.awarded or 0, d), "指标值": "", "实际值": "", "等级": ""} for i in result.penalty_items]
-    _ = number
     out.append({"路径": TOTAL, "分值": plain(result.max), "得分": plain(result.total, d) if result.total is not None else "", "指标值": "", "实际值": "", "等级": result.grade or ""})
     return out

@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from jxdsl import ir
+from jxdsl.units import plain
 
 FACTS_COLUMNS = ["项目", "年度", "类别", "名称", "值", "档次", "得分", "说明", "不适用", "发生", "次数", "发现", "满足", "未满足", "问卷"]
 SELF_EVAL_COLUMNS = ["项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值", "档次", "评价得分", "说明"]
@@ -29,9 +30,9 @@ def _number(rng: random.Random, lo: float, hi: float, places: int) -> str:
     return f"{v:.{places}f}"
 
 
-def fact_value(rng: random.Random, ftype: ir.FactType | None) -> str:
-    """A value as a unit would type it, now and then a wrong one."""
-    bad = rng.random() < 0.06
+def fact_value(rng: random.Random, ftype: ir.FactType | None, m: float = 1.0) -> str:
+    """A value as a unit would type it, now and then (``m`` scales how often) a wrong one."""
+    bad = rng.random() < 0.06 * m
     if bad:
         return rng.choice(["未统计", "-5万元", "１２３", " 100人", "1e9999", "5%%", "", "12个", "2021年13月"])
     if ftype is ir.FactType.MONEY:
@@ -39,7 +40,7 @@ def fact_value(rng: random.Random, ftype: ir.FactType | None) -> str:
     if ftype is ir.FactType.PERCENT:
         return _number(rng, 0, 120, rng.choice([0, 1, 2])) + "%"
     if ftype is ir.FactType.COUNT:
-        return str(rng.randint(0, 500)) + rng.choice(["个", "人", "户", "", "项"])
+        return str(rng.randint(0, 500)) + (rng.choice(["个", "人", "户", "", "项"]) if m else "")  # units of a ratio must agree
     if ftype is ir.FactType.DATE:
         return rng.choice(["2021年12月", "2021年6月30日", "2022年1月", "2021-11-15", "2021年底"])
     if ftype is ir.FactType.TEXT:
@@ -47,20 +48,22 @@ def fact_value(rng: random.Random, ftype: ir.FactType | None) -> str:
     return _number(rng, 0, 1000, rng.choice([0, 2]))
 
 
-def _tier_record(rng, leaf: ir.Leaf, rule: ir.Tiers) -> dict:
+def _tier_record(rng, leaf: ir.Leaf, rule: ir.Tiers, m: float) -> dict:
     t = rng.choice(rule.tiers)
-    rec = {"档次": t.name if rng.random() > 0.05 else rng.choice(["优秀", "不清楚", t.name + " "])}
+    rec = {"档次": t.name if rng.random() >= 0.05 * m else rng.choice(["优秀", "不清楚", t.name + " "])}
     if t.low != t.high or rng.random() < 0.1:
         low, high = (t.low * leaf.weight, t.high * leaf.weight) if t.of_weight else (t.low, t.high)
-        rec["得分"] = _number(rng, float(low), float(high), rng.choice([0, 1, 2])) if rng.random() > 0.1 else rng.choice(["abc", str(leaf.weight + 1), "-1"])
+        rec["得分"] = _number(rng, float(low), float(high), rng.choice([0, 1, 2])) if rng.random() >= 0.1 * m else rng.choice(["abc", str(leaf.weight + 1), "-1"])
+        if not m:
+            rec["得分"] = plain((low + high) / 2, 4)  # inside the tier whether its ends are open or closed
     return rec
 
 
-def _checklist_record(rng, rule: ir.Checklist) -> dict:
+def _checklist_record(rng, rule: ir.Checklist, m: float) -> dict:
     names = [i.name for i in rule.items]
     met = [n for n in names if rng.random() < 0.7]
     unmet = [n for n in names if n not in met]
-    if rng.random() < 0.1:
+    if rng.random() < 0.1 * m:
         met.append(rng.choice(["未知事项", names[0]]))
     if rng.random() < 0.1:
         return {"满足": "全部"}
@@ -70,50 +73,51 @@ def _checklist_record(rng, rule: ir.Checklist) -> dict:
     return rec
 
 
-def _survey_record(rng, source: ir.SurveyValue) -> dict:
+def _survey_record(rng, source: ir.SurveyValue, m: float) -> dict:
     lines = []
     for _ in range(rng.randint(1, 3)):
         pairs = [f"{o.name}={rng.randint(0, 40)}" for o in source.options if rng.random() < 0.9]
-        if rng.random() < 0.05:
+        if rng.random() < 0.05 * m:
             pairs.append(rng.choice(["很好=3", "满意=abc", "7"]))
         lines.append(rng.choice(["，", "、", " "]).join(pairs))
     return {"问卷": "\n".join(lines)}
 
 
-def leaf_record(rng: random.Random, leaf: ir.Leaf) -> dict | None:
+def leaf_record(rng: random.Random, leaf: ir.Leaf, m: float = 1.0) -> dict | None:
     """The evaluator's record for a leaf (None: no record)."""
     rule = leaf.rule
     rec: dict = {}
     if isinstance(rule, ir.Tiers):
-        rec = _tier_record(rng, leaf, rule)
+        rec = _tier_record(rng, leaf, rule, m)
     elif isinstance(rule, ir.Checklist):
-        rec = _checklist_record(rng, rule)
+        rec = _checklist_record(rng, rule, m)
     elif isinstance(rule, ir.Deduction):
         n = rng.randint(0, 4)
         if rng.random() < 0.5:
             rec = {"发现": "\n".join(f"问题{k}" for k in range(n)) if n else "无"}
         else:
-            rec = {"次数": str(n) if rng.random() > 0.05 else "两次"}
+            rec = {"次数": str(n) if rng.random() >= 0.05 * m else "两次"}
     elif isinstance(rule, ir.Judgement):
-        rec = {"得分": _number(rng, 0, float(leaf.weight), rng.choice([0, 2])) if rng.random() > 0.05 else "满分"}
+        rec = {"得分": _number(rng, 0, float(leaf.weight), rng.choice([0, 2])) if rng.random() >= 0.05 * m else "满分"}
     source = getattr(rule, "value", None)
     if isinstance(source, ir.SurveyValue):
-        rec.update(_survey_record(rng, source))
-    if rng.random() < 0.05:
+        rec.update(_survey_record(rng, source, m))
+    if rng.random() < 0.05 * m:
         rec["得分"] = rng.choice([_number(rng, 0, float(leaf.weight), 2), "99", "3分"])
-    if rng.random() < 0.04:
+    if rng.random() < 0.04 * m:
         rec["不适用"] = rng.choice(["是", "否", "是 "])
     if leaf.vetoes and rng.random() < 0.3:
         rec["发生"] = rng.choice(["是", "否"])
     if rec and rng.random() < 0.5:
         rec["说明"] = rng.choice(["依据充分", "见附件", "资料不全，酌情扣分"])
-    if rng.random() < 0.04:
+    if rng.random() < 0.04 * m:
         return None
-    return rec or ({"说明": "无"} if rng.random() < 0.3 else None)
+    return rec or ({"说明": "无"} if rng.random() < 0.3 or not m else None)
 
 
-def facts_rows(scheme: ir.Scheme, rng: random.Random, n_projects: int, year: str = "") -> list[list[str]]:
-    """Rows of a facts table for ``n_projects`` projects of the scheme."""
+def facts_rows(scheme: ir.Scheme, rng: random.Random, n_projects: int, year: str = "", m: float = 1.0) -> list[list[str]]:
+    """Rows of a facts table for ``n_projects`` projects of the scheme; ``m`` scales how often a
+    unit's mistakes appear (0: none)."""
     rows: list[list[str]] = []
 
     def row(project, kind, name, value="", **fields):
@@ -121,35 +125,50 @@ def facts_rows(scheme: ir.Scheme, rng: random.Random, n_projects: int, year: str
         r.update({"项目": project, "年度": year, "类别": kind, "名称": name, "值": value, **fields})
         rows.append([r[c] for c in FACTS_COLUMNS])
 
+    units = _fact_units(scheme) if not m else {}
     for p in range(n_projects):
         project = f"项目{p}" + rng.choice(["", "（县级）"])
         for name, ftype in scheme.facts.items():
-            if rng.random() < 0.05:
+            if rng.random() < 0.05 * m:
                 continue  # a fact left out
-            row(project, rng.choice(["事实", ""]), name, fact_value(rng, ftype))
-            if rng.random() < 0.02:
+            row(project, rng.choice(["事实", ""]), name, fact_value(rng, ftype, m) + (units.get(name, "") if ftype is ir.FactType.COUNT else ""))
+            if rng.random() < 0.02 * m:
                 row(project, "事实", name, fact_value(rng, ftype))  # given twice
         for leaf in scheme.leaves():
-            rec = leaf_record(rng, leaf)
+            rec = leaf_record(rng, leaf, m)
             if rec is None:
                 continue
             key = leaf.path[-1] if rng.random() > 0.2 else "/".join(leaf.path[-2:])
             row(project, "评价", key, **rec)
-            if rng.random() < 0.02:
+            if rng.random() < 0.02 * m:
                 row(project, "评价", key, **rec)  # the same record twice
         for item in (*scheme.bonus, *scheme.penalty):
-            if rng.random() < 0.5:
-                row(project, "评价", item.name, 发生=rng.choice(["是", "否", "不知道"]))
+            if not m or rng.random() < 0.5:
+                row(project, "评价", item.name, 发生=rng.choice(["是", "否", "不知道"] if m else ["是", "否"]))
         for name in scheme.vetoes:
-            if rng.random() < 0.5:
+            if not m or rng.random() < 0.5:
                 row(project, "评价", name, 发生=rng.choice(["是", "否", "否"]))
-        if rng.random() < 0.05:
+        if rng.random() < 0.05 * m:
             row(project, "评价", "不存在的指标", 档次="好")
-    if rng.random() < 0.3:
+    if rng.random() < 0.3 * m:
         row("", "事实", "孤立数据", "1")
-    if rng.random() < 0.2:
+    if rng.random() < 0.2 * m:
         row("项目0", "其他", "类别有误", "1")
     return rows
+
+
+def _fact_units(scheme: ir.Scheme) -> dict[str, str]:
+    """The unit a count fact is compared in (``达标 =24人`` on the fact itself)."""
+    out = {}
+    for leaf in scheme.leaves():
+        target, value = getattr(leaf.rule, "target", None), getattr(leaf.rule, "value", None)
+        if isinstance(target, ir.Const) and hasattr(value, "name") and target.dim not in ("", "元"):
+            out[value.name] = target.dim
+        for veto in leaf.vetoes:
+            c = veto.condition
+            if isinstance(c, ir.Compare) and isinstance(c.left, ir.Name) and isinstance(c.right, ir.Const) and c.right.dim not in ("", "元"):
+                out[c.left.name] = c.right.dim
+    return out
 
 
 # ---- self-evaluation tables (target-table schemes) ----------------------------------------------
@@ -157,8 +176,9 @@ WORDS = ["提高", "合格", "及时", "长期", "按时"]
 TIERS = ["达成", "部分达成", "未达成", "基本达成"]
 
 
-def self_eval_rows(rng: random.Random, n_projects: int) -> list[list[str]]:
-    """A long self-evaluation table: 6–12 target rows per project plus a budget row, mostly valid."""
+def self_eval_rows(rng: random.Random, n_projects: int, weights: dict[str, float] | None = None) -> list[list[str]]:
+    """A long self-evaluation table: 6–12 target rows per project plus a budget row, mostly valid;
+    ``weights`` are the rulebook's 一级指标 weights (Xing county's 50/30/10 by default)."""
     pick = rng.choice
     num = rng.randint
 
@@ -181,10 +201,10 @@ def self_eval_rows(rng: random.Random, n_projects: int) -> list[list[str]]:
             rows.append([name, "预算执行率", "", "预算执行率", "10", a_text, b_text, "", "", ""])
         n_rows = num(6, 12)
         firsts = ["产出指标"] * (n_rows - 2) + ["效益指标", "满意度指标"]
-        weights = {"产出指标": 50, "效益指标": 30, "满意度指标": 10}
+        weights = weights or {"产出指标": 50, "效益指标": 30, "满意度指标": 10}
         shares: dict[str, list[str]] = {}
         for f, k in Counter(firsts).items():
-            total = weights[f] * 4  # quarter points
+            total = int(weights[f] * 4)  # quarter points
             cuts = sorted(num(0, total) for _ in range(k - 1))
             parts = [y - x for x, y in zip([0, *cuts], [*cuts, total])]
             shares[f] = [str(x / 4).removesuffix(".0") for x in parts]

@@ -34,13 +34,14 @@ def cli(*args: str) -> tuple[int, str, str]:
     return r.exit_code, r.stdout, _TALLY.sub("", r.stderr)
 
 
-def table_for(rulebook: Path, seed: int, tmp: Path, n_projects: int = 12) -> Path:
+def table_for(rulebook: Path, seed: int, tmp: Path, n_projects: int = 12, mistakes: float = 1.0) -> Path:
     scheme = lower(Linker().load(rulebook))
     rng = random.Random(f"{rulebook.name}-{seed}")
     if scheme.tables():
-        return write_csv(tmp / f"{rulebook.stem}-{seed}.csv", SELF_EVAL_COLUMNS, self_eval_rows(rng, n_projects))
-    year = rng.choice(["", "", str(scheme.years[0]) if scheme.years else "", "2019", "２０２１"])
-    return write_csv(tmp / f"{rulebook.stem}-{seed}.csv", FACTS_COLUMNS, facts_rows(scheme, rng, n_projects, year))
+        weights = {t.name: float(t.weight) for t in scheme.tables()}
+        return write_csv(tmp / f"{rulebook.stem}-{seed}.csv", SELF_EVAL_COLUMNS, self_eval_rows(rng, n_projects, weights))
+    year = rng.choice(["", "", str(scheme.years[0]) if scheme.years else "", "2019", "２０２１"] if mistakes else [""])
+    return write_csv(tmp / f"{rulebook.stem}-{seed}.csv", FACTS_COLUMNS, facts_rows(scheme, rng, n_projects, year, mistakes))
 
 
 def assert_engines_agree(rulebook: Path, table: Path, engines=("interpreter", "duckdb"), explain: bool = True) -> dict:
@@ -153,3 +154,32 @@ def test_facts_table_refuses_what_it_cannot_carry(tmp_path):
     targets = ROOT / "examples/caidian-2021/facts.yaml"
     code, _, err = cli("facts-table", targets, "-o", tmp_path / "t.csv")
     assert code == 1 and "有目标表行" in err
+
+
+# ---- audit of the engine's own export -------------------------------------------------------------
+STRUCTURAL = {"score_out_of_range", "weight_sum", "score_sum", "total", "grade", "weight_vs_rulebook"}
+
+
+@pytest.mark.parametrize("rulebook", RULEBOOKS, ids=lambda p: p.stem)
+def test_audit_of_score_csv_is_clean_for_every_variant(rulebook, tmp_path):
+    """``score --format csv`` then ``audit --rulebook``: every sum, total and grade adds up, and a
+    rule finding only where the evaluator's own judgement (档次, 得分, an override) set the score."""
+    from jxdsl.audit import audit_file
+    from jxdsl.evaluate import evaluate
+    from jxdsl.facts import load as load_facts
+
+    table = table_for(rulebook, 1, tmp_path, mistakes=0)
+    out = tmp_path / "得分.csv"
+    code, _, err = cli("score", rulebook, table, "--format", "csv", "-o", out)
+    assert code in (0, 1), err
+    book = Linker().load(rulebook)
+    judged, failed = set(), set()
+    for p in load_facts(table):
+        result = evaluate(book, p)
+        judged |= {(result.project, "/".join(r.path)) for r in result.walk() if any(s.kind in ("override", "tier", "judgement") for s in r.steps)}
+        if result.errors:
+            failed.add(result.project)  # its rows carry the unit's inconsistent 分值 as written
+    assert len(failed) < 12, "most projects are scored, so that the audit checks something"
+    findings = [f for f in audit_file(out, book) if f.project not in failed]
+    assert not [f for f in findings if f.kind in STRUCTURAL], findings
+    assert {(f.project, f.path) for f in findings if f.kind != "unit_mismatch"} <= judged, findings
