@@ -1,19 +1,24 @@
-"""Batch scoring benchmark: interpreter, compiled SQL on DuckDB and Spark, and a hand-written query.
+"""Batch scoring benchmark: the commands users run, end to end, against a hand-written query.
 
     .venv/bin/python benchmarks/batch.py --n 100000
-    .venv/bin/python benchmarks/batch.py --n 1000000 --spark-n 20000
+    .venv/bin/python benchmarks/batch.py --n 1000000 --interpreter-n 0 --qixia-n 0
 
-A seeded generator writes N synthetic projects (6–12 target rows each plus a budget row: ≥ counts,
-≤ money in 万元, percentages, dates, qualitative words with evaluator tiers, about 1% bad rows) to
-Parquet in a temporary directory (deleted afterwards).  Each engine scores the table; the
-hand-written DuckDB query below (the expert baseline) computes the same row scores, totals and
-grades for this generator's rows directly in SQL.  One line per engine: N, seconds, projects/s
-and the ratio of seconds to the hand-written query; then peak memory (getrusage).
+A seeded generator writes N synthetic Xing county projects (6–12 target rows each plus a budget
+row: ≥ counts, ≤ money in 万元, percentages, dates, qualitative words with evaluator tiers, about
+1% bad rows) to Parquet in a temporary directory (deleted afterwards).  Each line is one command,
+``jxdsl score RULEBOOK TABLE --format F -o OUT --engine E`` in a child process: the wall time
+from start to the output file written (reading the table, compiling, scoring, formatting), and the
+child's peak resident memory.  The hand-written DuckDB query below (the expert baseline) computes
+the same row scores, totals and grades for this generator's rows; it is timed as a query only, so
+the ratio is an upper bound on the engine's overhead.  The Qixia line scores a facts table (one
+row per project × fact or evaluator record, ``docs/facts-table.md``) of generated projects.
 """
 from __future__ import annotations
 
 import argparse
-import resource
+import os
+import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,12 +28,15 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from jxdsl.batch import duckdb_connect, score_table  # noqa: E402
-from jxdsl.compile import to_sql  # noqa: E402
+from jxdsl.batch import duckdb_connect  # noqa: E402
 from jxdsl.link import Linker  # noqa: E402
+from jxdsl.lower import lower  # noqa: E402
 
 RULEBOOK = ROOT / "rulebooks/shanxi/xingxian-2022-self-eval.jx"
+QIXIA = ROOT / "rulebooks/shandong/qixia-2021.jx"
+JXDSL = [sys.executable, "-m", "jxdsl.cli"]
 
 # Deterministic pseudo-random numbers: hash(seed, project, row, salt) — the same table on any
 # number of threads.
@@ -115,13 +123,6 @@ FROM s JOIN p USING (proj) ORDER BY s.proj, s.ord
 """
 
 
-def peak_mb() -> tuple[float, float]:
-    """Peak resident memory of this process and of finished children (the Spark JVM), in MB."""
-    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return me, kids
-
-
 def generate(n: int, seed: int, path: Path) -> None:
     con = duckdb.connect()
     q = GENERATOR.replace("$seed", str(int(seed))).replace("$n", str(int(n)))
@@ -129,114 +130,80 @@ def generate(n: int, seed: int, path: Path) -> None:
     con.close()
 
 
-def rows_view(con, path: Path) -> None:
+def generate_qixia(n: int, seed: int, path: Path) -> None:
+    """A facts table of n Qixia projects without mistakes (tests/gen_tables.py)."""
+    from gen_tables import FACTS_COLUMNS, facts_rows, write_csv
+
+    scheme = lower(Linker().load(QIXIA))
+    write_csv(path, FACTS_COLUMNS, facts_rows(scheme, random.Random(seed), n, "", 0))
+
+
+def hand_written(path: Path) -> float:
+    """The baseline query on a connection set up as the duckdb engine sets it up."""
+    con = duckdb_connect()
     con.execute(
         f"""CREATE VIEW rows AS SELECT CAST(file_row_number + 2 AS BIGINT) AS "行号", "项目", "一级指标", "二级指标", "三级指标", "分值",
-        "年度指标值", "实际完成值", "档次", "评价得分", "说明", CAST(NULL AS VARCHAR) AS "年度"
-        FROM read_parquet('{path}', file_row_number = true)"""
+        "年度指标值", "实际完成值", "档次", "评价得分", "说明" FROM read_parquet('{path}', file_row_number = true)"""
     )
-
-
-def timed_query(path: Path, sql: str) -> tuple[float, int]:
-    """One query on a connection set up as the duckdb engine sets it up (same memory limit)."""
-    con = duckdb_connect()
-    rows_view(con, path)
     t = time.perf_counter()
-    con.execute(f"CREATE TABLE out AS {sql}")
+    con.execute(f"CREATE TABLE out AS {HAND_WRITTEN}")
     seconds = time.perf_counter() - t
-    count = con.execute("SELECT COUNT(*) FROM out").fetchone()[0]
     con.close()
-    return seconds, count
+    return seconds
 
 
-def check_same(path: Path, compiled_sql: str) -> int:
-    """How many projects the hand-written query and the compiled query total differently (0)."""
-    con = duckdb_connect()
-    rows_view(con, path)
-    con.execute(f"CREATE TABLE a AS {compiled_sql}")
-    con.execute(f"CREATE TABLE b AS {HAND_WRITTEN}")
-    diff = con.execute(
-        """SELECT COUNT(*) FROM (SELECT DISTINCT "项目", "总分" * 100000000 AS t, "等级" FROM a) AS x
-           FULL JOIN (SELECT DISTINCT proj, total AS t, grade FROM b) AS y ON x."项目" = y.proj
-           WHERE x.t IS DISTINCT FROM y.t OR x."等级" IS DISTINCT FROM y.grade"""
-    ).fetchone()[0]
-    con.close()
-    return diff
+def command(rulebook: Path, table: Path, fmt: str, engine: str, out: Path) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MB, exit code) of one ``jxdsl score`` in a child process."""
+    t = time.perf_counter()
+    child = subprocess.Popen([*JXDSL, "score", str(rulebook), str(table), "--format", fmt, "-o", str(out), "--engine", engine],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - t
+    child.returncode = os.waitstatus_to_exitcode(status)
+    tally = child.stderr.read().decode("utf-8", "replace").strip().splitlines()
+    if tally:
+        print("   ", tally[-1], flush=True)
+    return seconds, usage.ru_maxrss / 1024, child.returncode
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=100_000, help="projects for the SQL engines")
-    ap.add_argument("--interpreter-n", type=int, default=None, help="projects for the interpreter (default min(N, 2000))")
-    ap.add_argument("--spark-n", type=int, default=None, help="projects for Spark (default min(N, 20000); 0 skips Spark)")
+    ap.add_argument("--n", type=int, default=100_000, help="Xing county projects for the duckdb engine")
+    ap.add_argument("--interpreter-n", type=int, default=2000, help="projects for the interpreter (0 skips)")
+    ap.add_argument("--qixia-n", type=int, default=10_000, help="Qixia projects in a facts table (0 skips)")
+    ap.add_argument("--formats", default="jsonl,csv,parquet", help="output formats to time on N projects")
     ap.add_argument("--seed", type=int, default=2022)
-    ap.add_argument("--json", action="store_true", help="also time building every project's JSON object (duckdb engine)")
     args = ap.parse_args()
-    n = args.n
-    n_interp = args.interpreter_n if args.interpreter_n is not None else min(n, 2000)
-    n_spark = args.spark_n if args.spark_n is not None else min(n, 20_000)
-    book = Linker().load(RULEBOOK)
-    lines = []
 
-    def line(engine: str, count: int, seconds: float, base: float | None) -> None:
-        rate = count / seconds if seconds else float("inf")
-        ratio = f"{seconds / base * count_ratio(count):.2f}×" if base else "1.00×"
-        me, kids = peak_mb()
-        text = f"{engine:<34} N={count:>9,}  {seconds:9.2f} s  {rate:>12,.0f} projects/s  {ratio:>8} hand-written  (peak RSS {me:,.0f} MB, children {kids:,.0f} MB)"
-        lines.append(text)
-        print(text, flush=True)
-
-    def count_ratio(count: int) -> float:
-        return n / count  # per-project time relative to the hand-written query at N
+    def line(what: str, n: int, seconds: float, rss: float | None = None, base: float | None = None) -> None:
+        ratio = f"{seconds / base:5.2f}× hand-written" if base else ""
+        memory = f"peak RSS {rss:,.0f} MB" if rss is not None else ""
+        print(f"{what:<42} N={n:>9,}  {seconds:8.2f} s  {n / seconds:>10,.0f} projects/s  {ratio:>20}  {memory}", flush=True)
 
     with tempfile.TemporaryDirectory(prefix="jxdsl-bench-") as tmp:
-        big = Path(tmp) / f"projects-{n}.parquet"
+        tmp = Path(tmp)
+        big = tmp / f"xing-{args.n}.parquet"
         t = time.perf_counter()
-        generate(n, args.seed, big)
-        print(f"generated {n:,} projects in {time.perf_counter() - t:.1f} s → {big.stat().st_size / 1e6:,.0f} MB Parquet", flush=True)
-        compiled = to_sql(book, "duckdb", pretty=False)
-        mismatched = check_same(big, compiled) if n <= 200_000 else None
-        hand_s, _ = timed_query(big, HAND_WRITTEN)
-        line("hand-written DuckDB SQL", n, hand_s, None)
-        comp_s, _ = timed_query(big, compiled)
-        line("compiled SQL on DuckDB (query)", n, comp_s, hand_s)
-        t = time.perf_counter()
-        result = score_table(book, big, "duckdb")
-        end_to_end = time.perf_counter() - t
-        line("duckdb engine (score_table)", n, end_to_end, hand_s)
-        if args.json:
+        generate(args.n, args.seed, big)
+        print(f"generated {args.n:,} Xing county projects in {time.perf_counter() - t:.1f} s → {big.stat().st_size / 1e6:,.0f} MB Parquet", flush=True)
+        base = hand_written(big)
+        line("hand-written DuckDB query (query only)", args.n, base)
+        for fmt in [f for f in args.formats.split(",") if f]:
+            seconds, rss, code = command(RULEBOOK, big, fmt, "duckdb", tmp / f"out.{fmt}")
+            line(f"jxdsl score --format {fmt} (duckdb)", args.n, seconds, rss, base)
+            (tmp / f"out.{fmt}").unlink(missing_ok=True)
+        if args.interpreter_n:
+            small = tmp / f"xing-{args.interpreter_n}.parquet"
+            generate(args.interpreter_n, args.seed, small)
+            seconds, rss, _ = command(RULEBOOK, small, "jsonl", "interpreter", tmp / "i.jsonl")
+            line("jxdsl score --format jsonl (interpreter)", args.interpreter_n, seconds, rss)
+        if args.qixia_n:
+            facts = tmp / f"qixia-{args.qixia_n}.csv"
             t = time.perf_counter()
-            count = sum(1 for _ in result.projects)
-            line("duckdb engine + JSON per project", count, end_to_end + time.perf_counter() - t, hand_s)
-        del result
-        if n_interp:
-            small = Path(tmp) / f"projects-{n_interp}.parquet"
-            generate(n_interp, args.seed, small)
-            t = time.perf_counter()
-            r = score_table(book, small, "interpreter")
-            line("interpreter", n_interp, time.perf_counter() - t, hand_s)
-            del r
-        if n_spark:
-            try:
-                import pyspark  # noqa: F401
-            except ImportError:
-                print("spark: pyspark not installed (pip install 'jxdsl[spark]')")
-            else:
-                from jxdsl.batch import spark_session
-
-                small = Path(tmp) / f"projects-{n_spark}.parquet"
-                generate(n_spark, args.seed, small)
-                t = time.perf_counter()
-                spark_session()
-                print(f"spark session started in {time.perf_counter() - t:.1f} s (not counted)", flush=True)
-                t = time.perf_counter()
-                r = score_table(book, small, "spark")
-                line("spark engine (local[2])", n_spark, time.perf_counter() - t, hand_s)
-                del r
-    if mismatched is not None:
-        print(f"hand-written vs compiled: {mismatched} projects with a different total or grade")
-    me, kids = peak_mb()
-    print(f"peak memory: this process {me:,.0f} MB, child processes {kids:,.0f} MB")
+            generate_qixia(args.qixia_n, args.seed, facts)
+            print(f"generated {args.qixia_n:,} Qixia projects in {time.perf_counter() - t:.1f} s → {facts.stat().st_size / 1e6:,.0f} MB CSV facts table", flush=True)
+            seconds, rss, _ = command(QIXIA, facts, "jsonl", "duckdb", tmp / "q.jsonl")
+            line("Qixia facts table --format jsonl (duckdb)", args.qixia_n, seconds, rss)
 
 
 if __name__ == "__main__":

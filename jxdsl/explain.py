@@ -8,7 +8,7 @@ import json
 from fractions import Fraction
 
 from jxdsl.evaluate import IndicatorResult, Result, Step
-from jxdsl.formulas import CMP_SIGN, formula_text
+from jxdsl.formulas import formula_text
 from jxdsl.link import LinkedIndicator, Rulebook
 from jxdsl.printer import rule
 from jxdsl.units import plain

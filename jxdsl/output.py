@@ -148,7 +148,7 @@ def _parquet(run, out: str | None) -> None:
 
 
 def _report(run, fmt: str, out: str | None) -> None:
-    from jxdsl import report
+    from jxdsl import report, report_docx, report_html
 
     results = list(run.results())
     book = run.book
@@ -157,10 +157,10 @@ def _report(run, fmt: str, out: str | None) -> None:
     if out is None:
         import click
 
-        click.echo(report.render_md(results, book) if fmt == "md" else report.render_html(results, book))
+        click.echo(report.render_md(results, book) if fmt == "md" else report_html.render_html(results, book))
         return
     try:
-        {"xlsx": report.write_xlsx, "docx": report.write_docx, "html": report.write_html, "md": report.write_md}[fmt](results, book, out)
+        {"xlsx": report.write_xlsx, "docx": report_docx.write_docx, "html": report_html.write_html, "md": report.write_md}[fmt](results, book, out)
     except OSError as e:
         raise UsageError(f"无法写入“{out}”：{e.strerror or e}") from None
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from jxdsl import report
+from jxdsl import report, report_docx, report_html
 from jxdsl.evaluate import evaluate
 from jxdsl.facts import Facts
 from jxdsl.facts import load as load_facts
@@ -238,7 +238,7 @@ def test_docx_score_table(case, tmp_path):
 
     book, results = _scored(case["id"])
     out = tmp_path / "r.docx"
-    report.write_docx(results, {book.name: book}, out)
+    report_docx.write_docx(results, {book.name: book}, out)
     doc = docx.Document(out)
     assert doc.sections[0].orientation == WD_ORIENT.LANDSCAPE and doc.sections[0].page_width > doc.sections[0].page_height
     assert any(p.text == f"{results[0].project} 绩效评价得分表" and p.style.name.startswith("Heading") for p in doc.paragraphs)
@@ -331,7 +331,7 @@ def _self_contained(text: str, page: _Page) -> None:
 def test_html_is_self_contained_with_summary_and_chart(case, tmp_path):
     book, results = _scored(case["id"])
     out = tmp_path / "r.html"
-    report.write_html(results, book, out)
+    report_html.write_html(results, book, out)
     text = out.read_text(encoding="utf-8")
     page = _parse(text)
     _self_contained(text, page)
@@ -354,7 +354,7 @@ def test_html_is_self_contained_with_summary_and_chart(case, tmp_path):
 def test_html_escapes_text(tmp_path):
     book = Linker().load(_write(tmp_path, "规则集 转义\n主体 权重 100 酌情\n"))
     facts = Facts(project="<script>alert(1)</script>", values={}, evaluations={"主体": {"得分": 80, "说明": '<img src="http://evil/x.png">&"'}})
-    text = report.render_html([evaluate(book, facts)], book)
+    text = report_html.render_html([evaluate(book, facts)], book)
     assert "<script>" not in text and "<img" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     _self_contained(text.replace("http://evil", ""), _parse(text))
@@ -390,7 +390,7 @@ def test_many_projects_summary_sheet_and_histogram(tmp_path):
         assert ws["A1"].value.startswith(name[:20]) and ws["A2"].value == "一级指标"
         assert summary.cell(row=3 + list(want).index(name), column=1).hyperlink.location == f"'{sheet}'!A1"
 
-    text = report.render_html(results, book)
+    text = report_html.render_html(results, book)
     page = _parse(text)
     _self_contained(text, page)
     assert "总分分布（每 5 分一组）" in page.svg_labels
@@ -402,7 +402,7 @@ def test_many_projects_summary_sheet_and_histogram(tmp_path):
 
     import docx
 
-    report.write_docx(results, book, tmp_path / "t.docx")
+    report_docx.write_docx(results, book, tmp_path / "t.docx")
     doc = docx.Document(tmp_path / "t.docx")
     assert len(doc.tables) == 2 + 6
     assert [c.text for c in doc.tables[0].rows[0].cells][:3] == ["项目", "总分", "等级"]
@@ -458,7 +458,7 @@ def test_html_renders_in_headless_chromium(tmp_path):
         pytest.skip("chromium not found (Debian: apt-get install -y chromium; .ci/run installs it)")
     book, results = _scored("qixia-2021")
     page = tmp_path / "qixia.html"
-    report.write_html(results, book, page)
+    report_html.write_html(results, book, page)
     png = tmp_path / "qixia.png"
     log = _screenshot(browser, page, png, tmp_path / "profile")
     assert not _console(log), _console(log)

@@ -22,7 +22,7 @@ from jxdsl.compile.plan import Plan, make_plan
 from jxdsl.compile.project import project_program
 from jxdsl.compile.records import statements as record_statements
 from jxdsl.compile.rows import rows_statement
-from jxdsl.compile.sqlb import agg, col, fn, lit
+from jxdsl.compile.sqlb import col, fn, lit
 from jxdsl.errors import CompileError, UsageError
 from jxdsl.kernel.pyscope import fact_problem
 from jxdsl.kernel.sql import Caps, Program, SText

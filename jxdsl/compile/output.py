@@ -6,7 +6,7 @@ from sqlglot import exp
 
 from jxdsl import ir
 from jxdsl.compile.plan import Plan
-from jxdsl.compile.sqlb import agg, big, case, coalesce, col, fn, is_null, lit, not_null
+from jxdsl.compile.sqlb import agg, case, coalesce, col, fn, lit, not_null
 from jxdsl.kernel import sqltext as T
 from jxdsl.units import plain
 
@@ -28,7 +28,6 @@ def nodes(plan: Plan) -> exp.Expression:
     """(pid, k, g, r, path, weight, score, deduction, status, explanation, source), one per indicator.
 
     ``path`` is a JSON array; weight, score and deduction are texts as JSON numbers (NULL: null)."""
-    d = plan.scheme.digits
     selects = []
     for k, node in enumerate(plan.nodes):
         selects.append(exp.select(
@@ -39,7 +38,6 @@ def nodes(plan: Plan) -> exp.Expression:
             exp.cast(col(f"n{k}_s"), "DECIMAL(38,0)").as_("s_int"), exp.cast(lit(str(int(node.weight * 10**plan.scale))), "DECIMAL(38,0)").as_("w_int"),
             exp.cast(col(f"n{k}_ex"), "DECIMAL(38,0)").as_("ex_int"), exp.cast(exp.null(), "VARCHAR").as_("target"), exp.cast(exp.null(), "VARCHAR").as_("actual"),
         ).from_("jx_proj"))
-    scale = big(10**plan.scale)
     for t in plan.targets:
         if t.kind != "table":
             continue

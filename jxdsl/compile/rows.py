@@ -9,7 +9,7 @@ from jxdsl import ir
 from jxdsl.compile.plan import Plan
 from jxdsl.compile.scope import SqlScope
 from jxdsl.compile.source import keyed_source
-from jxdsl.compile.sqlb import agg, big, case, coalesce, col, fn, is_null, lit, not_null
+from jxdsl.compile.sqlb import agg, big, case, col, fn, is_null, lit, not_null
 from jxdsl.kernel import sqltext as T
 from jxdsl.kernel.rows import score_row
 from jxdsl.kernel import tree

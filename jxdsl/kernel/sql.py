@@ -20,9 +20,8 @@ import attrs
 from sqlglot import exp
 
 from jxdsl.kernel import sqlnodes as N
-from jxdsl.kernel import sqltext as T
-from jxdsl.kernel.program import Program, alias_of, select_from  # noqa: F401  (the backend's program)
-from jxdsl.kernel.sqlnodes import BIG, big, case, lit
+from jxdsl.kernel.program import Program  # noqa: F401  (the backend's program)
+from jxdsl.kernel.sqlnodes import big, case, lit
 from jxdsl.kernel.stage import force
 from jxdsl.kernel.values import Step
 

@@ -1,0 +1,242 @@
+"""The score report as one self-contained HTML page: inline CSS and SVG charts, no external
+resource (it opens offline on a bureau's intranet).  Renders the same table as the other writers
+(``report.score_table``, ``report.grid``)."""
+from __future__ import annotations
+
+import html
+from fractions import Fraction
+from pathlib import Path
+
+from jxdsl.evaluate import Result
+from jxdsl.explain import render_explanation
+from jxdsl.link import Rulebook
+from jxdsl.render import write_atomic
+from jxdsl.report import (
+    _ILLEGAL,
+    FONT_STACK,
+    TOTAL,
+    ScoreTable,
+    _book,
+    _display_width,
+    _fmt,
+    _results,
+    first_levels,
+    grade_counts,
+    grid,
+    histogram,
+    rate_text,
+    score_table,
+    summary_rows,
+)
+from jxdsl.units import plain
+
+_CSS = """
+:root { color-scheme: light; }
+body { font-family: %(font)s; margin: 24px; color: #1a1a1a; line-height: 1.5; }
+h1 { font-size: 22px; margin: 0 0 8px; }
+h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 2px solid #3b6ea5; padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 20px 0 6px; }
+.meta { color: #555; font-size: 13px; }
+.total { font-size: 16px; }
+.total strong { font-size: 20px; color: #1f4e79; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
+th, td { border: 1px solid #9a9a9a; padding: 4px 6px; vertical-align: middle; }
+th { background: #d9e1f2; position: sticky; top: 0; white-space: nowrap; }
+td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.level { text-align: center; min-width: 5em; }
+td.text { min-width: 12em; font-size: 12px; color: #333; }
+td.note { min-width: 16em; font-size: 12px; }
+tr.sum td { background: #f2f2f2; font-weight: bold; }
+td.lost { color: #b03a2e; }
+pre.explain { white-space: pre-wrap; background: #f7f7f7; border: 1px solid #ddd; padding: 12px; font-size: 13px; font-family: %(font)s; }
+svg text { font-family: %(font)s; font-size: 13px; fill: #1a1a1a; }
+svg .bar { fill: #3b6ea5; }
+svg .bar.low { fill: #c0504d; }
+svg .grid { stroke: #ddd; stroke-width: 1; }
+svg .axis { stroke: #888; stroke-width: 1; }
+svg .small { font-size: 11px; fill: #555; }
+.notes { font-size: 12px; color: #555; }
+nav ol { columns: 2; font-size: 13px; }
+@media print { th { position: static; } section.project { page-break-before: always; } }
+@page { size: A4 landscape; margin: 12mm; }
+""" % {"font": FONT_STACK}
+
+
+def _e(value) -> str:
+    return html.escape(_ILLEGAL.sub("", "" if value is None else str(value)), quote=True)
+
+
+def render_html(results, books) -> str:
+    """One self-contained page: no scripts, fonts, images or styles from anywhere else."""
+    results = _results(results)
+    title = f"{results[0].project} 绩效评价报告" if len(results) == 1 else f"绩效评价结果汇总（{len(results)} 个项目）"
+    parts = ['<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>"]
+    if len(results) == 1:
+        parts.append(_html_project(results[0], _book(results[0], books), 1, single=True))
+    else:
+        parts.append(f"<h1>{_e(title)}</h1>")
+        parts.append(_html_overview(results, books))
+        for i, r in enumerate(results, start=1):
+            parts.append(_html_project(r, _book(r, books), i, single=False))
+    parts.append("</body>\n</html>\n")
+    return "\n".join(parts)
+
+
+def write_html(results, books, path: str | Path) -> None:
+    write_atomic(path, render_html(results, books))
+
+
+def _html_project(r: Result, book: Rulebook | None, index: int, single: bool) -> str:
+    d = r.digits
+    h, sub = ("h1", "h2") if single else ("h2", "h3")
+    total = plain(r.total, d) if r.total is not None else "无法计算"
+    out = [f'<section class="project" id="p{index}">', f"<{h}>{_e(r.project)} 绩效评价报告</{h}>"]
+    out.append(f'<p class="total">总分 <strong>{_e(total)}</strong> / {_e(plain(r.max))}，等级 <strong>{_e(r.grade or "—")}</strong></p>')
+    version = f"（版本 {r.version}）" if r.version else ""
+    out.append(f'<p class="meta">规则集：{_e(r.rulebook)}{_e(version)}，内容摘要 {_e(r.content_hash[:12])}</p>')
+    out.append(f"<{sub}>综合评定得分表</{sub}>")
+    out.append(_html_summary(r))
+    out.append(_svg_rates(r))
+    table = score_table(r, book)
+    out.append(f"<{sub}>绩效评价得分表</{sub}>")
+    out.append(_html_score_table(table))
+    out.append(f"<{sub}>逐条说明</{sub}>")
+    out.append(f'<pre class="explain">{_e(render_explanation(r))}</pre>')
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _html_summary(r: Result) -> str:
+    rows = ['<table class="summary">',
+            "<thead><tr><th>一级指标</th><th>分值</th><th>得分</th><th>得分率</th></tr></thead><tbody>"]
+    for s in summary_rows(r):
+        cls = ' class="sum"' if s.name == TOTAL else ""
+        rows.append(
+            f"<tr{cls}><td>{_e(s.name)}</td><td class=\"num\">{_e(_fmt(s.weight, 4))}</td>"
+            f"<td class=\"num\">{_e(_fmt(s.score, r.digits) or '—')}</td><td class=\"num\">{_e(rate_text(s.rate))}</td></tr>"
+        )
+    rows.append("</tbody></table>")
+    return "\n".join(rows)
+
+
+def _html_score_table(table: ScoreTable) -> str:
+    d = table.result.digits
+    cells = grid(table, label_sep="\n")
+    depth = table.depth
+    out = ['<table class="score">']
+    for i, row in enumerate(cells):
+        tag = "th" if i == 0 else "td"
+        if i == 0:
+            out.append("<thead>")
+        elif i == 1:
+            out.append("<tbody>")
+        cls = ' class="sum"' if i >= len(cells) - 2 else ""
+        tds = []
+        for c, cell in enumerate(row):
+            if cell is None:
+                continue
+            attrs_ = ""
+            if cell.rowspan > 1:
+                attrs_ += f' rowspan="{cell.rowspan}"'
+            if cell.colspan > 1:
+                attrs_ += f' colspan="{cell.colspan}"'
+            if i:
+                klass = {"num": "num", "level": "level", "text": "text", "note": "note", "total": "level", "label": "num"}[cell.role]
+                if cell.role == "num" and c == depth + 3 and i < len(cells) - 2:
+                    line = table.lines[i - 1]
+                    if line.weight is not None and line.score is not None and line.score < line.weight:
+                        klass += " lost"
+                attrs_ += f' class="{klass}"'
+            text = _fmt(cell.value, 4 if c == depth + 2 else d)
+            tds.append(f"<{tag}{attrs_}>{_e(text).replace(chr(10), '<br>')}</{tag}>")
+        out.append(f"<tr{cls}>{''.join(tds)}</tr>")
+        if i == 0:
+            out.append("</thead>")
+    out.append("</tbody></table>")
+    if table.notes:
+        out.append('<div class="notes">' + "".join(f"<p>{_e(n)}</p>" for n in table.notes) + "</div>")
+    return "\n".join(out)
+
+
+def _label(text: str, limit: int = 12) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _svg_rates(r: Result) -> str:
+    """Horizontal bars: 得分率 of each 一级指标, 0–100%."""
+    items = [(x.name, x.score / (x.weight - x.excluded) if x.score is not None and x.weight - x.excluded > 0 else None) for x in r.indicators]
+    label_w = min(max((_display_width(_label(n)) for n, _ in items), default=4) * 7 + 16, 200)
+    bar_h, gap, chart_w, top = 22, 10, 420, 28
+    width = label_w + chart_w + 80
+    height = top + len(items) * (bar_h + gap) + 24
+    out = [f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="各一级指标得分率">',
+           "<title>各一级指标得分率</title>", f'<text x="{label_w}" y="16">各一级指标得分率</text>']
+    bottom = top + len(items) * (bar_h + gap)
+    for pct in (0, 25, 50, 75, 100):
+        x = label_w + chart_w * pct / 100
+        out.append(f'<line class="grid" x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{bottom}"/>')
+        out.append(f'<text class="small" x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{pct}%</text>')
+    for k, (name, rate) in enumerate(items):
+        y = top + k * (bar_h + gap)
+        w = chart_w * float(min(max(rate, Fraction(0)), Fraction(1))) if rate is not None else 0
+        low = " low" if rate is not None and rate < Fraction(6, 10) else ""
+        out.append(f'<text x="{label_w - 8}" y="{y + bar_h * 0.7:.1f}" text-anchor="end">{_e(_label(name))}<title>{_e(name)}</title></text>')
+        out.append(f'<rect class="bar{low}" x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}"><title>{_e(name)}：{_e(rate_text(rate))}</title></rect>')
+        out.append(f'<text x="{label_w + w + 6:.1f}" y="{y + bar_h * 0.7:.1f}">{_e(rate_text(rate))}</text>')
+    out.append(f'<line class="axis" x1="{label_w}" y1="{top - 4}" x2="{label_w}" y2="{bottom}"/>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _svg_columns(title: str, bars: list[tuple[str, int]], unit: str = "个") -> str:
+    """Vertical bars with a count on each (grade distribution, histogram of totals)."""
+    n = max(len(bars), 1)
+    col_w, gap, chart_h, top, left = 56, 14, 180, 44, 36
+    width = max(left + n * (col_w + gap) + 20, left + _display_width(title) * 7 + 20)
+    height = top + chart_h + 44
+    peak = max((c for _, c in bars), default=0) or 1
+    base = top + chart_h
+    out = [f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}">',
+           f"<title>{_e(title)}</title>", f'<text x="{left}" y="16">{_e(title)}</text>',
+           f'<line class="axis" x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}"/>']
+    for k, (name, count) in enumerate(bars):
+        x = left + gap / 2 + k * (col_w + gap)
+        h = chart_h * count / peak
+        out.append(f'<rect class="bar" x="{x:.1f}" y="{base - h:.1f}" width="{col_w}" height="{h:.1f}"><title>{_e(name)}：{count} {unit}</title></rect>')
+        out.append(f'<text x="{x + col_w / 2:.1f}" y="{base - h - 4:.1f}" text-anchor="middle">{count}</text>')
+        out.append(f'<text class="small" x="{x + col_w / 2:.1f}" y="{base + 16}" text-anchor="middle">{_e(name)}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _html_overview(results: list[Result], books) -> str:
+    levels = first_levels(results)
+    out = ["<h2>各项目得分</h2>", '<table class="overview"><thead><tr><th>项目</th><th>总分</th><th>等级</th>']
+    out.append("".join(f"<th>{_e(n)}</th>" for n in levels) + "</tr></thead><tbody>")
+    for i, r in enumerate(results, start=1):
+        by_name = {x.name: x.score for x in r.indicators}
+        cells = "".join(f'<td class="num">{_e(_fmt(by_name.get(n), r.digits) or "—")}</td>' for n in levels)
+        out.append(
+            f'<tr><td><a href="#p{i}">{_e(r.project)}</a></td><td class="num">{_e(_fmt(r.total, r.digits) or "—")}</td>'
+            f'<td class="level">{_e(r.grade or "—")}</td>{cells}</tr>'
+        )
+    out.append("</tbody></table>")
+    counts = grade_counts(results, books)
+    out.append("<h2>等级分布</h2>")
+    out.append('<table class="grades"><thead><tr><th>等级</th><th>项目数</th><th>占比</th></tr></thead><tbody>')
+    for grade, count in counts:
+        out.append(f'<tr><td class="level">{_e(grade)}</td><td class="num">{count}</td><td class="num">{_e(rate_text(Fraction(count, len(results))))}</td></tr>')
+    out.append("</tbody></table>")
+    out.append(_svg_columns("等级分布", counts))
+    totals = [r.total for r in results if r.total is not None]
+    bins = histogram(totals)
+    if bins:
+        labels = [(f"{a}–{b}", c) for a, b, c in bins]
+        out.append("<h2>总分分布</h2>")
+        out.append(_svg_columns("总分分布（每 5 分一组）", labels))
+        out.append('<p class="meta">每组含下限、不含上限，最后一组含上限。</p>')
+    return "\n".join(out)
+
+
