@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,15 @@ MEMORY_LIMIT = "3GB"  # a million projects stay under 4 GB of memory; DuckDB spi
 CHUNK = 2000  # projects assembled at a time
 
 
+_CONNECTIONS: weakref.WeakSet = weakref.WeakSet()
+
+
+def close_connections() -> None:
+    """Close every DuckDB connection still open (its spill files are removed on close)."""
+    for con in list(_CONNECTIONS):
+        con.close()
+
+
 def duckdb_connect():
     """DuckDB as the engines run it: beyond the memory limit (JXDSL_DUCKDB_MEMORY_LIMIT) it spills
     to a temporary directory; rows keep their order; x / 0 is NULL (guarded by the kernel anyway).
@@ -39,6 +49,7 @@ def duckdb_connect():
     spill = os.path.join(tempfile.gettempdir(), "jxdsl-duckdb-spill")
     limit = os.environ.get("JXDSL_DUCKDB_MEMORY_LIMIT", MEMORY_LIMIT)
     con = duckdb.connect(config={"temp_directory": spill, "preserve_insertion_order": True, "memory_limit": limit})
+    _CONNECTIONS.add(con)
     con.execute("SET error_on_division_by_zero = false")
     con.execute("SET disabled_optimizers = 'statistics_propagation,projection_placement'")
     return con
@@ -155,14 +166,29 @@ def is_table(path: str | Path) -> bool:
     return Path(path).suffix.lower() in SUFFIXES
 
 
-def open_run(book: Rulebook, facts_path: str | Path, engine: str = "duckdb", project: str | None = None, progress: bool = False, master: str | None = None) -> Run:
-    """Read the facts (a file of one project, or a table) and score them with the engine."""
+def process_started() -> float:
+    """``time.perf_counter()`` at the moment this process started, so that the 用时 a command reports
+    is its whole wall time (interpreter start and imports included); now, where /proc is missing."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        return time.perf_counter() - max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter()
+
+
+def open_run(book: Rulebook, facts_path: str | Path, engine: str = "duckdb", project: str | None = None, progress: bool = False,
+             master: str | None = None, started: float | None = None) -> Run:
+    """Read the facts (a file of one project, or a table) and score them with the engine; the
+    tally's time counts from ``started`` (a command passes its process's start)."""
     if engine not in ENGINES:
         raise UsageError(f"未知的计分引擎“{engine}”", None, f"可用：{'、'.join(ENGINES)}")
     path = Path(facts_path)
     if not path.is_file():
         raise UsageError(f"找不到事实文件“{facts_path}”")
-    start = time.perf_counter()
+    start = time.perf_counter() if started is None else started
     con = duckdb_connect()
     label = str(facts_path)
     if is_table(path):

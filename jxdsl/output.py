@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
+from sqlglot import exp
 
 from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.explain import dumps, render_text, summary_line, to_json
@@ -114,6 +115,7 @@ def _csv(run, sink: _Sink, single: bool) -> None:
 
 
 PARQUET_COLUMNS = ("项目", "路径", "分值", "得分", "扣分", "状态", "说明", "来源", "总分", "等级")
+_KEYS = tuple(f"c{i}" for i in range(len(PARQUET_COLUMNS)))  # ASCII keys in the staging file
 
 
 def _parquet(run, out: str | None) -> None:
@@ -123,28 +125,36 @@ def _parquet(run, out: str | None) -> None:
     from jxdsl.explain import explanation
     from jxdsl.units import plain
 
-    con = run.con
-    con.execute("CREATE OR REPLACE TEMP TABLE jx_out (" + ", ".join(f'"{c}" VARCHAR' for c in PARQUET_COLUMNS) + ")")
-    for r in run.results():
-        d = r.digits
-        rows = []
-        for i in r.walk():
-            rows.append((
-                r.project, "/".join(i.path), plain(i.weight, 4), plain(i.score, d) if i.score is not None else None,
-                plain(i.deduction, d) if i.deduction is not None and i.status != "not_applicable" else ("0" if i.status == "not_applicable" else None),
-                i.status, explanation(i, d), str(i.origin) if i.origin else None,
-                plain(r.total, d) if r.total is not None else None, r.grade,
-            ))
-        con.executemany("INSERT INTO jx_out VALUES (" + ", ".join("?" for _ in PARQUET_COLUMNS) + ")", rows)
+    import tempfile
+
+    # rows go to a temporary JSON-lines file a chunk of projects at a time (memory stays bounded),
+    # DuckDB converts it to Parquet in one streaming COPY
+    fd, staged = tempfile.mkstemp(prefix="jxdsl-", suffix=".jsonl")
     tmp = Path(out).with_name(f".{Path(out).name}.{os.getpid()}.tmp")
     try:
-        con.execute("COPY jx_out TO ? (FORMAT parquet)", [str(tmp)])
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for r in run.results():
+                d = r.digits
+                total = plain(r.total, d) if r.total is not None else None
+                for i in r.walk():
+                    row = (
+                        r.project, "/".join(i.path), plain(i.weight, 4), plain(i.score, d) if i.score is not None else None,
+                        plain(i.deduction, d) if i.deduction is not None and i.status != "not_applicable" else ("0" if i.status == "not_applicable" else None),
+                        i.status, explanation(i, d), str(i.origin) if i.origin else None, total, r.grade,
+                    )
+                    fh.write(json.dumps(dict(zip(_KEYS, row)), ensure_ascii=False) + "\n")
+        columns = exp.Struct(expressions=[exp.PropertyEQ(this=exp.Literal.string(k), expression=exp.Literal.string("VARCHAR")) for k in _KEYS])
+        read = exp.select(*[exp.column(k).as_(c) for k, c in zip(_KEYS, PARQUET_COLUMNS)]).from_(
+            exp.func("read_json", exp.Literal.string(staged), exp.PropertyEQ(this=exp.column("format"), expression=exp.Literal.string("newline_delimited")),
+                     exp.PropertyEQ(this=exp.column("columns"), expression=columns)))
+        run.con.execute(f"COPY ({read.sql('duckdb')}) TO ? (FORMAT parquet)", [str(tmp)])
         tmp.replace(out)
     except Exception as e:  # noqa: BLE001 - an unwritable destination
         raise UsageError(f"无法写入“{out}”：{e}") from None
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for f in (tmp, Path(staged)):
+            if f.exists():
+                f.unlink()
 
 
 def _report(run, fmt: str, out: str | None) -> None:

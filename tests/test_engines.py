@@ -183,3 +183,26 @@ def test_audit_of_score_csv_is_clean_for_every_variant(rulebook, tmp_path):
     findings = [f for f in audit_file(out, book) if f.project not in failed]
     assert not [f for f in findings if f.kind in STRUCTURAL], findings
     assert {(f.project, f.path) for f in findings if f.kind != "unit_mismatch"} <= judged, findings
+
+
+# ---- files written by score ------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_output_files_equal_in_every_engine(fmt, tmp_path):
+    """``-o`` files: the same rows from every engine; Parquet keeps NULL apart from empty text."""
+    import duckdb
+
+    rulebook = ROOT / "rulebooks/shanxi/xingxian-2022-self-eval.jx"
+    table = table_for(rulebook, 1, tmp_path)
+    got = {}
+    for engine in ("interpreter", "duckdb"):
+        out = tmp_path / f"{engine}.{fmt}"
+        code, _, err = cli("score", rulebook, table, "--format", fmt, "-o", out, "--engine", engine)
+        assert code == 1 and out.exists(), err
+        got[engine] = out.read_bytes() if fmt == "csv" else duckdb.sql(f"SELECT * FROM read_parquet('{out}')").fetchall()
+    assert got["interpreter"] == got["duckdb"]
+    if fmt == "parquet":
+        rows = got["duckdb"]
+        projects = [json.loads(line) for line in cli("score", rulebook, table, "--format", "jsonl")[1].splitlines()]
+        assert [r[0] for r in rows if r[1] == "预算执行率"] == [p["project"] for p in projects if any(i["path"] == ["预算执行率"] for i in p["indicators"])]
+        unscored = [r for r in rows if r[3] is None]
+        assert unscored and all(r[5] != "scored" for r in unscored)
