@@ -320,4 +320,4 @@ class _Row:
         def text(v):
             return None if v is None else as_text(v)
 
-        self.__attrs_init__(text(row.weight), text(row.target), text(row.actual), row.tier, text(row.score), row.note)
+        self.__attrs_init__(text(row.weight), text(row.target), text(row.actual), text(row.tier), text(row.score), text(row.note))

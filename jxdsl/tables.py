@@ -54,7 +54,7 @@ def rows_of(projects: list[ProjectInputs]) -> dict[str, list[tuple]]:
         for row in p.targets:
             text = lambda v: None if v is None else as_text(v)  # noqa: E731
             line = row.span.line if row.span else None
-            out["targets"].append((pid, line, row.first, row.second, row.third, text(row.weight), text(row.target), text(row.actual), row.tier, text(row.score), row.note))
+            out["targets"].append((pid, line, row.first, row.second, row.third, text(row.weight), text(row.target), text(row.actual), text(row.tier), text(row.score), text(row.note)))
         for seq, prob in enumerate(p.problems):
             out["problems"].append((pid, seq, prob.line, prob.message, prob.hint))
     return out
