@@ -36,7 +36,7 @@ from jxdsl.lower import lower  # noqa: E402
 
 RULEBOOK = ROOT / "rulebooks/shanxi/xingxian-2022-self-eval.jx"
 QIXIA = ROOT / "rulebooks/shandong/qixia-2021.jx"
-JXDSL = [sys.executable, "-m", "jxdsl.cli"]
+JXDSL = [sys.executable, "-c", "from jxdsl.cli import entry; entry()"]  # as the console script runs
 
 # Deterministic pseudo-random numbers: hash(seed, project, row, salt) — the same table on any
 # number of threads.
@@ -154,16 +154,17 @@ def hand_written(path: Path) -> float:
 
 def command(rulebook: Path, table: Path, fmt: str, engine: str, out: Path) -> tuple[float, float, int]:
     """(wall seconds, peak RSS in MB, exit code) of one ``jxdsl score`` in a child process."""
-    t = time.perf_counter()
-    child = subprocess.Popen([*JXDSL, "score", str(rulebook), str(table), "--format", fmt, "-o", str(out), "--engine", engine],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - t
-    child.returncode = os.waitstatus_to_exitcode(status)
-    tally = child.stderr.read().decode("utf-8", "replace").strip().splitlines()
+    with tempfile.TemporaryFile() as err:  # the bad rows' errors: more than a pipe holds
+        t = time.perf_counter()
+        child = subprocess.Popen([*JXDSL, "score", str(rulebook), str(table), "--format", fmt, "-o", str(out), "--engine", engine],
+                                 stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - t
+        err.seek(0)
+        tally = err.read().decode("utf-8", "replace").strip().splitlines()
     if tally:
         print("   ", tally[-1], flush=True)
-    return seconds, usage.ru_maxrss / 1024, child.returncode
+    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
 def main() -> None:
