@@ -25,7 +25,6 @@ BUDGET_ROW = "预算执行率"
 BUDGET_FACTS = ("全年预算数", "全年执行数")
 # why every budget row of a project with more than one is rejected (all engines say this; {} = count)
 DUPLICATE_BUDGET = f"项目有 {{}} 行“{BUDGET_ROW}”，无法确定用哪一行"
-MAX_ROWS = 2_000_000
 
 
 @attrs.frozen
@@ -217,6 +216,8 @@ def _row(row: dict, span: Span, file: str, n: int) -> TargetRow:
 
 
 def _csv_rows(p: Path) -> tuple[list[str], list[tuple[int, dict]]]:
+    from jxdsl.tables import max_rows
+
     try:
         with p.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
@@ -224,8 +225,8 @@ def _csv_rows(p: Path) -> tuple[list[str], list[tuple[int, dict]]]:
             reader.fieldnames = header
             rows = []
             for n, r in enumerate(reader, 2):
-                if n > MAX_ROWS:
-                    raise FactError(f"自评表行数超过上限 {MAX_ROWS}", Span(str(p), n, 1))
+                if n > max_rows():
+                    raise FactError(f"自评表行数超过上限 {max_rows()}", Span(str(p), n, 1), "更大的表请设环境变量 JXDSL_MAX_ROWS，或分成几张表")
                 rows.append((n, {k: v for k, v in r.items() if k is not None}))
             return header, rows
     except UnicodeDecodeError:

@@ -31,7 +31,13 @@ SELF_EVAL_OPTIONAL = ("档次", "评价得分", "说明", "年度")
 FACTS_COLUMNS = ("项目", "名称")
 FACTS_OPTIONAL = ("类别", "值", "档次", "得分", "说明", "发现", "次数", "满足", "未满足", "不适用", "发生", "问卷", "年度")
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".parquet")
-MAX_ROWS = 2_000_000
+MAX_ROWS = 2_000_000  # a province's year; JXDSL_MAX_ROWS raises it for larger batches
+
+
+def max_rows() -> int:
+    """The most rows a table may have: ``JXDSL_MAX_ROWS`` when it is a positive whole number."""
+    text = os.environ.get("JXDSL_MAX_ROWS", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else MAX_ROWS
 
 
 def create_inputs(con) -> None:
@@ -158,8 +164,8 @@ def _numbered(con, ordinal: str, shown: str = "") -> None:
     select = exp.select(exp.cast(line, "BIGINT").as_("line"), *[exp.cast(exp.column(c, quoted=True), "VARCHAR").as_(n, quoted=True) for n, c in seen.items()]).from_("raw0")
     con.execute(exp.Create(this=exp.to_table("raw"), kind="TABLE", replace=True, expression=select).sql("duckdb"))
     count = con.execute("SELECT COUNT(*) FROM raw").fetchone()[0]
-    if count > MAX_ROWS:
-        raise FactError(f"表格行数超过上限 {MAX_ROWS}", Span(shown, 1, 1))
+    if count > max_rows():
+        raise FactError(f"表格行数 {count} 超过上限 {max_rows()}", Span(shown, 1, 1), "更大的表请设环境变量 JXDSL_MAX_ROWS（如 JXDSL_MAX_ROWS=10000000），或分成几张表")
 
 
 def _csv_to_csv(path: Path, tmp: str) -> str:

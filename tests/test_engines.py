@@ -206,3 +206,15 @@ def test_output_files_equal_in_every_engine(fmt, tmp_path):
         assert [r[0] for r in rows if r[1] == "预算执行率"] == [p["project"] for p in projects if any(i["path"] == ["预算执行率"] for i in p["indicators"])]
         unscored = [r for r in rows if r[3] is None]
         assert unscored and all(r[5] != "scored" for r in unscored)
+
+
+def test_row_limit_is_checked_in_every_engine_and_can_be_raised(tmp_path, monkeypatch):
+    rulebook = ROOT / "rulebooks/shanxi/xingxian-2022-self-eval.jx"
+    table = table_for(rulebook, 1, tmp_path)
+    rows = len(table.read_text(encoding="utf-8").splitlines()) - 1
+    monkeypatch.setenv("JXDSL_MAX_ROWS", str(rows - 1))
+    for engine in ("interpreter", "duckdb"):
+        code, out, err = cli("score", rulebook, table, "--format", "jsonl", "--engine", engine)
+        assert code == 1 and not out and f"表格行数 {rows} 超过上限 {rows - 1}" in err and "JXDSL_MAX_ROWS" in err
+    monkeypatch.setenv("JXDSL_MAX_ROWS", str(rows))
+    assert cli("score", rulebook, table, "--format", "jsonl", "--engine", "duckdb")[1].count("\n") >= 10
