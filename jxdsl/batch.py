@@ -8,6 +8,7 @@ SQL query cannot compute exactly (numbers too long for 38 digits) is scored by t
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -31,6 +32,20 @@ CHUNK = 2000  # projects assembled at a time
 
 
 _CONNECTIONS: weakref.WeakSet = weakref.WeakSet()
+
+
+@contextlib.contextmanager
+def memory_guard(source: str):
+    """DuckDB running out of its memory limit (reading, scoring or writing) is a usage error that
+    says how to go on, not a traceback."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.OutOfMemoryException:
+        limit = os.environ.get("JXDSL_DUCKDB_MEMORY_LIMIT", MEMORY_LIMIT)
+        raise UsageError(f"处理“{source}”时 DuckDB 内存不足（上限 {limit}）", None,
+                         "可设环境变量 JXDSL_DUCKDB_MEMORY_LIMIT 放宽（如 JXDSL_DUCKDB_MEMORY_LIMIT=12GB），或把表分成几张分别计分") from None
 
 
 def close_connections() -> None:
@@ -233,10 +248,12 @@ def _duckdb(run: Run, progress: bool) -> None:
     run.compiled = compile_scheme(run.book, "duckdb")
     statements = sql_statements(run.book, "duckdb")
     bar = _Progress(progress, len(statements))
-    for name, text in statements:
-        run.con.execute(f"CREATE OR REPLACE TABLE {name} AS {text}")
-        bar.advance()
-    bar.close()
+    try:
+        for name, text in statements:
+            run.con.execute(f"CREATE OR REPLACE TABLE {name} AS {text}")
+            bar.advance()
+    finally:
+        bar.close()
     run.exact = {p for (p,) in run.con.execute("SELECT pid FROM jx_proj WHERE ovf").fetchall()}
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from jxdsl.batch import ENGINES, is_table, open_run, process_started
+from jxdsl.batch import ENGINES, is_table, memory_guard, open_run, process_started
 from jxdsl.errors import JxError, UsageError
 from jxdsl.explain import dumps, render_explanation, render_tree
 from jxdsl.link import Linker, Rulebook
@@ -70,10 +70,11 @@ def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | N
 
     run = _open(rulebook, facts, engine, project)
     try:
-        output.write(run, fmt, out, single=not is_table(facts))
+        with memory_guard(facts):
+            output.write(run, fmt, out, single=not is_table(facts))
+            _finish(run, echo=fmt != "text" or out is not None or is_table(facts))
     except JxError as e:
         _fail(e)
-    _finish(run, echo=fmt != "text" or out is not None or is_table(facts))
 
 
 @main.command()
@@ -84,15 +85,20 @@ def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | N
 def explain(rulebook: str, facts: str, project: str | None, engine: str | None) -> None:
     """逐条说明每个指标的得分、扣分原因、公式和代入的数值。"""
     run = _open(rulebook, facts, engine, project)
-    click.echo("\n\n".join(render_explanation(r) for r in run.results()))
-    _finish(run, echo=is_table(facts))
+    try:
+        with memory_guard(facts):
+            click.echo("\n\n".join(render_explanation(r) for r in run.results()))
+            _finish(run, echo=is_table(facts))
+    except JxError as e:
+        _fail(e)
 
 
 def _open(rulebook: str, facts: str, engine: str | None, project: str | None):
     try:
         book = _load(rulebook)
         chosen = engine or ("duckdb" if is_table(facts) else "interpreter")
-        return open_run(book, facts, chosen, project, progress=is_table(facts) and sys.stderr.isatty(), started=process_started())
+        with memory_guard(facts):
+            return open_run(book, facts, chosen, project, progress=is_table(facts) and sys.stderr.isatty(), started=process_started())
     except JxError as e:
         _fail(e)
 

@@ -218,3 +218,11 @@ def test_row_limit_is_checked_in_every_engine_and_can_be_raised(tmp_path, monkey
         assert code == 1 and not out and f"表格行数 {rows} 超过上限 {rows - 1}" in err and "JXDSL_MAX_ROWS" in err
     monkeypatch.setenv("JXDSL_MAX_ROWS", str(rows))
     assert cli("score", rulebook, table, "--format", "jsonl", "--engine", "duckdb")[1].count("\n") >= 10
+
+
+def test_duckdb_out_of_memory_is_a_usage_error(tmp_path, monkeypatch):
+    rulebook = ROOT / "rulebooks/shanxi/xingxian-2022-self-eval.jx"
+    table = write_csv(tmp_path / "大表.csv", SELF_EVAL_COLUMNS, self_eval_rows(random.Random(5), 3000))
+    monkeypatch.setenv("JXDSL_DUCKDB_MEMORY_LIMIT", "8MB")
+    code, out, err = cli("score", rulebook, table, "--format", "jsonl", "--engine", "duckdb")
+    assert code == 2 and "DuckDB 内存不足（上限 8MB）" in err and "JXDSL_DUCKDB_MEMORY_LIMIT" in err and "Traceback" not in err
