@@ -315,25 +315,15 @@ def _expected(r: Row, actual_text: str, ind: LinkedIndicator | None, book: Ruleb
     from jxdsl.explain import sentence
     from jxdsl.inputs import ProjectInputs
     from jxdsl.kernel.pyscope import PyScope
-    from jxdsl.kernel.rows import score_row
+    from jxdsl.kernel.rows import RowTexts, score_row
 
     scheme = _row_scheme(book, ind)
-    texts = _RowTexts(plain(r.weight, 8), r.target, actual_text, None, None, None)
+    texts = RowTexts(plain(r.weight, 8), r.target, actual_text, None, None, None)
     got, _ = score_row(PyScope(scheme, ProjectInputs("核对")), texts)
     if got.problem is not None or got.score is None:
         return None, ""
     said = [t for t in (sentence(s) for s in _steps(got.steps)) if t]
     return got.score, "；".join(said) or f"实际 {actual_text}，指标值 {r.target}"
-
-
-@attrs.frozen
-class _RowTexts:
-    weight: str | None
-    target: str | None
-    actual: str | None
-    tier: str | None
-    score: str | None
-    note: str | None
 
 
 _SCHEMES: dict = {}

@@ -17,7 +17,7 @@ from jxdsl.inputs import ProjectInputs, from_facts
 from jxdsl.kernel import hints, tree
 from jxdsl.kernel.leaf import run_leaf
 from jxdsl.kernel.pyscope import EMPTY, PyRecord, PyScope, record_index, record_key
-from jxdsl.kernel.rows import score_row
+from jxdsl.kernel.rows import RowTexts, score_row
 from jxdsl.kernel.stage import PY
 from jxdsl.kernel.values import Problem
 from jxdsl.link import Rulebook
@@ -262,7 +262,7 @@ class _Run:
 
     def _row(self, parent: tuple[str, ...], row: TargetRow) -> IndicatorResult:
         path = (*parent, row.third)
-        got, weight = score_row(self.scope, _Row(row))
+        got, weight = score_row(self.scope, RowTexts.of(row))
         line = row.span.line if row.span else None
         if got.problem is not None:
             hint = hints.refine(got.problem, None, self.scheme, self.inputs)
@@ -303,21 +303,3 @@ def _index(scheme: ir.Scheme):
     return _INDEX[key]
 
 
-@attrs.frozen
-class _Row:
-    """A target row's texts as the kernel reads them (NULL when blank)."""
-
-    weight: str | None
-    target: str | None
-    actual: str | None
-    tier: str | None
-    score: str | None
-    note: str | None
-
-    def __init__(self, row: TargetRow):
-        from jxdsl.inputs import as_text
-
-        def text(v):
-            return None if v is None else as_text(v)
-
-        self.__attrs_init__(text(row.weight), text(row.target), text(row.actual), text(row.tier), text(row.score), text(row.note))

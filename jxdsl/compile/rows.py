@@ -2,7 +2,6 @@
 into its 二级指标 group and its 来自目标表 indicator, as ``evaluate._Run._table`` does."""
 from __future__ import annotations
 
-import attrs
 from sqlglot import exp
 
 from jxdsl import ir
@@ -11,7 +10,7 @@ from jxdsl.compile.scope import SqlScope
 from jxdsl.compile.source import keyed_source
 from jxdsl.compile.sqlb import agg, big, case, col, fn, is_null, lit, not_null
 from jxdsl.kernel import sqltext as T
-from jxdsl.kernel.rows import score_row
+from jxdsl.kernel.rows import RowTexts, score_row
 from jxdsl.kernel import tree
 from jxdsl.kernel.sentences import leaf_explanation, parent_explanation
 from jxdsl.kernel.sql import Caps, Program, SBool, SNum, SText, expr_of
@@ -25,16 +24,6 @@ def table_index(plan: Plan, first) -> exp.Expression:
     key = T.extract(T.clean(first), KEY_RE, 1)
     tables = [t for t in plan.targets if t.kind == "table"]
     return case(*[(key.eq(lit(t.node.key)), lit(t.index)) for t in tables]) if tables else exp.null()
-
-
-@attrs.frozen
-class _Row:
-    weight: object
-    target: object
-    actual: object
-    tier: object
-    score: object
-    note: object
 
 
 def _blank(b, name: str):
@@ -61,7 +50,7 @@ def row_program(plan: Plan, caps: Caps) -> tuple[Program, SqlOps, dict]:
     for name in readings:
         b.lexicon_column(name, f"{name}_")
     scope = SqlScope(b, plan)
-    row = _Row(*[SText(b, exp.column(c)) for c in ("weight", "target", "actual", "tier", "score", "note")])
+    row = RowTexts(*[SText(b, exp.column(c)) for c in ("weight", "target", "actual", "tier", "score", "note")])
     got, weight = score_row(scope, row)
     d = plan.scheme.digits
     scale = 10**plan.scale

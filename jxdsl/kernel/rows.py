@@ -22,6 +22,26 @@ from jxdsl.units import DATE, TEXT
 OPS = (">=", "<=", ">", "<", "=")
 
 
+@attrs.frozen
+class RowTexts:
+    """A target row's texts as ``score_row`` reads them (NULL/None when blank): Python strings for
+    the interpreter and audit, staged SQL texts for the compiler."""
+
+    weight: Any
+    target: Any
+    actual: Any
+    tier: Any
+    score: Any
+    note: Any
+
+    @classmethod
+    def of(cls, row) -> "RowTexts":
+        """From an ``inputs.TargetRow`` (cells as written: numbers, or a YAML list, become text)."""
+        from jxdsl.inputs import as_text
+
+        return cls(*[None if v is None else as_text(v) for v in (row.weight, row.target, row.actual, row.tier, row.score, row.note)])
+
+
 @attrs.define
 class RowRecord:
     """A row's evaluator columns, seen as a record (档次, 评价得分, 说明)."""
