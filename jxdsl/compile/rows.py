@@ -31,26 +31,25 @@ def _blank(b, name: str):
     return SText(b, case((exp.or_(is_null(c), T.strip(c).eq(lit(""))), exp.null()), default=c))
 
 
-def row_program(plan: Plan, caps: Caps) -> tuple[Program, SqlOps, dict]:
-    """The rows query: every row of a 来自目标表 indicator, scored, with its output texts."""
+ROW_TEXTS = ("weight", "target", "actual", "tier", "score", "note")  # what a row's score reads
+
+
+def row_program(plan: Plan, caps: Caps) -> tuple[Program, SqlOps, dict, list[str]]:
+    """The scoring of every distinct row text combination (``ROW_TEXTS``): the score reads only
+    a row's texts and the rulebook, so a table whose rows repeat (``≥95%`` against ``96%`` in
+    every project) scores each combination once; ``jx_rows`` joins them back.  When the rows'
+    rules read a project's facts, the project id joins the key.  Returns the program, its ops,
+    its outputs and the key it is computed per."""
     from jxdsl.compile.lexicon import reading_columns
 
     readings = {"weight": ("q_",), "target": ("c_", "b_", "n_"), "actual": ("c_", "b_", "n_"), "score": ("q_",)}
-    columns = ["pid", "line", "first", "second", "third", "weight", "target", "actual", "tier", "score", "note"]
-    base = exp.select(
-        *[col(c, "t") for c in columns], table_index(plan, col("first", "t")).as_("tk"),
-        *[col(r, name).as_(f"{name}_{r}") for name, kinds in readings.items() for r in reading_columns("", kinds)],
-    ).from_(exp.alias_(exp.to_table("jx_targets"), "t"))
-    for name in readings:
-        base = base.join(exp.alias_(exp.to_table("jx_lex"), name), on=col("x", name).eq(col(name, "t")), join_type="left")
-    base_columns = [*columns, "tk", *[f"{name}_{r}" for name, kinds in readings.items() for r in reading_columns("", kinds)]]
-    source = keyed_source(plan, base, col("pid", "t"), base_columns)
-    p = Program(source, [*columns, "tk"], prefix="w")
+    reading_cols = [f"{name}_{r}" for name, kinds in readings.items() for r in reading_columns("", kinds)]
+    p = Program(None, list(ROW_TEXTS), prefix="w")
     b = SqlOps(p, caps)
     for name in readings:
         b.lexicon_column(name, f"{name}_")
     scope = SqlScope(b, plan)
-    row = RowTexts(*[SText(b, exp.column(c)) for c in ("weight", "target", "actual", "tier", "score", "note")])
+    row = RowTexts(*[SText(b, exp.column(c)) for c in ROW_TEXTS])
     got, weight = score_row(scope, row)
     d = plan.scheme.digits
     scale = 10**plan.scale
@@ -75,12 +74,42 @@ def row_program(plan: Plan, caps: Caps) -> tuple[Program, SqlOps, dict]:
         "un": tree.counts_unscored(b, score, got.status),
         "na": b.eq(got.status, b.text("not_applicable")),
         "sz": SText(b, b.to_scale(b.coalesce(score, b.num(0)), scale)),
-        "part": tree.child_part(b, SText(b, exp.column("third")), score, d),
     }
     check = b.width_check()
     b.too_wide = check is None
     outputs["ovf"] = b.any(*[SBoolOf(b, f) for f in b.overflow], b.not_(w_exact), SBoolOf(b, check if check is not None else lit(True)))
-    return p, b, outputs
+    outputs = {name: expr_of(v) for name, v in outputs.items()}
+    read = _reads(p, outputs) - set(ROW_TEXTS) - set(reading_cols)
+    key = ["pid", *ROW_TEXTS] if read else list(ROW_TEXTS)
+    texts = exp.select(*[col(c) for c in key]).distinct().from_("jx_targets")
+    base = exp.select(*[col(c, "t") for c in key], *[col(r, name).as_(f"{name}_{r}") for name, kinds in readings.items() for r in reading_columns("", kinds)]).from_(
+        texts.subquery("t"))
+    for name in readings:
+        base = base.join(exp.alias_(exp.to_table("jx_lex"), name), on=col("x", name).eq(col(name, "t")), join_type="left")
+    p.source = keyed_source(plan, base, col("pid", "t"), [*key, *reading_cols])
+    p.base = list(key)
+    return p, b, outputs, key
+
+
+def _reads(p: Program, outputs: dict[str, exp.Expression]) -> set[str]:
+    """The source columns a program reads (those none of its definitions name)."""
+    names = {x.name for e in [*p.defs.values(), *outputs.values()] for x in e.find_all(exp.Column)}
+    return names - set(p.defs)
+
+
+def _joined(plan: Plan, caps: Caps, key: list[str], outputs: list[str]) -> exp.Expression:
+    """Every row of a 来自目标表 indicator with the scoring of its texts, and its part in its
+    parent's explanation (``tree.child_part``, from the scored texts' shown score)."""
+    on = [exp.NullSafeEQ(this=col(c, "t"), expression=col(c, "r")) if c in ROW_TEXTS else col(c, "t").eq(col(c, "r")) for c in key]
+    row_columns = ["pid", "line", "first", "second", "third", "target", "actual"]
+    joined = exp.select(
+        *[col(c, "t") for c in row_columns], table_index(plan, col("first", "t")).as_("tk"), *[col(c, "r") for c in outputs],
+    ).from_(exp.alias_(exp.to_table("jx_targets"), "t")).join(exp.alias_(exp.to_table("jx_rk"), "r"), on=exp.and_(*on), join_type="inner")
+    p = Program(joined.subquery("j"), [*row_columns, "tk", *outputs], prefix="v")
+    b = SqlOps(p, caps)
+    part = tree.named_part(b, SText(b, exp.column("third")), SText(b, exp.column("ss")))
+    q = p.query("jx_rows_k", {"part": expr_of(part)}, [*row_columns, "tk", *outputs])
+    return exp.select(exp.Star()).from_(q.subquery("rk")).where(not_null(col("tk")))
 
 
 def SBoolOf(b, e):
@@ -97,9 +126,9 @@ def _divides(b, x, scale: int):
 
 
 def rows_statement(plan: Plan, caps: Caps) -> list[tuple[str, exp.Expression]]:
-    p, b, outputs = row_program(plan, caps)
-    *stmts, (name, q) = p.statements("jx_rk", {name: expr_of(v) for name, v in outputs.items()}, ["pid", "line", "first", "second", "third", "tk", "target", "actual"])
-    stmts.append(("jx_rows", exp.select(exp.Star()).from_(q.subquery("rk")).where(not_null(col("tk")))))
+    p, b, outputs, key = row_program(plan, caps)
+    stmts = p.statements("jx_rk", outputs, key)
+    stmts.append(("jx_rows", _joined(plan, caps, key, list(outputs))))
     stmts += _aggregates(plan, caps)
     return stmts, b
 

@@ -102,7 +102,12 @@ def target_table(b, node: ir.TargetTable, present, weight_sum, weight_bad, kids:
 
 def child_part(b, name, score, digits: int):
     """``name score`` (``—`` without one): a child as its parent's explanation lists it."""
-    return b.concat(name, b.text(" "), b.cases((b.is_null(score), b.text("—")), default=lambda: b.plain(score, digits)))
+    return named_part(b, name, b.cases((b.is_null(score), b.null), default=lambda: b.plain(score, digits)))
+
+
+def named_part(b, name, shown):
+    """``name shown``, ``—`` for a child without a score (``shown`` NULL)."""
+    return b.concat(name, b.text(" "), b.coalesce(shown, b.text("—")))
 
 
 def shown_deduction(b, weight, score, excluded, status, digits: int):
