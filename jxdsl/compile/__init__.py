@@ -141,13 +141,47 @@ def _targets() -> exp.Expression:
 
 # ---- dialects -----------------------------------------------------------------------------------
 class _DuckDB(DuckDB):
-    """DuckDB keeps the exact integers (DECIMAL(38,0) in the trees, Spark's type) in HUGEINT."""
+    """DuckDB keeps the exact integers (DECIMAL(38,0) in the trees, Spark's type) in HUGEINT.
+    Its ordered string_agg sorts every value with its keys, group by group (9 s for the JSON of
+    100,000 projects); collecting values and keys as two lists and picking the values in the keys'
+    order (``list_grade_up``) moves only the keys (4 s)."""
 
     class Generator(DuckDB.Generator):
         def datatype_sql(self, expression: exp.DataType) -> str:
             if expression.this == exp.DataType.Type.DECIMAL and [x.sql() for x in expression.expressions] == ["38", "0"]:
                 return "HUGEINT"
             return super().datatype_sql(expression)
+
+        def ordered_concat_sql(self, expression: exp.GroupConcat, where: exp.Where | None = None) -> str:
+            order = expression.this
+            if not isinstance(order, exp.Order) or any(o.args.get("desc") for o in order.expressions):
+                return DuckDB.Generator.TRANSFORMS[exp.GroupConcat](self, expression) if where is None else self.filter_sql(exp.Filter(this=expression, expression=where))
+            fields = []
+            for i, o in enumerate(order.expressions):  # NULL keys last, as ORDER BY puts them
+                fields += [exp.PropertyEQ(this=exp.to_identifier(f"n{i}"), expression=o.this.is_(exp.null())), exp.PropertyEQ(this=exp.to_identifier(f"k{i}"), expression=o.this)]
+
+            def collected(e):
+                got = exp.Anonymous(this="list", expressions=[e])
+                return exp.Filter(this=got, expression=where) if where is not None else got
+
+            keys = collected(exp.Anonymous(this="struct_pack", expressions=fields))
+            values = exp.Anonymous(this="list_select", expressions=[collected(order.this), exp.Anonymous(this="list_grade_up", expressions=[keys])])
+            # array_to_string skips NULLs as string_agg does; string_agg of no values is NULL
+            joined = exp.Anonymous(this="array_to_string", expressions=[values, expression.args.get("separator")])
+            return self.sql(exp.case().when(collected_count(order.this, where).eq(0), exp.null()).else_(joined))
+
+        def filtered_sql(self, expression: exp.Filter) -> str:
+            if isinstance(expression.this, exp.GroupConcat):
+                return self.ordered_concat_sql(expression.this, expression.expression)
+            return self.filter_sql(expression)
+
+        TRANSFORMS = {**DuckDB.Generator.TRANSFORMS, exp.GroupConcat: ordered_concat_sql, exp.Filter: filtered_sql}
+
+
+def collected_count(value: exp.Expression, where: exp.Where | None) -> exp.Expression:
+    """COUNT(value) [FILTER (WHERE …)]: the values an aggregate collects."""
+    n = exp.Count(this=value.copy())
+    return exp.Filter(this=n, expression=where.copy()) if where is not None else n
 
 
 class _Spark(Spark):
@@ -195,7 +229,8 @@ def sql_statements(book, dialect: str = "duckdb") -> tuple[tuple[str, str], ...]
     key = (id(c), dialect)
     if key not in _TEXTS:
         gen = _DuckDB if dialect == "duckdb" else _Spark
-        _TEXTS[key] = tuple((name, q.sql(dialect=gen)) for name, q in c.statements)
+        # copy=False: the trees are written once (cached here); copying them first cost 8 of Qixia's 9.5 s
+        _TEXTS[key] = tuple((name, q.sql(dialect=gen, copy=False)) for name, q in c.statements)
     return _TEXTS[key]
 
 

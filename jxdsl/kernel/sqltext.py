@@ -42,6 +42,8 @@ from jxdsl.kernel.sqlnodes import (  # noqa: F401  (re-exported for the compiler
     text_of,
     trim,
 )
+from sqlglot import exp
+
 from jxdsl.units import DATE, MONEY, NFKC_FROM, NFKC_TO, TEXT
 
 WS = r"[\t\n\x0B\f\r\x1C-\x1F \x85\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
@@ -152,9 +154,10 @@ def json_number(text):
     """explain.number as JSON: the shown number, in Python's float notation below 0.0001."""
     frac = extract(text, r"^-?0\.(0*)([0-9]+)\z", 2)
     zeros = length(extract(text, r"^-?0\.(0*)([0-9]+)\z", 1))
-    tiny = and_(matches(text, r"^-?0\.0000"), not_(eq(frac, lit(""))))
+    small = or_(exp.Like(this=text, expression=lit("0.0000%")), exp.Like(this=text, expression=lit("-0.0000%")))  # not a regex: every number
+    tiny = and_(small, not_(eq(frac, lit(""))))
     mantissa = case((gt(length(frac), lit(1)), concat(substring(frac, 1, 1), lit("."), substring(frac, 2))), default=frac)
-    sign = case((matches(text, r"^-"), lit("-")), default=lit(""))
+    sign = case((exp.Like(this=text, expression=lit("-%")), lit("-")), default=lit(""))
     exponent = func("lpad", text_of(add(zeros, lit(1))), lit(2), lit("0"))
     return case((is_null(text), lit("null")), (tiny, concat(sign, mantissa, lit("e-"), exponent)), default=text)
 
