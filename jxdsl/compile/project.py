@@ -39,6 +39,7 @@ def project_program(plan: Plan, caps: Caps):
     source = keyed_source(plan, exp.select(*[col(c, "pr") for c in base]).from_(exp.alias_(exp.to_table("projects"), "pr")), col("pid", "pr"), base)
     p = Program(source, base, prefix="c")
     b = SqlOps(p, caps)
+    b.guard_widths("c_wide")  # rows too long for 38 digits compute no numbers (→ interpreter)
     scope = SqlScope(b, plan)
     out: dict[str, object] = {}
     nodes: dict[int, Node] = {}

@@ -46,6 +46,7 @@ def row_program(plan: Plan, caps: Caps) -> tuple[Program, SqlOps, dict, list[str
     reading_cols = [f"{name}_{r}" for name, kinds in readings.items() for r in reading_columns("", kinds)]
     p = Program(None, list(ROW_TEXTS), prefix="w")
     b = SqlOps(p, caps)
+    b.guard_widths("w_wide")  # rows too long for 38 digits compute no numbers (→ interpreter)
     for name in readings:
         b.lexicon_column(name, f"{name}_")
     scope = SqlScope(b, plan)

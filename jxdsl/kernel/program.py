@@ -25,6 +25,7 @@ class Program:
         self.base = list(base)
         self.prefix = prefix
         self.defs: dict[str, exp.Expression] = {}
+        self.pinned: set[str] = set()  # columns kept as columns (read before they are defined)
         self._named: dict[tuple, exp.Column] = {}
 
     def bind(self, e: exp.Expression) -> exp.Expression:
@@ -53,12 +54,29 @@ class Program:
     def query(self, name: str, outputs: dict[str, exp.Expression], keep: list[str], source=None) -> exp.Select:
         """SELECT keep, outputs FROM the stages (named ``name_1`` …) over the source."""
         source = source or self.source
-        kept, outs = _fold(self.defs, outputs)
+        kept, outs = _fold(self.defs, outputs, self.pinned)
         stage: dict[str, int] = {}
-        reads: dict[str, set[str]] = {}
-        for c, e in kept.items():
-            reads[c] = {x.name for x in e.find_all(exp.Column) if x.name in kept}
-            stage[c] = 1 + max((stage[r] for r in reads[c]), default=0)
+        reads: dict[str, set[str]] = {c: {x.name for x in e.find_all(exp.Column) if x.name in kept} for c, e in kept.items()}
+
+        def stage_of(c: str) -> int:  # a pinned column is defined after columns that read it
+            todo = [c]
+            while todo:
+                top = todo[-1]
+                if top in stage:
+                    todo.pop()
+                    continue
+                waiting = [r for r in reads[top] if r not in stage]
+                if waiting and len(todo) > len(kept):
+                    raise RuntimeError(f"columns read in a cycle: {todo[-5:]}")
+                if waiting:
+                    todo += waiting
+                    continue
+                stage[top] = 1 + max((stage[r] for r in reads[top]), default=0)
+                todo.pop()
+            return stage[c]
+
+        for c in kept:
+            stage_of(c)
         stages: list[dict[str, exp.Expression]] = [{} for _ in range(max(stage.values(), default=0))]
         for c, e in kept.items():
             stages[stage[c] - 1][c] = e
@@ -92,8 +110,8 @@ class Program:
         return out
 
 
-def _fold(defs: dict[str, exp.Expression], outputs: dict[str, exp.Expression]):
-    """The definitions and outputs with single-use and small columns written in place."""
+def _fold(defs: dict[str, exp.Expression], outputs: dict[str, exp.Expression], pinned: set[str] = frozenset()):
+    """The definitions and outputs with single-use and small columns (not pinned) written in place."""
     uses: dict[str, int] = dict.fromkeys(defs, 0)
     for e in [*defs.values(), *outputs.values()]:
         for x in e.find_all(exp.Column):
@@ -103,7 +121,7 @@ def _fold(defs: dict[str, exp.Expression], outputs: dict[str, exp.Expression]):
     kept: dict[str, exp.Expression] = {}
     for c, e in defs.items():  # in binding order: a column's inputs are bound before it
         e = _substitute(e, inline)
-        if uses[c] <= 1 or _size(e) <= SMALL:
+        if c not in pinned and (uses[c] <= 1 or _size(e) <= SMALL):
             inline[c] = (e, uses[c] > 1)
         else:
             kept[c] = e

@@ -41,34 +41,87 @@ def _digits(n: int) -> int:
 
 
 class Form:
-    """A bound on the digits of an integer the query forms: a·N + b·D + c, where N and D are the
-    most digits of any input numerator and denominator in the row (known only when it runs)."""
+    """A bound on the digits of an integer the query forms, in two ways, both true for every row:
 
-    __slots__ = ("a", "b", "c")
+    - ``parts``: the largest of a few sums Σ kᵢ·Vᵢ + c over the digits Vᵢ of each input number
+      read (an int i, ``Sql.digits_of``): a big amount's numerator is never counted with a
+      percentage's denominator it does not meet, and ``a·d − c·b`` stays max(A+D, C+B), not the
+      sum of all four;
+    - ``n``/``d``/``c``: n·N + d·D + c over the most digits of any input numerator (N) and
+      denominator (D), the fallback when the sums are merged (at most ``PARTS`` are kept).
 
-    def __init__(self, a: int = 0, b: int = 0, c: int = 0):
-        self.a, self.b, self.c = a, b, c
+    The row's bound is the smaller of the two."""
+
+    __slots__ = ("parts", "c", "n", "d")
+    PARTS = 4
+
+    def __init__(self, parts=((), 0), c: int = 0, n: int = 0, d: int = 0, *, pieces: tuple | None = None):
+        self.parts = pieces if pieces is not None else (parts,)
+        self.c, self.n, self.d = c, n, d
 
     @staticmethod
     def of(x) -> "Form":
-        return x if isinstance(x, Form) else Form(0, 0, int(x))
+        if isinstance(x, Form):
+            return x
+        return Form(((), int(x)), int(x))
+
+    @staticmethod
+    def var(v, numerator: bool) -> "Form":
+        return Form((((v, 1),), 0), 0, 1 if numerator else 0, 0 if numerator else 1)
 
     def __add__(self, other) -> "Form":
         o = Form.of(other)
-        return Form(self.a + o.a, self.b + o.b, self.c + o.c)
+        pieces = [(_sum(a, b), ca + cb) for a, ca in self.parts for b, cb in o.parts]
+        return Form(c=self.c + o.c, n=self.n + o.n, d=self.d + o.d, pieces=_prune(pieces))
 
     __radd__ = __add__
 
     def join(self, other) -> "Form":
-        """An upper bound of both (N and D are never negative)."""
+        """An upper bound of both."""
         o = Form.of(other)
-        return Form(max(self.a, o.a), max(self.b, o.b), max(self.c, o.c))
+        return Form(c=max(self.c, o.c), n=max(self.n, o.n), d=max(self.d, o.d), pieces=_prune([*self.parts, *o.parts]))
 
-    def key(self) -> tuple[int, int, int]:
-        return self.a, self.b, self.c
+    def within(self, other: "Form") -> bool:
+        """Whether ``other`` bounds this form for every row, in both ways."""
+        return (other.c >= self.c and other.n >= self.n and other.d >= self.d
+                and all(any(_below(p, q) for q in other.parts) for p in self.parts))
+
+    def key(self) -> tuple:
+        return self.parts, self.c, self.n, self.d
 
 
-NUM_DIGITS, DEN_DIGITS = Form(1, 0, 0), Form(0, 1, 0)
+def _sum(a: tuple, b: tuple) -> tuple:
+    k = dict(a)
+    for v, m in b:
+        k[v] = k.get(v, 0) + m
+    return tuple(sorted(k.items(), key=lambda kv: str(kv[0])))
+
+
+def _below(p, q) -> bool:
+    """Whether the sum p is at most the sum q for every row: a number has at least one digit
+    (``width_check`` counts a missing one as 1), so q − p ≥ Σ(q's extra coefficients) + q.c − p.c."""
+    qk, pk = dict(q[0]), dict(p[0])
+    if any(qk.get(v, 0) < m for v, m in pk.items()):
+        return False
+    return sum(m - pk.get(v, 0) for v, m in qk.items()) + q[1] - p[1] >= 0
+
+
+def _prune(pieces: list) -> tuple:
+    """The sums not bounded by another, merged into one (their largest coefficients) beyond PARTS."""
+    kept: list = []
+    for p in sorted(set(pieces), key=lambda p: (-sum(m for _, m in p[0]), -p[1], str(p[0]))):
+        if not any(_below(p, q) for q in kept):
+            kept.append(p)
+    if len(kept) > Form.PARTS:
+        k: dict = {}
+        for vs, _ in kept:
+            for v, m in vs:
+                k[v] = max(k.get(v, 0), m)
+        kept = [(tuple(sorted(k.items(), key=lambda kv: str(kv[0]))), max(c for _, c in kept))]
+    return tuple(sorted(kept, key=str))
+
+
+NUM_DIGITS, DEN_DIGITS = Form.var("N", True), Form.var("D", False)
 
 
 def _join(forms) -> Form:
@@ -215,6 +268,8 @@ class Sql:
         self.widths: dict[tuple, Form] = {}  # bounds of every integer the query forms
         self.num_digits: list[exp.Expression] = []  # digits of each input numerator read
         self.den_digits: list[exp.Expression] = []
+        self.digit_vars: list[exp.Expression] = []  # Form variable i: the digits of one input number
+        self.guard: str | None = None  # the width check's column, when input numbers are guarded by it
         self.overflow: list[exp.Expression] = []  # rows the query cannot compute exactly (→ interpreter)
 
     # -- constants
@@ -485,27 +540,62 @@ class Sql:
             f = Form.of(d)
             self.widths[f.key()] = f
 
+    def guard_widths(self, name: str) -> None:
+        """Make every input number read NULL in a row whose numbers are too long (the column
+        ``name``, the width check, defined by ``width_check``): the interpreter scores that row,
+        and the query must not overflow its integers computing it anyway."""
+        self.guard = name
+        self.p.pinned.add(name)
+
+    def guarded(self, e: exp.Expression) -> exp.Expression:
+        return e if self.guard is None else case((N.column(self.guard), N.null()), default=e)
+
+    def digits_of(self, digits: exp.Expression, numerator: bool) -> Form:
+        """A Form variable for the digits of one input number read (its numerator or denominator)."""
+        (self.num_digits if numerator else self.den_digits).append(digits)
+        self.digit_vars.append(digits)
+        return Form.var(len(self.digit_vars) - 1, numerator)
+
     def width_check(self):
         """Whether a row's numbers are too long for the query to stay exact (it then goes to the
-        interpreter): the widest integer formed, for the row's own N and D, against 38 digits."""
-        frontier = [f for f in self.widths.values() if not any(
-            g is not f and g.a >= f.a and g.b >= f.b and g.c >= f.c and g.key() != f.key() for g in self.widths.values())]
-        if any(f.a == 0 and f.b == 0 and f.c > MAX_DIGITS for f in frontier):
+        interpreter): the widest integers formed, for the row's own digits, against 38 digits."""
+        forms = list(self.widths.values())
+        frontier = [f for f in forms if not any(g is not f and f.within(g) and g.key() != f.key() for g in forms)]
+        if any(not f.n and not f.d and f.c > MAX_DIGITS for f in frontier):
+            if self.guard is not None:
+                self.p.defs[self.guard] = lit(True)
             return None  # constants alone are too long: no row can be computed exactly
-        n = N.func("greatest", lit(0), *[N.coalesce(e, lit(0)) for e in self.num_digits]) if self.num_digits else lit(0)
-        d = N.func("greatest", lit(0), *[N.coalesce(e, lit(0)) for e in self.den_digits]) if self.den_digits else lit(0)
-        n, d = self.p.bind(n), self.p.bind(d)
+        bound: dict = {}
+
+        def var(v):
+            if v not in bound:
+                if v in ("N", "D"):
+                    es = self.num_digits if v == "N" else self.den_digits
+                    e = N.func("greatest", lit(1), *[N.coalesce(x, lit(0)) for x in es]) if es else lit(1)
+                else:  # at least one digit (``_below``)
+                    e = N.func("greatest", N.coalesce(self.digit_vars[v], lit(1)), lit(1))
+                bound[v] = self.p.bind(e)
+            return bound[v]
+
+        def linear(pairs, c):
+            t = lit(c)
+            for v, k in pairs:
+                t = N.add(N.mul(lit(k), var(v)) if k != 1 else var(v), t)
+            return t
+
         terms = []
         for f in frontier:
-            t = lit(f.c)
-            if f.a:
-                t = N.add(N.mul(lit(f.a), n), t)
-            if f.b:
-                t = N.add(N.mul(lit(f.b), d), t)
-            terms.append(t)
-        if not terms:
-            return lit(False)
-        return N.gt(N.func("greatest", *terms) if len(terms) > 1 else terms[0], lit(MAX_DIGITS))
+            coarse = linear([(v, k) for v, k in (("N", f.n), ("D", f.d)) if k], f.c)
+            if all({v for v, _ in vs} <= {"N", "D"} for vs, _ in f.parts):
+                terms.append(coarse)
+                continue
+            fine = [linear(vs, c) for vs, c in f.parts]
+            terms.append(N.func("least", N.func("greatest", *fine) if len(fine) > 1 else fine[0], coarse))
+        check = N.gt(N.func("greatest", *terms) if len(terms) > 1 else terms[0], lit(MAX_DIGITS)) if terms else lit(False)
+        if self.guard is None:
+            return check
+        self.p.defs[self.guard] = check
+        return N.column(self.guard)
 
     def arith(self, op: str, a: SNum, b: SNum) -> SNum:
         if _const(a) is None or _const(b) is None:

@@ -1,6 +1,7 @@
 """Quantity and text operations of the SQL backend (the SQL side of ``stage.Py``'s primitives)."""
 from __future__ import annotations
 
+import attrs
 from sqlglot import exp
 
 from jxdsl.kernel import sqlnodes as N
@@ -214,24 +215,24 @@ class SqlOps(Sql):
 
     def _from_lexicon(self, prefix: str) -> SQty:
         c = lambda f: N.column(prefix + f)  # noqa: E731
-        self.num_digits.append(c("ndig"))
-        self.den_digits.append(c("ddig"))
         self.overflow.append(N.coalesce(c("over"), lit(False)))
         return SQty(
             SText(self, c("dim")), SText(self, c("unit")),
-            SNum(self, c("num"), c("den"), NUM_DIGITS, DEN_DIGITS),
+            SNum(self, self.guarded(c("num")), self.guarded(c("den")), self.digits_of(c("ndig"), True), self.digits_of(c("ddig"), False)),
             SNum(self, c("start"), case((N.not_null(c("start")), big(1))), 7, 1),
             SText(self, c("text")), SText(self, c("words")),
         )
 
     def _register(self, got):
+        """The quantity read inline, its value bounded by its own digits."""
         q, ndig, ddig, over = got
-        if ndig is not None:
-            self.num_digits.append(ndig)
-        if ddig is not None:
-            self.den_digits.append(ddig)
+        v = q.value
+        nb = self.digits_of(ndig, True) if ndig is not None else v.nb
+        db = self.digits_of(ddig, False) if ddig is not None else v.db
         self.overflow.append(over)
-        return q
+        if v.const is not None:
+            return q
+        return attrs.evolve(q, value=SNum(self, self.guarded(v.num), self.guarded(v.den), nb, db))
 
     def parse(self, text) -> SQty:
         """units.parse_quantity: a date, a number with its unit, or words (NULL stays NULL)."""
@@ -357,13 +358,15 @@ class SqlOps(Sql):
         lex = self._lex(text)
         if lex is not None and lex[1] == "x":
             p = lex[0]
-            self.num_digits.append(N.column(p + "k_ndig"))
             self.overflow.append(N.coalesce(N.column(p + "k_over"), lit(False)))
-            return SNum(self, N.column(p + "k_num"), case((N.not_null(N.column(p + "k_num")), big(1))), NUM_DIGITS, 1)
+            num = self.guarded(N.column(p + "k_num"))
+            return SNum(self, num, case((N.not_null(num), big(1))), self.digits_of(N.column(p + "k_ndig"), True), 1)
         n, ndig, over = self.read_count(self._text(text))
-        self.num_digits.append(ndig)
         self.overflow.append(over)
-        return n
+        if n.const is not None:
+            return n
+        num = self.guarded(n.num)
+        return SNum(self, num, case((N.not_null(num), big(1))), self.digits_of(ndig, True), 1)
 
     def read_count(self, raw):
         t = self.p.bind(T.clean(raw))
