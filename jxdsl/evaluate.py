@@ -262,12 +262,12 @@ class _Run:
 
     def _row(self, parent: tuple[str, ...], row: TargetRow) -> IndicatorResult:
         path = (*parent, row.third)
-        got, weight = score_row(self.scope, RowTexts.of(row))
+        got, weight, steps, text = _score_row(self.scope, RowTexts.of(row))
         line = row.span.line if row.span else None
         if got.problem is not None:
             hint = hints.refine(got.problem, None, self.scheme, self.inputs)
             self.error(got.problem.message, path, hint, line)
-        return IndicatorResult(path, weight, got.score, got.status, _steps(got.steps), got.evidence, row.span)
+        return IndicatorResult(path, weight, got.score, got.status, steps, got.evidence, row.span, text=text)
 
     # -- items
     def _item(self, item: ir.Item, kind: str):
@@ -294,6 +294,28 @@ def _value_name(leaf: ir.Leaf) -> str | None:
 
 
 _INDEX: dict[str, tuple] = {}
+_ROWS: dict[str, dict] = {}  # per rulebook: a row's texts → its score_row result
+ROW_MEMO = 200_000  # entries kept per rulebook before starting over
+
+
+def _score_row(scope, texts: RowTexts):
+    """``score_row`` with the row's steps and explanation, once per distinct row (a row's score
+    reads only its texts and the rulebook, and tables repeat rows: ``≥95%`` against ``96%`` in
+    every project); the results are not mutated."""
+    scheme = scope.scheme
+    memo = _ROWS.setdefault(scheme.content_hash + "/".join(scheme.files), {})
+    key = (texts.weight, texts.target, texts.actual, texts.tier, texts.score, texts.note)
+    got = memo.get(key)
+    if got is None:
+        if len(memo) >= ROW_MEMO:
+            memo.clear()
+        from jxdsl.explain import explanation
+
+        result, weight = score_row(scope, texts)
+        steps = _steps(result.steps)
+        leaf = IndicatorResult((), weight, result.score, result.status, steps, result.evidence)
+        got = memo[key] = (result, weight, steps, explanation(leaf, scheme.digits))
+    return got
 
 
 def _index(scheme: ir.Scheme):
