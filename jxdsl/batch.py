@@ -160,6 +160,30 @@ class Run:
                 yield json.dumps(to_json(redone[pid]), ensure_ascii=False) if pid in redone else text
         cur.close()
 
+    def copies(self) -> bool:
+        """Whether the outputs can be written by DuckDB alone: an SQL engine's relations are there
+        and no project went to the interpreter."""
+        return self.engine != "interpreter" and self.compiled is not None and not self.exact and _has(self.con, "jx_json")
+
+    def copy_json_lines(self, path: Path) -> None:
+        """Every project's JSON line (``jx_json``) written by DuckDB's COPY, in project order.  The
+        text goes out as written: one column, with a delimiter and quote (ASCII 31, 30) that JSON
+        text never holds raw (control characters are escaped), so nothing is quoted."""
+        self.con.execute(
+            "COPY (SELECT json FROM jx_json ORDER BY pid) TO ? (FORMAT csv, HEADER false, DELIMITER '\x1f', QUOTE '\x1e', ESCAPE '\x1e')", [str(path)]
+        )
+
+    def copy_parquet(self, path: Path, columns: tuple[str, ...]) -> None:
+        """Every indicator of every project (``jx_nodes``, in output order) with the project's
+        total and grade, written by DuckDB's COPY as Parquet."""
+        values = ["p.project", "array_to_string(from_json(n.path, '[\"VARCHAR\"]'), '/')", "n.weight", "n.score", "n.deduction", "n.status",
+                  "n.explanation", "n.source", "CAST(j.total AS VARCHAR)", "j.grade"]
+        select = ", ".join(f'{v} AS "{c}"' for v, c in zip(values, columns, strict=True))
+        self.con.execute(
+            f"COPY (SELECT {select} FROM jx_nodes n JOIN projects p USING (pid) JOIN jx_proj j USING (pid) ORDER BY n.pid, n.k, n.g, n.r) TO ? (FORMAT parquet)",
+            [str(path)],
+        )
+
     def table_problems(self) -> list[FactError]:
         """Rows that belong to no project (no project name), located at their line."""
         rows = self.con.execute("SELECT line, message, hint FROM problems WHERE pid IS NULL ORDER BY line").fetchall()

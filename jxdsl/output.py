@@ -67,6 +67,8 @@ def write(run, fmt: str, out: str | None, single: bool) -> None:
         return _report(run, fmt, out)
     if fmt == "parquet":
         return _parquet(run, out)
+    if fmt == "jsonl" and out is not None and run.copies():
+        return _copied(out, run.copy_json_lines)
     sink = _Sink(out, "utf-8-sig" if fmt == "csv" else "utf-8")
     if fmt == "jsonl":
         for line in run.json_lines():
@@ -118,10 +120,27 @@ PARQUET_COLUMNS = ("项目", "路径", "分值", "得分", "扣分", "状态", "
 _KEYS = tuple(f"c{i}" for i in range(len(PARQUET_COLUMNS)))  # ASCII keys in the staging file
 
 
+def _copied(out: str, copy) -> None:
+    """A file DuckDB writes (``copy(path)``), beside its destination and renamed into place."""
+    tmp = Path(out).with_name(f".{Path(out).name}.{os.getpid()}.tmp")
+    import duckdb
+
+    try:
+        copy(tmp)
+        tmp.replace(out)
+    except (OSError, duckdb.IOException, duckdb.PermissionException) as e:  # an unwritable destination
+        raise UsageError(f"无法写入“{out}”：{e}") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 def _parquet(run, out: str | None) -> None:
     """Every indicator of every project, one row each, with the project's total and grade."""
     if out is None:
         raise UsageError("parquet 格式需要用 -o 指定输出文件", None, "例如 -o 结果.parquet")
+    if run.copies():
+        return _copied(out, lambda path: run.copy_parquet(path, PARQUET_COLUMNS))
     from jxdsl.explain import explanation
     from jxdsl.units import plain
 

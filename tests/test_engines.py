@@ -186,9 +186,10 @@ def test_audit_of_score_csv_is_clean_for_every_variant(rulebook, tmp_path):
 
 
 # ---- files written by score ------------------------------------------------------------------------
-@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
 def test_output_files_equal_in_every_engine(fmt, tmp_path):
-    """``-o`` files: the same rows from every engine; Parquet keeps NULL apart from empty text."""
+    """``-o`` files: the same rows from every engine (DuckDB writes JSON lines and Parquet itself
+    with COPY); Parquet keeps NULL apart from empty text; the JSON lines file is what stdout shows."""
     import duckdb
 
     rulebook = ROOT / "rulebooks/shanxi/xingxian-2022-self-eval.jx"
@@ -198,8 +199,10 @@ def test_output_files_equal_in_every_engine(fmt, tmp_path):
         out = tmp_path / f"{engine}.{fmt}"
         code, _, err = cli("score", rulebook, table, "--format", fmt, "-o", out, "--engine", engine)
         assert code == 1 and out.exists(), err
-        got[engine] = out.read_bytes() if fmt == "csv" else duckdb.sql(f"SELECT * FROM read_parquet('{out}')").fetchall()
+        got[engine] = out.read_bytes() if fmt != "parquet" else duckdb.sql(f"SELECT * FROM read_parquet('{out}')").fetchall()
     assert got["interpreter"] == got["duckdb"]
+    if fmt == "jsonl":
+        assert got["duckdb"].decode("utf-8") == cli("score", rulebook, table, "--format", "jsonl")[1]
     if fmt == "parquet":
         rows = got["duckdb"]
         projects = [json.loads(line) for line in cli("score", rulebook, table, "--format", "jsonl")[1].splitlines()]
