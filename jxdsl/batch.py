@@ -28,6 +28,7 @@ from jxdsl.tables import SUFFIXES, fetch_inputs, load_inputs, read_table
 
 ENGINES = ("interpreter", "duckdb", "spark")
 MEMORY_LIMIT = "3GB"  # a million projects stay under 4 GB of memory; DuckDB spills the rest to disk
+JSON_CHUNK = 50_000  # projects whose JSON lines are computed at once
 CHUNK = 2000  # projects assembled at a time
 
 
@@ -148,17 +149,25 @@ class Run:
             for r in self.results():
                 yield json.dumps(to_json(r), ensure_ascii=False)
             return
-        cur = self.con.cursor()
-        cur.execute("SELECT pid, json FROM jx_json ORDER BY pid")
-        while True:
-            rows = cur.fetchmany(20_000)
-            if not rows:
-                break
+        for lo, hi in self._json_ranges():
+            rows = self.con.execute(f"SELECT pid, json FROM {self._json_chunk(lo, hi)} ORDER BY pid").fetchall()
             exact = [pid for pid, _ in rows if pid in self.exact]
             redone = dict(zip(exact, self._results(exact))) if exact else {}
             for pid, text in rows:
                 yield json.dumps(to_json(redone[pid]), ensure_ascii=False) if pid in redone else text
-        cur.close()
+
+    def _json_chunk(self, lo: int, hi: int) -> str:
+        """The JSON lines of projects lo..hi as a relation: the duckdb engine's macro computes only
+        those (``compile.json_range_sql``); Spark's ``jx_json`` came back whole as a table."""
+        if self.engine == "duckdb":
+            return f"jx_json_of({int(lo)}, {int(hi)})"
+        return f"(SELECT * FROM jx_json WHERE pid BETWEEN {int(lo)} AND {int(hi)})"
+
+    def _json_ranges(self) -> Iterator[tuple[int, int]]:
+        """Project ids a chunk at a time: ``jx_json`` is a view, computed for one chunk at once, so
+        the JSON of a million projects (5 GB) is never held whole."""
+        for i in range(0, len(self.pids), JSON_CHUNK):
+            yield self.pids[i], self.pids[min(i + JSON_CHUNK, len(self.pids)) - 1]
 
     def copies(self) -> bool:
         """Whether the outputs can be written by DuckDB alone: an SQL engine's relations are there
@@ -169,9 +178,23 @@ class Run:
         """Every project's JSON line (``jx_json``) written by DuckDB's COPY, in project order.  The
         text goes out as written: one column, with a delimiter and quote (ASCII 31, 30) that JSON
         text never holds raw (control characters are escaped), so nothing is quoted."""
-        self.con.execute(
-            "COPY (SELECT json FROM jx_json ORDER BY pid) TO ? (FORMAT csv, HEADER false, DELIMITER '\x1f', QUOTE '\x1e', ESCAPE '\x1e')", [str(path)]
-        )
+        import shutil
+
+        parts: list[Path] = []
+        try:
+            for lo, hi in self._json_ranges():
+                parts.append(path.with_name(f"{path.name}.{len(parts)}"))
+                self.con.execute(
+                    f"COPY (SELECT json FROM {self._json_chunk(lo, hi)} ORDER BY pid) TO ? "
+                    "(FORMAT csv, HEADER false, DELIMITER '\x1f', QUOTE '\x1e', ESCAPE '\x1e')", [str(parts[-1])],
+                )
+            with path.open("wb") as out:
+                for part in parts:
+                    with part.open("rb") as fh:
+                        shutil.copyfileobj(fh, out, 1 << 22)
+        finally:
+            for part in parts:
+                part.unlink(missing_ok=True)
 
     def copy_parquet(self, path: Path, columns: tuple[str, ...]) -> None:
         """Every indicator of every project (``jx_nodes``, in output order) with the project's
@@ -267,15 +290,16 @@ def _only(con, project: str) -> None:
 
 
 def _duckdb(run: Run, progress: bool) -> None:
-    from jxdsl.compile import compile_scheme, sql_statements
+    from jxdsl.compile import compile_scheme, json_range_sql, sql_statements
 
     run.compiled = compile_scheme(run.book, "duckdb")
     statements = sql_statements(run.book, "duckdb")
     bar = _Progress(progress, len(statements))
     try:
-        for name, text in statements:
-            run.con.execute(f"CREATE OR REPLACE TABLE {name} AS {text}")
+        for name, text in statements:  # the JSON lines: a view, and a macro for a chunk of projects
+            run.con.execute(f"CREATE OR REPLACE {'VIEW' if name == 'jx_json' else 'TABLE'} {name} AS {text}")
             bar.advance()
+        run.con.execute(f"CREATE OR REPLACE MACRO jx_json_of(lo, hi) AS TABLE {json_range_sql(run.book)}")
     finally:
         bar.close()
     run.exact = {p for (p,) in run.con.execute("SELECT pid FROM jx_proj WHERE ovf").fetchall()}

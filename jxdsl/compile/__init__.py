@@ -234,6 +234,26 @@ def sql_statements(book, dialect: str = "duckdb") -> tuple[tuple[str, str], ...]
     return _TEXTS[key]
 
 
+JSON_SOURCES = ("projects", "jx_proj", "jx_nodes", "jx_errors")
+
+
+def json_range_sql(book) -> str:
+    """The body of DuckDB's table macro ``jx_json_of(lo, hi)``: the ``jx_json`` statement with each
+    relation it reads narrowed to the projects lo..hi, so that the JSON lines are computed a chunk
+    of projects at a time (a filter on the outer query does not reach into its LEFT JOINs)."""
+    c = compile_scheme(book, "duckdb")
+    query = dict(c.statements)["jx_json"].copy()
+
+    def narrow(node):
+        if isinstance(node, exp.Table) and node.name in JSON_SOURCES and not node.args.get("db"):
+            alias = node.alias or node.name
+            inner = exp.select(exp.Star()).from_(node.name).where(exp.column("pid").between(exp.column("lo"), exp.column("hi")))
+            return inner.subquery(alias)
+        return node
+
+    return query.transform(narrow, copy=False).sql(dialect=_DuckDB)
+
+
 def to_sql(book, dialect: str = "duckdb", pretty: bool = True) -> str:
     """The whole batch computation as SQL text: one CREATE per relation, in order."""
     parts = []
