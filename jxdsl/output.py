@@ -100,7 +100,8 @@ def _csv(run, sink: _Sink, single: bool) -> None:
     from jxdsl.audit import COLUMNS, OPTIONAL, result_rows
     from jxdsl.render import safe_cell
 
-    columns = [*COLUMNS, *OPTIONAL] if single else ["项目", *COLUMNS, *OPTIONAL]
+    # several projects: 项目 first, once (OPTIONAL ends with it; a header naming it twice is ambiguous)
+    columns = [*COLUMNS, *OPTIONAL] if single else ["项目", *COLUMNS, *[c for c in OPTIONAL if c != "项目"]]
     buf = io.StringIO()
     w = csv_mod.writer(buf, lineterminator="\n")
     w.writerow(columns)

@@ -203,6 +203,9 @@ def test_output_files_equal_in_every_engine(fmt, tmp_path):
     assert got["interpreter"] == got["duckdb"]
     if fmt == "jsonl":
         assert got["duckdb"].decode("utf-8") == cli("score", rulebook, table, "--format", "jsonl")[1]
+    if fmt == "csv":
+        header = got["duckdb"].decode("utf-8-sig").splitlines()[0].split(",")
+        assert header[0] == "项目" and len(header) == len(set(header)), header
     if fmt == "parquet":
         rows = got["duckdb"]
         projects = [json.loads(line) for line in cli("score", rulebook, table, "--format", "jsonl")[1].splitlines()]
