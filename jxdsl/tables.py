@@ -126,8 +126,13 @@ def _raw(con, path: Path) -> list[str]:
                 _load_csv(con, str(path), str(path))
             except UnicodeError:
                 raise FactError("表格不是 UTF-8 编码（请另存为“CSV UTF-8”）", Span(str(path), 1, 1)) from None
-            except Exception:  # noqa: BLE001 - a file DuckDB's reader cannot settle: read it as Python's csv does
-                _load_csv(con, _csv_to_csv(path, tmp), str(path), padded=True)
+            except Exception:  # noqa: BLE001 - DuckDB's parallel reader refuses short rows beside quoted line breaks
+                try:
+                    _load_csv(con, str(path), str(path), serial=True)
+                except UnicodeError:
+                    raise FactError("表格不是 UTF-8 编码（请另存为“CSV UTF-8”）", Span(str(path), 1, 1)) from None
+                except Exception:  # noqa: BLE001 - a file DuckDB's reader cannot settle: read it as Python's csv does
+                    _load_csv(con, _csv_to_csv(path, tmp), str(path), padded=True)
         else:
             reader = exp.func("read_parquet", exp.Literal.string(str(path)))
             con.execute(exp.Create(this=exp.to_table("raw0"), kind="TABLE", replace=True, expression=exp.select(exp.Star()).from_(reader)).sql("duckdb"))
@@ -136,13 +141,15 @@ def _raw(con, path: Path) -> list[str]:
     return names
 
 
-def _load_csv(con, file: str, shown: str, padded: bool = False) -> None:
-    """A CSV as text columns; ``padded``: our own rewrite, every row already as wide as the header."""
+def _load_csv(con, file: str, shown: str, padded: bool = False, serial: bool = False) -> None:
+    """A CSV as text columns; ``padded``: our own rewrite, every row already as wide as the header;
+    ``serial``: one reader thread (the only way DuckDB pads short rows when a cell holds a line break)."""
     reader = exp.func(
         "read_csv", exp.Literal.string(file), exp.EQ(this=exp.column("header"), expression=exp.true()),
         exp.EQ(this=exp.column("all_varchar"), expression=exp.true()), exp.EQ(this=exp.column("delim"), expression=exp.Literal.string(",")),
         exp.EQ(this=exp.column("quote"), expression=exp.Literal.string('"')), exp.EQ(this=exp.column("escape"), expression=exp.Literal.string('"')),
         exp.EQ(this=exp.column("null_padding"), expression=exp.false() if padded else exp.true()),
+        *([exp.EQ(this=exp.column("parallel"), expression=exp.false())] if serial else []),
     )
     con.execute(exp.Create(this=exp.to_table("raw0"), kind="TABLE", replace=True, expression=exp.select(exp.Star()).from_(reader)).sql("duckdb"))
     _numbered(con, "(ROW_NUMBER() OVER ()) + 1", shown)

@@ -232,3 +232,28 @@ def test_duckdb_out_of_memory_is_a_usage_error(tmp_path, monkeypatch):
     monkeypatch.setenv("JXDSL_DUCKDB_MEMORY_LIMIT", "8MB")
     code, out, err = cli("score", rulebook, table, "--format", "jsonl", "--engine", "duckdb")
     assert code == 2 and "DuckDB 内存不足（上限 8MB）" in err and "JXDSL_DUCKDB_MEMORY_LIMIT" in err and "Traceback" not in err
+
+
+def test_csv_with_line_breaks_in_cells_and_short_rows_read_by_duckdb(tmp_path, monkeypatch):
+    """A 说明 holding a line break (quoted) beside rows shorter than the header: DuckDB's parallel
+    reader refuses the mix, its single-threaded reader takes it (not the slow rewrite through
+    Python's csv module), and every engine reads the same rows."""
+    import jxdsl.tables as tables
+
+    rulebook = ROOT / "rulebooks/shandong/qixia-2021.jx"
+    text = table_for(rulebook, 1, tmp_path, n_projects=3, mistakes=0).read_text(encoding="utf-8").splitlines()
+    header = text[0].split(",")
+    note = header.index("说明")
+    first = text[1].split(",")
+    first[note] = '"第一行\n第二行"'
+    short = ",".join(text[2].split(",")[: header.index("值") + 1])  # the record columns left off
+    table = tmp_path / "breaks.csv"
+    table.write_text("\n".join([text[0], ",".join(first), short, *text[3:]]) + "\n", encoding="utf-8")
+
+    def rewrite(*_):
+        raise AssertionError("read through Python's csv module")
+
+    monkeypatch.setattr(tables, "_csv_to_csv", rewrite)
+    got = assert_engines_agree(rulebook, table, explain=False)
+    (code, out, _), _ = got["duckdb"]
+    assert code == 0 and out.count("\n") == 3
