@@ -175,20 +175,28 @@ class Run:
         return self.engine != "interpreter" and self.compiled is not None and not self.exact and _has(self.con, "jx_json")
 
     def copy_json_lines(self, path: Path) -> None:
-        """Every project's JSON line (``jx_json``) written by DuckDB's COPY, in project order.  The
-        text goes out as written: one column, with a delimiter and quote (ASCII 31, 30) that JSON
-        text never holds raw (control characters are escaped), so nothing is quoted."""
+        """Every project's JSON line (``jx_json``) written by DuckDB's COPY, in project order."""
+        self._copy_lines(path, lambda lo, hi: f"SELECT json FROM {self._json_chunk(lo, hi)} ORDER BY pid")
+
+    def copy_csv(self, path: Path, header: str) -> None:
+        """The audit-table CSV of every project (``compile.csvout``), after the header and BOM."""
+        from jxdsl.compile.csvout import csv_lines_sql
+
+        self._copy_lines(path, lambda lo, hi: csv_lines_sql(self.compiled, lo, hi), ("\ufeff" + header + "\n").encode("utf-8"))
+
+    def _copy_lines(self, path: Path, query, head: bytes = b"") -> None:
+        """Lines of text (one column) that DuckDB computes and writes a chunk of projects at a
+        time, joined into ``path``.  The text goes out as written: the delimiter and quote (ASCII
+        31, 30) never occur raw in JSON or in our CSV lines, so nothing is quoted."""
         import shutil
 
         parts: list[Path] = []
         try:
             for lo, hi in self._json_ranges():
                 parts.append(path.with_name(f"{path.name}.{len(parts)}"))
-                self.con.execute(
-                    f"COPY (SELECT json FROM {self._json_chunk(lo, hi)} ORDER BY pid) TO ? "
-                    "(FORMAT csv, HEADER false, DELIMITER '\x1f', QUOTE '\x1e', ESCAPE '\x1e')", [str(parts[-1])],
-                )
+                self.con.execute(f"COPY ({query(lo, hi)}) TO ? (FORMAT csv, HEADER false, DELIMITER '\x1f', QUOTE '\x1e', ESCAPE '\x1e')", [str(parts[-1])])
             with path.open("wb") as out:
+                out.write(head)
                 for part in parts:
                     with part.open("rb") as fh:
                         shutil.copyfileobj(fh, out, 1 << 22)

@@ -69,6 +69,8 @@ def write(run, fmt: str, out: str | None, single: bool) -> None:
         return _parquet(run, out)
     if fmt == "jsonl" and out is not None and run.copies():
         return _copied(out, run.copy_json_lines)
+    if fmt == "csv" and _csv_copies(run, out, single):
+        return _copied(out, lambda path: run.copy_csv(path, ",".join(_csv_columns(single))))
     sink = _Sink(out, "utf-8-sig" if fmt == "csv" else "utf-8")
     if fmt == "jsonl":
         for line in run.json_lines():
@@ -93,15 +95,27 @@ def summaries(run) -> Iterator[str]:
         yield summary_line(r) + extra
 
 
+def _csv_columns(single: bool) -> list[str]:
+    from jxdsl.audit import COLUMNS, OPTIONAL
+
+    # several projects: 项目 first, once (OPTIONAL ends with it; a header naming it twice is ambiguous)
+    return [*COLUMNS, *OPTIONAL] if single else ["项目", *COLUMNS, *[c for c in OPTIONAL if c != "项目"]]
+
+
+def _csv_copies(run, out: str | None, single: bool) -> bool:
+    """Whether DuckDB writes the CSV itself (``compile/csvout.py``): a file of several projects,
+    all scored in SQL, without 加分/扣分 rows (those are written by Python)."""
+    return out is not None and not single and run.copies() and not run.scheme.bonus and not run.scheme.penalty
+
+
 def _csv(run, sink: _Sink, single: bool) -> None:
     import csv as csv_mod
     import io
 
-    from jxdsl.audit import COLUMNS, OPTIONAL, result_rows
+    from jxdsl.audit import result_rows
     from jxdsl.render import safe_cell
 
-    # several projects: 项目 first, once (OPTIONAL ends with it; a header naming it twice is ambiguous)
-    columns = [*COLUMNS, *OPTIONAL] if single else ["项目", *COLUMNS, *[c for c in OPTIONAL if c != "项目"]]
+    columns = _csv_columns(single)
     buf = io.StringIO()
     w = csv_mod.writer(buf, lineterminator="\n")
     w.writerow(columns)

@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?\Z")  # ASCII digits to the very end (compile/csvout.NUMBER_RE)
 
 
 def safe_cell(value) -> str:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 from gen_tables import FACTS_COLUMNS, SELF_EVAL_COLUMNS, facts_rows, self_eval_rows, write_csv
 
@@ -257,3 +259,26 @@ def test_csv_with_line_breaks_in_cells_and_short_rows_read_by_duckdb(tmp_path, m
     got = assert_engines_agree(rulebook, table, explain=False)
     (code, out, _), _ = got["duckdb"]
     assert code == 0 and out.count("\n") == 3
+
+
+_CELL_TEXT = st.text(alphabet=st.sampled_from(list('=+-@\t\r\n,"\' 0123456789.a中１')), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CELL_TEXT, min_size=2, max_size=4))  # rows of one empty cell (written "") never occur
+def test_csv_cells_in_sql_are_pythons(cells):
+    """compile/csvout's csv_field(safe_cell(…)) is csv.writer(render.safe_cell(…)) to the byte."""
+    import csv
+    import io
+
+    import duckdb
+    from sqlglot import exp
+
+    from jxdsl.compile import _DuckDB
+    from jxdsl.compile.csvout import csv_field, safe_cell
+    from jxdsl.render import safe_cell as py_safe_cell
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([py_safe_cell(c) for c in cells])
+    line = exp.func("concat_ws", exp.Literal.string(","), *[csv_field(safe_cell(exp.Literal.string(c))) for c in cells])
+    assert duckdb.sql("SELECT " + line.sql(dialect=_DuckDB)).fetchall()[0][0] + "\n" == buf.getvalue()
