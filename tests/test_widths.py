@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from test_engines import assert_engines_agree
 
 from jxdsl.cli import main
-from jxdsl.kernel.sql import Form, _below, _prune
+from jxdsl.kernel.widths import Form, _below, _prune
 from jxdsl.link import Linker
 from jxdsl.lower import lower
 
