@@ -149,7 +149,7 @@ class Run:
             for r in self.results():
                 yield json.dumps(to_json(r), ensure_ascii=False)
             return
-        for lo, hi in self._json_ranges():
+        for lo, hi in self._chunks():
             rows = self.con.execute(f"SELECT pid, json FROM {self._json_chunk(lo, hi)} ORDER BY pid").fetchall()
             exact = [pid for pid, _ in rows if pid in self.exact]
             redone = dict(zip(exact, self._results(exact))) if exact else {}
@@ -163,7 +163,7 @@ class Run:
             return f"jx_json_of({int(lo)}, {int(hi)})"
         return f"(SELECT * FROM jx_json WHERE pid BETWEEN {int(lo)} AND {int(hi)})"
 
-    def _json_ranges(self) -> Iterator[tuple[int, int]]:
+    def _chunks(self) -> Iterator[tuple[int, int]]:
         """Project ids a chunk at a time: ``jx_json`` is a view, computed for one chunk at once, so
         the JSON of a million projects (5 GB) is never held whole."""
         for i in range(0, len(self.pids), JSON_CHUNK):
@@ -192,7 +192,7 @@ class Run:
 
         parts: list[Path] = []
         try:
-            for lo, hi in self._json_ranges():
+            for lo, hi in self._chunks():
                 parts.append(path.with_name(f"{path.name}.{len(parts)}"))
                 self.con.execute(f"COPY ({query(lo, hi)}) TO ? (FORMAT csv, HEADER false, DELIMITER '\x1f', QUOTE '\x1e', ESCAPE '\x1e')", [str(parts[-1])])
             with path.open("wb") as out:

@@ -141,9 +141,12 @@ def _copied(out: str, copy) -> None:
     import duckdb
 
     try:
+        tmp.open("wb").close()  # an unwritable destination fails here, in the system's words
         copy(tmp)
         tmp.replace(out)
-    except (OSError, duckdb.IOException, duckdb.PermissionException) as e:  # an unwritable destination
+    except OSError as e:
+        raise UsageError(f"无法写入“{out}”：{e.strerror or e}") from None
+    except (duckdb.IOException, duckdb.PermissionException) as e:  # e.g. the disk filled while writing
         raise UsageError(f"无法写入“{out}”：{e}") from None
     finally:
         if tmp.exists():

@@ -282,3 +282,16 @@ def test_csv_cells_in_sql_are_pythons(cells):
     csv.writer(buf, lineterminator="\n").writerow([py_safe_cell(c) for c in cells])
     line = exp.func("concat_ws", exp.Literal.string(","), *[csv_field(safe_cell(exp.Literal.string(c))) for c in cells])
     assert duckdb.sql("SELECT " + line.sql(dialect=_DuckDB)).fetchall()[0][0] + "\n" == buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_unwritable_output_is_a_usage_error_in_every_engine(fmt, tmp_path):
+    """``-o`` into a folder that is not there: a Chinese usage error (exit 2), no traceback, no
+    part files left behind — for DuckDB's COPY as for Python's writer."""
+    rulebook = ROOT / "rulebooks/shanxi/xingxian-2022-self-eval.jx"
+    table = table_for(rulebook, 1, tmp_path)
+    out = tmp_path / "不存在" / f"结果.{fmt}"
+    for engine in ("interpreter", "duckdb"):
+        code, _, err = cli("score", rulebook, table, "--format", fmt, "-o", out, "--engine", engine)
+        assert code == 2 and f"无法写入“{out}”" in err and "Traceback" not in err, err
+    assert not (tmp_path / "不存在").exists()

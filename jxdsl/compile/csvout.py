@@ -2,8 +2,9 @@
 (``audit.result_rows``) as CSV lines built in SQL, so that a large table is not assembled project
 by project in Python.  The cells are those of ``result_rows``; ``csv_field`` and ``safe_cell`` are
 the SQL twins of Python's ``csv.writer`` (QUOTE_MINIMAL, ``\\n`` line ends) and
-``render.safe_cell``; ``tests/test_engines.py`` holds the two outputs to the same bytes and
-``tests/test_widths.py``'s neighbours test the twins on generated texts.
+``render.safe_cell``; ``tests/test_engines.py`` holds the two outputs to the same bytes
+(``test_output_files_equal_in_every_engine``) and the twins to Python's on generated texts
+(``test_csv_cells_in_sql_are_pythons``).
 """
 from __future__ import annotations
 
