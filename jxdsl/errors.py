@@ -6,6 +6,8 @@ so that messages can show the offending line with a caret under the column.
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from collections.abc import Iterable
 
 import attrs
@@ -75,13 +77,36 @@ class JxError(Exception):
         return self.render(getattr(self, "sources", None))
 
 
+# files the tool itself read as facts (documents and tables): their lines may be shown in errors
+_LOADED: set[str] = set()
+MAX_EXCERPT_BYTES = {".jx": 2_000_000}  # rulebooks; other loaded files: DEFAULT_EXCERPT_BYTES
+DEFAULT_EXCERPT_BYTES = 50_000_000
+
+
+def remember_source(file: str) -> None:
+    """Mark a file the tool read as facts text, so that an error may show its lines."""
+    _LOADED.add(str(file))
+
+
 def _source_text(file: str, sources: dict[str, str] | None) -> str | None:
-    """The text of the file an error points into: given, or read from disk."""
+    """The text of the file an error points into: given, or read from disk when it is a file the
+    tool read as facts or a rulebook (.jx, also after following links), a regular file within the
+    size limit.  Anything else (an absolute 继承 path to a system file) is never excerpted."""
     if sources and file in sources:
         return sources[file]
     try:
-        with open(file, encoding="utf-8-sig") as fh:
-            return fh.read()
+        real = os.path.realpath(file)
+        st = os.stat(real)
+    except (OSError, ValueError):
+        return None
+    rulebook = file.endswith(".jx") and real.endswith(".jx")
+    if not (rulebook or file in _LOADED) or not stat.S_ISREG(st.st_mode):
+        return None
+    limit = MAX_EXCERPT_BYTES[".jx"] if rulebook else DEFAULT_EXCERPT_BYTES
+    try:
+        with open(real, "rb") as fh:
+            raw = fh.read(limit + 1)
+        return None if len(raw) > limit else raw.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError, ValueError):
         return None
 

@@ -6,15 +6,15 @@ are interpreted by the evaluator, which knows what each rule needs.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
-from jxdsl.errors import FactError, Span, UsageError, suggest
+from jxdsl.document import LDict, check_size
+from jxdsl.document import parse as parse_document
+from jxdsl.errors import FactError, Span, UsageError, remember_source, suggest
 
 TOP_KEYS = ("项目", "年度", "事实", "评价", "目标表")
 TABLE_COLUMNS = ("项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值")
@@ -63,6 +63,7 @@ def load(path: str | Path) -> list[Facts]:
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"找不到事实文件“{path}”")
+    remember_source(str(p))
     suffix = p.suffix.lower()
     if suffix in (".yaml", ".yml", ".json"):
         return [_load_document(p)]
@@ -88,30 +89,21 @@ def load_table(p: Path) -> list:
 
 def _load_document(p: Path) -> Facts:
     file = str(p)
+    check_size(p)
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
         raise FactError("事实文件不是 UTF-8 编码", Span(file, 1, e.start + 1)) from None
-    try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise FactError(
-            f"YAML 格式错误：{e.problem}", Span(file, line, col), "检查冒号后是否有空格、方括号和引号是否成对、缩进是否对齐"
-        ) from None
-    except yaml.YAMLError as e:
-        raise FactError(f"YAML 格式错误：{e}", Span(file, 1, 1)) from None
-    except json.JSONDecodeError as e:
-        raise FactError(f"JSON 格式错误：{e.msg}", Span(file, e.lineno, e.colno)) from None
-    if not isinstance(data, dict):
+    data = parse_document(text, file, is_json=p.suffix.lower() == ".json")
+    if not isinstance(data, LDict):
         raise FactError("事实文件应是一个映射（项目、事实、评价）", Span(file, 1, 1))
+    lines = _key_lines(data)
     for key in data:
         if key not in TOP_KEYS:
             close = suggest(str(key), TOP_KEYS)
             raise FactError(
                 f"事实文件中有未知的顶层项“{key}”",
-                Span(file, _line_of(text, str(key)), 1),
+                Span(file, data.lines[key], 1),
                 f"是否应为“{close}”？" if close else f"顶层只能有：{'、'.join(TOP_KEYS)}",
             )
     project = data.get("项目")
@@ -121,16 +113,15 @@ def _load_document(p: Path) -> Facts:
     evaluations = data.get("评价") or {}
     for key, kind in (("事实", values), ("评价", evaluations)):
         if not isinstance(kind, dict):
-            raise FactError(f"“{key}”应是“名称: 值”的映射", Span(file, _line_of(text, key), 1))
+            raise FactError(f"“{key}”应是“名称: 值”的映射", Span(file, data.lines[key], 1))
     rows = data.get("目标表") or []
     if not isinstance(rows, list):
-        raise FactError("“目标表”应是行的列表", Span(file, _line_of(text, "目标表"), 1))
+        raise FactError("“目标表”应是行的列表", Span(file, data.lines["目标表"], 1))
     targets = []
-    row_lines = _row_lines(text) if p.suffix.lower() != ".json" else []
     for n, row in enumerate(rows, 1):
+        line = rows.lines[n - 1]
         if not isinstance(row, dict):
-            raise FactError(f"目标表第 {n} 行应是“列名: 值”的映射", Span(file, _line_of(text, "目标表"), 1))
-        line = row_lines[n - 1] if n - 1 < len(row_lines) else _line_of(text, "目标表") + n
+            raise FactError(f"目标表第 {n} 行应是“列名: 值”的映射", Span(file, line, 1))
         targets.append(_row(row, Span(file, line, 1), file, n))
     return Facts(
         str(project),
@@ -138,8 +129,8 @@ def _load_document(p: Path) -> Facts:
         {str(k): v for k, v in evaluations.items()},
         tuple(targets),
         file,
-        _year(data.get("年度"), Span(file, _line_of(text, "年度"), 1)),
-        _key_lines(text) if p.suffix.lower() != ".json" else {},
+        _year(data.get("年度"), Span(file, data.lines.get("年度", 1), 1)),
+        lines,
     )
 
 
@@ -152,41 +143,18 @@ def _year(raw, span: Span) -> int | None:
     return int(text)
 
 
-def _row_lines(text: str) -> list[int]:
-    """The line where each 目标表 row starts."""
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return []
-    if isinstance(root, yaml.MappingNode):
-        for key, value in root.value:
-            if key.value == "目标表" and isinstance(value, yaml.SequenceNode):
-                return [item.start_mark.line + 1 for item in value.value]
-    return []
-
-
-def _key_lines(text: str) -> dict:
-    """Line numbers of the top-level sections and of each key under 事实 and 评价."""
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return {}
+def _key_lines(data: LDict) -> dict:
+    """Lines of the top-level sections, of each key under 事实 and 评价, and of each field of a
+    record: (section,), (section, key), (评价, key, field)."""
     out: dict = {}
-    if not isinstance(root, yaml.MappingNode):
-        return out
-    for key, value in root.value:
-        out[(key.value,)] = key.start_mark.line + 1
-        if isinstance(value, yaml.MappingNode):
-            for k, _ in value.value:
-                out[(key.value, str(k.value))] = k.start_mark.line + 1
+    for key, value in data.items():
+        out[(str(key),)] = data.lines[key]
+        if isinstance(value, LDict):
+            for k, v in value.items():
+                out[(str(key), str(k))] = value.lines[k]
+                if isinstance(v, LDict):
+                    out.update({(str(key), str(k), str(f)): v.lines[f] for f in v})
     return out
-
-
-def _line_of(text: str, key: str) -> int:
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.lstrip().startswith(f"{key}:") or line.lstrip().startswith(f'"{key}"'):
-            return n
-    return 1
 
 
 def _row(row: dict, span: Span, file: str, n: int) -> TargetRow:

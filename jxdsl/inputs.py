@@ -116,7 +116,7 @@ def from_facts(facts: Facts) -> ProjectInputs:
     records = []
     for n, (key, raw) in enumerate(facts.evaluations.items()):
         line = facts.lines.get(("评价", key))
-        rec, found = _record(key, raw, line, n)
+        rec, found = _record(key, raw, line, n, lambda field, key=key: facts.lines.get(("评价", key, field)))
         problems += found
         records.append(rec)
     return ProjectInputs(
@@ -132,7 +132,9 @@ def _fact_text(name: str, raw: Any) -> tuple[str | None, str | None]:
     return None, f"数据“{name}”应为数值或带单位的文字，实际是 {type(raw).__name__}"
 
 
-def _record(key: str, raw: Any, line: int | None, ordinal: int) -> tuple[Record, list[Problem]]:
+def _record(key: str, raw: Any, line: int | None, ordinal: int, field_line=lambda field: None) -> tuple[Record, list[Problem]]:
+    """A record's fields; an unknown field is a problem at its own line (a misspelt 得分 would
+    otherwise leave the record without its score)."""
     where = f"评价记录“{key}”"
     if not isinstance(raw, dict):
         return Record(key, {}, line, ordinal), [Problem(f"{where}应是映射（如 {{档次: 有效, 说明: …}}），实际是“{raw}”", line)]
@@ -142,7 +144,8 @@ def _record(key: str, raw: Any, line: int | None, ordinal: int) -> tuple[Record,
         field = str(field)
         if field not in FIELDS:
             close = suggest(field, FIELDS)
-            problems.append(Problem(f"{where}中有未知的项“{field}”", line, f"是否应为“{close}”？" if close else f"可用：{'、'.join(FIELDS)}"))
+            hint = f"是否应为“{close}”？" if close else f"可用：{'、'.join(FIELDS)}"
+            problems.append(Problem(f"{where}中有未知的项“{field}”", field_line(field) or line, hint))
             continue
         if value is None:
             continue

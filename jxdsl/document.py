@@ -1,0 +1,206 @@
+"""Reading one facts document (YAML or JSON) into plain data that remembers its lines.
+
+Both formats are read by loaders that refuse what a facts file never needs and what makes a
+small file dangerous or silently wrong: YAML anchors, aliases and merge keys (a 700-byte alias
+bomb expands to gigabytes), a key written twice in one mapping (the last one would silently
+win), nesting deeper than ``MAX_NESTING`` (recursion) and lone surrogates (text no output can
+encode).  Mappings and lists come back as ``LDict``/``LList``, which carry the line of each
+key or element, so that errors point at the line a user wrote.
+"""
+from __future__ import annotations
+
+import json
+import json.decoder
+import json.scanner
+import os
+import re
+import stat
+from collections.abc import Hashable
+from pathlib import Path
+
+import yaml
+
+from jxdsl.errors import FactError, Span
+
+MAX_FACTS_BYTES = 50_000_000  # a facts document (one project); tables have their own row limit
+MAX_NESTING = 50  # mappings and lists inside each other
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class LDict(dict):
+    """A mapping read from a document, with the line of each key (``lines[key]``)."""
+
+    lines: dict
+
+
+class LList(list):
+    """A list read from a document, with the line of each element (``lines[i]``)."""
+
+    lines: list
+
+
+def check_size(p: Path) -> None:
+    """A facts document over the limit is refused before it is read (it must be a regular file)."""
+    try:
+        st = os.stat(p)
+    except OSError as e:
+        raise FactError(f"无法读取事实文件：{e.strerror or e}", Span(str(p), 1, 1)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise FactError("事实文件不是普通文件", Span(str(p), 1, 1))
+    if st.st_size > MAX_FACTS_BYTES:
+        raise FactError(
+            f"事实文件过大（{st.st_size} 字节，上限 {MAX_FACTS_BYTES} 字节）", Span(str(p), 1, 1), "一个项目的事实文件应很小；多个项目请用事实表或自评表"
+        )
+
+
+def parse(text: str, file: str, is_json: bool):
+    """The document's data (``LDict``/``LList`` inside), or a located FactError."""
+    return _parse_json(text, file) if is_json else _parse_yaml(text, file)
+
+
+# ---- YAML ---------------------------------------------------------------------------------------
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without anchors, aliases or merge keys, bounded in depth, refusing duplicate keys."""
+
+    file = "<事实>"
+    depth = 0
+
+    def _fail(self, message: str, mark, hint: str | None = None):
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise FactError(message, Span(self.file, line, col), hint)
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            self._fail("事实文件中不允许 YAML 别名（&/*）", event.start_mark, "把要重复的内容直接写出来")
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                self._fail(f"事实文件嵌套过深（超过 {MAX_NESTING} 层）", event.start_mark)
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+        if isinstance(node, yaml.ScalarNode) and _SURROGATE.search(node.value):
+            self._fail("事实文件中有无效的字符（单独的 UTF-16 代理码 \\ud800–\\udfff）", node.start_mark)
+        return node
+
+    def construct_yaml_map(self, node):
+        data = LDict()
+        data.lines = {}
+        yield data
+        if not isinstance(node, yaml.MappingNode):  # pragma: no cover - the resolver only tags mappings so
+            self._fail("应是映射", node.start_mark)
+        first: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self._fail("事实文件中不允许 YAML 合并键（<<）", key_node.start_mark, "把要合并的项直接写出来")
+            key = self.construct_object(key_node, deep=False)
+            if not isinstance(key, Hashable) or isinstance(key, (LDict, LList)):
+                self._fail("映射的键应是名称，不能是映射或列表", key_node.start_mark)
+            line = key_node.start_mark.line + 1
+            if str(key) in first:
+                self._fail(f"“{key}”重复（第 {first[str(key)]} 行已有）", key_node.start_mark, "同一映射中每个名称只能写一次：删去或合并重复的一项")
+            first[str(key)] = line
+            data[key] = self.construct_object(value_node, deep=False)
+            data.lines[key] = line
+
+    def construct_yaml_seq(self, node):
+        data = LList()
+        data.lines = [item.start_mark.line + 1 for item in node.value]
+        yield data
+        data.extend(self.construct_object(item, deep=False) for item in node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
+
+
+def _parse_yaml(text: str, file: str):
+    loader = _Loader(text)
+    loader.file = file
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise FactError(
+            f"YAML 格式错误：{e.problem}", Span(file, line, col), "检查冒号后是否有空格、方括号和引号是否成对、缩进是否对齐"
+        ) from None
+    except yaml.YAMLError as e:
+        raise FactError(f"YAML 格式错误：{e}", Span(file, 1, 1)) from None
+    finally:
+        loader.dispose()
+
+
+# ---- JSON ---------------------------------------------------------------------------------------
+class _JsonReader(json.JSONDecoder):
+    """The standard JSON grammar, read with Python's scanner so that each value's position is
+    seen: objects and arrays carry their lines, depth is bounded, duplicate keys are refused."""
+
+    def __init__(self, text: str, file: str):
+        super().__init__()
+        self.text, self.file, self.depth = text, file, 0
+        self.parse_object, self.parse_array = self._object, self._array
+        self.scan_once = json.scanner.py_make_scanner(self)
+
+    def _span(self, pos: int) -> Span:
+        line = self.text.count("\n", 0, pos) + 1
+        return Span(self.file, line, pos - (self.text.rfind("\n", 0, pos) + 1) + 1)
+
+    def _enter(self, pos: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise FactError(f"事实文件嵌套过深（超过 {MAX_NESTING} 层）", self._span(pos))
+
+    def _watch(self, scan_once, positions: list):
+        """scan_once, remembering where each value starts and refusing lone surrogates in text."""
+
+        def scan(s, idx):
+            positions.append(idx)
+            value, end = scan_once(s, idx)
+            if isinstance(value, str) and _SURROGATE.search(value):
+                raise FactError("事实文件中有无效的字符（单独的 UTF-16 代理码 \\ud800–\\udfff）", self._span(idx))
+            return value, end
+
+        return scan
+
+    def _object(self, s_and_end, strict, scan_once, object_hook, object_pairs_hook, memo=None):
+        self._enter(s_and_end[1] - 1)
+        positions: list[int] = []
+
+        def pairs(items):
+            data, first = LDict(), {}
+            data.lines = {}
+            for (key, value), pos in zip(items, positions):
+                span = self._span(pos)
+                if _SURROGATE.search(key):
+                    raise FactError("事实文件中有无效的字符（单独的 UTF-16 代理码 \\ud800–\\udfff）", span)
+                if key in first:
+                    raise FactError(f"“{key}”重复（第 {first[key]} 行已有）", span, "同一映射中每个名称只能写一次：删去或合并重复的一项")
+                first[key] = span.line
+                data[key], data.lines[key] = value, span.line
+            return data
+
+        try:
+            return json.decoder.JSONObject(s_and_end, strict, self._watch(scan_once, positions), None, pairs, memo)
+        finally:
+            self.depth -= 1
+
+    def _array(self, s_and_end, scan_once):
+        self._enter(s_and_end[1] - 1)
+        positions: list[int] = []
+        try:
+            values, end = json.decoder.JSONArray(s_and_end, self._watch(scan_once, positions))
+        finally:
+            self.depth -= 1
+        data = LList(values)
+        data.lines = [self._span(p).line for p in positions]
+        return data, end
+
+
+def _parse_json(text: str, file: str):
+    reader = _JsonReader(text, file)
+    try:
+        return reader.decode(text)
+    except json.JSONDecodeError as e:
+        raise FactError(f"JSON 格式错误：{e.msg}", Span(file, e.lineno, e.colno)) from None
