@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,6 +17,8 @@ from jxdsl import ast
 from jxdsl.errors import ErrorGroup, JxError, LinkError, Span, suggest
 from jxdsl.formulas import check_dimensions, literal, references
 from jxdsl.parse import parse_file
+from jxdsl.resolve import MAX_INHERITANCE, Resolver
+from jxdsl.resolve import shown as _shown
 from jxdsl.units import DATE, MONEY, PERCENT, TEXT
 
 MAX_INDICATORS = 5000
@@ -156,19 +157,20 @@ class _State:
 
 
 class Linker:
-    """Links rulebook files, finding parents by name under the rulebooks directory."""
+    """Links rulebook files, finding parents by name or path inside the rulebook roots (resolve.py)."""
 
-    def __init__(self, search_paths: list[str | Path] | None = None):
+    def __init__(self, search_paths: list[str | Path] | None = None, anywhere: bool | None = None):
         self.search_paths = [Path(p) for p in (search_paths or [])]
         env = os.environ.get("JXDSL_PATH")
         if env:
             self.search_paths += [Path(p) for p in env.split(os.pathsep) if p]
-        self._index: dict[str, Path] | None = None
+        self.anywhere = anywhere
 
     # -- public
     def load(self, path: str | Path) -> Rulebook:
         """Parse, inherit and check one rulebook file."""
         errors: list[JxError] = []
+        self._resolver = Resolver(self.search_paths, self.anywhere)  # files may change between loads
         state = self._state_for(Path(path), [], errors)
         book = _freeze(state, errors) if not errors else None
         if book is not None and not errors:
@@ -186,7 +188,14 @@ class Linker:
             raise LinkError("一个文件只能有一个“规则集”名称行", decls[1].span).with_sources({str(path): text})
         decl = decls[0]
         if decl.parent:
-            parent_path = self._find(decl.parent, path, decl.span, text)
+            if len(chain) + 1 > MAX_INHERITANCE:
+                raise LinkError(
+                    f"继承层级过深（超过 {MAX_INHERITANCE} 层）", decl.span, "直接继承更上层的规则集，减少中间层"
+                ).with_sources({str(path): text})
+            try:
+                parent_path = self._resolver.find(decl.parent, path, decl.span)
+            except LinkError as e:
+                raise e.with_sources({str(path): text}) from None
             if parent_path.resolve() in [p.resolve() for p in [*chain, path]]:
                 raise LinkError(
                     f"继承关系形成循环：{' → '.join(p.name for p in [*chain, path, parent_path])}", decl.span
@@ -200,53 +209,6 @@ class Linker:
         state.sources[str(path)] = text
         _apply(state, doc, inherited=decl.parent is not None, errors=errors)
         return state
-
-    def _find(self, ref: str, child: Path, span: Span | None, text: str) -> Path:
-        if ref.endswith(".jx"):
-            p = (child.parent / ref) if not Path(ref).is_absolute() else Path(ref)
-            if p.is_file():
-                return p
-            raise LinkError(f"找不到被继承的规则集文件“{ref}”", span).with_sources({str(child): text})
-        index = self._index_for(child)
-        if ref in index:
-            return index[ref]
-        close = suggest(ref, index)
-        raise LinkError(
-            f"找不到名为“{ref}”的规则集", span, f"是否应为“{close}”？" if close else "在同一 rulebooks 目录下放入该规则集，或写文件路径"
-        ).with_sources({str(child): text})
-
-    def _index_for(self, child: Path) -> dict[str, Path]:
-        roots = list(self.search_paths)
-        here = child.resolve().parent
-        root = next((p for p in [here, *here.parents] if p.name == "rulebooks"), here)
-        roots.append(root)
-        index: dict[str, Path] = {}
-        for r in roots:
-            for f in sorted(Path(r).rglob("*.jx")):
-                name = _declared_name(f)
-                if name and name not in index:
-                    index[name] = f
-        return index
-
-
-def _shown(path: Path) -> Path:
-    """Paths as people gave them: relative to the working directory when inside it."""
-    try:
-        return Path(os.path.relpath(path.resolve(), Path.cwd())) if path.resolve().is_relative_to(Path.cwd()) else path.resolve()
-    except (OSError, ValueError):
-        return path
-
-
-_DECL = re.compile(r"^\s*规则集\s+(\S+)", re.M)
-
-
-def _declared_name(f: Path) -> str | None:
-    try:
-        head = f.read_text(encoding="utf-8-sig")[:4000]
-    except (OSError, UnicodeDecodeError):
-        return None
-    m = _DECL.search(head)
-    return m.group(1) if m else None
 
 
 def load(path: str | Path) -> Rulebook:

@@ -6,7 +6,10 @@ failures into Chinese messages in the words of a scoring table.
 """
 from __future__ import annotations
 
+import errno
 import functools
+import os
+import stat
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -177,13 +180,30 @@ def _check_limits(text: str, file: str) -> None:
                     raise RulebookSyntaxError(f"一行公式中的运算符过多（超过 {MAX_OPERATORS} 个）", Span(file, n, col), "把公式拆成几个派生值")
 
 
+def read_regular(path: str | Path, limit: int) -> tuple[bytes, bool]:
+    """At most ``limit`` bytes of a regular file, and whether it is longer.
+
+    Opened without blocking and checked before reading, so a FIFO never hangs and a device
+    (a link to /dev/zero) is never read; a huge file costs ``limit`` bytes, not its size."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "不是普通文件")
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            raw = fh.read(limit + 1)
+    finally:
+        os.close(fd)
+    return raw[:limit], len(raw) > limit
+
+
 def parse_file(path: str | Path) -> tuple[ast.Document, str]:
     """Read and parse a rulebook file; returns the document and its text."""
-    p = Path(path)
     try:
-        raw = p.read_bytes()
+        raw, longer = read_regular(path, MAX_FILE_BYTES)
     except OSError as e:
         raise RulebookSyntaxError(f"无法读取规则集文件：{e.strerror or e}", Span(str(path), 1, 1)) from None
+    if longer:
+        raise RulebookSyntaxError(f"规则集文件过大（超过 {MAX_FILE_BYTES // 1_000_000} MB）", Span(str(path), 1, 1))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

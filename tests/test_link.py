@@ -268,10 +268,11 @@ def test_adjust_na_mode(tmp_path):
 
 
 def test_inherit_by_relative_file_path(tmp_path):
-    (tmp_path / "national").mkdir()
-    (tmp_path / "province").mkdir()
-    write_rulebook(tmp_path / "national", PARENT, "p.jx")
-    child = write_rulebook(tmp_path / "province", '规则集 子 继承 "../national/p.jx"\n删除 决策/立项\n调整 决策/目标 权重 20\n', "c.jx")
+    tree = tmp_path / "rulebooks"  # ../ stays inside the rulebooks tree (outside it: resolve.py's roots)
+    (tree / "national").mkdir(parents=True)
+    (tree / "province").mkdir()
+    write_rulebook(tree / "national", PARENT, "p.jx")
+    child = write_rulebook(tree / "province", '规则集 子 继承 "../national/p.jx"\n删除 决策/立项\n调整 决策/目标 权重 20\n', "c.jx")
     book = Linker().load(child)
     assert [i.weight for i in book.walk() if i.path[0] == "决策"] == [20, 20]
 
