@@ -9,6 +9,7 @@ key or element, so that errors point at the line a user wrote.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import json.decoder
 import json.scanner
@@ -140,12 +141,29 @@ class _JsonReader(json.JSONDecoder):
     def __init__(self, text: str, file: str):
         super().__init__()
         self.text, self.file, self.depth = text, file, 0
+        self.starts = [0, *(m.end() for m in re.finditer("\n", text))]  # positions → lines by bisection
         self.parse_object, self.parse_array = self._object, self._array
         self.scan_once = json.scanner.py_make_scanner(self)
 
     def _span(self, pos: int) -> Span:
-        line = self.text.count("\n", 0, pos) + 1
-        return Span(self.file, line, pos - (self.text.rfind("\n", 0, pos) + 1) + 1)
+        line = bisect.bisect_right(self.starts, pos)
+        return Span(self.file, line, pos - self.starts[line - 1] + 1)
+
+    def _key_start(self, value_pos: int) -> int:
+        """Where the key of the value at ``value_pos`` begins (its opening quote)."""
+        t, i = self.text, value_pos - 1
+        while i > 0 and t[i] in " \t\r\n:":
+            i -= 1
+        i -= 1  # inside the key, before its closing quote
+        while i >= 0:
+            if t[i] == '"':
+                j = i
+                while j > 0 and t[j - 1] == "\\":
+                    j -= 1
+                if (i - j) % 2 == 0:  # not an escaped quote
+                    return i
+            i -= 1
+        return value_pos
 
     def _enter(self, pos: int) -> None:
         self.depth += 1
@@ -172,13 +190,15 @@ class _JsonReader(json.JSONDecoder):
             data, first = LDict(), {}
             data.lines = {}
             for (key, value), pos in zip(items, positions):
-                span = self._span(pos)
-                if _SURROGATE.search(key):
+                start = self._key_start(pos)
+                line = bisect.bisect_right(self.starts, start)
+                if key in first or _SURROGATE.search(key):
+                    span = self._span(start)
+                    if key in first:
+                        raise FactError(f"“{key}”重复（第 {first[key]} 行已有）", span, "同一映射中每个名称只能写一次：删去或合并重复的一项")
                     raise FactError("事实文件中有无效的字符（单独的 UTF-16 代理码 \\ud800–\\udfff）", span)
-                if key in first:
-                    raise FactError(f"“{key}”重复（第 {first[key]} 行已有）", span, "同一映射中每个名称只能写一次：删去或合并重复的一项")
-                first[key] = span.line
-                data[key], data.lines[key] = value, span.line
+                first[key] = line
+                data[key], data.lines[key] = value, line
             return data
 
         try:
@@ -194,7 +214,7 @@ class _JsonReader(json.JSONDecoder):
         finally:
             self.depth -= 1
         data = LList(values)
-        data.lines = [self._span(p).line for p in positions]
+        data.lines = [bisect.bisect_right(self.starts, p) for p in positions]
         return data, end
 
 

@@ -163,3 +163,62 @@ def test_arbitrary_text_parses_or_reports(text):
 def test_fuzz_targets_cover_every_rulebook_and_case():
     assert len(RULEBOOKS) >= 8 and len(SINGLE) >= 10
     assert Fraction(BUDGET) > 0
+
+
+# ---- inputs: facts documents with YAML anchors, aliases, merge keys and repeated keys (issue 12) ----
+_KEYS = ["项目", "事实", "评价", "目标表", "年度", "预算资金", "效果", "档次", "得分", "发现", "<<", "a", "1", "\"a\"", "'项目'", "? x"]
+_SCALARS = ["甲", "3万元", "95%", "1e309", "null", "~", "true", "'x'", "\"\\ud800\"", "\"\\ud83d\\ude00\"", "[]", "{}", "*a", "&a 1", "&b [1, *b]", "!!python/object:os.system x", "!!binary aGk=", "-1"]
+
+
+def _yaml_node(data, depth: int) -> str:
+    """YAML text of a random node: block or flow mappings and lists, anchors and aliases anywhere."""
+    kind = data.draw(st.sampled_from(["scalar", "map", "list", "flow"] if depth < 6 else ["scalar"]))
+    pad = "  " * depth
+    anchor = data.draw(st.sampled_from(["", "", "", "&a ", "&b ", "*a", "*b"]))
+    if anchor.startswith("*"):
+        return " " + anchor
+    if kind == "scalar":
+        return " " + anchor + data.draw(st.sampled_from(_SCALARS))
+    if kind == "flow":
+        items = data.draw(st.lists(st.sampled_from(_KEYS), max_size=4))
+        return " " + anchor + "{" + ", ".join(f"{k}: {data.draw(st.sampled_from(_SCALARS))}" for k in items) + "}"
+    if kind == "list":
+        items = [_yaml_node(data, depth + 1) for _ in range(data.draw(st.integers(0, 3)))]
+        return " " + anchor + "".join(f"\n{pad}-{item}" for item in items) if items else " []"
+    keys = data.draw(st.lists(st.sampled_from(_KEYS), min_size=1, max_size=4))  # repeats drawn freely
+    return (" " + anchor).rstrip() + "".join(f"\n{pad}{k}:{_yaml_node(data, depth + 1)}" for k in keys)
+
+
+def _json_node(data, depth: int) -> str:
+    """JSON text of a random node, with keys repeated at any depth and escapes that are lone surrogates."""
+    kind = data.draw(st.sampled_from(["scalar", "map", "list"] if depth < 6 else ["scalar"]))
+    if kind == "scalar":
+        return data.draw(st.sampled_from(['"甲"', "3", "1e999", "null", "true", '"\\ud800"', '"\\ud83d\\ude00"', '"a\\"b"', "-0.5"]))
+    if kind == "list":
+        return "[" + ", ".join(_json_node(data, depth + 1) for _ in range(data.draw(st.integers(0, 3)))) + "]"
+    keys = data.draw(st.lists(st.sampled_from(["项目", "事实", "评价", "目标表", "效果", "档次", "得分", "a", "a\\\"", "\\ud800"]), max_size=4))
+    sep = data.draw(st.sampled_from([", ", ",\n ", ",\t"]))
+    return "{" + sep.join(f'"{k}": {_json_node(data, depth + 1)}' for k in keys) + "}"
+
+
+@FUZZ
+@given(st.data(), st.sampled_from(["yaml", "json"]))
+def test_facts_documents_with_aliases_and_repeated_keys_load_or_report(data, fmt):
+    if fmt == "yaml":
+        text = "项目: 甲" + "".join(f"\n{k}:{_yaml_node(data, 1)}" for k in data.draw(st.lists(st.sampled_from(_KEYS), max_size=4)))
+    else:
+        text = '{"项目": "甲", ' + ", ".join(f'"{k}": {_json_node(data, 1)}' for k in data.draw(st.lists(st.sampled_from(["事实", "评价", "目标表", "项目"]), max_size=3))) + "}"
+    path = TEMP / f"doc.{fmt}"
+    path.write_text(text, encoding="utf-8")
+    try:
+        (facts,) = load_facts(path)
+    except JxError as e:
+        assert e.span is None or e.span.line >= 1
+        str(e)  # rendering with the excerpt must not fail either
+        return
+    from jxdsl.inputs import from_facts
+
+    from_facts(facts)
+    run = CliRunner().invoke(main, ["score", str(ROOT / "tests/errors/facts/rulebook.jx"), str(path), "--format", "json"])
+    assert run.exit_code in (0, 1, 2), run.output
+    assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
