@@ -36,6 +36,8 @@ RULEBOOK_KINDS = {
     "date-invalid": "日期不存在",
     "unit-mismatch": "公式中单位不一致",
     "points-with-unit": "分数带了单位",
+    "inherit-duplicate": "两个规则集文件声明同一名称（继承时）",
+    "inherit-outside": "继承规则集目录以外的文件",
 }
 FACT_KINDS = {
     "missing-fact": "缺少数据",
@@ -52,6 +54,10 @@ FACT_KINDS = {
     "unknown-top-key": "事实文件顶层项写错",
     "yaml-syntax": "YAML 格式错误",
     "missing-project": "缺少项目名称",
+    "duplicate-key": "同一名称写了两次（后一个不会悄悄生效）",
+    "yaml-alias": "YAML 锚点、别名或合并键",
+    "unknown-record-field": "评价记录中的项写错",
+    "too-deep": "事实文件嵌套过深",
 }
 
 
@@ -107,7 +113,10 @@ def document() -> str:
         "数据错误按项目和指标列出；自评表中有问题的项目单独报告，其余项目照常计分，最后给出计分完成和有问题的项目数。",
         "",
         "限制（防止损坏或恶意的文件耗尽内存）：规则集文件不超过 2 MB，缩进不超过 12 级，每行不超过 4000 个字符、",
-        "括号嵌套不超过 32 层、运算符不超过 200 个，指标不超过 5000 个；自评表不超过 200 万行。",
+        "括号嵌套不超过 32 层、运算符不超过 200 个，指标不超过 5000 个，继承不超过 32 层；自评表不超过 200 万行；",
+        "事实文件（YAML/JSON）不超过 50 MB、嵌套不超过 50 层，不允许 YAML 锚点、别名和合并键。",
+        "继承只读规则集根目录（本目录树、`JXDSL_PATH`、自带规则集库）中的普通 `.jx` 文件（`JXDSL_INHERIT_ANYWHERE=1` 时不限）；",
+        "错误信息只摘录规则集和本次读入的事实文件的原文。",
     ]
     return "\n".join(lines) + "\n"
 
