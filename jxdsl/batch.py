@@ -19,7 +19,7 @@ from pathlib import Path
 
 import attrs
 
-from jxdsl.errors import FactError, Span, UsageError, suggest
+from jxdsl.errors import FactError, Span, UsageError, remember_source, suggest
 from jxdsl.evaluate import Result, evaluate
 from jxdsl.explain import to_json
 from jxdsl.link import Rulebook
@@ -261,6 +261,7 @@ def open_run(book: Rulebook, facts_path: str | Path, engine: str = "duckdb", pro
     start = time.perf_counter() if started is None else started
     con = duckdb_connect()
     label = str(facts_path)
+    remember_source(label)  # errors may show lines of the facts file the tool reads (errors._source_text)
     if is_table(path):
         kind = read_table(con, path, label)
         rows_in = con.execute("SELECT COUNT(*) FROM raw").fetchone()[0]
