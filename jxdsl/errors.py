@@ -80,7 +80,7 @@ class JxError(Exception):
 # files the tool itself read as facts (documents and tables): their lines may be shown in errors
 _LOADED: set[str] = set()
 MAX_EXCERPT_BYTES = {".jx": 2_000_000}  # rulebooks; other loaded files: DEFAULT_EXCERPT_BYTES
-DEFAULT_EXCERPT_BYTES = 50_000_000
+DEFAULT_EXCERPT_BYTES = 500_000_000  # facts tables the tool has just read (documents are at most 50 MB)
 
 
 def remember_source(file: str) -> None:

@@ -129,7 +129,8 @@ def _fact_text(name: str, raw: Any) -> tuple[str | None, str | None]:
         return None, f"数据“{name}”的值“{raw}”不是数值"
     if isinstance(raw, (int, float, str)):
         return as_text(raw), None
-    return None, f"数据“{name}”应为数值或带单位的文字，实际是 {type(raw).__name__}"
+    kind = "列表" if isinstance(raw, list) else "映射" if isinstance(raw, dict) else f" {type(raw).__name__}"
+    return None, f"数据“{name}”应为数值或带单位的文字，实际是{kind}"
 
 
 def _record(key: str, raw: Any, line: int | None, ordinal: int, field_line=lambda field: None) -> tuple[Record, list[Problem]]:
