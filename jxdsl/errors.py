@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import difflib
 import os
-import stat
 from collections.abc import Iterable
 
 import attrs
+
+from jxdsl.files import read_regular
 
 
 @attrs.frozen
@@ -96,17 +97,14 @@ def _source_text(file: str, sources: dict[str, str] | None) -> str | None:
         return sources[file]
     try:
         real = os.path.realpath(file)
-        st = os.stat(real)
     except (OSError, ValueError):
         return None
     rulebook = file.endswith(".jx") and real.endswith(".jx")
-    if not (rulebook or file in _LOADED) or not stat.S_ISREG(st.st_mode):
+    if not (rulebook or file in _LOADED):
         return None
-    limit = MAX_EXCERPT_BYTES[".jx"] if rulebook else DEFAULT_EXCERPT_BYTES
     try:
-        with open(real, "rb") as fh:
-            raw = fh.read(limit + 1)
-        return None if len(raw) > limit else raw.decode("utf-8-sig")
+        raw, longer = read_regular(real, MAX_EXCERPT_BYTES[".jx"] if rulebook else DEFAULT_EXCERPT_BYTES)
+        return None if longer else raw.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError, ValueError):
         return None
 

@@ -6,10 +6,7 @@ failures into Chinese messages in the words of a scoring table.
 """
 from __future__ import annotations
 
-import errno
 import functools
-import os
-import stat
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +17,7 @@ from lark.indenter import Indenter
 
 from jxdsl import ast
 from jxdsl.errors import ErrorGroup, JxError, RulebookSyntaxError, Span, suggest
+from jxdsl.files import read_regular
 from jxdsl.units import normalize, parse_date
 
 GRAMMAR_FILE = Path(__file__).resolve().parent.parent / "grammar" / "jxdsl.lark"
@@ -178,22 +176,6 @@ def _check_limits(text: str, file: str) -> None:
                 operators += 1
                 if operators > MAX_OPERATORS:
                     raise RulebookSyntaxError(f"一行公式中的运算符过多（超过 {MAX_OPERATORS} 个）", Span(file, n, col), "把公式拆成几个派生值")
-
-
-def read_regular(path: str | Path, limit: int) -> tuple[bytes, bool]:
-    """At most ``limit`` bytes of a regular file, and whether it is longer.
-
-    Opened without blocking and checked before reading, so a FIFO never hangs and a device
-    (a link to /dev/zero) is never read; a huge file costs ``limit`` bytes, not its size."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "不是普通文件")
-        with os.fdopen(os.dup(fd), "rb") as fh:
-            raw = fh.read(limit + 1)
-    finally:
-        os.close(fd)
-    return raw[:limit], len(raw) > limit
 
 
 def parse_file(path: str | Path) -> tuple[ast.Document, str]:

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from jxdsl.errors import LinkError, Span, suggest
-from jxdsl.parse import read_regular
+from jxdsl.files import read_regular
 
 LIBRARY = Path(__file__).resolve().parent.parent / "rulebooks"
 ANYWHERE_ENV = "JXDSL_INHERIT_ANYWHERE"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jxdsl import document, parse, resolve
+from jxdsl import document, files, parse, resolve
 from jxdsl.cli import main
 from jxdsl.errors import FactError, JxError, LinkError, RulebookSyntaxError, Span
 from jxdsl.facts import load
@@ -188,7 +188,7 @@ def test_a_rulebook_over_the_size_limit_is_refused_while_reading(tmp_path, monke
     f.write_text("规则集 大\n" + "# 注释\n" * 1000, encoding="utf-8")
     with pytest.raises(RulebookSyntaxError, match="过大"):
         parse.parse_file(f)
-    assert parse.read_regular(f, 10) == (f.read_bytes()[:10], True)
+    assert files.read_regular(f, 10) == (f.read_bytes()[:10], True)
 
 
 def test_two_files_declaring_the_looked_up_name_is_an_error_naming_both(tmp_path):
