@@ -20,6 +20,7 @@ LIBRARY = Path(__file__).resolve().parent.parent / "rulebooks"
 ANYWHERE_ENV = "JXDSL_INHERIT_ANYWHERE"
 MAX_INHERITANCE = 32  # levels of 继承 above a rulebook
 HEADER_BYTES = 8192  # the declared name is looked for in this much of a file
+MAX_WALK = 200_000  # files looked at under one root while indexing names (a rulebook at / or in ~)
 _DECL = re.compile(r"^\s*规则集\s+(\S+)", re.M)
 
 
@@ -80,8 +81,8 @@ class Resolver:
         tiers = [[roots[0], *self.search_paths], [LIBRARY.resolve()]]
         names: set[str] = set()
         for tier in tiers:
-            found = sorted({f for r in tier for f in self._index(r, roots).get(ref, [])})
-            names |= {n for r in tier for n in self._index(r, roots)}
+            found = sorted({f for r in tier for f in self._index(r, roots, span).get(ref, [])})
+            names |= {n for r in tier for n in self._index(r, roots, span)}
             if len(found) > 1:
                 files = "、".join(f"“{shown(f)}”" for f in found[:5])
                 raise LinkError(f"有 {len(found)} 个规则集文件都名为“{ref}”：{files}，无法确定继承哪一个", span, "规则集名称应唯一：改名或删去多余的文件，或写文件路径")
@@ -92,13 +93,21 @@ class Resolver:
             f"找不到名为“{ref}”的规则集", span, f"是否应为“{close}”？" if close else "在同一 rulebooks 目录下放入该规则集，或写文件路径"
         )
 
-    def _index(self, root: Path, roots: list[Path]) -> dict[str, list[Path]]:
+    def _index(self, root: Path, roots: list[Path], span: Span | None) -> dict[str, list[Path]]:
         if root in self._names:
             return self._names[root]
         index: dict[str, list[Path]] = {}
+        seen = 0
         if root.is_dir():
             for dirpath, dirs, files in os.walk(root):  # links to folders are not followed
                 dirs.sort()
+                seen += len(files) + len(dirs)
+                if seen > MAX_WALK:
+                    raise LinkError(
+                        f"按名称查找被继承的规则集时，“{shown(root)}”下的文件过多（超过 {MAX_WALK} 个）",
+                        span,
+                        "把规则集放进一个 rulebooks 目录，或写被继承文件的路径",
+                    )
                 for name in sorted(files):
                     f = Path(dirpath) / name
                     if not name.endswith(".jx") or f.resolve().suffix != ".jx" or not self.inside(f, roots):

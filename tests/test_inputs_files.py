@@ -296,3 +296,15 @@ def test_the_cli_never_prints_a_traceback_for_these_inputs(tmp_path):
     run = score(str(RULEBOOK), str(bad))
     assert run.exit_code == 1 and "嵌套过深" in run.output and isinstance(run.exception, SystemExit)
     assert not isinstance(run.exception, JxError)
+
+
+def test_indexing_a_huge_tree_stops_with_a_located_error(tmp_path, monkeypatch):
+    d = tree(tmp_path)
+    for i in range(30):
+        (d / f"n{i}.txt").write_text("", encoding="utf-8")
+    monkeypatch.setattr(resolve, "MAX_WALK", 20)
+    with pytest.raises(LinkError, match="文件过多") as info:
+        Linker().load(d / "c.jx")
+    assert info.value.span.line == 1
+    (d / "c.jx").write_text('规则集 子 继承 "a/p.jx"\n', encoding="utf-8")
+    assert Linker().load(d / "c.jx").parent == "父"  # a file path needs no index
