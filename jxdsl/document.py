@@ -61,7 +61,8 @@ def parse(text: str, file: str, is_json: bool):
 
 # ---- YAML ---------------------------------------------------------------------------------------
 class _Loader(yaml.SafeLoader):
-    """SafeLoader without anchors, aliases or merge keys, bounded in depth, refusing duplicate keys."""
+    """SafeLoader without anchors, aliases, merge keys or tags, bounded in depth, refusing duplicate
+    keys and plain values that look like dates or numbers but are not (2021-13-45)."""
 
     file = "<事实>"
     depth = 0
@@ -74,6 +75,8 @@ class _Loader(yaml.SafeLoader):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             self._fail("事实文件中不允许 YAML 别名（&/*）", event.start_mark, "把要重复的内容直接写出来")
+        if getattr(event, "tag", None) is not None:  # !!int x, !!set, !foo: a facts file needs none
+            self._fail("事实文件中不允许 YAML 标签（!…）", event.start_mark, "文字请加引号，数值直接写")
         self.depth += 1
         try:
             if self.depth > MAX_NESTING:
@@ -85,12 +88,21 @@ class _Loader(yaml.SafeLoader):
             self._fail("事实文件中有无效的字符（单独的 UTF-16 代理码 \\ud800–\\udfff）", node.start_mark)
         return node
 
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError):  # a plain value that looks like a date or number but is not one
+            if not isinstance(node, yaml.ScalarNode):
+                raise
+            kind = "日期" if node.tag.endswith(":timestamp") else "数"
+            self._fail(f"“{node.value}”不是有效的{kind}", node.start_mark, "如果是文字，请加引号")
+
     def construct_yaml_map(self, node):
         data = LDict()
         data.lines = {}
         yield data
-        if not isinstance(node, yaml.MappingNode):  # pragma: no cover - the resolver only tags mappings so
-            self._fail("应是映射", node.start_mark)
+        if not isinstance(node, yaml.MappingNode):  # an explicit !!map tag on a scalar or a list
+            self._fail("“!!map”标签只能用于映射", node.start_mark)
         first: dict[str, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -106,6 +118,8 @@ class _Loader(yaml.SafeLoader):
             data.lines[key] = line
 
     def construct_yaml_seq(self, node):
+        if not isinstance(node, yaml.SequenceNode):  # an explicit !!seq tag on a scalar or a mapping
+            self._fail("“!!seq”标签只能用于列表", node.start_mark)
         data = LList()
         data.lines = [item.start_mark.line + 1 for item in node.value]
         yield data

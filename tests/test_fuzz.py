@@ -167,7 +167,7 @@ def test_fuzz_targets_cover_every_rulebook_and_case():
 
 # ---- inputs: facts documents with YAML anchors, aliases, merge keys and repeated keys (issue 12) ----
 _KEYS = ["项目", "事实", "评价", "目标表", "年度", "预算资金", "效果", "档次", "得分", "发现", "<<", "a", "1", "\"a\"", "'项目'", "? x"]
-_SCALARS = ["甲", "3万元", "95%", "1e309", "null", "~", "true", "'x'", "\"\\ud800\"", "\"\\ud83d\\ude00\"", "[]", "{}", "*a", "&a 1", "&b [1, *b]", "!!python/object:os.system x", "!!binary aGk=", "-1"]
+_SCALARS = ["甲", "3万元", "95%", "1e309", "null", "~", "true", "'x'", "\"\\ud800\"", "\"\\ud83d\\ude00\"", "[]", "{}", "*a", "&a 1", "&b [1, *b]", "!!python/object:os.system x", "!!binary aGk=", "-1", "2021-13-45", "0x_", "!!int abc", "! x"]
 
 
 def _yaml_node(data, depth: int) -> str:

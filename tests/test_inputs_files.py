@@ -56,6 +56,21 @@ def test_an_alias_bomb_is_refused_quickly(tmp_path):
     assert "别名" in e.message and e.span.line == 3 and time.perf_counter() - started < 2
 
 
+@pytest.mark.parametrize("value", ["!!int 12", "!!set {a, b}", "!!seq abc", "!foo x", "! x", "!!binary aGk="])
+def test_yaml_tags_are_refused(tmp_path, value):
+    e = facts_error(tmp_path, "f.yaml", f"项目: 甲\n事实:\n  x: {value}\n")
+    assert "标签" in e.message and (e.span.line, e.span.column) == (3, 6)
+
+
+@pytest.mark.parametrize("value, kind", [("2022-02-30", "日期"), ("2021-12-31 24:61:00", "日期"), ("0x_", "数"), ("0b_", "数")])
+def test_a_plain_value_that_looks_like_a_date_or_number_but_is_not_is_located(tmp_path, value, kind):
+    e = facts_error(tmp_path, "f.yaml", f"项目: 甲\n事实:\n  x: {value}\n")
+    assert e.message == f"“{value}”不是有效的{kind}" and e.span.line == 3 and "引号" in e.hint
+    path = tmp_path / "quoted.yaml"
+    path.write_text(f'项目: 甲\n事实:\n  x: "{value}"\n', encoding="utf-8")
+    assert load(path)[0].values == {"x": value}
+
+
 # ---- item 2: duplicate keys, YAML and JSON, any depth ----------------------------------------
 @pytest.mark.parametrize(
     "name, text, line, first",
