@@ -40,6 +40,10 @@ class LList(list):
     lines: list
 
 
+def _short(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def check_size(p: Path) -> None:
     """A facts document over the limit is refused before it is read (it must be a regular file)."""
     try:
@@ -95,7 +99,7 @@ class _Loader(yaml.SafeLoader):
             if not isinstance(node, yaml.ScalarNode):
                 raise
             kind = "日期" if node.tag.endswith(":timestamp") else "数"
-            self._fail(f"“{node.value}”不是有效的{kind}", node.start_mark, "如果是文字，请加引号")
+            self._fail(f"“{_short(node.value)}”不是有效的{kind}", node.start_mark, "如果是文字，请加引号")
 
     def construct_yaml_map(self, node):
         data = LDict()
@@ -189,7 +193,12 @@ class _JsonReader(json.JSONDecoder):
 
         def scan(s, idx):
             positions.append(idx)
-            value, end = scan_once(s, idx)
+            try:
+                value, end = scan_once(s, idx)
+            except json.JSONDecodeError:
+                raise
+            except ValueError:  # a number too long for Python to convert (over 4300 digits)
+                raise FactError(f"数字“{_short(s[idx:idx + 40])}”过长，无法读取", self._span(idx)) from None
             if isinstance(value, str) and _SURROGATE.search(value):
                 raise FactError("事实文件中有无效的字符（单独的 UTF-16 代理码 \\ud800–\\udfff）", self._span(idx))
             return value, end
@@ -238,3 +247,5 @@ def _parse_json(text: str, file: str):
         return reader.decode(text)
     except json.JSONDecodeError as e:
         raise FactError(f"JSON 格式错误：{e.msg}", Span(file, e.lineno, e.colno)) from None
+    except ValueError:  # a top-level number too long to convert; nested ones are located by _watch
+        raise FactError("事实文件应是一个映射（项目、事实、评价）", Span(file, 1, 1)) from None

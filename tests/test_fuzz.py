@@ -193,7 +193,7 @@ def _json_node(data, depth: int) -> str:
     """JSON text of a random node, with keys repeated at any depth and escapes that are lone surrogates."""
     kind = data.draw(st.sampled_from(["scalar", "map", "list"] if depth < 6 else ["scalar"]))
     if kind == "scalar":
-        return data.draw(st.sampled_from(['"甲"', "3", "1e999", "null", "true", '"\\ud800"', '"\\ud83d\\ude00"', '"a\\"b"', "-0.5"]))
+        return data.draw(st.sampled_from(['"甲"', "3", "1e999", "null", "true", '"\\ud800"', '"\\ud83d\\ude00"', '"a\\"b"', "-0.5", "9" * 4400]))
     if kind == "list":
         return "[" + ", ".join(_json_node(data, depth + 1) for _ in range(data.draw(st.integers(0, 3)))) + "]"
     keys = data.draw(st.lists(st.sampled_from(["项目", "事实", "评价", "目标表", "效果", "档次", "得分", "a", "a\\\"", "\\ud800"]), max_size=4))

@@ -71,6 +71,15 @@ def test_a_plain_value_that_looks_like_a_date_or_number_but_is_not_is_located(tm
     assert load(path)[0].values == {"x": value}
 
 
+@pytest.mark.parametrize("name, text, line", [
+    ("n.json", '{"项目": "甲",\n "事实": {"x": [1, ' + "7" * 4400 + "]}}", 2),
+    ("n.yaml", "项目: 甲\n事实:\n  x: " + "7" * 4400 + "\n", 3),
+])
+def test_a_number_too_long_to_convert_is_a_located_error(tmp_path, name, text, line):
+    e = facts_error(tmp_path, name, text)
+    assert e.span.line == line and "7" * 30 + "…" in e.message and len(e.message) < 80
+
+
 # ---- item 2: duplicate keys, YAML and JSON, any depth ----------------------------------------
 @pytest.mark.parametrize(
     "name, text, line, first",
