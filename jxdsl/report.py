@@ -9,7 +9,6 @@ the layout of the published 绩效评价得分表. Nothing is recomputed here; t
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Callable, Iterable
 from fractions import Fraction
@@ -20,7 +19,8 @@ import attrs
 from jxdsl.evaluate import IndicatorResult, Result
 from jxdsl.explain import STATUS_WORDS, _total_sentence, explanation, number, render_explanation
 from jxdsl.link import LinkedIndicator, Rulebook
-from jxdsl.render import safe_cell, write_atomic
+from jxdsl.outfile import safe_text, staged, write_text
+from jxdsl.render import safe_cell
 from jxdsl.units import plain, to_decimal
 
 TEXT_COLUMNS = ("指标解释", "评价标准", "分值", "得分", "扣分说明")
@@ -334,19 +334,14 @@ def first_levels(results: list[Result]) -> list[str]:
 
 # ---- files --------------------------------------------------------------------------------
 def _clean(text) -> str:
-    return _ILLEGAL.sub("", "" if text is None else str(text))
+    """Text an XML file (xlsx, docx) can hold: no control characters, no lone surrogates."""
+    return safe_text(_ILLEGAL.sub("", "" if text is None else str(text)))
 
 
-def _write_binary(path: str | Path, save: Callable[[str], None]) -> None:
-    """Save to a temporary file beside the target, then rename over it."""
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
+def _write_binary(path: str | Path, save: Callable[[str], None], inputs: Iterable = ()) -> None:
+    """Save to a temporary file beside the target, then rename over it (``outfile.staged``)."""
+    with staged(path, inputs) as tmp:
         save(str(tmp))
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _display_width(text: str) -> int:
@@ -386,7 +381,7 @@ def _number_format(digits: int) -> str:
     return "0." + "0" * digits if digits > 0 else "0"
 
 
-def write_xlsx(results, books, path: str | Path) -> None:
+def write_xlsx(results, books, path: str | Path, inputs: Iterable = ()) -> None:
     """The 得分表 as a workbook: one sheet for one project (plus 综合评定), or a 汇总 sheet and
     one sheet per project."""
     from openpyxl import Workbook
@@ -405,7 +400,7 @@ def write_xlsx(results, books, path: str | Path) -> None:
         for r, name in zip(results, names):
             _score_sheet(wb.create_sheet(name), score_table(r, _book(r, books)))
         _overview_sheet(overview, results, names, books)
-    _write_binary(path, wb.save)
+    _write_binary(path, wb.save, inputs)
 
 
 def _styles():
@@ -640,5 +635,5 @@ def _md_project(r: Result, book: Rulebook | None, h: str) -> list[str]:
     return out
 
 
-def write_md(results, books, path: str | Path) -> None:
-    write_atomic(path, render_md(results, books))
+def write_md(results, books, path: str | Path, inputs: Iterable = ()) -> None:
+    write_text(path, render_md(results, books), inputs=inputs)

@@ -10,7 +10,7 @@ from pathlib import Path
 from jxdsl.evaluate import Result
 from jxdsl.explain import render_explanation
 from jxdsl.link import Rulebook
-from jxdsl.render import write_atomic
+from jxdsl.outfile import write_text
 from jxdsl.report import (
     _ILLEGAL,
     FONT_STACK,
@@ -84,8 +84,8 @@ def render_html(results, books) -> str:
     return "\n".join(parts)
 
 
-def write_html(results, books, path: str | Path) -> None:
-    write_atomic(path, render_html(results, books))
+def write_html(results, books, path: str | Path, inputs=()) -> None:
+    write_text(path, render_html(results, books), inputs=inputs)
 
 
 def _html_project(r: Result, book: Rulebook | None, index: int, single: bool) -> str:

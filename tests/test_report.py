@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from jxdsl import report, report_docx, report_html
+from jxdsl.errors import UsageError
 from jxdsl.evaluate import evaluate
 from jxdsl.facts import Facts
 from jxdsl.facts import load as load_facts
@@ -224,7 +225,7 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(UsageError, match="无法写入.*disk full"):
         report.write_xlsx(results, book, out)
     assert out.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["r.xlsx"]
 
