@@ -152,7 +152,7 @@ def _parquet(run, tmp: Path) -> None:
 
 
 def _report(run, fmt: str, out: str | None) -> None:
-    from jxdsl import report, report_docx, report_html
+    from jxdsl import report, report_docx, report_html, report_md
 
     results = list(run.results())
     book = run.book
@@ -161,9 +161,9 @@ def _report(run, fmt: str, out: str | None) -> None:
     if out is None:
         import click
 
-        click.echo(safe_text(report.render_md(results, book) if fmt == "md" else report_html.render_html(results, book)))
+        click.echo(safe_text(report_md.render_md(results, book) if fmt == "md" else report_html.render_html(results, book)))
         return
-    write = {"xlsx": report.write_xlsx, "docx": report_docx.write_docx, "html": report_html.write_html, "md": report.write_md}[fmt]
+    write = {"xlsx": report.write_xlsx, "docx": report_docx.write_docx, "html": report_html.write_html, "md": report_md.write_md}[fmt]
     write(results, book, out, inputs=_inputs(run))
 
 

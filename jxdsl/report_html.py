@@ -235,7 +235,7 @@ def _html_overview(results: list[Result], books) -> str:
     if bins:
         labels = [(f"{a}–{b}", c) for a, b, c in bins]
         out.append("<h2>总分分布</h2>")
-        out.append(_svg_columns("总分分布（每 5 分一组）", labels))
+        out.append(_svg_columns(f"总分分布（每 {bins[0][1] - bins[0][0]} 分一组）", labels))
         out.append('<p class="meta">每组含下限、不含上限，最后一组含上限。</p>')
     return "\n".join(out)
 
