@@ -6,6 +6,7 @@ A crash is any exception other than the project's own error types. The CI budget
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from fractions import Fraction
@@ -163,3 +164,38 @@ def test_arbitrary_text_parses_or_reports(text):
 def test_fuzz_targets_cover_every_rulebook_and_case():
     assert len(RULEBOOKS) >= 8 and len(SINGLE) >= 10
     assert Fraction(BUDGET) > 0
+
+
+# ---- output files and reports (issue 12): any text, any total, every writer -------------------------
+REPORT_BOOK = "规则集 输出模糊\n等级 优 ≥90 差\n主体 权重 {w} 酌情\n  解释 \"解释\"\n次要 权重 10 酌情\n"
+REPORT_TEXT = st.lists(st.one_of(st.characters(), st.sampled_from([*"<>&|*_`#[]()!\\\n\r-+=~", "<script>", "```", "&lt;", "1. ", "\ud800", "\udfff"])), max_size=20).map("".join)
+
+
+@FUZZ
+@given(REPORT_TEXT, REPORT_TEXT, st.sampled_from([10, 100, 10**6, 10**15]), st.lists(st.integers(0, 100), min_size=1, max_size=3), st.data())
+def test_reports_write_any_text_and_total(project, note, weight, percents, data):
+    """Project names and notes of any characters (lone surrogates, markup, control characters)
+    and totals of any size: every format renders and encodes, the Markdown renders to only its
+    own tags, charts stay bounded."""
+    from markdown_it import MarkdownIt
+
+    from jxdsl import report, report_docx, report_html, report_md
+    from jxdsl.explain import dumps, render_text, to_json
+    from jxdsl.outfile import safe_text
+
+    path = TEMP / "report-fuzz.jx"
+    path.write_text(REPORT_BOOK.format(w=weight), encoding="utf-8")
+    book = Linker().load(path)
+    results = [evaluate(book, Facts(f"{project}{i}", {}, evaluations={"主体": {"得分": Fraction(weight * p, 100), "说明": note}, "次要": {"得分": 5}}))
+               for i, p in enumerate(percents)]
+    try:
+        for text in (report_md.render_md(results, book), report_html.render_html(results, book), render_text(results[0]), dumps([to_json(r) for r in results])):
+            safe_text(text).encode("utf-8")
+        html = MarkdownIt("commonmark").enable("table").render(report_md.render_md(results, book))
+        assert not set(re.findall(r"<([a-zA-Z0-9]+)", html)) - {"h1", "h2", "h3", "p", "strong", "table", "thead", "tbody", "tr", "th", "td", "br", "ul", "li", "pre", "code"}
+        assert len(report.histogram([r.total for r in results if r.total is not None])) <= report.MAX_BINS
+        if data.draw(st.booleans()):
+            report.write_xlsx(results, book, TEMP / "r.xlsx")
+            report_docx.write_docx(results, book, TEMP / "r.docx")
+    except JxError:
+        pass
