@@ -68,7 +68,7 @@ OUT_HELP = (
     "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
     help="输出格式；csv 为评分表（audit 的输入格式），parquet 为逐指标明细；xlsx/docx 为得分表，html 为带图表的报告，需 -o",
 )
-@click.option("-o", "--out", "out", help=OUT_HELP)
+@click.option("-o", "--out", "out", metavar="文件", help=OUT_HELP)
 @click.option("--project", help="只评表中的这个项目")
 @click.option("--engine", type=click.Choice(ENGINES), default=None, help=ENGINE_HELP)
 def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | None, engine: str | None) -> None:
@@ -135,7 +135,7 @@ def sql(rulebook: str, dialect: str) -> None:
 
 @main.command(name="facts-table")
 @click.argument("facts", nargs=-1, required=True)
-@click.option("-o", "--output", "out", required=True, help="输出的事实表（.csv）；不能是输入的事实文件，写法同 score 的 -o")
+@click.option("-o", "--output", "out", required=True, metavar="文件", help="输出的事实表（.csv）；不能是输入的事实文件，写法同 score 的 -o")
 def facts_table_cmd(facts: tuple[str, ...], out: str) -> None:
     """把多个事实文件（每个一个项目，YAML/JSON）合成一张事实表，供批量计分（格式见 docs/facts-table.md）。"""
     from jxdsl.facts_table import write_facts_table

@@ -65,18 +65,21 @@ def check_out(out: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) 
         kind = "命名管道（FIFO）" if stat.S_ISFIFO(st.st_mode) else "设备或特殊文件"
         raise UsageError(f"输出文件“{name}”是{kind}，只能写入普通文件", None, "要输出到屏幕请不写 -o；要交给其他程序请用管道（|）")
     for source in inputs:
-        if _same(st, source):
+        if _same(st, path, source):
             same = f"（即“{source}”）" if os.path.normcase(os.path.abspath(source)) != os.path.normcase(os.path.abspath(name)) else ""
             raise UsageError(f"输出文件“{name}”就是输入文件{same}，写入会毁掉它", None, "换一个输出文件名")
     return target
 
 
-def _same(st: os.stat_result, source) -> bool:
+def _same(st: os.stat_result, out, source) -> bool:
+    """Whether ``source`` is the file ``st`` describes (``out``): the same device and inode."""
     try:
         other = os.stat(source)
     except (OSError, ValueError):
         return False
-    return (st.st_dev, st.st_ino) == (other.st_dev, other.st_ino) and st.st_ino != 0
+    if st.st_ino == 0 or other.st_ino == 0:  # a file system without inode numbers
+        return os.path.normcase(os.path.realpath(source)) == os.path.normcase(os.path.realpath(out))
+    return (st.st_dev, st.st_ino) == (other.st_dev, other.st_ino)
 
 
 # ---- temporaries ----------------------------------------------------------------------------
@@ -94,7 +97,7 @@ def staged(out: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> 
     try:
         with _stop_on_terminate():
             yield tmp
-            os.replace(tmp, target)
+        os.replace(tmp, target)  # atomic: a signal now leaves the old file or the new one
     except OSError as e:
         raise UsageError(f"无法写入“{out}”：{e.strerror or e}") from None
     finally:
@@ -113,13 +116,9 @@ def _create(folder: Path) -> Path:
 
 
 def _remove(tmp: Path) -> None:
-    for f in [tmp, tmp.with_name("tmp_" + tmp.name), *tmp.parent.glob(glob_escape(tmp.name) + ".*")]:
+    for f in [tmp, tmp.with_name("tmp_" + tmp.name), *tmp.parent.glob(tmp.name + ".*")]:
         with contextlib.suppress(OSError):
             f.unlink()
-
-
-def glob_escape(name: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def sweep(folder: Path) -> list[Path]:
@@ -152,7 +151,7 @@ def _gone(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    except (PermissionError, OverflowError, OSError):
+    except (OSError, OverflowError):  # PermissionError: another user's live process
         return False
     return False
 
