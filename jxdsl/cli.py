@@ -10,7 +10,7 @@ from jxdsl.batch import ENGINES, is_table, memory_guard, open_run, process_start
 from jxdsl.errors import JxError, UsageError
 from jxdsl.explain import dumps, render_explanation, render_tree
 from jxdsl.link import Linker, Rulebook
-from jxdsl.outfile import check_out, safe_text
+from jxdsl.outfile import check_out, interruptible, safe_text
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 FORMATS = ["text", "json", "jsonl", "csv", "parquet", "xlsx", "docx", "html", "md"]
@@ -71,6 +71,7 @@ OUT_HELP = (
 @click.option("-o", "--out", "out", metavar="文件", help=OUT_HELP)
 @click.option("--project", help="只评表中的这个项目")
 @click.option("--engine", type=click.Choice(ENGINES), default=None, help=ENGINE_HELP)
+@interruptible
 def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | None, engine: str | None) -> None:
     """按规则集为一个项目（YAML/JSON）或表格中的每个项目（CSV/XLSX/Parquet 自评表或事实表）打分。"""
     from jxdsl import output
@@ -89,6 +90,7 @@ def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | N
 @click.argument("facts")
 @click.option("--project", help="只解释表中的这个项目")
 @click.option("--engine", type=click.Choice(ENGINES), default=None, help=ENGINE_HELP)
+@interruptible
 def explain(rulebook: str, facts: str, project: str | None, engine: str | None) -> None:
     """逐条说明每个指标的得分、扣分原因、公式和代入的数值。"""
     run = _open(rulebook, facts, engine, project)
@@ -136,6 +138,7 @@ def sql(rulebook: str, dialect: str) -> None:
 @main.command(name="facts-table")
 @click.argument("facts", nargs=-1, required=True)
 @click.option("-o", "--output", "out", required=True, metavar="文件", help="输出的事实表（.csv）；不能是输入的事实文件，写法同 score 的 -o")
+@interruptible
 def facts_table_cmd(facts: tuple[str, ...], out: str) -> None:
     """把多个事实文件（每个一个项目，YAML/JSON）合成一张事实表，供批量计分（格式见 docs/facts-table.md）。"""
     from jxdsl.facts_table import write_facts_table

@@ -18,6 +18,7 @@ Every command that writes a file goes through here:
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import secrets
@@ -95,7 +96,7 @@ def staged(out: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> 
     except OSError as e:
         raise UsageError(f"无法写入“{out}”：{e.strerror or e}") from None
     try:
-        with _stop_on_terminate():
+        with stop_on_signals("输出文件没有写入"):
             yield tmp
         os.replace(tmp, target)  # atomic: a signal now leaves the old file or the new one
     except OSError as e:
@@ -157,11 +158,12 @@ def _gone(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def _stop_on_terminate() -> Iterator[None]:
-    """SIGTERM, SIGHUP and Ctrl-C stop the write with SystemExit (128 + the signal's number) so
-    that the ``finally`` removing the temporary runs.  DuckDB, interrupted inside a COPY, raises
-    its own error instead; after a signal any error is that stop.  Only the main thread can
-    install handlers (elsewhere the defaults stay)."""
+def stop_on_signals(what: str = "") -> Iterator[None]:
+    """SIGTERM, SIGHUP and Ctrl-C stop the run with SystemExit (128 + the signal's number) and a
+    short message, so that every ``finally`` (temporary files and folders) runs.  DuckDB,
+    interrupted inside a query, raises its own error instead: after a signal any error is that
+    stop.  Only the main thread can install handlers (elsewhere the defaults stay); a signal the
+    process was started ignoring (nohup, a background job) stays ignored."""
     names = [s for s in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, s)]
     got: list[int] = []
 
@@ -172,7 +174,7 @@ def _stop_on_terminate() -> Iterator[None]:
     previous = {}
     try:
         for s in names:
-            if signal.getsignal(getattr(signal, s)) is not signal.SIG_IGN:  # nohup, a background job
+            if signal.getsignal(getattr(signal, s)) is not signal.SIG_IGN:
                 previous[s] = signal.signal(getattr(signal, s), stop)
     except ValueError:  # not the main thread
         pass
@@ -181,12 +183,23 @@ def _stop_on_terminate() -> Iterator[None]:
     except BaseException:
         if got:
             with contextlib.suppress(OSError, ValueError):
-                sys.stderr.write(f"已中断（信号 {got[0]}），输出文件没有写入\n")
+                sys.stderr.write(f"已中断（信号 {got[0]}）{'，' + what if what else ''}\n")
             raise SystemExit(128 + got[0]) from None
         raise
     finally:
         for s, handler in previous.items():
             signal.signal(getattr(signal, s), handler)
+
+
+def interruptible(command):
+    """A command that a signal stops cleanly (``stop_on_signals``): the CLI's long commands."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        with stop_on_signals():
+            return command(*args, **kwargs)
+
+    return run
 
 
 def write_text(out: str | os.PathLike, text: str, encoding: str = "utf-8", inputs: Iterable = ()) -> None:

@@ -264,3 +264,31 @@ def test_lone_surrogates_in_explain_and_facts_table(inputs, monkeypatch):
     run = CliRunner().invoke(main, ["facts-table", "odd.json", "-o", "t.csv"])
     assert run.exit_code in (0, 1, 2) and "Traceback" not in run.output
     assert run.exception is None or isinstance(run.exception, SystemExit), run.exception
+
+
+@pytest.mark.skipif(os.name == "nt", reason="signals")
+def test_terminated_while_reading_leaves_no_temporary_folder(inputs, tmp_path):
+    """SIGTERM before any output (an XLSX table being converted in a temporary folder): the
+    folder is removed, exit 143 with a short message, no traceback."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet()
+    ws.append(["项目", "类别", "名称", "值", "得分"])
+    for i in range(20000):
+        ws.append([f"项目{i}", "事实", "预算执行率", f"{50 + i % 50}%", None])
+        ws.append([f"项目{i}", "评价", "立项", None, i % 6])
+    wb.save(tmp_path / "big.xlsx")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)}
+    proc = subprocess.Popen([sys.executable, "-m", "jxdsl.cli", "score", "rulebooks/child.jx", str(tmp_path / "big.xlsx"), "--format", "jsonl", "-o", "r.jsonl"],
+                            cwd=inputs, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not [p for p in temp.iterdir() if p.name.startswith("jxdsl-") and p.is_dir() and p.name != "jxdsl-duckdb-spill"]:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1].decode("utf-8")
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=60)[1].decode("utf-8")
+    assert proc.returncode == 128 + signal.SIGTERM and "Traceback" not in err and "已中断" in err, err
+    assert [p.name for p in temp.iterdir() if p.name != "jxdsl-duckdb-spill"] == [] and not (inputs / "r.jsonl").exists()
