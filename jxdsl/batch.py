@@ -194,7 +194,7 @@ class Run:
         try:
             for lo, hi in self._chunks():
                 parts.append(path.with_name(f"{path.name}.{len(parts)}"))
-                self.con.execute(f"COPY ({query(lo, hi)}) TO ? (FORMAT csv, HEADER false, DELIMITER '\x1f', QUOTE '\x1e', ESCAPE '\x1e')", [str(parts[-1])])
+                self.con.execute(f"COPY ({query(lo, hi)}) TO ? (FORMAT csv, HEADER false, DELIMITER '\x1f', QUOTE '\x1e', ESCAPE '\x1e', USE_TMP_FILE false)", [str(parts[-1])])
             with path.open("wb") as out:
                 out.write(head)
                 for part in parts:
@@ -211,7 +211,7 @@ class Run:
                   "n.explanation", "n.source", "CAST(j.total AS VARCHAR)", "j.grade"]
         select = ", ".join(f'{v} AS "{c}"' for v, c in zip(values, columns, strict=True))
         self.con.execute(
-            f"COPY (SELECT {select} FROM jx_nodes n JOIN projects p USING (pid) JOIN jx_proj j USING (pid) ORDER BY n.pid, n.k, n.g, n.r) TO ? (FORMAT parquet)",
+            f"COPY (SELECT {select} FROM jx_nodes n JOIN projects p USING (pid) JOIN jx_proj j USING (pid) ORDER BY n.pid, n.k, n.g, n.r) TO ? (FORMAT parquet, USE_TMP_FILE false)",
             [str(path)],
         )
 

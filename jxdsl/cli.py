@@ -10,6 +10,7 @@ from jxdsl.batch import ENGINES, is_table, memory_guard, open_run, process_start
 from jxdsl.errors import JxError, UsageError
 from jxdsl.explain import dumps, render_explanation, render_tree
 from jxdsl.link import Linker, Rulebook
+from jxdsl.outfile import check_out, interruptible, safe_text
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 FORMATS = ["text", "json", "jsonl", "csv", "parquet", "xlsx", "docx", "html", "md"]
@@ -54,6 +55,12 @@ ENGINE_HELP = (
 )
 
 
+OUT_HELP = (
+    "写入文件（默认输出到屏幕）。不能是输入文件（事实、表格、规则集及其继承的规则集），也不能是文件夹、命名管道或设备；"
+    "符号链接写入它指向的文件。先写同一文件夹中的临时文件 .jxdsl-*.tmp，写完再改名，中断的运行留下的临时文件下次运行时清除"
+)
+
+
 @main.command()
 @click.argument("rulebook")
 @click.argument("facts")
@@ -61,14 +68,15 @@ ENGINE_HELP = (
     "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
     help="输出格式；csv 为评分表（audit 的输入格式），parquet 为逐指标明细；xlsx/docx 为得分表，html 为带图表的报告，需 -o",
 )
-@click.option("-o", "--out", "out", type=click.Path(dir_okay=False), help="写入文件（默认输出到屏幕）")
+@click.option("-o", "--out", "out", metavar="文件", help=OUT_HELP)
 @click.option("--project", help="只评表中的这个项目")
 @click.option("--engine", type=click.Choice(ENGINES), default=None, help=ENGINE_HELP)
+@interruptible
 def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | None, engine: str | None) -> None:
     """按规则集为一个项目（YAML/JSON）或表格中的每个项目（CSV/XLSX/Parquet 自评表或事实表）打分。"""
     from jxdsl import output
 
-    run = _open(rulebook, facts, engine, project)
+    run = _open(rulebook, facts, engine, project, out)
     try:
         with memory_guard(facts):
             output.write(run, fmt, out, single=not is_table(facts))
@@ -82,20 +90,23 @@ def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | N
 @click.argument("facts")
 @click.option("--project", help="只解释表中的这个项目")
 @click.option("--engine", type=click.Choice(ENGINES), default=None, help=ENGINE_HELP)
+@interruptible
 def explain(rulebook: str, facts: str, project: str | None, engine: str | None) -> None:
     """逐条说明每个指标的得分、扣分原因、公式和代入的数值。"""
     run = _open(rulebook, facts, engine, project)
     try:
         with memory_guard(facts):
-            click.echo("\n\n".join(render_explanation(r) for r in run.results()))
+            click.echo(safe_text("\n\n".join(render_explanation(r) for r in run.results())))
             _finish(run, echo=is_table(facts))
     except JxError as e:
         _fail(e)
 
 
-def _open(rulebook: str, facts: str, engine: str | None, project: str | None):
+def _open(rulebook: str, facts: str, engine: str | None, project: str | None, out: str | None = None):
     try:
         book = _load(rulebook)
+        if out is not None:  # refused before any scoring: -o onto an input, a folder, a FIFO
+            check_out(out, [facts, *book.files])
         chosen = engine or ("duckdb" if is_table(facts) else "interpreter")
         with memory_guard(facts):
             return open_run(book, facts, chosen, project, progress=is_table(facts) and sys.stderr.isatty(), started=process_started())
@@ -126,7 +137,8 @@ def sql(rulebook: str, dialect: str) -> None:
 
 @main.command(name="facts-table")
 @click.argument("facts", nargs=-1, required=True)
-@click.option("-o", "--output", "out", required=True, help="输出的事实表（.csv）")
+@click.option("-o", "--output", "out", required=True, metavar="文件", help="输出的事实表（.csv）；不能是输入的事实文件，写法同 score 的 -o")
+@interruptible
 def facts_table_cmd(facts: tuple[str, ...], out: str) -> None:
     """把多个事实文件（每个一个项目，YAML/JSON）合成一张事实表，供批量计分（格式见 docs/facts-table.md）。"""
     from jxdsl.facts_table import write_facts_table

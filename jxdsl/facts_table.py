@@ -7,11 +7,11 @@ same inputs as the files (``tests/test_engines.py`` holds the scores and explana
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.inputs import ProjectInputs, Record, read_error
+from jxdsl.outfile import check_out, safe_text, staged
 
 COLUMNS = ("项目", "年度", "类别", "名称", "值", "档次", "得分", "说明", "发现", "次数", "满足", "未满足", "不适用", "发生", "问卷")
 
@@ -54,8 +54,7 @@ def write_facts_table(paths: list[str], out: str) -> int:
     from jxdsl.inputs import from_facts
 
     target = Path(out)
-    if any(target.resolve() == Path(p).resolve() for p in paths):
-        raise UsageError(f"输出文件“{out}”就是输入文件", None, "换一个输出文件名")
+    check_out(out, paths)  # refused before any reading: an input, a folder, a FIFO
     if target.suffix.lower() != ".csv":
         raise UsageError(f"事实表只写成 CSV：“{out}”", None, "输出文件名以 .csv 结尾")
     rows, names = [], {}
@@ -68,16 +67,8 @@ def write_facts_table(paths: list[str], out: str) -> int:
                 raise FactError(f"项目“{p.project}”在两个事实文件中：{names[p.project]} 和 {path}", Span(path, p.facts_line or 1, 1), "每个项目只写一个事实文件")
             names[p.project] = path
             rows += project_rows(p)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.DictWriter(fh, COLUMNS, lineterminator="\n")
-            w.writeheader()
-            w.writerows(rows)
-        tmp.replace(target)
-    except OSError as e:
-        raise UsageError(f"无法写入“{out}”：{e.strerror or e}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with staged(out, paths) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, COLUMNS, lineterminator="\n")
+        w.writeheader()
+        w.writerows({k: safe_text(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows)
     return len(names)

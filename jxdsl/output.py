@@ -6,7 +6,6 @@ chunk of projects at a time, so memory stays bounded whatever the number of proj
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,76 +15,61 @@ from sqlglot import exp
 
 from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.explain import dumps, render_text, summary_line, to_json
+from jxdsl.outfile import safe_text, staged
 
 SHOWN_WITH_SOURCE = 50  # errors printed with their source line and caret; the rest one line each
 REPORTS = ("xlsx", "docx", "html", "md")
 
 
-class _Sink:
-    """stdout, or a file written beside its destination and renamed into place when complete."""
-
-    def __init__(self, out: str | None, encoding: str = "utf-8"):
-        self.out = out
-        self.tmp = None
-        if out is not None:
-            target = Path(out)
-            self.tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            try:
-                self.fh = self.tmp.open("w", encoding=encoding, newline="")
-            except OSError as e:
-                raise UsageError(f"无法写入“{out}”：{e.strerror or e}") from None
-
-    def line(self, text: str) -> None:
-        if self.out is None:
-            import click
-
-            click.echo(text)
-        else:
-            self.fh.write(text + "\n")
-
-    def close(self) -> None:
-        if self.out is not None:
-            self.fh.close()
-            try:
-                self.tmp.replace(self.out)
-            except OSError as e:
-                raise UsageError(f"无法写入“{self.out}”：{e.strerror or e}") from None
-            finally:
-                if self.tmp.exists():
-                    self.tmp.unlink()
-
-
-def _guard_inputs(run, out: str | None) -> None:
-    """Never write over the file being scored (``-o`` onto the input)."""
-    if out is not None and Path(out).resolve() == Path(run.source).resolve():
-        raise UsageError(f"输出文件“{out}”就是输入文件", None, "换一个输出文件名")
-
-
 def write(run, fmt: str, out: str | None, single: bool) -> None:
-    _guard_inputs(run, out)
+    """The results in ``fmt``, on stdout or into ``out`` (``outfile.staged``: never over an input,
+    never half written)."""
     if fmt in REPORTS:
         return _report(run, fmt, out)
-    if fmt == "parquet":
-        return _parquet(run, out)
-    if fmt == "jsonl" and out is not None and run.copies():
-        return _copied(out, run.copy_json_lines)
-    if fmt == "csv" and _csv_copies(run, out, single):
-        return _copied(out, lambda path: run.copy_csv(path, ",".join(_csv_columns(single))))
-    sink = _Sink(out, "utf-8-sig" if fmt == "csv" else "utf-8")
+    if out is None:
+        if fmt == "parquet":
+            raise UsageError("parquet 格式需要用 -o 指定输出文件", None, "例如 -o 结果.parquet")
+        import click
+
+        for text in _lines(run, fmt, single):
+            click.echo(safe_text(text))
+        return
+    import duckdb
+
+    with staged(out, _inputs(run)) as tmp:
+        try:
+            if fmt == "parquet":
+                _parquet(run, tmp)
+            elif fmt == "jsonl" and run.copies():
+                run.copy_json_lines(tmp)
+            elif fmt == "csv" and _csv_copies(run, single):
+                run.copy_csv(tmp, ",".join(_csv_columns(single)))
+            else:
+                with tmp.open("w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as fh:
+                    for text in _lines(run, fmt, single):
+                        fh.write(safe_text(text) + "\n")
+        except (duckdb.IOException, duckdb.PermissionException) as e:  # e.g. the disk filled while writing
+            raise UsageError(f"无法写入“{out}”：{e}") from None
+
+
+def _inputs(run) -> list[str]:
+    """Every file the run read: the facts or table, the rulebook and every rulebook it inherits."""
+    return [run.source, *run.book.files]
+
+
+def _lines(run, fmt: str, single: bool) -> Iterator[str]:
+    """The output of a text format (text, json, jsonl, csv) a line (or a block) at a time."""
     if fmt == "jsonl":
-        for line in run.json_lines():
-            sink.line(line)
+        yield from run.json_lines()
     elif fmt == "json":
         payload = [to_json(r) for r in run.results()]
-        sink.line(dumps(payload[0] if single and payload else payload))
+        yield dumps(payload[0] if single and payload else payload)
     elif fmt == "csv":
-        _csv(run, sink, single)
+        yield from _csv(run, single)
     elif single or len(run.pids) == 1 and run.kind == "file":
-        sink.line("\n\n".join(render_text(r) for r in run.results()))
+        yield "\n\n".join(render_text(r) for r in run.results())
     else:
-        for text in summaries(run):
-            sink.line(text)
-    sink.close()
+        yield from summaries(run)
 
 
 def summaries(run) -> Iterator[str]:
@@ -102,13 +86,13 @@ def _csv_columns(single: bool) -> list[str]:
     return [*COLUMNS, *OPTIONAL] if single else ["项目", *COLUMNS, *[c for c in OPTIONAL if c != "项目"]]
 
 
-def _csv_copies(run, out: str | None, single: bool) -> bool:
+def _csv_copies(run, single: bool) -> bool:
     """Whether DuckDB writes the CSV itself (``compile/csvout.py``): a file of several projects,
     all scored in SQL, without 加分/扣分 rows (those are written by Python)."""
-    return out is not None and not single and run.copies() and not run.scheme.bonus and not run.scheme.penalty
+    return not single and run.copies() and not run.scheme.bonus and not run.scheme.penalty
 
 
-def _csv(run, sink: _Sink, single: bool) -> None:
+def _csv(run, single: bool) -> Iterator[str]:
     import csv as csv_mod
     import io
 
@@ -119,7 +103,7 @@ def _csv(run, sink: _Sink, single: bool) -> None:
     buf = io.StringIO()
     w = csv_mod.writer(buf, lineterminator="\n")
     w.writerow(columns)
-    sink.line(buf.getvalue().rstrip("\n"))
+    yield buf.getvalue().rstrip("\n")
     for r in run.results():
         buf = io.StringIO()
         w = csv_mod.writer(buf, lineterminator="\n")
@@ -128,48 +112,26 @@ def _csv(run, sink: _Sink, single: bool) -> None:
             w.writerow([safe_cell(row.get(c, "")) for c in columns])
         text = buf.getvalue().rstrip("\n")
         if text:
-            sink.line(text)
+            yield text
 
 
 PARQUET_COLUMNS = ("项目", "路径", "分值", "得分", "扣分", "状态", "说明", "来源", "总分", "等级")
 _KEYS = tuple(f"c{i}" for i in range(len(PARQUET_COLUMNS)))  # ASCII keys in the staging file
 
 
-def _copied(out: str, copy) -> None:
-    """A file DuckDB writes (``copy(path)``), beside its destination and renamed into place."""
-    tmp = Path(out).with_name(f".{Path(out).name}.{os.getpid()}.tmp")
-    import duckdb
-
-    try:
-        tmp.open("wb").close()  # an unwritable destination fails here, in the system's words
-        copy(tmp)
-        tmp.replace(out)
-    except OSError as e:
-        raise UsageError(f"无法写入“{out}”：{e.strerror or e}") from None
-    except (duckdb.IOException, duckdb.PermissionException) as e:  # e.g. the disk filled while writing
-        raise UsageError(f"无法写入“{out}”：{e}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _parquet(run, out: str | None) -> None:
+def _parquet(run, tmp: Path) -> None:
     """Every indicator of every project, one row each, with the project's total and grade."""
-    if out is None:
-        raise UsageError("parquet 格式需要用 -o 指定输出文件", None, "例如 -o 结果.parquet")
     if run.copies():
-        return _copied(out, lambda path: run.copy_parquet(path, PARQUET_COLUMNS))
+        return run.copy_parquet(tmp, PARQUET_COLUMNS)
     from jxdsl.explain import explanation
     from jxdsl.units import plain
 
-    import tempfile
-
-    # rows go to a temporary JSON-lines file a chunk of projects at a time (memory stays bounded),
+    # rows go to a temporary JSON-lines file beside the output (its name is the temporary's, so a
+    # killed run's is swept like it), a chunk of projects at a time (memory stays bounded);
     # DuckDB converts it to Parquet in one streaming COPY
-    fd, staged = tempfile.mkstemp(prefix="jxdsl-", suffix=".jsonl")
-    tmp = Path(out).with_name(f".{Path(out).name}.{os.getpid()}.tmp")
+    rows = tmp.with_name(tmp.name + ".jsonl")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with rows.open("w", encoding="utf-8") as fh:
             for r in run.results():
                 d = r.digits
                 total = plain(r.total, d) if r.total is not None else None
@@ -179,23 +141,18 @@ def _parquet(run, out: str | None) -> None:
                         plain(i.deduction, d) if i.deduction is not None and i.status != "not_applicable" else ("0" if i.status == "not_applicable" else None),
                         i.status, explanation(i, d), str(i.origin) if i.origin else None, total, r.grade,
                     )
-                    fh.write(json.dumps(dict(zip(_KEYS, row)), ensure_ascii=False) + "\n")
+                    fh.write(safe_text(json.dumps(dict(zip(_KEYS, row)), ensure_ascii=False)) + "\n")
         columns = exp.Struct(expressions=[exp.PropertyEQ(this=exp.Literal.string(k), expression=exp.Literal.string("VARCHAR")) for k in _KEYS])
         read = exp.select(*[exp.column(k).as_(c) for k, c in zip(_KEYS, PARQUET_COLUMNS)]).from_(
-            exp.func("read_json", exp.Literal.string(staged), exp.PropertyEQ(this=exp.column("format"), expression=exp.Literal.string("newline_delimited")),
+            exp.func("read_json", exp.Literal.string(str(rows)), exp.PropertyEQ(this=exp.column("format"), expression=exp.Literal.string("newline_delimited")),
                      exp.PropertyEQ(this=exp.column("columns"), expression=columns)))
-        run.con.execute(f"COPY ({read.sql('duckdb')}) TO ? (FORMAT parquet)", [str(tmp)])
-        tmp.replace(out)
-    except Exception as e:  # noqa: BLE001 - an unwritable destination
-        raise UsageError(f"无法写入“{out}”：{e}") from None
+        run.con.execute(f"COPY ({read.sql('duckdb')}) TO ? (FORMAT parquet, USE_TMP_FILE false)", [str(tmp)])
     finally:
-        for f in (tmp, Path(staged)):
-            if f.exists():
-                f.unlink()
+        rows.unlink(missing_ok=True)
 
 
 def _report(run, fmt: str, out: str | None) -> None:
-    from jxdsl import report, report_docx, report_html
+    from jxdsl import report, report_docx, report_html, report_md
 
     results = list(run.results())
     book = run.book
@@ -204,12 +161,10 @@ def _report(run, fmt: str, out: str | None) -> None:
     if out is None:
         import click
 
-        click.echo(report.render_md(results, book) if fmt == "md" else report_html.render_html(results, book))
+        click.echo(safe_text(report_md.render_md(results, book) if fmt == "md" else report_html.render_html(results, book)))
         return
-    try:
-        {"xlsx": report.write_xlsx, "docx": report_docx.write_docx, "html": report_html.write_html, "md": report.write_md}[fmt](results, book, out)
-    except OSError as e:
-        raise UsageError(f"无法写入“{out}”：{e.strerror or e}") from None
+    write = {"xlsx": report.write_xlsx, "docx": report_docx.write_docx, "html": report_html.write_html, "md": report_md.write_md}[fmt]
+    write(results, book, out, inputs=_inputs(run))
 
 
 # ---- errors, warnings and the tally on stderr ---------------------------------------------------------

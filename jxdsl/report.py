@@ -9,7 +9,6 @@ the layout of the published 绩效评价得分表. Nothing is recomputed here; t
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Callable, Iterable
 from fractions import Fraction
@@ -18,9 +17,10 @@ from pathlib import Path
 import attrs
 
 from jxdsl.evaluate import IndicatorResult, Result
-from jxdsl.explain import STATUS_WORDS, _total_sentence, explanation, number, render_explanation
+from jxdsl.explain import STATUS_WORDS, _total_sentence, explanation, number
 from jxdsl.link import LinkedIndicator, Rulebook
-from jxdsl.render import safe_cell, write_atomic
+from jxdsl.outfile import safe_text, staged
+from jxdsl.render import safe_cell
 from jxdsl.units import plain, to_decimal
 
 TEXT_COLUMNS = ("指标解释", "评价标准", "分值", "得分", "扣分说明")
@@ -305,22 +305,39 @@ def grade_counts(results: list[Result], books=None) -> list[tuple[str, int]]:
     return counts + ([("未评定", missing)] if missing else [])
 
 
-def histogram(totals: list[Fraction], width: int = 5) -> list[tuple[int, int, int]]:
-    """Totals counted in bins of ``width`` points: (low, high, count); the last bin includes its top.
+MAX_BINS = 30  # bars of the histogram of totals, whatever the weights (a chart of bounded size)
+
+
+def histogram(totals: list[Fraction], width: int | None = None, max_bins: int = MAX_BINS) -> list[tuple[int, int, int]]:
+    """Totals counted in bins: (low, high, count); the last bin includes its top.  Bins are 5 points
+    wide, or wider (10, 20, 50, 100, …) when the totals spread over more than ``max_bins`` of them.
 
     >>> histogram([Fraction(83), Fraction(99), Fraction(100), Fraction(95)])
     [(80, 85, 1), (85, 90, 0), (90, 95, 0), (95, 100, 3)]
+    >>> len(histogram([Fraction(0), Fraction(10**15)])), histogram([Fraction(0), Fraction(10**15)])[-1]
+    (20, (950000000000000, 1000000000000000, 1))
     """
     if not totals:
         return []
+    width = width or bin_width(max(totals) - min(totals), max_bins)
     lo = math.floor(min(totals) / width) * width
     hi = max(math.ceil(max(totals) / width) * width, lo + width)
-    bins = [(a, a + width, 0) for a in range(lo, hi, width)]
-    out = []
-    for a, b, _ in bins:
-        last = b == hi
-        out.append((a, b, sum(1 for t in totals if a <= t < b or (last and t == b))))
-    return out
+    counts = [0] * ((hi - lo) // width)
+    for t in totals:
+        counts[min(math.floor((t - lo) / width), len(counts) - 1)] += 1
+    return [(lo + k * width, lo + (k + 1) * width, c) for k, c in enumerate(counts)]
+
+
+def bin_width(spread: Fraction, max_bins: int = MAX_BINS) -> int:
+    """The narrowest of 5, 10, 20, 50, 100, 200, 500, … points that covers ``spread`` in at most
+    ``max_bins - 1`` bins (the ends round outwards: one bin more).
+
+    >>> bin_width(Fraction(100)), bin_width(Fraction(200)), bin_width(Fraction(10**6))
+    (5, 10, 50000)
+    """
+    need = max(5, math.ceil(spread / max(max_bins - 1, 1)))
+    step = 10 ** (len(str(need)) - 1)
+    return next(m * step for m in (1, 2, 5, 10) if m * step >= need)
 
 
 def first_levels(results: list[Result]) -> list[str]:
@@ -334,19 +351,14 @@ def first_levels(results: list[Result]) -> list[str]:
 
 # ---- files --------------------------------------------------------------------------------
 def _clean(text) -> str:
-    return _ILLEGAL.sub("", "" if text is None else str(text))
+    """Text an XML file (xlsx, docx) can hold: no control characters, no lone surrogates."""
+    return safe_text(_ILLEGAL.sub("", "" if text is None else str(text)))
 
 
-def _write_binary(path: str | Path, save: Callable[[str], None]) -> None:
-    """Save to a temporary file beside the target, then rename over it."""
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
+def _write_binary(path: str | Path, save: Callable[[str], None], inputs: Iterable = ()) -> None:
+    """Save to a temporary file beside the target, then rename over it (``outfile.staged``)."""
+    with staged(path, inputs) as tmp:
         save(str(tmp))
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _display_width(text: str) -> int:
@@ -386,7 +398,7 @@ def _number_format(digits: int) -> str:
     return "0." + "0" * digits if digits > 0 else "0"
 
 
-def write_xlsx(results, books, path: str | Path) -> None:
+def write_xlsx(results, books, path: str | Path, inputs: Iterable = ()) -> None:
     """The 得分表 as a workbook: one sheet for one project (plus 综合评定), or a 汇总 sheet and
     one sheet per project."""
     from openpyxl import Workbook
@@ -405,7 +417,7 @@ def write_xlsx(results, books, path: str | Path) -> None:
         for r, name in zip(results, names):
             _score_sheet(wb.create_sheet(name), score_table(r, _book(r, books)))
         _overview_sheet(overview, results, names, books)
-    _write_binary(path, wb.save)
+    _write_binary(path, wb.save, inputs)
 
 
 def _styles():
@@ -547,7 +559,7 @@ def _overview_sheet(ws, results: list[Result], names: list[str], books) -> None:
     fmt = _number_format(digits)
     for i, (r, name) in enumerate(zip(results, names), start=3):
         by_name = {x.name: x.score for x in r.indicators}
-        values = [safe_cell(_clean(r.project)), number(r.total, r.digits), r.grade or "—"]
+        values = [safe_cell(_clean(r.project)), number(r.total, r.digits), _clean(r.grade or "—")]
         values += [number(by_name.get(n), r.digits) for n in levels]
         values += [number(r.bonus if n == "加分" else r.penalty, r.digits) for n in extra]
         for c, v in enumerate(values, start=1):
@@ -566,7 +578,7 @@ def _overview_sheet(ws, results: list[Result], names: list[str], books) -> None:
         xc = ws.cell(row=row + 1, column=c, value=head)
         xc.font, xc.fill, xc.border, xc.alignment = st["head_font"], st["fill"], st["border"], st["center"]
     for j, (grade, count) in enumerate(grade_counts(results, books), start=row + 2):
-        for c, v in enumerate((grade, count, count / len(results) if results else 0), start=1):
+        for c, v in enumerate((_clean(grade), count, count / len(results) if results else 0), start=1):
             xc = ws.cell(row=j, column=c, value=v)
             xc.border, xc.font = st["border"], st["font"]
             xc.alignment = st["center"]
@@ -576,69 +588,3 @@ def _overview_sheet(ws, results: list[Result], names: list[str], books) -> None:
     for c in range(2, len(heads) + 1):
         ws.column_dimensions[get_column_letter(c)].width = 12
     _print_setup(ws, 2)
-
-
-# ---- Markdown -----------------------------------------------------------------------------
-def _md(value) -> str:
-    text = _ILLEGAL.sub("", "" if value is None else str(value))
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
-
-
-def _md_table(heads: list[str], rows: Iterable[list[str]], align: list[str]) -> list[str]:
-    sep = {"l": "---", "r": "---:", "c": ":---:"}
-    out = ["| " + " | ".join(_md(h) for h in heads) + " |", "|" + "|".join(sep[a] for a in align) + "|"]
-    out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
-    return out
-
-
-def render_md(results, books) -> str:
-    """Markdown for text review: summary, the 得分表 as a pipe table, the explanation."""
-    results = _results(results)
-    out: list[str] = []
-    if len(results) > 1:
-        out.append(f"# 绩效评价结果汇总（{len(results)} 个项目）")
-        levels = first_levels(results)
-        rows = []
-        for r in results:
-            by_name = {x.name: x.score for x in r.indicators}
-            rows.append([r.project, _fmt(r.total, r.digits) or "—", r.grade or "—", *(_fmt(by_name.get(n), r.digits) or "—" for n in levels)])
-        out += ["", *_md_table(["项目", "总分", "等级", *levels], rows, ["l", "r", "c", *"r" * len(levels)])]
-        out += ["", "## 等级分布", "", *_md_table(["等级", "项目数"], [[g, str(c)] for g, c in grade_counts(results, books)], ["c", "r"])]
-        out.append("")
-    head = "#" if len(results) == 1 else "##"
-    for r in results:
-        out += _md_project(r, _book(r, books), head)
-    return "\n".join(out).rstrip("\n") + "\n"
-
-
-def _md_project(r: Result, book: Rulebook | None, h: str) -> list[str]:
-    d = r.digits
-    table = score_table(r, book)
-    total = plain(r.total, d) if r.total is not None else "无法计算"
-    out = [f"{h} {r.project} 绩效评价得分表", "", f"总分 **{total}** / {plain(r.max)}，等级 **{r.grade or '—'}**", ""]
-    out += [f"{h}# 综合评定得分表", ""]
-    out += _md_table(["一级指标", "分值", "得分", "得分率"], [[s.name, _fmt(s.weight, 4), _fmt(s.score, d) or "—", rate_text(s.rate)] for s in summary_rows(r)], ["l", "r", "r", "r"])
-    out += ["", f"{h}# 得分表", ""]
-    keep = [bool(any(line.explain for line in table.lines)), bool(any(line.standard for line in table.lines))]
-    heads = [*level_names(table.depth)] + [n for n, k in zip(TEXT_COLUMNS[:2], keep) if k] + list(TEXT_COLUMNS[2:])
-    rows = []
-    for row in grid(table, label_sep=""):
-        if row[0] is not None and row[0].role == "head":
-            continue
-        cells = []
-        for c, cell in enumerate(row):
-            if table.depth <= c < table.depth + 2 and not keep[c - table.depth]:
-                continue
-            value = "" if cell is None else _fmt(cell.value, 4 if c == table.depth + 2 else d)
-            if cell is not None and cell.role == "total":
-                value = f"**{value}**"
-            cells.append(value)
-        rows.append(cells)
-    out += _md_table(heads, rows, ["l"] * table.depth + ["l"] * sum(keep) + ["r", "r", "l"])
-    out += [""] + [f"- {n}" for n in table.notes]
-    out += ["", f"{h}# 逐条说明", "", "```text", render_explanation(r), "```", ""]
-    return out
-
-
-def write_md(results, books, path: str | Path) -> None:
-    write_atomic(path, render_md(results, books))

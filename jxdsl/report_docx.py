@@ -22,7 +22,7 @@ from jxdsl.report import (
 )
 from jxdsl.units import plain
 
-def write_docx(results, books, path: str | Path) -> None:
+def write_docx(results, books, path: str | Path, inputs=()) -> None:
     """The 得分表 as a Word document: landscape A4, one heading and one table per project."""
     from docx import Document
     from docx.enum.section import WD_ORIENT
@@ -54,7 +54,7 @@ def write_docx(results, books, path: str | Path) -> None:
             p = doc.add_paragraph(_clean(note))
             for run in p.runs:
                 run.font.size = Pt(9)
-    _write_binary(path, doc.save)
+    _write_binary(path, doc.save, inputs)
 
 
 def _repeat_header(row) -> None:

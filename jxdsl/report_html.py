@@ -10,7 +10,7 @@ from pathlib import Path
 from jxdsl.evaluate import Result
 from jxdsl.explain import render_explanation
 from jxdsl.link import Rulebook
-from jxdsl.render import write_atomic
+from jxdsl.outfile import write_text
 from jxdsl.report import (
     _ILLEGAL,
     FONT_STACK,
@@ -84,8 +84,8 @@ def render_html(results, books) -> str:
     return "\n".join(parts)
 
 
-def write_html(results, books, path: str | Path) -> None:
-    write_atomic(path, render_html(results, books))
+def write_html(results, books, path: str | Path, inputs=()) -> None:
+    write_text(path, render_html(results, books), inputs=inputs)
 
 
 def _html_project(r: Result, book: Rulebook | None, index: int, single: bool) -> str:
@@ -235,7 +235,7 @@ def _html_overview(results: list[Result], books) -> str:
     if bins:
         labels = [(f"{a}–{b}", c) for a, b, c in bins]
         out.append("<h2>总分分布</h2>")
-        out.append(_svg_columns("总分分布（每 5 分一组）", labels))
+        out.append(_svg_columns(f"总分分布（每 {bins[0][1] - bins[0][0]} 分一组）", labels))
         out.append('<p class="meta">每组含下限、不含上限，最后一组含上限。</p>')
     return "\n".join(out)
 

@@ -5,7 +5,9 @@ A crash is any exception other than the project's own error types. The CI budget
 """
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import tempfile
 from fractions import Fraction
@@ -222,3 +224,44 @@ def test_facts_documents_with_aliases_and_repeated_keys_load_or_report(data, fmt
     run = CliRunner().invoke(main, ["score", str(ROOT / "tests/errors/facts/rulebook.jx"), str(path), "--format", "json"])
     assert run.exit_code in (0, 1, 2), run.output
     assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
+
+
+# ---- output files and reports (issue 12): any text, any total, every writer -------------------------
+REPORT_BOOK = "规则集 输出模糊\n等级 优 ≥90 差\n主体 权重 {w} 酌情\n  解释 \"解释\"\n次要 权重 10 酌情\n"
+REPORT_TEXT = st.lists(st.one_of(st.characters(), st.sampled_from([*"<>&|*_`#[]()!\\\n\r-+=~", "<script>", "```", "&lt;", "1. ", "\ud800", "\udfff"])), max_size=20).map("".join)
+
+
+@functools.cache
+def _report_book(weight: int):
+    path = TEMP / f"report-fuzz-{weight}.jx"
+    path.write_text(REPORT_BOOK.format(w=weight), encoding="utf-8")
+    return Linker().load(path)
+
+
+@FUZZ
+@given(REPORT_TEXT, REPORT_TEXT, st.sampled_from([10, 100, 10**6, 10**15]), st.lists(st.integers(0, 100), min_size=1, max_size=3), st.data())
+def test_reports_write_any_text_and_total(project, note, weight, percents, data):
+    """Project names and notes of any characters (lone surrogates, markup, control characters)
+    and totals of any size: every format renders and encodes, the Markdown renders to only its
+    own tags, charts stay bounded."""
+    from markdown_it import MarkdownIt
+
+    from jxdsl import report, report_docx, report_html, report_md
+    from jxdsl.explain import dumps, render_text, to_json
+    from jxdsl.outfile import safe_text
+
+    book = _report_book(weight)
+    results = [evaluate(book, Facts(f"{project}{i}", {}, evaluations={"主体": {"得分": Fraction(weight * p, 100), "说明": note}, "次要": {"得分": 5}}))
+               for i, p in enumerate(percents)]
+    try:
+        md = report_md.render_md(results, book)
+        for text in (md, report_html.render_html(results, book), render_text(results[0]), dumps([to_json(r) for r in results])):
+            safe_text(text).encode("utf-8")
+        html = MarkdownIt("commonmark").enable("table").render(md)
+        assert not set(re.findall(r"<([a-zA-Z0-9]+)", html)) - {"h1", "h2", "h3", "p", "strong", "table", "thead", "tbody", "tr", "th", "td", "br", "ul", "li", "pre", "code"}
+        assert len(report.histogram([r.total for r in results if r.total is not None])) <= report.MAX_BINS
+        if data.draw(st.integers(0, 9)) == 9:  # the binary writers are slow: about one input in ten
+            report.write_xlsx(results, book, TEMP / "r.xlsx")
+            report_docx.write_docx(results, book, TEMP / "r.docx")
+    except JxError:
+        pass

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from jxdsl import report, report_docx, report_html
+from jxdsl import report, report_docx, report_html, report_md
+from jxdsl.errors import UsageError
 from jxdsl.evaluate import evaluate
 from jxdsl.facts import Facts
 from jxdsl.facts import load as load_facts
@@ -224,7 +225,7 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(UsageError, match="无法写入.*disk full"):
         report.write_xlsx(results, book, out)
     assert out.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["r.xlsx"]
 
@@ -364,7 +365,7 @@ def test_html_escapes_text(tmp_path):
 @pytest.mark.parametrize("case_id", ["qixia-2021", "xingxian-2022-wengang"])
 def test_markdown_snapshot(case_id, snapshot):
     book, results = _scored(case_id)
-    assert report.render_md(results, book) == snapshot
+    assert report_md.render_md(results, book) == snapshot
 
 
 # ---- many projects ------------------------------------------------------------------------------
@@ -407,7 +408,7 @@ def test_many_projects_summary_sheet_and_histogram(tmp_path):
     assert len(doc.tables) == 2 + 6
     assert [c.text for c in doc.tables[0].rows[0].cells][:3] == ["项目", "总分", "等级"]
 
-    md = report.render_md(results, book)
+    md = report_md.render_md(results, book)
     assert md.startswith("# 绩效评价结果汇总（6 个项目）") and md.count("绩效评价得分表") == 6
 
 
@@ -469,3 +470,89 @@ def test_html_renders_in_headless_chromium(tmp_path):
     bad = tmp_path / "bad.html"
     bad.write_text("<p>x</p><script>throw new Error('坏')</script>", encoding="utf-8")
     assert _console(_screenshot(browser, bad, tmp_path / "bad.png", tmp_path / "profile2"))
+
+
+# ---- text from the inputs is text in every report (issue 12) -----------------------------------
+HOSTILE_BOOK = """规则集 转义二
+等级 优 ≥90 差
+主体 权重 60 酌情
+  解释 "说明<iframe src=x></iframe> | 一栏"
+  标准 "Y<4% 得满分；[点此](javascript:alert(1))"
+次要 权重 40 酌情
+"""
+HOSTILE = {
+    "project": '甲 <b onmouseover="x">项目</b> | *强调* _斜_ `代码` # 标题',
+    "note": "第一行\n| 伪造 | 表格 |\n<svg onload=alert(1)>\n```\n# 逃出代码块\n- 列表\n1. 有序\n> 引用\n&lt;实体&gt;",
+}
+SAFE_MD_TAGS = {"h1", "h2", "h3", "p", "strong", "table", "thead", "tbody", "tr", "th", "td", "br", "ul", "li", "pre", "code"}
+
+
+def _hostile(tmp_path) -> tuple:
+    book = Linker().load(_write(tmp_path, HOSTILE_BOOK))
+    facts = [Facts(project=HOSTILE["project"] + str(i), values={}, evaluations={"主体": {"得分": 50 + i, "说明": HOSTILE["note"]}, "次要": {"得分": 30}}) for i in range(2)]
+    return book, [evaluate(book, f) for f in facts]
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attrs: list[tuple[str, str | None]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attrs += attrs
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_markdown_shows_input_text_literally(tmp_path, n):
+    """Rendered as GitHub-style Markdown, the report has only the tags it writes itself: no tag,
+    link, emphasis or heading from a project name, a note or an indicator text; every table row
+    keeps its columns; the explanation's code block is not closed by the note's ``` line."""
+    from markdown_it import MarkdownIt
+
+    book, results = _hostile(tmp_path)
+    md = report_md.render_md(results[:n], book)
+    page = _Tags()
+    page.feed(MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(md))
+    assert page.tags <= SAFE_MD_TAGS, page.tags - SAFE_MD_TAGS
+    assert {a for a in page.attrs if a[0] != "style"} <= {("class", "language-text")}, page.attrs  # style: column alignment
+    text = "".join(page.text)
+    for piece in ('<b onmouseover="x">项目</b>', "*强调* _斜_ `代码` # 标题", "<iframe src=x></iframe> | 一栏", "Y<4% 得满分", "[点此](javascript:alert(1))", "<svg onload=alert(1)>", "&lt;实体&gt;"):
+        assert piece in text, piece
+    for table in re.findall(r"(?:^\|.*\|$\n?)+", md, re.M):
+        widths = {len(re.findall(r"(?<!\\)\|", row)) for row in table.splitlines()}
+        assert len(widths) == 1, table
+
+
+def test_html_shows_input_text_literally(tmp_path):
+    book, results = _hostile(tmp_path)
+    for n in (1, 2):
+        text = report_html.render_html(results[:n], book)
+        page = _parse(text)
+        _self_contained(text, page)
+        assert not page.tags & {"b", "iframe"}
+        assert 'onmouseover="x"' not in text and "<iframe" not in text and "<svg onload" not in text
+        assert "&lt;b onmouseover=&quot;x&quot;&gt;" in text
+
+
+def test_histogram_of_huge_totals_stays_small(tmp_path):
+    """Totals spread over 10^15 points (a huge weight): at most MAX_BINS bins, a chart of bounded
+    size — not a bin per 5 points (which took 23 GB)."""
+    book = Linker().load(_write(tmp_path, "规则集 大权重\n甲 权重 1000000000000000 酌情\n"))
+    results = [evaluate(book, Facts(project=f"项目{i}", values={}, evaluations={"甲": {"得分": s}})) for i, s in enumerate([0, 7, 10**14, 10**15])]
+    bins = report.histogram([r.total for r in results])
+    assert 2 <= len(bins) <= report.MAX_BINS and sum(c for *_, c in bins) == 4
+    assert bins[0][0] <= 0 and bins[-1][1] >= 10**15 and all(b[1] - b[0] == bins[0][1] - bins[0][0] for b in bins)
+    assert report.histogram([Fraction(-3), Fraction(1, 3), Fraction(99)]) == [(-5, 0, 1), (0, 5, 1), *[(a, a + 5, 0) for a in range(5, 95, 5)], (95, 100, 1)]
+    text = report_html.render_html(results, book)
+    assert len(text) < 200_000
+    widths = [int(w) for w in re.findall(r'<svg class="chart" width="(\d+)"', text)]
+    assert widths and max(widths) < 5000
+    assert f"每 {bins[0][1] - bins[0][0]} 分一组" in text
+    report.write_xlsx(results, book, tmp_path / "t.xlsx")
+    report_docx.write_docx(results, book, tmp_path / "t.docx")

@@ -90,6 +90,10 @@ def rows() -> list[tuple[str, str, str, int]]:
     out.append(("文件不存在", "`没有这个文件.yaml`", first_error(run.output), run.exit_code))
     run = runner.invoke(main, ["score", "rulebooks/national/self-eval.jx", "README.md"])
     out.append(("不支持的文件类型", "`README.md`", first_error(run.output), run.exit_code))
+    facts = ["score", "tests/errors/facts/rulebook.jx", "tests/errors/facts/missing-fact.yaml"]
+    for kind, target in (("`-o` 是输入文件（规则集、继承的规则集、事实或表格；不写入）", "tests/errors/facts/rulebook.jx"), ("`-o` 是文件夹", "tests/errors")):
+        run = runner.invoke(main, [*facts, "-o", target])
+        out.append((kind, f"`-o {target}`", first_error(run.output), run.exit_code))
     return out
 
 
