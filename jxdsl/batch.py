@@ -82,6 +82,7 @@ class Run:
     kind: str
     pids: list[int]
     rows_in: int
+    note: str = ""  # which sheet of a workbook, which encoding of a CSV (for the summary line)
     compiled: object = None
     exact: set[int] = attrs.Factory(set)  # projects the interpreter scored for the SQL engine
     seconds: float = 0.0
@@ -250,7 +251,7 @@ def process_started() -> float:
 
 
 def open_run(book: Rulebook, facts_path: str | Path, engine: str = "duckdb", project: str | None = None, progress: bool = False,
-             master: str | None = None, started: float | None = None) -> Run:
+             master: str | None = None, started: float | None = None, sheet: str | None = None) -> Run:
     """Read the facts (a file of one project, or a table) and score them with the engine; the
     tally's time counts from ``started`` (a command passes its process's start)."""
     if engine not in ENGINES:
@@ -261,20 +262,24 @@ def open_run(book: Rulebook, facts_path: str | Path, engine: str = "duckdb", pro
     start = time.perf_counter() if started is None else started
     con = duckdb_connect()
     label = str(facts_path)
+    note = ""
     if is_table(path):
-        kind = read_table(con, path, label)
+        read = read_table(con, path, label, sheet)
+        kind, note = read.kind, read.note()
         rows_in = con.execute("SELECT COUNT(*) FROM raw").fetchone()[0]
     else:
         from jxdsl import facts as facts_mod
         from jxdsl.inputs import from_facts
 
+        if sheet is not None:
+            raise UsageError(f"--sheet 只用于 Excel 文件（.xlsx），“{facts_path}”不是", None, "去掉 --sheet")
         kind = "file"
         load_inputs(con, [from_facts(f) for f in facts_mod.load(path)])
         rows_in = 1
     if project is not None:
         _only(con, project)
     pids = [p for (p,) in con.execute("SELECT pid FROM projects ORDER BY pid").fetchall()]
-    run = Run(book, engine, con, label, kind, pids, rows_in, started=start)
+    run = Run(book, engine, con, label, kind, pids, rows_in, note, started=start)
     if engine == "duckdb":
         _duckdb(run, progress)
     elif engine == "spark":
