@@ -21,26 +21,23 @@ def detect(path: str | Path) -> str:
     is neither is a located FactError."""
     dec = codecs.getincrementaldecoder("utf-8")()
     with open(path, "rb") as fh:
+        lines = 0
         try:
             while chunk := fh.read(_CHUNK):
                 dec.decode(chunk)
+                lines += chunk.count(b"\n")
             dec.decode(b"", final=True)
             return UTF8
-        except UnicodeDecodeError:
-            pass
+        except UnicodeDecodeError as e:
+            bad = (chunk, e.start, lines)  # where UTF-8 failed: the place to show if GB18030 fails too
         fh.seek(0)
         gb = codecs.getincrementaldecoder("gb18030")()
-        lines = 0
-        while chunk := fh.read(_CHUNK):
-            try:
-                gb.decode(chunk)
-            except UnicodeDecodeError as e:
-                _not_text(path, chunk, e.start, lines)
-            lines += chunk.count(b"\n")
         try:
+            while chunk := fh.read(_CHUNK):
+                gb.decode(chunk)
             gb.decode(b"", final=True)
         except UnicodeDecodeError:
-            _not_text(path, b"", 0, lines)
+            _not_text(path, *bad)
     return GB18030
 
 
@@ -54,12 +51,12 @@ def read_text(path: str | Path) -> tuple[str, str]:
     data = Path(path).read_bytes()
     try:
         return data.decode("utf-8-sig"), UTF8
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as e:
+        bad = e.start
     try:
         return data.decode("gb18030"), GB18030
-    except UnicodeDecodeError as e:
-        _not_text(path, data, e.start)
+    except UnicodeDecodeError:
+        _not_text(path, data, bad)
     raise AssertionError("unreachable")
 
 
@@ -69,10 +66,11 @@ def note(encoding: str) -> str:
 
 
 def _not_text(path, data: bytes, at: int, lines_before: int = 0) -> None:
-    """A file that is neither UTF-8 nor GB18030: located at the first byte GB18030 cannot read."""
+    """A file that is neither UTF-8 nor GB18030: located where UTF-8 failed (most such files are
+    UTF-8 with a damaged byte)."""
     head = data[: max(at, 0)]
     line = lines_before + head.count(b"\n") + 1
-    column = len(head) - (head.rfind(b"\n") + 1) + 1
+    column = len(head[head.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
     raise FactError(
         "文件既不是 UTF-8 编码也不是 GBK/GB18030 编码，无法读取", Span(str(path), line, column),
         "请在 Excel 中“另存为”→“CSV UTF-8（逗号分隔）”，或用记事本另存为 UTF-8",

@@ -32,8 +32,8 @@ def open_book(path: Path):
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - openpyxl and zipfile raise many kinds for a broken file
         raise FactError(
-            f"无法读取 Excel 文件（{type(e).__name__}：{str(e)[:120]}）", Span(str(path), 1, 1),
-            "文件已损坏或不是 .xlsx 格式：请用 Excel 或 WPS 打开后另存为“Excel 工作簿（.xlsx）”",
+            f"无法读取 Excel 文件：文件已损坏，或不是 Excel 工作簿（.xlsx）（{type(e).__name__}）", Span(str(path), 1, 1),
+            "请用 Excel 或 WPS 打开后另存为“Excel 工作簿（.xlsx）”（旧的 .xls 文件也请这样另存）",
         ) from None
 
 
