@@ -183,11 +183,14 @@ def _load_xlsx(con, path: Path, tmp: str, sheet: str | None) -> dict:
         ws = choose_sheet(wb, path, sheet)
         rows = SheetRows(wb, ws, path)
         it = iter(rows)
-        line, header = next(it, (1, []))
-        if not header:
-            raise FactError(f"工作表“{ws.title}”是空的", Span(str(path), 1, 1), "用 --sheet 工作表名 指定要读的工作表")
-        names = check_header(header, str(path), line)
-        out = _write_lined(it, names, str(path), tmp, "table.csv")
+        try:
+            line, header = next(it, (1, []))
+            if not header:
+                raise FactError(f"工作表“{ws.title}”是空的", Span(str(path), 1, 1), "用 --sheet 工作表名 指定要读的工作表")
+            names = check_header(header, str(path), line)
+            out = _write_lined(it, names, str(path), tmp, "table.csv")
+        finally:
+            it.close()
         if any(m[1] > line for m in rows.merges):
             out = _write_lined(fill_merged(_read_lined(out, len(names)), rows.merges, line), names, str(path), tmp, "filled.csv")
         title = ws.title

@@ -83,29 +83,33 @@ class SheetRows:
     def __init__(self, wb, ws, path: Path):
         self.wb, self.ws, self.path = wb, ws, path
         self.merges: list[tuple[int, int, int, int]] = []
+        self.at = 0  # the row being read
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        from openpyxl.worksheet.cell_range import CellRange
-
-        parser = _parser(self.wb, self.ws)
-        idx = 0
         try:
-            for idx, row in parser.parse():
-                if idx > EXCEL_ROWS:
-                    raise FactError(f"工作表“{self.ws.title}”的行号 {idx} 超过 Excel 的上限 {EXCEL_ROWS}", Span(str(self.path), idx, 1),
-                                    "文件不是 Excel 保存的工作表：请用 Excel 或 WPS 打开后另存")
-                cells = self._cells(idx, row)
-                if cells:
-                    yield idx, cells
-            ranges = parser.merged_cells.mergeCell if parser.merged_cells is not None else []
-            self.merges = [CellRange(r.ref).bounds for r in ranges]
+            with self.ws._get_source() as src:
+                yield from self._rows(_parser(self.wb, self.ws, src))
         except (FactError, UsageError, GeneratorExit):
             raise
         except Exception as e:  # noqa: BLE001 - broken XML, a shared string that is not there, a bad zip member
             raise FactError(
-                f"Excel 文件已损坏：工作表“{self.ws.title}”读到第 {idx + 1} 行时出错（{type(e).__name__}）", Span(str(self.path), max(idx, 1), 1),
+                f"Excel 文件已损坏：工作表“{self.ws.title}”读到第 {self.at + 1} 行时出错（{type(e).__name__}）", Span(str(self.path), max(self.at, 1), 1),
                 "请用 Excel 或 WPS 打开后另存为“Excel 工作簿（.xlsx）”",
             ) from None
+
+    def _rows(self, parser) -> Iterator[tuple[int, list[str]]]:
+        from openpyxl.worksheet.cell_range import CellRange
+
+        for idx, row in parser.parse():
+            self.at = idx
+            if idx > EXCEL_ROWS:
+                raise FactError(f"工作表“{self.ws.title}”的行号 {idx} 超过 Excel 的上限 {EXCEL_ROWS}", Span(str(self.path), idx, 1),
+                                "文件不是 Excel 保存的工作表：请用 Excel 或 WPS 打开后另存")
+            cells = self._cells(idx, row)
+            if cells:
+                yield idx, cells
+        ranges = parser.merged_cells.mergeCell if parser.merged_cells is not None else []
+        self.merges = [CellRange(r.ref).bounds for r in ranges]
 
     def _cells(self, idx: int, row: list[dict]) -> list[str]:
         """The row's cells as text, from column A; [] when every cell is blank."""
@@ -128,7 +132,7 @@ class SheetRows:
         return out
 
 
-def _parser(wb, ws):
+def _parser(wb, ws, src):
     """openpyxl's streaming sheet parser (what its read-only sheets use), telling a formula
     without a calculated value apart from a blank cell."""
     from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
@@ -140,7 +144,7 @@ def _parser(wb, ws):
                 cell["value"] = _NO_VALUE
             return cell
 
-    return Parser(ws._get_source(), ws._shared_strings, data_only=True, epoch=wb.epoch,
+    return Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
                   date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
 
 
