@@ -298,8 +298,8 @@ def _only(con, project: str) -> None:
         close = suggest(project, names)
         raise UsageError(f"事实文件中没有项目“{project}”", None, f"是否应为“{close}”？" if close else None)
     pid = found[0][0]
-    for table in ("projects", "facts", "records", "targets", "problems"):
-        con.execute(f"DELETE FROM {table} WHERE pid IS DISTINCT FROM ?", [pid])
+    for table in ("projects", "facts", "records", "targets", "problems"):  # rows of no project stay reported
+        con.execute(f"DELETE FROM {table} WHERE pid IS DISTINCT FROM ?" + (" AND pid IS NOT NULL" if table == "problems" else ""), [pid])
 
 
 def _duckdb(run: Run, progress: bool) -> None:

@@ -225,6 +225,7 @@ def _load_csv_file(con, path: Path, tmp: str) -> dict:
             if count == _physical_lines(path) - 1:
                 records.close()
                 _numbered(con, "(ROW_NUMBER() OVER ()) + 1", str(path))
+                _cell_sizes(con, str(path))
                 return {"encoding": enc, "line": line}
             break
     out = _write_lined(((n, r) for n, r in records if r), names, str(path), tmp, "table.csv")
@@ -265,9 +266,26 @@ def csv_records(path: Path, enc: str):
                 start = reader.line_num + 1
         except csv.Error as e:
             if "field larger than field limit" in str(e):
-                raise FactError(f"单元格超过 {csv.field_size_limit()} 个字符", Span(str(path), start, 1),
-                                "一个单元格里不应有这么多文字：检查引号是否成对（少了右引号会把后面的行都并进一个单元格）") from None
+                raise _long_cell(str(path), start) from None
             raise FactError(f"CSV 格式错误（{e}）", Span(str(path), start, 1), "检查引号是否成对") from None
+
+
+def _cell_sizes(con, file: str) -> None:
+    """A cell longer than Python's csv module reads is refused here too, so that a CSV DuckDB
+    reads directly and one rewritten through Python accept the same cells."""
+    limit = csv.field_size_limit()
+    cols = [d[0] for d in con.execute("SELECT * FROM raw LIMIT 0").description][1:]
+    if not cols:
+        return
+    long = exp.or_(*[exp.func("length", exp.column(c, quoted=True)) > exp.Literal.number(limit) for c in cols])
+    found = con.execute(exp.select("line").from_("raw").where(long).order_by("line").limit(1).sql("duckdb")).fetchone()
+    if found:
+        raise _long_cell(file, found[0])
+
+
+def _long_cell(file: str, line: int) -> FactError:
+    return FactError(f"单元格超过 {csv.field_size_limit()} 个字符", Span(file, line, 1),
+                     "一个单元格里不应有这么多文字：检查引号是否成对（少了右引号会把后面的行都并进一个单元格）")
 
 
 def _physical_lines(path: Path) -> int:

@@ -150,7 +150,7 @@ def _parser(wb, ws, src):
 
 def fill_merged(rows: Iterator[tuple[int, list[str]]], merges: list[tuple[int, int, int, int]], header_line: int) -> Iterator[tuple[int, list[str]]]:
     """Rows (in row order) with each merged range below the header filled from its top-left cell."""
-    pending = sorted(m for m in merges if m[1] > header_line)
+    pending = sorted((m for m in merges if m[1] > header_line), key=lambda m: m[1])
     active: list[tuple[int, int, int, int, str]] = []  # (max_row, min_col, max_col, min_row, value)
     i = 0
     for line, cells in rows:
