@@ -116,7 +116,7 @@ def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tup
             note(f"“{p}”{encoding_note(enc)}")
         rows = [(n, r) for n, r in csv_records(p, enc) if r]
     else:
-        from jxdsl.xlsxread import SheetRows, choose_sheet, fill_merged, open_book
+        from jxdsl.xlsxread import SheetRows, choose_sheet, close_book, fill_merged, open_book
 
         wb = open_book(p)
         try:
@@ -126,7 +126,7 @@ def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tup
             if rows:
                 rows = list(fill_merged(iter(rows), reader.merges, rows[0][0]))
         finally:
-            wb.close()
+            close_book(wb)
         note(f"读取“{p}”的工作表“{ws.title}”")
     first = next((i for i, (_, r) in enumerate(rows) if any(c.strip() for c in r)), None)
     if first is None:

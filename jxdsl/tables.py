@@ -176,7 +176,7 @@ def _too_many(file: str, line: int) -> FactError:
 def _load_xlsx(con, path: Path, tmp: str, sheet: str | None) -> dict:
     """A workbook's sheet (``xlsxread``), streamed into our CSV with each row's line; merged
     ranges filled in a second pass when the sheet has any below its header."""
-    from jxdsl.xlsxread import SheetRows, choose_sheet, fill_merged, open_book
+    from jxdsl.xlsxread import SheetRows, choose_sheet, close_book, fill_merged, open_book
 
     wb = open_book(path)
     try:
@@ -195,7 +195,7 @@ def _load_xlsx(con, path: Path, tmp: str, sheet: str | None) -> dict:
             out = _write_lined(fill_merged(_read_lined(out, len(names)), rows.merges, line), names, str(path), tmp, "filled.csv")
         title = ws.title
     finally:
-        wb.close()
+        close_book(wb)
     _load_csv(con, out, str(path), padded=True)
     _numbered(con, LINE, str(path))
     return {"sheet": title, "line": line}

@@ -28,13 +28,23 @@ def open_book(path: Path):
     """The workbook, read-only; a file that is not a readable workbook is a located FactError."""
     import openpyxl
 
+    fh = open(path, "rb")  # ours to close: openpyxl leaves its own open when a broken file stops it
     try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        wb._jx_file = fh
+        return wb
     except Exception as e:  # noqa: BLE001 - openpyxl and zipfile raise many kinds for a broken file
+        fh.close()
         raise FactError(
             f"无法读取 Excel 文件：文件已损坏，或不是 Excel 工作簿（.xlsx）（{type(e).__name__}）", Span(str(path), 1, 1),
             "请用 Excel 或 WPS 打开后另存为“Excel 工作簿（.xlsx）”（旧的 .xls 文件也请这样另存）",
         ) from None
+
+
+def close_book(wb) -> None:
+    """Close the workbook and its file."""
+    wb.close()
+    wb._jx_file.close()
 
 
 def choose_sheet(wb, path: Path, name: str | None):
