@@ -123,6 +123,8 @@ def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tup
             ws = choose_sheet(wb, p, sheet)
             reader = SheetRows(wb, ws, p)
             rows = list(reader)
+            width = max((len(r) for _, r in rows), default=0)
+            rows = [(n, r + [""] * (width - len(r))) for n, r in rows]
             if rows:
                 rows = list(fill_merged(iter(rows), reader.merges, rows[0][0]))
         finally:

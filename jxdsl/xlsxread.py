@@ -21,6 +21,7 @@ from jxdsl.errors import FactError, Span, UsageError, suggest
 
 EXCEL_ROWS = 1_048_576  # rows of an Excel sheet; a larger row number is not a sheet Excel wrote
 EXCEL_COLUMNS = 16_384
+MAX_UNPACKED = 8 * 2**30  # a sheet of Excel's million rows unpacks to a few GB at most
 _NO_VALUE = object()  # a formula cell whose value was never calculated
 
 
@@ -28,6 +29,7 @@ def open_book(path: Path):
     """The workbook, read-only; a file that is not a readable workbook is a located FactError."""
     import openpyxl
 
+    _check_size(path)
     fh = open(path, "rb")  # ours to close: openpyxl leaves its own open when a broken file stops it
     try:
         wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
@@ -39,6 +41,21 @@ def open_book(path: Path):
             f"无法读取 Excel 文件：文件已损坏，或不是 Excel 工作簿（.xlsx）（{type(e).__name__}）", Span(str(path), 1, 1),
             "请用 Excel 或 WPS 打开后另存为“Excel 工作簿（.xlsx）”（旧的 .xls 文件也请这样另存）",
         ) from None
+
+
+def _check_size(path: Path) -> None:
+    """A workbook whose parts unpack to more than ``MAX_UNPACKED`` bytes is refused before reading
+    (openpyxl holds every shared string in memory; a small zip can unpack to many gigabytes)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            size = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # openpyxl reports a file that is not a workbook
+    if size > MAX_UNPACKED:
+        raise FactError(f"Excel 文件解压后有 {size:,} 字节，超过上限 {MAX_UNPACKED:,} 字节", Span(str(path), 1, 1),
+                        "请把表格分成几个文件，或另存为 CSV")
 
 
 def close_book(wb) -> None:

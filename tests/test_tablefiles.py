@@ -318,3 +318,17 @@ def _rewrite_member(src: Path, dst: Path, member: str, change) -> None:
     with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
         for info, data in items:
             out.writestr(info.filename, change(data) if info.filename == member else data)
+
+
+def test_workbook_unpacking_beyond_the_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    import jxdsl.xlsxread as xlsxread
+
+    header, rows = example_rows()
+    book = workbook(tmp_path / "表.xlsx", header, rows)
+    with zipfile.ZipFile(book) as z:
+        unpacked = sum(i.file_size for i in z.infolist())
+    monkeypatch.setattr(xlsxread, "MAX_UNPACKED", unpacked - 1)
+    code, out, err = both("score", RULEBOOK, book)
+    assert code == 1 and not out and f"{book}:1:1: 数据错误：Excel 文件解压后有" in err and "超过上限" in err
+    monkeypatch.setattr(xlsxread, "MAX_UNPACKED", unpacked)
+    assert both("score", RULEBOOK, book, "--format", "jsonl")[0] == 0
