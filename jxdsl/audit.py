@@ -17,7 +17,7 @@ from jxdsl import ast, ir
 from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.link import LinkedIndicator, Rulebook, tier_points
 from jxdsl.lower import lower
-from jxdsl.tables import check_header, csv_records
+from jxdsl.tables import check_header, csv_records, find_header
 from jxdsl.units import DATE, TEXT, Quantity, normalize, parse_quantity, plain
 
 COLUMNS = ("路径", "分值", "得分")
@@ -125,15 +125,13 @@ def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tup
             rows = list(reader)
             width = max((len(r) for _, r in rows), default=0)
             rows = [(n, r + [""] * (width - len(r))) for n, r in rows]
-            if rows:
-                rows = list(fill_merged(iter(rows), reader.merges, rows[0][0]))
         finally:
             close_book(wb)
         note(f"读取“{p}”的工作表“{ws.title}”")
-    first = next((i for i, (_, r) in enumerate(rows) if any(c.strip() for c in r)), None)
-    if first is None:
-        return 1, [], []
-    return rows[first][0], rows[first][1], rows[first + 1 :]
+        line, header, rest = find_header(rows, (COLUMNS,))
+        return line, header, list(fill_merged(rest, reader.merges, line))
+    line, header, rest = find_header(rows, (COLUMNS,))
+    return line, header, list(rest)
 
 
 def _number(text: str | None, p: Path, line: int, column: str) -> Fraction | None:

@@ -10,6 +10,7 @@ table exactly as the others do.
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 from pathlib import Path
 
@@ -33,6 +34,7 @@ SELF_EVAL_OPTIONAL = ("档次", "评价得分", "说明", "年度")
 FACTS_COLUMNS = ("项目", "名称")
 FACTS_OPTIONAL = ("类别", "值", "档次", "得分", "说明", "发现", "次数", "满足", "未满足", "不适用", "发生", "问卷", "年度")
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".parquet")
+HEADER_SEARCH = 20  # rows a form may have above its header (a title, the unit, the date)
 MAX_ROWS = 2_000_000  # a province's year; JXDSL_MAX_ROWS raises it for larger batches
 
 
@@ -152,6 +154,25 @@ def _raw(con, path: Path, sheet: str | None) -> tuple[list[str], dict]:
     return names, read
 
 
+def find_header(rows, wanted: tuple[tuple[str, ...], ...]):
+    """(line, cells, the rows after it) of the header: the first of the first ``HEADER_SEARCH``
+    non-blank rows holding every column of one of ``wanted`` (a form's title rows above it are
+    passed over), else the first non-blank row."""
+    it = iter(rows)
+    seen = []
+    for n, r in it:
+        if not any(c.strip() for c in r):
+            continue
+        if any(all(w in {c.strip().lstrip("\ufeff").strip() for c in r} for w in columns) for columns in wanted):
+            return n, r, it
+        seen.append((n, r))
+        if len(seen) >= HEADER_SEARCH:
+            break
+    if not seen:
+        return 1, [], iter(())
+    return seen[0][0], seen[0][1], itertools.chain(seen[1:], it)
+
+
 def check_header(cells: list[str], file: str, line: int) -> list[str]:
     """The header's names, cleaned; two columns of one name are an error naming both (which one
     a reader takes would be a guess)."""
@@ -192,11 +213,11 @@ def _load_xlsx(con, path: Path, tmp: str, sheet: str | None) -> dict:
         rows = SheetRows(wb, ws, path)
         it = iter(rows)
         try:
-            line, header = next(it, (1, []))
+            line, header, rest = find_header(it, (SELF_EVAL_COLUMNS, FACTS_COLUMNS))
             if not header:
                 raise FactError(f"工作表“{ws.title}”是空的", Span(str(path), 1, 1), "用 --sheet 工作表名 指定要读的工作表")
             names = check_header(header, str(path), line)
-            out = _write_lined(it, names, str(path), tmp, "table.csv")
+            out = _write_lined(rest, names, str(path), tmp, "table.csv")
         finally:
             it.close()
         if any(m[1] > line for m in rows.merges):
@@ -219,7 +240,7 @@ def _load_csv_file(con, path: Path, tmp: str) -> dict:
 
     enc = detect(path)
     records = csv_records(path, enc)
-    line, header = next(((n, r) for n, r in records if any(c.strip() for c in r)), (1, []))
+    line, header, rest = find_header(records, (SELF_EVAL_COLUMNS, FACTS_COLUMNS))
     names = check_header(header, str(path), line)
     if enc == UTF8 and line == 1:
         for serial in (False, True):
@@ -236,7 +257,7 @@ def _load_csv_file(con, path: Path, tmp: str) -> dict:
                 _cell_sizes(con, str(path))
                 return {"encoding": enc, "line": line}
             break
-    out = _write_lined(((n, r) for n, r in records if r), names, str(path), tmp, "table.csv")
+    out = _write_lined(((n, r) for n, r in rest if r), names, str(path), tmp, "table.csv")
     records.close()
     _load_csv(con, out, str(path), padded=True)
     _numbered(con, LINE, str(path))

@@ -141,22 +141,24 @@ def test_merged_project_and_indicator_cells_score_as_the_flat_table(tmp_path):
     assert code == 0 and scores(out) == scores(flat) and "6 个计分完成" in err
 
 
-def test_merged_cells_fill_every_row_of_the_range_but_not_the_header(tmp_path):
+def test_merged_cells_fill_below_the_header_only_and_title_rows_are_passed_over(tmp_path):
     header, rows = example_rows()
     rows = [r for r in rows if r[0] == rows[0][0]]
 
     def title(wb):
-        ws = wb.active
-        ws.insert_rows(1)
-        ws["A1"] = "项目支出绩效自评表"
-        ws.merge_cells("A1:C1")
+        wb.active.merge_cells("A1:C1")
 
-    book = workbook(tmp_path / "标题.xlsx", header, rows, merge_columns=("项目",), extra=title)
-    code, out, err = both("score", RULEBOOK, book)
-    assert code == 1 and "表格缺少列" in err  # a title row above the header is not guessed past
-    book = workbook(tmp_path / "合并.xlsx", header, rows, merge_columns=("项目",))
+    def wide(wb):  # the header's 三级指标 spans two columns: the second stays nameless
+        ws = wb.active
+        ws.insert_cols(5)
+        ws.merge_cells(start_row=1, start_column=4, end_row=1, end_column=5)
+
+    book = workbook(tmp_path / "标题.xlsx", header, rows, merge_columns=("项目",), extra=title, before=[["项目支出绩效自评表"], ["单位：万元"], []])
     code, out, err = both("score", RULEBOOK, book, "--format", "jsonl")
-    assert [s[0] for s in scores(out)] == [rows[0][0]] and f"共 {len(rows)} 行" in err
+    assert [s[0] for s in scores(out)] == [rows[0][0]] and f"共 {len(rows)} 行" in err and "不属于任何项目" not in err  # the title rows passed over
+    book = workbook(tmp_path / "合并.xlsx", header, rows, merge_columns=("项目",), extra=wide)
+    code, out, err = both("score", RULEBOOK, book, "--format", "jsonl")
+    assert [s[0] for s in scores(out)] == [rows[0][0]] and f"共 {len(rows)} 行" in err and "两列" not in err
 
 
 # ---- 4. names, numbers, blank lines ------------------------------------------------------------------
@@ -332,3 +334,14 @@ def test_workbook_unpacking_beyond_the_limit_is_refused_before_reading(tmp_path,
     assert code == 1 and not out and f"{book}:1:1: 数据错误：Excel 文件解压后有" in err and "超过上限" in err
     monkeypatch.setattr(xlsxread, "MAX_UNPACKED", unpacked)
     assert both("score", RULEBOOK, book, "--format", "jsonl")[0] == 0
+
+
+def test_csv_title_rows_above_the_header_are_passed_over_and_lines_stay_the_files(tmp_path):
+    header, rows = example_rows()
+    table = tmp_path / "标题.csv"
+    with table.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["2022年项目支出绩效自评表"], ["单位：万元", "", ""], header, *rows])
+    flat = both("score", RULEBOOK, TABLE, "--format", "jsonl")[1]
+    code, out, err = both("score", RULEBOOK, table, "--format", "jsonl")
+    assert scores(out) == scores(flat) and "共 49 行、6 个项目" in err
+    assert f"{table}:5:1" in out and f"{table}:3:1" not in out  # the first data row is line 4 of the file, its budget row 4
