@@ -21,6 +21,10 @@ def detect(path: str | Path) -> str:
     is neither is a located FactError."""
     dec = codecs.getincrementaldecoder("utf-8")()
     with open(path, "rb") as fh:
+        if fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            raise FactError("文件是 UTF-16 编码（Excel 的“Unicode 文本”），无法按表格读取", Span(str(path), 1, 1),
+                            "请在 Excel 中“另存为”→“CSV UTF-8（逗号分隔）”")
+        fh.seek(0)
         lines = 0
         try:
             while chunk := fh.read(_CHUNK):

@@ -268,8 +268,7 @@ def _load_parquet(con, path: Path) -> dict:
     import duckdb
 
     try:
-        cols = [n for (n,) in con.execute("SELECT name FROM parquet_schema(?)", [str(path)]).fetchall()[1:]]
-        check_header(cols, str(path), 1)
+        check_header(_parquet_columns(con, path), str(path), 1)
         reader = exp.func("read_parquet", exp.Literal.string(str(path)))
         query = exp.select(exp.Star()).from_(reader).limit(max_rows() + 1)
         con.execute(exp.Create(this=exp.to_table("raw0"), kind="TABLE", replace=True, expression=query).sql("duckdb"))
@@ -279,6 +278,19 @@ def _load_parquet(con, path: Path) -> dict:
         raise _too_many(str(path), max_rows() + 2)
     _numbered(con, "(ROW_NUMBER() OVER ()) + 1", str(path))
     return {"line": 1}
+
+
+def _parquet_columns(con, path: Path) -> list[str]:
+    """The top-level column names as stored (DuckDB's reader renames a second ``a`` to ``a_1``)."""
+    rows = con.execute("SELECT name, num_children FROM parquet_schema(?)", [str(path)]).fetchall()
+    names, i = [], 1
+    while i < len(rows):
+        names.append(rows[i][0])
+        i, pending = i + 1, rows[i][1] or 0
+        while pending:  # skip the column's nested fields
+            pending += (rows[i][1] or 0) - 1
+            i += 1
+    return names
 
 
 def csv_records(path: Path, enc: str):

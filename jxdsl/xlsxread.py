@@ -84,16 +84,16 @@ def choose_sheet(wb, path: Path, name: str | None):
 
 
 def cell_text(value) -> str:
-    """A cell as Excel shows it, as text."""
+    """A cell as Excel shows it in the General format, as text."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        d = Decimal(repr(value))
+    if isinstance(value, float):  # Excel shows at most 15 significant digits: 0.30000000000000004 is 0.3
+        d = Decimal(f"{value:.15g}")
         if not d.is_finite():
             return str(value)
-        return format(d.to_integral_value() if d == d.to_integral_value() else d, "f")
+        return format(d.to_integral_value() if d == d.to_integral_value() else d.normalize(), "f")
     if isinstance(value, datetime.datetime):
         if value.time() == datetime.time(0):
             return value.date().isoformat()

@@ -345,3 +345,18 @@ def test_csv_title_rows_above_the_header_are_passed_over_and_lines_stay_the_file
     code, out, err = both("score", RULEBOOK, table, "--format", "jsonl")
     assert scores(out) == scores(flat) and "共 49 行、6 个项目" in err
     assert f"{table}:5:1" in out and f"{table}:3:1" not in out  # the first data row is line 4 of the file, its budget row 4
+
+
+def test_cells_as_excel_shows_them():
+    from jxdsl.xlsxread import cell_text
+
+    assert [cell_text(v) for v in (0.1 + 0.2, 1.0, 100.0, 1e20, 1.5e-7, -2.5, True, None, datetime.datetime(2022, 12, 31), datetime.datetime(2022, 6, 30, 8, 30))] == [
+        "0.3", "1", "100", "100000000000000000000", "0.00000015", "-2.5", "TRUE", "", "2022-12-31", "2022-06-30 08:30:00"]
+
+
+def test_utf16_csv_is_named_not_misread(tmp_path):
+    header, rows = example_rows()
+    table = tmp_path / "表.csv"
+    table.write_text("\n".join(",".join(r) for r in [header, *rows]), encoding="utf-16")
+    code, out, err = both("score", RULEBOOK, table)
+    assert code == 1 and not out and f"{table}:1:1: 数据错误：文件是 UTF-16 编码" in err
