@@ -1,8 +1,10 @@
 """Inputs as relations: projects, facts, records, targets, problems — what every engine reads.
 
 A YAML/JSON facts file is read in Python (``inputs.from_facts``) and written here with
-``load_inputs``.  A table file (CSV, XLSX or Parquet) is read by DuckDB and turned into the same
-relations by SQL (``read_table``): a self-evaluation table (one row per project × indicator) or a
+``load_inputs``.  A table file (CSV, XLSX or Parquet) is loaded into DuckDB — directly, or through
+Python when DuckDB alone would misread it (a workbook, GB18030, blank lines, cells with line
+breaks: ``xlsxread``, ``encoding``), always with each row's line in the file — and turned into the
+same relations by SQL (``read_table``): a self-evaluation table (one row per project × indicator) or a
 facts table (one row per project × fact or evaluator record, ``docs/facts-table.md``).  The
 interpreter reads a table back as ``ProjectInputs`` (``fetch_inputs``), so every engine sees a
 table exactly as the others do.
