@@ -6,7 +6,6 @@ stated rule. Every comparison allows half a unit in the last digit the table pub
 """
 from __future__ import annotations
 
-import csv
 import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -18,6 +17,7 @@ from jxdsl import ast, ir
 from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.link import LinkedIndicator, Rulebook, tier_points
 from jxdsl.lower import lower
+from jxdsl.tables import check_header, csv_records, find_header
 from jxdsl.units import DATE, TEXT, Quantity, normalize, parse_quantity, plain
 
 COLUMNS = ("路径", "分值", "得分")
@@ -66,39 +66,27 @@ class Finding:
 
 
 # ---- reading --------------------------------------------------------------------------------
-def read_table(path: str | Path) -> list[Row]:
-    """The rows of an audit table (CSV or XLSX), numbers exact as printed."""
+def read_table(path: str | Path, sheet: str | None = None, note=None) -> list[Row]:
+    """The rows of an audit table (CSV or XLSX), numbers exact as printed; read as the scoring
+    commands read tables (``tables.py``: UTF-8 or GB18030, the sheet chosen the same way, merged
+    cells filled, one name per column); ``note`` is told which sheet or encoding was read."""
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"找不到评分表“{path}”")
-    if p.suffix.lower() == ".csv":
-        try:
-            with p.open(encoding="utf-8-sig", newline="") as fh:
-                reader = csv.DictReader(fh)
-                header = [h.strip() for h in reader.fieldnames or []]
-                reader.fieldnames = header
-                records = [(n, r) for n, r in enumerate(reader, 2)]
-        except UnicodeDecodeError:
-            raise FactError("评分表不是 UTF-8 编码（请另存为“CSV UTF-8”）", Span(str(p), 1, 1)) from None
-    elif p.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-        except Exception as e:  # openpyxl raises many kinds for a broken file
-            raise FactError(f"无法读取 Excel 文件：{e}", Span(str(p), 1, 1)) from None
-        it = wb.worksheets[0].iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else "" for h in next(it, ())]
-        records = [(n, dict(zip(header, values))) for n, values in enumerate(it, 2) if any(v is not None for v in values)]
-        wb.close()
-    else:
+    suffix = p.suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".xlsm"):
         raise UsageError(f"不支持的评分表类型“{p.suffix}”", None, "支持 .csv 和 .xlsx")
+    if sheet is not None and suffix == ".csv":
+        raise UsageError(f"--sheet 只用于 Excel 文件（.xlsx），“{path}”不是", None, "去掉 --sheet")
+    line, header, records = _records(p, sheet, note or (lambda text: None))
+    header = check_header(header, str(p), line)
+    records = [(n, dict(zip(header, cells))) for n, cells in records]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise FactError(f"评分表缺少列：{'、'.join(missing)}", Span(str(p), 1, 1), f"需要的列：{'、'.join(COLUMNS)}，可选：{'、'.join(OPTIONAL)}")
     rows = []
     for n, r in records:
-        cell = lambda k: None if r.get(k) in (None, "") else str(_cell(r.get(k))).strip()  # noqa: E731
+        cell = lambda k: None if r.get(k) in (None, "") else r[k].strip()  # noqa: E731
         name = cell("路径")
         if name is None:
             raise FactError(f"评分表第 {n} 行缺少路径", Span(str(p), n, 1))
@@ -118,10 +106,32 @@ def read_table(path: str | Path) -> list[Row]:
     return rows
 
 
-def _cell(v):
-    if isinstance(v, float):
-        return format(Decimal(repr(v)), "f")
-    return v
+def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """(header line, header cells, data rows) of a CSV or of a workbook's sheet."""
+    if p.suffix.lower() == ".csv":
+        from jxdsl.encoding import detect, note as encoding_note
+
+        enc = detect(p)
+        if encoding_note(enc):
+            note(f"“{p}”{encoding_note(enc)}")
+        rows = [(n, r) for n, r in csv_records(p, enc) if r]
+    else:
+        from jxdsl.xlsxread import SheetRows, choose_sheet, close_book, fill_merged, open_book
+
+        wb = open_book(p)
+        try:
+            ws = choose_sheet(wb, p, sheet)
+            reader = SheetRows(wb, ws, p)
+            rows = list(reader)
+            width = max((len(r) for _, r in rows), default=0)
+            rows = [(n, r + [""] * (width - len(r))) for n, r in rows]
+        finally:
+            close_book(wb)
+        note(f"读取“{p}”的工作表“{ws.title}”")
+        line, header, rest = find_header(rows, (COLUMNS,))
+        return line, header, list(fill_merged(rest, reader.merges, line))
+    line, header, rest = find_header(rows, (COLUMNS,))
+    return line, header, list(rest)
 
 
 def _number(text: str | None, p: Path, line: int, column: str) -> Fraction | None:
@@ -133,10 +143,10 @@ def _number(text: str | None, p: Path, line: int, column: str) -> Fraction | Non
         raise FactError(f"评分表第 {line} 行“{column}”不是数字：{text}", Span(str(p), line, 1)) from None
 
 
-def audit_file(path: str, book: Rulebook | None = None) -> list["Finding"]:
+def audit_file(path: str, book: Rulebook | None = None, sheet: str | None = None, note=None) -> list["Finding"]:
     """Audit a table file; a table with a 项目 column holds several projects, each audited alone."""
     projects: dict[str | None, list[Row]] = {}
-    for r in read_table(path):
+    for r in read_table(path, sheet, note):
         projects.setdefault(r.project, []).append(r)
     findings = []
     for project, rows in projects.items():

@@ -82,6 +82,7 @@ class Run:
     kind: str
     pids: list[int]
     rows_in: int
+    note: str = ""  # which sheet of a workbook, which encoding of a CSV (for the summary line)
     compiled: object = None
     exact: set[int] = attrs.Factory(set)  # projects the interpreter scored for the SQL engine
     seconds: float = 0.0
@@ -250,7 +251,7 @@ def process_started() -> float:
 
 
 def open_run(book: Rulebook, facts_path: str | Path, engine: str = "duckdb", project: str | None = None, progress: bool = False,
-             master: str | None = None, started: float | None = None) -> Run:
+             master: str | None = None, started: float | None = None, sheet: str | None = None) -> Run:
     """Read the facts (a file of one project, or a table) and score them with the engine; the
     tally's time counts from ``started`` (a command passes its process's start)."""
     if engine not in ENGINES:
@@ -262,20 +263,24 @@ def open_run(book: Rulebook, facts_path: str | Path, engine: str = "duckdb", pro
     con = duckdb_connect()
     label = str(facts_path)
     remember_source(label)  # errors may show lines of the facts file the tool reads (errors._source_text)
+    note = ""
     if is_table(path):
-        kind = read_table(con, path, label)
+        read = read_table(con, path, label, sheet)
+        kind, note = read.kind, read.note()
         rows_in = con.execute("SELECT COUNT(*) FROM raw").fetchone()[0]
     else:
         from jxdsl import facts as facts_mod
         from jxdsl.inputs import from_facts
 
+        if sheet is not None:
+            raise UsageError(f"--sheet 只用于 Excel 文件（.xlsx），“{facts_path}”不是", None, "去掉 --sheet")
         kind = "file"
         load_inputs(con, [from_facts(f) for f in facts_mod.load(path)])
         rows_in = 1
     if project is not None:
         _only(con, project)
     pids = [p for (p,) in con.execute("SELECT pid FROM projects ORDER BY pid").fetchall()]
-    run = Run(book, engine, con, label, kind, pids, rows_in, started=start)
+    run = Run(book, engine, con, label, kind, pids, rows_in, note, started=start)
     if engine == "duckdb":
         _duckdb(run, progress)
     elif engine == "spark":
@@ -294,8 +299,8 @@ def _only(con, project: str) -> None:
         close = suggest(project, names)
         raise UsageError(f"事实文件中没有项目“{project}”", None, f"是否应为“{close}”？" if close else None)
     pid = found[0][0]
-    for table in ("projects", "facts", "records", "targets", "problems"):
-        con.execute(f"DELETE FROM {table} WHERE pid IS DISTINCT FROM ?", [pid])
+    for table in ("projects", "facts", "records", "targets", "problems"):  # rows of no project stay reported
+        con.execute(f"DELETE FROM {table} WHERE pid IS DISTINCT FROM ?" + (" AND pid IS NOT NULL" if table == "problems" else ""), [pid])
 
 
 def _duckdb(run: Run, progress: bool) -> None:

@@ -71,12 +71,13 @@ OUT_HELP = (
 @click.option("-o", "--out", "out", metavar="文件", help=OUT_HELP)
 @click.option("--project", help="只评表中的这个项目")
 @click.option("--engine", type=click.Choice(ENGINES), default=None, help=ENGINE_HELP)
+@click.option("--sheet", help="读 Excel 文件的这个工作表（默认：当前工作表，隐藏时用第一个可见的）")
 @interruptible
-def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | None, engine: str | None) -> None:
+def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | None, engine: str | None, sheet: str | None) -> None:
     """按规则集为一个项目（YAML/JSON）或表格中的每个项目（CSV/XLSX/Parquet 自评表或事实表）打分。"""
     from jxdsl import output
 
-    run = _open(rulebook, facts, engine, project, out)
+    run = _open(rulebook, facts, engine, project, sheet, out)
     try:
         with memory_guard(facts):
             output.write(run, fmt, out, single=not is_table(facts))
@@ -90,10 +91,11 @@ def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | N
 @click.argument("facts")
 @click.option("--project", help="只解释表中的这个项目")
 @click.option("--engine", type=click.Choice(ENGINES), default=None, help=ENGINE_HELP)
+@click.option("--sheet", help="读 Excel 文件的这个工作表（默认：当前工作表，隐藏时用第一个可见的）")
 @interruptible
-def explain(rulebook: str, facts: str, project: str | None, engine: str | None) -> None:
+def explain(rulebook: str, facts: str, project: str | None, engine: str | None, sheet: str | None) -> None:
     """逐条说明每个指标的得分、扣分原因、公式和代入的数值。"""
-    run = _open(rulebook, facts, engine, project)
+    run = _open(rulebook, facts, engine, project, sheet)
     try:
         with memory_guard(facts):
             click.echo(safe_text("\n\n".join(render_explanation(r) for r in run.results())))
@@ -102,14 +104,14 @@ def explain(rulebook: str, facts: str, project: str | None, engine: str | None) 
         _fail(e)
 
 
-def _open(rulebook: str, facts: str, engine: str | None, project: str | None, out: str | None = None):
+def _open(rulebook: str, facts: str, engine: str | None, project: str | None, sheet: str | None = None, out: str | None = None):
     try:
         book = _load(rulebook)
         if out is not None:  # refused before any scoring: -o onto an input, a folder, a FIFO
             check_out(out, [facts, *book.files])
         chosen = engine or ("duckdb" if is_table(facts) else "interpreter")
         with memory_guard(facts):
-            return open_run(book, facts, chosen, project, progress=is_table(facts) and sys.stderr.isatty(), started=process_started())
+            return open_run(book, facts, chosen, project, progress=is_table(facts) and sys.stderr.isatty(), started=process_started(), sheet=sheet)
     except JxError as e:
         _fail(e)
 
@@ -155,13 +157,14 @@ def facts_table_cmd(facts: tuple[str, ...], out: str) -> None:
 @click.argument("table")
 @click.option("--rulebook", "rulebook", help="按此规则集核对分值、档次和计分规则")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
-def audit(table: str, rulebook: str | None, fmt: str) -> None:
+@click.option("--sheet", help="读 Excel 文件的这个工作表（默认：当前工作表，隐藏时用第一个可见的）")
+def audit(table: str, rulebook: str | None, fmt: str, sheet: str | None) -> None:
     """核查公开的评分表：分值与得分是否加得拢、得分是否超出分值、等级是否与总分相符、得分是否符合计分规则。"""
     from jxdsl import audit as audit_mod
 
     try:
         book = _load(rulebook) if rulebook else None
-        findings = audit_mod.audit_file(table, book)
+        findings = audit_mod.audit_file(table, book, sheet, note=lambda t: click.echo(t, err=True))
     except JxError as e:
         _fail(e)
         return

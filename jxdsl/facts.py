@@ -5,7 +5,6 @@ are interpreted by the evaluator, which knows what each rule needs.
 """
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import attrs
 
 from jxdsl.document import LDict, check_size
 from jxdsl.document import parse as parse_document
+from jxdsl.encoding import read_text
 from jxdsl.errors import FactError, Span, UsageError, remember_source, suggest
 
 TOP_KEYS = ("项目", "年度", "事实", "评价", "目标表")
@@ -90,10 +90,7 @@ def load_table(p: Path) -> list:
 def _load_document(p: Path) -> Facts:
     file = str(p)
     check_size(p)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise FactError("事实文件不是 UTF-8 编码", Span(file, 1, e.start + 1)) from None
+    text, _ = read_text(p)  # UTF-8, else GB18030 (Notepad's and Excel's Chinese default)
     data = parse_document(text, file, is_json=p.suffix.lower() == ".json")
     if not isinstance(data, LDict):
         raise FactError("事实文件应是一个映射（项目、事实、评价）", Span(file, 1, 1))
@@ -181,89 +178,3 @@ def _row(row: dict, span: Span, file: str, n: int) -> TargetRow:
         str(get("说明")) if get("说明") is not None else None,
         span,
     )
-
-
-def _csv_rows(p: Path) -> tuple[list[str], list[tuple[int, dict]]]:
-    from jxdsl.tables import max_rows
-
-    try:
-        with p.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            reader.fieldnames = header
-            rows = []
-            for n, r in enumerate(reader, 2):
-                if n > max_rows():
-                    raise FactError(f"自评表行数超过上限 {max_rows()}", Span(str(p), n, 1), "更大的表请设环境变量 JXDSL_MAX_ROWS，或分成几张表")
-                rows.append((n, {k: v for k, v in r.items() if k is not None}))
-            return header, rows
-    except UnicodeDecodeError:
-        raise FactError("自评表不是 UTF-8 编码（请另存为“CSV UTF-8”）", Span(str(p), 1, 1)) from None
-
-
-def _xlsx_rows(p: Path) -> tuple[list[str], list[tuple[int, dict]]]:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many kinds for a broken file
-        raise FactError(f"无法读取 Excel 文件：{e}", Span(str(p), 1, 1)) from None
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    header = [str(h).strip() if h is not None else "" for h in next(it, ())]
-    rows = []
-    for n, values in enumerate(it, 2):
-        if all(v is None for v in values):
-            continue
-        rows.append((n, {h: v for h, v in zip(header, values) if h}))
-    wb.close()
-    return header, rows
-
-
-def table_projects(table: tuple[list[str], list[tuple[int, dict]]], file: str) -> list[Facts]:
-    """Group a long-format self-evaluation table into one Facts per project, in table order."""
-    header, rows = table
-    missing = [c for c in TABLE_COLUMNS if c not in header]
-    if missing:
-        raise FactError(f"自评表缺少列：{'、'.join(missing)}", Span(file, 1, 1), f"需要的列：{'、'.join(TABLE_COLUMNS)}")
-    projects: dict[str, dict] = {}
-    for n, r in rows:
-        name = str(r.get("项目") or "").strip()
-        if not name:
-            raise FactError(f"自评表第 {n} 行缺少项目名称", Span(file, n, 1))
-        proj = projects.setdefault(name, {"values": {}, "targets": [], "year": None, "problems": []})
-        span = Span(file, n, 1)
-        try:
-            _table_row(proj, r, n, span, file)
-        except FactError as e:
-            proj["problems"].append(e)
-    out = []
-    for name, proj in projects.items():
-        unusable = frozenset()
-        if len(proj.get("budget_lines", ())) > 1:  # which row is right cannot be known: use neither
-            unusable = frozenset(BUDGET_FACTS)
-            for fact in BUDGET_FACTS:
-                proj["values"].pop(fact, None)
-        out.append(
-            Facts(name, dict(proj["values"]), {}, tuple(proj["targets"]), file, proj["year"], proj.get("lines", {}), tuple(proj["problems"]), unusable)
-        )
-    return out
-
-
-def _table_row(proj: dict, r: dict, n: int, span: Span, file: str) -> None:
-    """One table row into its project: the budget row becomes facts, the others target rows."""
-    if r.get("年度") not in (None, ""):
-        proj["year"] = _year(r.get("年度"), span)
-    third = str(r.get("三级指标") or "").strip()
-    if third == BUDGET_ROW:
-        lines = proj.setdefault("budget_lines", [])
-        lines.append(n)
-        if len(lines) > 1:
-            raise FactError(
-                f"项目的“{BUDGET_ROW}”行重复（第 {lines[0]} 行已有一行），无法确定用哪一行", span, "每个项目只能有一行预算执行率：删去多余的行"
-            )
-        proj["values"][BUDGET_FACTS[0]] = r.get("年度指标值")
-        proj["values"][BUDGET_FACTS[1]] = r.get("实际完成值")
-        proj.setdefault("lines", {}).update({("事实", BUDGET_FACTS[0]): n, ("事实", BUDGET_FACTS[1]): n, ("评价", BUDGET_ROW): n})
-        return
-    proj["targets"].append(_row({k: r.get(k) for k in TABLE_COLUMNS[1:] + OPTIONAL_COLUMNS if k in r}, span, file, n))

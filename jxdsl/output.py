@@ -209,7 +209,7 @@ def report(run, echo: bool, write) -> Tally:
                 emit(e)
     if run.kind != "file":
         write(
-            f"共 {run.rows_in} 行、{len(run.pids)} 个项目：{len(run.pids) - tally.projects_failed} 个计分完成，{tally.projects_failed} 个有数据问题"
+            f"共 {run.rows_in} 行{run.note}、{len(run.pids)} 个项目：{len(run.pids) - tally.projects_failed} 个计分完成，{tally.projects_failed} 个有数据问题"
             + (f"，{tally.stray_rows} 行不属于任何项目" if tally.stray_rows else "")
             + f"；引擎 {run.engine}" + (f"（{len(run.exact)} 个项目的数值过长，由解释器精确计分）" if run.exact else "")
             + f"，用时 {time.perf_counter() - run.started:.2f} 秒"

@@ -1,8 +1,10 @@
 """Inputs as relations: projects, facts, records, targets, problems — what every engine reads.
 
 A YAML/JSON facts file is read in Python (``inputs.from_facts``) and written here with
-``load_inputs``.  A table file (CSV, XLSX or Parquet) is read by DuckDB and turned into the same
-relations by SQL (``read_table``): a self-evaluation table (one row per project × indicator) or a
+``load_inputs``.  A table file (CSV, XLSX or Parquet) is loaded into DuckDB — directly, or through
+Python when DuckDB alone would misread it (a workbook, GB18030, blank lines, cells with line
+breaks: ``xlsxread``, ``encoding``), always with each row's line in the file — and turned into the
+same relations by SQL (``read_table``): a self-evaluation table (one row per project × indicator) or a
 facts table (one row per project × fact or evaluator record, ``docs/facts-table.md``).  The
 interpreter reads a table back as ``ProjectInputs`` (``fetch_inputs``), so every engine sees a
 table exactly as the others do.
@@ -10,11 +12,14 @@ table exactly as the others do.
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 from pathlib import Path
 
+import attrs
 from sqlglot import exp
 
+from jxdsl.encoding import note as encoding_note
 from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.inputs import Entry, Fact, Problem, ProjectInputs, Record
 from jxdsl.tablesql import facts_table_statements, self_eval_statements
@@ -31,6 +36,7 @@ SELF_EVAL_OPTIONAL = ("档次", "评价得分", "说明", "年度")
 FACTS_COLUMNS = ("项目", "名称")
 FACTS_OPTIONAL = ("类别", "值", "档次", "得分", "说明", "发现", "次数", "满足", "未满足", "不适用", "发生", "问卷", "年度")
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".parquet")
+HEADER_SEARCH = 20  # rows a form may have above its header (a title, the unit, the date)
 MAX_ROWS = 2_000_000  # a province's year; JXDSL_MAX_ROWS raises it for larger batches
 
 
@@ -92,9 +98,27 @@ def load_inputs(con, projects: list[ProjectInputs]) -> None:
 
 
 # ---- table files read by DuckDB ----------------------------------------------------------------------
-def read_table(con, path: Path, label: str) -> str:
-    """Read a table file into the input relations; returns its kind (self-eval or facts)."""
-    header = _raw(con, path)
+LINE = "jx:line"  # the row's line in the file, in the tables we rewrite (XLSX, GB18030, irregular CSV)
+
+
+@attrs.frozen
+class TableFile:
+    """What was read: the table's kind, the sheet of a workbook, the encoding of a CSV."""
+
+    kind: str
+    sheet: str | None = None
+    encoding: str | None = None
+
+    def note(self) -> str:
+        """For the summary line: which sheet, which encoding (nothing for a UTF-8 CSV)."""
+        parts = [f"工作表“{self.sheet}”"] if self.sheet is not None else []
+        parts += [encoding_note(self.encoding)] if self.encoding and encoding_note(self.encoding) else []
+        return f"（{'，'.join(parts)}）" if parts else ""
+
+
+def read_table(con, path: Path, label: str, sheet: str | None = None) -> TableFile:
+    """Read a table file into the input relations; returns its kind, sheet and encoding."""
+    header, read = _raw(con, path, sheet)
     if all(c in header for c in SELF_EVAL_COLUMNS):
         kind, stmts = "self-eval", self_eval_statements(set(header), label)
     elif all(c in header for c in FACTS_COLUMNS):
@@ -102,48 +126,249 @@ def read_table(con, path: Path, label: str) -> str:
     else:
         missing = [c for c in SELF_EVAL_COLUMNS if c not in header]
         raise FactError(
-            f"表格缺少列：{'、'.join(missing)}", Span(str(path), 1, 1),
-            f"自评表需要的列：{'、'.join(SELF_EVAL_COLUMNS)}；事实表需要的列：{'、'.join(FACTS_COLUMNS)}（见 docs/facts-table.md）",
+            f"表格缺少列：{'、'.join(missing)}", Span(str(path), read.get("line", 1), 1),
+            f"自评表需要的列：{'、'.join(SELF_EVAL_COLUMNS)}；事实表需要的列：{'、'.join(FACTS_COLUMNS)}（见 docs/facts-table.md）"
+            + (f"；读的是工作表“{read['sheet']}”，可用 --sheet 指定别的工作表" if read.get("sheet") else ""),
         )
     for name, q in stmts:
         con.execute(exp.Create(this=exp.to_table(name), kind="TABLE", expression=q, replace=True).sql("duckdb"))
-    return kind
+    return TableFile(kind, read.get("sheet"), read.get("encoding"))
 
 
-def _raw(con, path: Path) -> list[str]:
-    """Load the file as ``raw`` (``line`` + one text column per header name); the header, cleaned."""
+def _raw(con, path: Path, sheet: str | None) -> tuple[list[str], dict]:
+    """Load the file as ``raw`` (``line`` + one text column per header name); the header, cleaned,
+    and what was read (sheet, encoding, the header's line)."""
     import tempfile
 
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise UsageError(f"不支持的表格类型“{path.suffix}”", None, "支持 .csv .xlsx .parquet")
+    if sheet is not None and suffix not in (".xlsx", ".xlsm"):
+        raise UsageError(f"--sheet 只用于 Excel 文件（.xlsx），“{path}”不是", None, "去掉 --sheet")
     with tempfile.TemporaryDirectory(prefix="jxdsl-") as tmp:
         if suffix in (".xlsx", ".xlsm"):
-            source = _xlsx_to_csv(path, tmp)
-            _load_csv(con, source, str(path))
+            read = _load_xlsx(con, path, tmp, sheet)
         elif suffix == ".csv":
-            try:
-                _load_csv(con, str(path), str(path))
-            except UnicodeError:
-                raise FactError("表格不是 UTF-8 编码（请另存为“CSV UTF-8”）", Span(str(path), 1, 1)) from None
-            except Exception:  # noqa: BLE001 - DuckDB's parallel reader refuses short rows beside quoted line breaks
-                try:
-                    _load_csv(con, str(path), str(path), serial=True)
-                except UnicodeError:
-                    raise FactError("表格不是 UTF-8 编码（请另存为“CSV UTF-8”）", Span(str(path), 1, 1)) from None
-                except Exception:  # noqa: BLE001 - a file DuckDB's reader cannot settle: read it as Python's csv does
-                    _load_csv(con, _csv_to_csv(path, tmp), str(path), padded=True)
+            read = _load_csv_file(con, path, tmp)
         else:
-            reader = exp.func("read_parquet", exp.Literal.string(str(path)))
-            con.execute(exp.Create(this=exp.to_table("raw0"), kind="TABLE", replace=True, expression=exp.select(exp.Star()).from_(reader)).sql("duckdb"))
-            _numbered(con, "(ROW_NUMBER() OVER ()) + 1")
+            read = _load_parquet(con, path)
     names = [d[0] for d in con.execute("SELECT * FROM raw LIMIT 0").description][1:]
+    return names, read
+
+
+def find_header(rows, wanted: tuple[tuple[str, ...], ...]):
+    """(line, cells, the rows after it) of the header: the first of the first ``HEADER_SEARCH``
+    non-blank rows holding every column of one of ``wanted`` (a form's title rows above it are
+    passed over), else the first non-blank row."""
+    it = iter(rows)
+    seen = []
+    for n, r in it:
+        if not any(c.strip() for c in r):
+            continue
+        if any(all(w in {c.strip().lstrip("\ufeff").strip() for c in r} for w in columns) for columns in wanted):
+            return n, r, it
+        seen.append((n, r))
+        if len(seen) >= HEADER_SEARCH:
+            break
+    if not seen:
+        return 1, [], iter(())
+    return seen[0][0], seen[0][1], itertools.chain(seen[1:], it)
+
+
+def check_header(cells: list[str], file: str, line: int) -> list[str]:
+    """The header's names, cleaned; two columns of one name are an error naming both (which one
+    a reader takes would be a guess)."""
+    names = [c.strip().lstrip("\ufeff").strip() for c in cells]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, 1):
+        if name and name in seen:
+            a, b = column_letter(seen[name]), column_letter(i)
+            raise FactError(f"表头有两列都叫“{name}”（第 {line} 行的 {a} 列和 {b} 列），无法确定用哪一列", Span(file, line, 1),
+                            f"删去或改名多余的列（{file}:{line}:{a} 和 {file}:{line}:{b}）")
+        if name:
+            seen[name] = i
     return names
 
 
+def column_letter(n: int) -> str:
+    """A column's letters as Excel shows them (1 → A, 27 → AA), without importing openpyxl (a
+    third of a second) for a CSV."""
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _too_many(file: str, line: int) -> FactError:
+    return FactError(f"表格行数超过上限 {max_rows()}", Span(file, line, 1), "更大的表请设环境变量 JXDSL_MAX_ROWS（如 JXDSL_MAX_ROWS=10000000），或分成几张表")
+
+
+def _load_xlsx(con, path: Path, tmp: str, sheet: str | None) -> dict:
+    """A workbook's sheet (``xlsxread``), streamed into our CSV with each row's line; merged
+    ranges filled in a second pass when the sheet has any below its header."""
+    from jxdsl.xlsxread import SheetRows, choose_sheet, close_book, fill_merged, open_book
+
+    wb = open_book(path)
+    try:
+        ws = choose_sheet(wb, path, sheet)
+        rows = SheetRows(wb, ws, path)
+        it = iter(rows)
+        try:
+            line, header, rest = find_header(it, (SELF_EVAL_COLUMNS, FACTS_COLUMNS))
+            if not header:
+                raise FactError(f"工作表“{ws.title}”是空的", Span(str(path), 1, 1), "用 --sheet 工作表名 指定要读的工作表")
+            names = check_header(header, str(path), line)
+            out = _write_lined(rest, names, str(path), tmp, "table.csv")
+        finally:
+            it.close()
+        if any(m[1] > line for m in rows.merges):
+            out = _write_lined(fill_merged(_read_lined(out, len(names)), rows.merges, line), names, str(path), tmp, "filled.csv")
+        title = ws.title
+    finally:
+        close_book(wb)
+    _load_csv(con, out, str(path), padded=True)
+    _numbered(con, LINE, str(path))
+    return {"sheet": title, "line": line}
+
+
+def _load_csv_file(con, path: Path, tmp: str) -> dict:
+    """A CSV file: DuckDB reads it directly when it is UTF-8 and each record is one line from
+    line 2 on (checked by counting); otherwise Python's csv module rewrites it first, keeping
+    every row's line (GB18030, blank lines, line breaks inside cells, rows DuckDB refuses)."""
+    import duckdb
+
+    from jxdsl.encoding import UTF8, detect
+
+    enc = detect(path)
+    records = csv_records(path, enc)
+    line, header, rest = find_header(records, (SELF_EVAL_COLUMNS, FACTS_COLUMNS))
+    names = check_header(header, str(path), line)
+    if enc == UTF8 and line == 1:
+        for serial in (False, True):
+            try:
+                _load_csv(con, str(path), str(path), serial=serial)
+            except duckdb.Error:
+                continue
+            count = con.execute("SELECT COUNT(*) FROM raw0").fetchone()[0]
+            if count > max_rows():
+                raise _too_many(str(path), max_rows() + 2)
+            if count == _physical_lines(path) - 1:
+                records.close()
+                _numbered(con, "(ROW_NUMBER() OVER ()) + 1", str(path))
+                _cell_sizes(con, str(path))
+                return {"encoding": enc, "line": line}
+            break
+    out = _write_lined(((n, r) for n, r in rest if r), names, str(path), tmp, "table.csv")
+    records.close()
+    _load_csv(con, out, str(path), padded=True)
+    _numbered(con, LINE, str(path))
+    return {"encoding": enc, "line": line}
+
+
+def _load_parquet(con, path: Path) -> dict:
+    import duckdb
+
+    try:
+        check_header(_parquet_columns(con, path), str(path), 1)
+        reader = exp.func("read_parquet", exp.Literal.string(str(path)))
+        query = exp.select(exp.Star()).from_(reader).limit(max_rows() + 1)
+        con.execute(exp.Create(this=exp.to_table("raw0"), kind="TABLE", replace=True, expression=query).sql("duckdb"))
+    except duckdb.Error as e:
+        raise FactError(f"无法读取 Parquet 文件（{str(e).splitlines()[0][:160]}）", Span(str(path), 1, 1), "文件已损坏或不是 Parquet 格式") from None
+    if con.execute("SELECT COUNT(*) FROM raw0").fetchone()[0] > max_rows():
+        raise _too_many(str(path), max_rows() + 2)
+    _numbered(con, "(ROW_NUMBER() OVER ()) + 1", str(path))
+    return {"line": 1}
+
+
+def _parquet_columns(con, path: Path) -> list[str]:
+    """The top-level column names as stored (DuckDB's reader renames a second ``a`` to ``a_1``)."""
+    rows = con.execute("SELECT name, num_children FROM parquet_schema(?)", [str(path)]).fetchall()
+    names, i = [], 1
+    while i < len(rows):
+        names.append(rows[i][0])
+        i, pending = i + 1, rows[i][1] or 0
+        while pending:  # skip the column's nested fields
+            pending += (rows[i][1] or 0) - 1
+            i += 1
+    return names
+
+
+def csv_records(path: Path, enc: str):
+    """(line, cells) of every record, the line where it starts; a cell over csv's size limit or
+    a malformed record is a located FactError."""
+    from jxdsl.encoding import codec
+
+    with path.open(encoding=codec(enc), newline="") as fh:
+        reader = csv.reader(fh)
+        start = 1
+        try:
+            for rec in reader:
+                yield start, rec
+                start = reader.line_num + 1
+        except csv.Error as e:
+            if "field larger than field limit" in str(e):
+                raise _long_cell(str(path), start) from None
+            raise FactError(f"CSV 格式错误（{e}）", Span(str(path), start, 1), "检查引号是否成对") from None
+
+
+def _cell_sizes(con, file: str) -> None:
+    """A cell longer than Python's csv module reads is refused here too, so that a CSV DuckDB
+    reads directly and one rewritten through Python accept the same cells."""
+    limit = csv.field_size_limit()
+    cols = [d[0] for d in con.execute("SELECT * FROM raw LIMIT 0").description][1:]
+    if not cols:
+        return
+    long = exp.or_(*[exp.func("length", exp.column(c, quoted=True)) > exp.Literal.number(limit) for c in cols])
+    found = con.execute(exp.select("line").from_("raw").where(long).order_by("line").limit(1).sql("duckdb")).fetchone()
+    if found:
+        raise _long_cell(file, found[0])
+
+
+def _long_cell(file: str, line: int) -> FactError:
+    return FactError(f"单元格超过 {csv.field_size_limit()} 个字符", Span(file, line, 1),
+                     "一个单元格里不应有这么多文字：检查引号是否成对（少了右引号会把后面的行都并进一个单元格）")
+
+
+def _physical_lines(path: Path) -> int:
+    """Lines in the file (a last line without a line break counts)."""
+    n, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 22):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
+
+
+def _write_lined(rows, names: list[str], file: str, tmp: str, name: str) -> str:
+    """Our CSV: the line column, then the header's columns; every row as wide as the header; more
+    data rows than the limit is an error at the first row past it."""
+    out = os.path.join(tmp, name)
+    width, limit, n = len(names), max_rows(), 0
+    with open(out, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow([LINE, *[c if c else f"{LINE}:{i}" for i, c in enumerate(names)]])
+        for line, cells in rows:
+            n += 1
+            if n > limit:
+                raise _too_many(file, line)
+            w.writerow([line, *cells[:width], *[""] * (width - len(cells))])
+    return out
+
+
+def _read_lined(file: str, width: int):
+    with open(file, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        for rec in reader:
+            yield int(rec[0]), rec[1 : width + 1]
+
+
 def _load_csv(con, file: str, shown: str, padded: bool = False, serial: bool = False) -> None:
-    """A CSV as text columns; ``padded``: our own rewrite, every row already as wide as the header;
-    ``serial``: one reader thread (the only way DuckDB pads short rows when a cell holds a line break)."""
+    """A CSV as text columns, at most one row past the limit; ``padded``: our own rewrite, every
+    row already as wide as the header; ``serial``: one reader thread (the only way DuckDB pads
+    short rows when a cell holds a line break)."""
     reader = exp.func(
         "read_csv", exp.Literal.string(file), exp.EQ(this=exp.column("header"), expression=exp.true()),
         exp.EQ(this=exp.column("all_varchar"), expression=exp.true()), exp.EQ(this=exp.column("delim"), expression=exp.Literal.string(",")),
@@ -151,64 +376,27 @@ def _load_csv(con, file: str, shown: str, padded: bool = False, serial: bool = F
         exp.EQ(this=exp.column("null_padding"), expression=exp.false() if padded else exp.true()),
         *([exp.EQ(this=exp.column("parallel"), expression=exp.false())] if serial else []),
     )
-    con.execute(exp.Create(this=exp.to_table("raw0"), kind="TABLE", replace=True, expression=exp.select(exp.Star()).from_(reader)).sql("duckdb"))
-    _numbered(con, "(ROW_NUMBER() OVER ()) + 1", shown)
+    query = exp.select(exp.Star()).from_(reader).limit(max_rows() + 1)
+    con.execute(exp.Create(this=exp.to_table("raw0"), kind="TABLE", replace=True, expression=query).sql("duckdb"))
 
 
-def _numbered(con, ordinal: str, shown: str = "") -> None:
-    """``raw``: the table's columns under their cleaned header names, with each row's line."""
+def _numbered(con, line_column: str, shown: str) -> None:
+    """``raw``: the table's columns under their cleaned header names, with each row's line
+    (``line_column``: our line column, or an SQL expression for files read directly)."""
     import sqlglot
 
     cols = [d[0] for d in con.execute("SELECT * FROM raw0 LIMIT 0").description]
     seen: dict[str, str] = {}
     for c in cols:
         clean = c.strip().lstrip("\ufeff").strip()
-        if clean and clean in seen:
+        if c == LINE or c.startswith(LINE + ":") or not clean:
+            continue
+        if clean in seen:
             raise FactError(f"表格中有两列都叫“{clean}”，无法确定用哪一列", Span(shown, 1, 1), "删去或改名多余的列")
-        if clean:
-            seen[clean] = c
-    line = sqlglot.parse_one(ordinal, read="duckdb")
+        seen[clean] = c
+    line = exp.column(LINE, quoted=True) if line_column == LINE else sqlglot.parse_one(line_column, read="duckdb")
     select = exp.select(exp.cast(line, "BIGINT").as_("line"), *[exp.cast(exp.column(c, quoted=True), "VARCHAR").as_(n, quoted=True) for n, c in seen.items()]).from_("raw0")
     con.execute(exp.Create(this=exp.to_table("raw"), kind="TABLE", replace=True, expression=select).sql("duckdb"))
-    count = con.execute("SELECT COUNT(*) FROM raw").fetchone()[0]
-    if count > max_rows():
-        raise FactError(f"表格行数 {count} 超过上限 {max_rows()}", Span(shown, 1, 1), "更大的表请设环境变量 JXDSL_MAX_ROWS（如 JXDSL_MAX_ROWS=10000000），或分成几张表")
-
-
-def _csv_to_csv(path: Path, tmp: str) -> str:
-    rows = []
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.reader(fh))
-    return _write_csv(rows, tmp)
-
-
-def _xlsx_to_csv(path: Path, tmp: str) -> str:
-    """The first sheet as text cells (numbers as written: 0.1 stays 0.1, not 0.1000000001)."""
-    import openpyxl
-
-    from jxdsl.inputs import as_text
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
-        raise FactError(f"无法读取 Excel 文件：{e}", Span(str(path), 1, 1)) from None
-    rows = []
-    for values in wb.worksheets[0].iter_rows(values_only=True):
-        rows.append(["" if v is None else as_text(v) for v in values])
-    wb.close()
-    while rows and not any(c.strip() for c in rows[-1]):
-        rows.pop()
-    return _write_csv(rows, tmp)
-
-
-def _write_csv(rows: list[list[str]], tmp: str) -> str:
-    out = os.path.join(tmp, "table.csv")
-    width = max((len(r) for r in rows), default=0)
-    with open(out, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        for r in rows:
-            w.writerow([*r, *[""] * (width - len(r))])
-    return out
 
 
 # ---- back to Python: the interpreter reads tables as the SQL engines do ----------------------------------

@@ -5,6 +5,7 @@ A crash is any exception other than the project's own error types. The CI budget
 """
 from __future__ import annotations
 
+import datetime
 import functools
 import os
 import re
@@ -265,3 +266,82 @@ def test_reports_write_any_text_and_total(project, note, weight, percents, data)
             report_docx.write_docx(results, book, TEMP / "r.docx")
     except JxError:
         pass
+
+
+# ---- tables: XLSX structure (hidden sheets, merged cells, blank rows, duplicate headers, cell types, damaged members) ----
+_XLSX_HEADERS = ["项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值", "档次", "评价得分", "说明", "路径", "得分", "", "分值 ", None]
+_XLSX_CELLS = st.one_of(
+    st.none(), st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=6), st.sampled_from(["甲", "产出指标", "预算执行率", "≥98%", "100%", "10万元", " 0", "=A1+1", "=1/0"]),
+    st.integers(-10, 10**12), st.floats(allow_nan=False, allow_infinity=False, width=32), st.booleans(),
+    st.datetimes(min_value=datetime.datetime(1990, 1, 1), max_value=datetime.datetime(2100, 1, 1)),
+)
+
+
+@st.composite
+def _workbooks(draw) -> bytes:
+    """A workbook of one to three sheets, any of them hidden or active, with blank leading rows,
+    any header (duplicates, blanks), cells of every type, formulas, merged ranges."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for n in range(draw(st.integers(1, 3))):
+        ws = wb.active if n == 0 else wb.create_sheet()
+        ws.title = draw(st.sampled_from(["自评表", "Sheet", "说明", "表 2"])) + str(n)
+        for _ in range(draw(st.integers(0, 2))):
+            ws.append([])
+        ws.append(draw(st.lists(st.sampled_from(_XLSX_HEADERS), max_size=10)))
+        for row in draw(st.lists(st.lists(_XLSX_CELLS, max_size=10), max_size=6)):
+            ws.append(row)
+        for _ in range(draw(st.integers(0, 3))):
+            r, c = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+            ws.merge_cells(start_row=r, start_column=c, end_row=r + draw(st.integers(0, 4)), end_column=c + draw(st.integers(0, 2)))
+        if draw(st.booleans()) and n:
+            ws.sheet_state = draw(st.sampled_from(["hidden", "veryHidden"]))
+    if all(ws.sheet_state != "visible" for ws in wb.worksheets):
+        wb.worksheets[0].sheet_state = draw(st.sampled_from(["visible", "hidden"]))
+    wb.active = draw(st.integers(0, len(wb.worksheets) - 1))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _damage(data: bytes, draw) -> bytes:
+    """The workbook, or a copy with one zip member truncated, garbled, emptied or left out."""
+    import io
+    import zipfile
+
+    how = draw(st.sampled_from(["none", "none", "truncate", "garble", "empty", "drop", "zip"]))
+    if how == "none":
+        return data
+    if how == "zip":
+        return data[: draw(st.integers(0, len(data)))]
+    src = zipfile.ZipFile(io.BytesIO(data))
+    victim = draw(st.sampled_from(sorted(src.namelist())))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name in src.namelist():
+            body = src.read(name)
+            if name == victim:
+                if how == "drop":
+                    continue
+                at = draw(st.integers(0, max(len(body) - 1, 0)))
+                body = b"" if how == "empty" else body[:at] if how == "truncate" else body[:at] + draw(st.binary(min_size=1, max_size=8)) + body[at + 1 :]
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+@FUZZ
+@given(_workbooks(), st.data())
+def test_xlsx_structure_scores_or_reports(book, data):
+    path = TEMP / "book.xlsx"
+    path.write_bytes(_damage(book, data.draw))
+    engine = data.draw(st.sampled_from(["interpreter", "duckdb"]))
+    sheet = data.draw(st.sampled_from([[], ["--sheet", "自评表0"], ["--sheet", "说明1"], ["--sheet", "没有"]]))
+    for args in (["score", str(ROOT / "rulebooks/shanxi/xingxian-2022-self-eval.jx"), str(path), "--format", "jsonl", "--engine", engine, *sheet],
+                 ["audit", str(path), *sheet]):
+        run = CliRunner().invoke(main, args)
+        assert run.exit_code in (0, 1, 2), run.output
+        assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
+        assert "Traceback" not in run.output

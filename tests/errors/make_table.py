@@ -59,6 +59,14 @@ FACT_KINDS = {
     "unknown-record-field": "评价记录中的项写错",
     "too-deep": "事实文件嵌套过深",
 }
+TABLE_KINDS = {  # table files (tests/errors/facts/<file>), scored with the national self-evaluation rulebook
+    "duplicate-header.csv": ("表头两列同名", ()),
+    "unknown-encoding.csv": ("CSV 既不是 UTF-8 也不是 GBK/GB18030 编码", ()),
+    "cell-too-long.csv": ("CSV 单元格过长（多半是少了右引号）", ()),
+    "formula-without-value.xlsx": ("Excel 公式没有保存计算结果", ()),
+    "not-a-workbook.xlsx": ("Excel 文件损坏或不是 .xlsx", ()),
+    "formula-without-value.xlsx --sheet": ("--sheet 指定的工作表不存在", ("--sheet", "自评")),
+}
 
 
 def first_error(output: str) -> str:
@@ -84,6 +92,10 @@ def rows() -> list[tuple[str, str, str, int]]:
         path = f"tests/errors/facts/{stem}.yaml"
         run = runner.invoke(main, ["score", "tests/errors/facts/rulebook.jx", path, "--format", "json"])
         out.append((kind, f"`{path}`", first_error(run.output), run.exit_code))
+    for name, (kind, extra) in TABLE_KINDS.items():
+        path = f"tests/errors/facts/{name.split()[0]}"
+        run = runner.invoke(main, ["score", "rulebooks/national/self-eval.jx", path, *extra])
+        out.append((kind, f"`{path}`" + (f" `{' '.join(extra)}`" if extra else ""), first_error(run.output), run.exit_code))
     run = runner.invoke(main, ["score", "rulebooks/national/self-eval.jx", "tests/errors/facts/bad-row-table.csv"])
     out.append(("自评表中一行有误（其余项目照常计分）", "`tests/errors/facts/bad-row-table.csv`", "共 2 个项目：1 个计分完成，1 个有数据问题", run.exit_code))
     run = runner.invoke(main, ["score", "rulebooks/national/self-eval.jx", "没有这个文件.yaml"])
@@ -117,7 +129,9 @@ def document() -> str:
         "数据错误按项目和指标列出；自评表中有问题的项目单独报告，其余项目照常计分，最后给出计分完成和有问题的项目数。",
         "",
         "限制（防止损坏或恶意的文件耗尽内存）：规则集文件不超过 2 MB，缩进不超过 12 级，每行不超过 4000 个字符、",
-        "括号嵌套不超过 32 层、运算符不超过 200 个，指标不超过 5000 个，继承不超过 32 层；自评表不超过 200 万行；",
+        "括号嵌套不超过 32 层、运算符不超过 200 个，指标不超过 5000 个，继承不超过 32 层；表格（自评表、事实表，CSV、Excel、Parquet，",
+        "各引擎相同）不超过 200 万行（环境变量 JXDSL_MAX_ROWS 可放宽，读到上限即停），Excel 工作表的行号不超过 1048576、",
+        "解压后不超过 8 GB，CSV 单元格不超过 131072 个字符；",
         "事实文件（YAML/JSON）不超过 50 MB、嵌套不超过 50 层，不允许 YAML 锚点、别名、合并键和标签。",
         "继承只读规则集根目录（本目录树、`JXDSL_PATH`、自带规则集库）中的普通 `.jx` 文件（`JXDSL_INHERIT_ANYWHERE=1` 时不限）；",
         "错误信息只摘录规则集和本次读入的事实文件的原文。",
