@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from jxdsl import ast, ir
 from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.link import LinkedIndicator, Rulebook, tier_points
 from jxdsl.lower import lower
-from jxdsl.units import DATE, TEXT, Quantity, normalize, parse_quantity, plain
+from jxdsl.units import DATE, NUMBER_HINT, TEXT, Quantity, normalize, number_problem, parse_quantity, plain, plain_number, shorten
 
 COLUMNS = ("路径", "分值", "得分")
 OPTIONAL = ("指标值", "实际值", "等级", "项目")
@@ -108,8 +108,8 @@ def read_table(path: str | Path) -> list[Row]:
                 _number(cell("分值"), p, n, "分值"),
                 _number(cell("得分"), p, n, "得分"),
                 cell("得分") or "",
-                cell("指标值"),
-                cell("实际值"),
+                _value_cell(cell("指标值"), p, n, "指标值"),
+                _value_cell(cell("实际值"), p, n, "实际值"),
                 cell("等级"),
                 n,
                 cell("项目") if "项目" in header else None,
@@ -125,12 +125,23 @@ def _cell(v):
 
 
 def _number(text: str | None, p: Path, line: int, column: str) -> Fraction | None:
+    """A score or weight as printed, read by the grammar of every other number (units): no
+    exponents, Infinity or NaN, at most MAX_DIGITS digits, thousands grouped by three."""
     if text is None:
         return None
-    try:
-        return Fraction(Decimal(normalize(text).rstrip("分")))
-    except (InvalidOperation, ValueError):
-        raise FactError(f"评分表第 {line} 行“{column}”不是数字：{text}", Span(str(p), line, 1)) from None
+    value = plain_number(normalize(text).strip().removesuffix("分"))
+    if value is None:
+        problem = number_problem(text)
+        raise FactError(f"评分表第 {line} 行“{column}”" + (f"：{problem}" if problem else f"不是数字：{shorten(text)}"), Span(str(p), line, 1), NUMBER_HINT if problem else None)
+    return value
+
+
+def _value_cell(text: str | None, p: Path, line: int, column: str) -> str | None:
+    """An 指标值 or 实际值 cell: a number written wrongly (1,50人) is an error, never misread."""
+    problem = number_problem(text) if text is not None else None
+    if problem:
+        raise FactError(f"评分表第 {line} 行“{column}”：{problem}", Span(str(p), line, 1), NUMBER_HINT)
+    return text
 
 
 def audit_file(path: str, book: Rulebook | None = None) -> list["Finding"]:
@@ -221,15 +232,10 @@ def _sums(r: Row, kids: list[Row], recomputed: dict) -> list[Finding]:
 def _recompute(rows: list[Row], children: dict) -> dict[tuple[str, ...], Fraction]:
     """Each row's score rebuilt from its leaves: a misprinted subtotal does not hide the true total."""
     out: dict[tuple[str, ...], Fraction] = {}
-
-    def value(r: Row) -> Fraction:
+    for r in sorted(rows, key=lambda r: -len(r.path)):  # children first: no recursion on deep paths
         if r.path not in out:
             kids = children.get(r.path, [])
-            out[r.path] = sum((value(k) for k in kids), Fraction(0)) if kids and all(k.score is not None for k in kids) else (r.score or Fraction(0))
-        return out[r.path]
-
-    for r in rows:
-        value(r)
+            out[r.path] = sum((out[k.path] for k in kids), Fraction(0)) if kids and all(k.score is not None for k in kids) else (r.score or Fraction(0))
     return out
 
 

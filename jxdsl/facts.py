@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import yaml
 
+from jxdsl.docnumbers import JSON_HOOKS, YamlLoader
 from jxdsl.errors import FactError, Span, UsageError, suggest
 
 TOP_KEYS = ("项目", "年度", "事实", "评价", "目标表")
@@ -93,7 +94,7 @@ def _load_document(p: Path) -> Facts:
     except UnicodeDecodeError as e:
         raise FactError("事实文件不是 UTF-8 编码", Span(file, 1, e.start + 1)) from None
     try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text, **JSON_HOOKS) if p.suffix.lower() == ".json" else yaml.load(text, Loader=YamlLoader)  # noqa: S506 (a SafeLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -24,11 +24,12 @@ MULTIPLIERS = {"万": Fraction(10_000), "亿": Fraction(100_000_000)}
 # a number: sign, whole part (digits, or thousands grouped by commas: 12,500), decimals, the unit
 _NUMBER = re.compile(r"^\s*([+-]?)([0-9][0-9,]*)(?:\.([0-9]+))?\s*(.*?)\s*\Z", re.S)
 _GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+\Z")
+_EXPONENT = re.compile(r"[eE][+-]?[0-9]")  # 1e5, 1.0E+999999999: not read (no count of 1 in unit "e5")
 # the most digits a number may be written with (whole part without leading zeros, and decimals): a
 # budget amount has at most 20; the bound keeps every reader fast (no 5000-digit integers, no
 # Fractions of huge exponents).  Documented in docs/errors.md (限制).
 MAX_DIGITS = 100
-NUMBER_HINT = f"写成 12500 或 12,500（每三位一个逗号），最多 {MAX_DIGITS} 位数字"
+NUMBER_HINT = f"写成普通数字，如 12500 或 12,500（每三位一个逗号），最多 {MAX_DIGITS} 位数字"
 _DATE = re.compile(r"^([0-9]{4})年(?:([0-9]{1,2})月(?:([0-9]{1,2})日)?|(底|末))?\Z")
 _ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})(?:-([0-9]{1,2}))?\Z")
 
@@ -100,7 +101,7 @@ def parse_quantity(text: str) -> Quantity:
     if date is not None:
         return date
     m = _NUMBER.match(t)
-    mag = _magnitude(m.group(1), m.group(2), m.group(3) or "") if m else None
+    mag = _magnitude(m.group(1), m.group(2), m.group(3) or "") if m and not _EXPONENT.match(m.group(4)) else None
     if mag is None:  # words, or a number written wrongly (``number_problem`` says why): never misread
         return Quantity(Fraction(0), TEXT, "", raw, words=t)
     return with_unit(mag, m.group(4), raw)
@@ -126,6 +127,16 @@ def _magnitude(sign: str, whole: str, decimals: str) -> Fraction | None:
     return -value if sign == "-" else value
 
 
+def plain_number(text: str) -> Fraction | None:
+    """A number without a unit, as ``parse_quantity`` reads it (``-12,500.5``); None otherwise.
+
+    >>> plain_number("1,234.5"), plain_number("1e3"), plain_number("Infinity")
+    (Fraction(2469, 2), None, None)
+    """
+    q = parse_quantity(text)
+    return q.value if q.dim == "" and q.unit == "" else None
+
+
 def number_problem(text: str) -> str | None:
     """Why a text that begins as a number cannot be read as one (thousands separators in the wrong
     place, too many digits), or None: the message every engine gives, at the cell's line.
@@ -141,11 +152,14 @@ def number_problem(text: str) -> str | None:
     if "," in whole and not _GROUPED.match(whole):
         return f"数值“{t}”的千位分隔符位置不对（应每三位一个，如 12,500）"
     if len(whole.replace(",", "").lstrip("0")) + len(decimals) > MAX_DIGITS:
-        return f"数值“{_short(t)}”位数过多（超出范围：最多 {MAX_DIGITS} 位数字）"
+        return f"数值“{shorten(t)}”位数过多（超出范围：最多 {MAX_DIGITS} 位数字）"
+    if _EXPONENT.match(m.group(4)):
+        return f"数值“{shorten(t)}”是科学计数法，不能读取（超出范围或不够精确），请写成普通数字"
     return None
 
 
-def _short(t: str) -> str:
+def shorten(t: str) -> str:
+    """A long text cut for a message."""
     return t if len(t) <= 40 else f"{t[:20]}…{t[-10:]}（共 {len(t)} 个字符）"
 
 
@@ -178,8 +192,9 @@ def target_number(body: str) -> Quantity | None:
     m = _LEAD.match(t)
     if not m or len(t) > len(m.group(0)) and t[len(m.group(0))] == ".":
         return None
-    mag = _magnitude("", m.group(1), (m.group(2) or ".")[1:])
-    return None if mag is None else with_unit(mag, t[len(m.group(0)):], t)
+    unit = t[len(m.group(0)):]
+    mag = _magnitude("", m.group(1), (m.group(2) or ".")[1:]) if not _EXPONENT.match(unit.strip()) else None
+    return None if mag is None else with_unit(mag, unit, t)
 
 
 def count_of(text: str | None) -> Fraction | None:

@@ -55,6 +55,7 @@ ISO_RE = r"^([0-9]{4})-([0-9]{1,2})(?:-([0-9]{1,2}))?\z"
 NUM_RE = rf"^([+-]?)([0-9][0-9,]*)(?:\.([0-9]+))?{WS}*((?s:.*))\z"
 LEAD_RE = r"^([0-9][0-9,]*)(\.[0-9]*)?((?s:.*))\z"
 GROUPED_RE = r"^[0-9]{1,3}(?:,[0-9]{3})+\z"
+EXPONENT_RE = r"^[eE][+-]?[0-9]"
 DECIMALS_RE = r"\.([0-9]+)"
 COUNT_RE = r"^[0-9]+\z"
 WIDE_RE = r"[\x{FF01}-\x{FF5E}\x{3000}\x{0660}-\x{0669}\x{06F0}-\x{06F9}\x{1D7CE}-\x{1D7FF}]"
@@ -78,6 +79,11 @@ def clean(e):
 
 
 # ---- numbers as written (units._digits, units.number_problem) ------------------------------------------
+def written_ok(whole, decimals, unit):
+    """units._magnitude is not None (and no exponent follows): a number as the grammar writes it."""
+    return and_(grouping_ok(whole), le(digit_count(whole, decimals), lit(MAX_DIGITS)), not_(matches(unit, EXPONENT_RE)))
+
+
 def grouping_ok(whole):
     """units._digits: a whole part without commas, or with them every three digits (12,500)."""
     return or_(eq(func("strpos", whole, lit(",")), lit(0)), matches(whole, GROUPED_RE))
@@ -93,15 +99,17 @@ def number_problem(t):
     body = extract(t, CMP_RE, 2)
     body = strip(case((matches(t, CMP_RE), body), default=t))
     whole, decimals = extract(body, NUM_RE, 2), extract(body, NUM_RE, 3)
+    exponent = concat(lit("数值“"), short(body), lit("”是科学计数法，不能读取（超出范围或不够精确），请写成普通数字"))
     return case(
         (not_(matches(body, NUM_RE)), lit(None)),
         (not_(grouping_ok(whole)), concat(lit("数值“"), body, lit("”的千位分隔符位置不对（应每三位一个，如 12,500）"))),
         (gt(digit_count(whole, decimals), lit(MAX_DIGITS)), concat(lit("数值“"), short(body), lit(f"”位数过多（超出范围：最多 {MAX_DIGITS} 位数字）"))),
+        (matches(extract(body, NUM_RE, 4), EXPONENT_RE), exponent),
     )
 
 
 def short(t):
-    """units._short: a long text cut for a message."""
+    """units.shorten: a long text cut for a message."""
     n = length(t)
     cut = concat(substring(t, 1, 20), lit("…"), func("right", t, lit(10)), lit("（共 "), text_of(n), lit(" 个字符）"))
     return case((le(n, lit(40)), t), default=cut)
