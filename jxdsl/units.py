@@ -154,7 +154,7 @@ def number_problem(text: str) -> str | None:
     if len(whole.replace(",", "").lstrip("0")) + len(decimals) > MAX_DIGITS:
         return f"数值“{shorten(t)}”位数过多（超出范围：最多 {MAX_DIGITS} 位数字）"
     if _EXPONENT.match(m.group(4)):
-        return f"数值“{shorten(t)}”是科学计数法，不能读取（超出范围或不够精确），请写成普通数字"
+        return f"数值“{shorten(t)}”用了科学计数法，无法读取，请写成普通数字"
     return None
 
 

@@ -99,7 +99,7 @@ def number_problem(t):
     body = extract(t, CMP_RE, 2)
     body = strip(case((matches(t, CMP_RE), body), default=t))
     whole, decimals = extract(body, NUM_RE, 2), extract(body, NUM_RE, 3)
-    exponent = concat(lit("数值“"), short(body), lit("”是科学计数法，不能读取（超出范围或不够精确），请写成普通数字"))
+    exponent = concat(lit("数值“"), short(body), lit("”用了科学计数法，无法读取，请写成普通数字"))
     return case(
         (not_(matches(body, NUM_RE)), lit(None)),
         (not_(grouping_ok(whole)), concat(lit("数值“"), body, lit("”的千位分隔符位置不对（应每三位一个，如 12,500）"))),
