@@ -108,8 +108,8 @@ def read_table(path: str | Path) -> list[Row]:
                 _number(cell("分值"), p, n, "分值"),
                 _number(cell("得分"), p, n, "得分"),
                 cell("得分") or "",
-                _value_cell(cell("指标值"), p, n, "指标值"),
-                _value_cell(cell("实际值"), p, n, "实际值"),
+                cell("指标值"),
+                cell("实际值"),
                 cell("等级"),
                 n,
                 cell("项目") if "项目" in header else None,
@@ -134,14 +134,6 @@ def _number(text: str | None, p: Path, line: int, column: str) -> Fraction | Non
         problem = number_problem(text)
         raise FactError(f"评分表第 {line} 行“{column}”" + (f"：{problem}" if problem else f"不是数字：{shorten(text)}"), Span(str(p), line, 1), NUMBER_HINT if problem else None)
     return value
-
-
-def _value_cell(text: str | None, p: Path, line: int, column: str) -> str | None:
-    """An 指标值 or 实际值 cell: a number written wrongly (1,50人) is an error, never misread."""
-    problem = number_problem(text) if text is not None else None
-    if problem:
-        raise FactError(f"评分表第 {line} 行“{column}”：{problem}", Span(str(p), line, 1), NUMBER_HINT)
-    return text
 
 
 def audit_file(path: str, book: Rulebook | None = None) -> list["Finding"]:
@@ -292,6 +284,9 @@ def _rule(r: Row, ind: LinkedIndicator | None, book: Rulebook | None) -> list[Fi
         return _checklist_rule(r, ind)
     if not r.target or not r.actual:
         return []
+    unreadable = number_problem(r.target) or number_problem(r.actual)
+    if unreadable:  # 1,50人 is not read as 1 (nor as words): the row cannot be checked
+        return [Finding(r.key, "unreadable_number", r.score_text, None, f"{unreadable}，无法按规则核对得分", r.line)]
     m = _CMP.match(normalize(r.target))
     target = parse_quantity(normalize(r.target)[m.end():] if m else r.target)
     am = _CMP.match(normalize(r.actual))
@@ -413,6 +408,7 @@ KIND_WORDS = {
     "tier": "不在档次内",
     "checklist": "清单得分不可能",
     "unit_mismatch": "单位不一致",
+    "unreadable_number": "数值无法读取",
     "weight_vs_rulebook": "分值与规则集不符",
 }
 
