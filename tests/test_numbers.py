@@ -141,12 +141,13 @@ def _project(name: str, target: str, actual: str, satisfied: str = "96%") -> lis
 
 
 def test_grouped_cells_score_as_numbers_in_every_engine(tmp_path):
-    table = _table(tmp_path / "t.csv", _project("甲", "≥3,200户", "2,400户") + _project("乙", "≥８，０００户", " 6,000户"))
+    long = "≥4" + ",000" * 20 + "户", "3" + "0" * 60 + "户"  # 61 digits: DuckDB leaves the project to the interpreter
+    table = _table(tmp_path / "t.csv", _project("甲", "≥3,200户", "2,400户") + _project("乙", "≥８，０００户", " 6,000户") + _project("丙", *long))
     got = assert_engines_agree(SELF_EVAL, table)
     (code, out, _), (_, explained, _) = got["duckdb"]
     assert code == 0
     scores = {p["project"]: p["indicators"][1]["score"] for p in map(json.loads, out.splitlines())}
-    assert scores == {"甲": 37.5, "乙": 37.5}  # 50 × 2400/3200, not 50 × 2/3 (“,400户” as a unit)
+    assert scores == {"甲": 37.5, "乙": 37.5, "丙": 37.5}  # 50 × 2400/3200, not 50 × 2/3 (“,400户” as a unit)
     assert "2,400户 ÷ 3,200户" in explained
 
 

@@ -78,7 +78,7 @@ def clean(e):
     return strip(normalize(e))
 
 
-# ---- numbers as written (units._digits, units.number_problem) ------------------------------------------
+# ---- numbers as written (units._digits, units.number_problem; property-tested in tests/test_numbers.py) --
 def written_ok(whole, decimals, unit):
     """units._magnitude is not None (and no exponent follows): a number as the grammar writes it."""
     return and_(grouping_ok(whole), le(digit_count(whole, decimals), lit(MAX_DIGITS)), not_(matches(unit, EXPONENT_RE)))
