@@ -98,6 +98,8 @@ def as_text(raw: Any) -> str:
     for ``units.number_problem`` to refuse — never expanded to a billion digits."""
     if isinstance(raw, float):
         raw = Decimal(repr(raw))
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw.bit_length() > 1000:
+        return format(Decimal(raw), "f")  # str() stops at 4300 digits; number_problem refuses it
     if isinstance(raw, Decimal):
         if not raw.is_finite() or raw.adjusted() >= MAX_DIGITS or raw.as_tuple().exponent < -MAX_DIGITS:
             return str(raw)

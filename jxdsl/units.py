@@ -139,7 +139,8 @@ def plain_number(text: str) -> Fraction | None:
 
 def number_problem(text: str) -> str | None:
     """Why a text that begins as a number cannot be read as one (thousands separators in the wrong
-    place, too many digits), or None: the message every engine gives, at the cell's line.
+    place, more than MAX_DIGITS digits, an exponent), or None: the message every engine gives, at
+    the cell's line (the SQL twin is ``kernel/sqltext.number_problem``).
 
     >>> number_problem("≥12,500人") is None, number_problem("1,50人")
     (True, '数值“1,50人”的千位分隔符位置不对（应每三位一个，如 12,500）')
@@ -150,7 +151,7 @@ def number_problem(text: str) -> str | None:
         return None
     whole, decimals = m.group(2), m.group(3) or ""
     if "," in whole and not _GROUPED.match(whole):
-        return f"数值“{t}”的千位分隔符位置不对（应每三位一个，如 12,500）"
+        return f"数值“{shorten(t)}”的千位分隔符位置不对（应每三位一个，如 12,500）"
     if len(whole.replace(",", "").lstrip("0")) + len(decimals) > MAX_DIGITS:
         return f"数值“{shorten(t)}”位数过多（超出范围：最多 {MAX_DIGITS} 位数字）"
     if _EXPONENT.match(m.group(4)):

@@ -108,7 +108,7 @@ def assert_twins(texts: list[str]) -> None:
 def test_sql_twin_on_written_examples():
     assert_twins(["≥12,500人", "9,500人", "1,234,567.5万元", "12，500", "1,50人", "12,50,0", "12,5000人", " 100人", "\xa0100人",
                   "١٠٠万元", "𝟏𝟎𝟎万元", "9" * 5000, "0" * 5000 + "1", "1e999999999万元", "-1,000元", "9" * 100 + "人", "9" * 101,
-                  "≤ 1,000.5%", "1.5E-3", "12 e5人", "Infinity", "NaN", "2021年12月", "1,000年"])
+                  "≤ 1,000.5%", "1.5E-3", "12 e5人", "Infinity", "NaN", "2021年12月", "1,000年", "1,5" + "0" * 3000 + "人"])
 
 
 _PIECES = st.sampled_from(["1", "0", "12", "500", "000", "9" * 40, ",", "，", ".", "5", "e", "E+", "-", "+", " ", "\xa0", "\u3000", "人", "万元", "%",
@@ -222,3 +222,17 @@ def test_audit_of_a_600_level_path(tmp_path):
     path.write_text("\n".join(lines[:-1] + [lines[-1].replace(",90", ",80")]) + "\n", encoding="utf-8")
     code, out = cli("audit", path)
     assert code == 1 and "deep.csv:601" in out
+
+
+def test_facts_built_in_code_with_huge_values():
+    """Facts from a program (not a file): a 6000-digit int or a Decimal of a huge exponent is refused, not printed."""
+    from decimal import Decimal
+
+    from jxdsl.evaluate import evaluate
+    from jxdsl.facts import Facts
+    from jxdsl.link import Linker
+
+    book = Linker().load(FACTS_BOOK)
+    for value in (10**6000, Decimal("5E+999999999"), Decimal("-2E-999999999"), float("inf")):
+        result = evaluate(book, Facts("项目", {"预算资金": value, "实际支出资金": "1万元"}))
+        assert any("预算资金" in e.message for e in result.errors), value

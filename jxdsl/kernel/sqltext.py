@@ -102,7 +102,7 @@ def number_problem(t):
     exponent = concat(lit("数值“"), short(body), lit("”用了科学计数法，无法读取，请写成普通数字"))
     return case(
         (not_(matches(body, NUM_RE)), lit(None)),
-        (not_(grouping_ok(whole)), concat(lit("数值“"), body, lit("”的千位分隔符位置不对（应每三位一个，如 12,500）"))),
+        (not_(grouping_ok(whole)), concat(lit("数值“"), short(body), lit("”的千位分隔符位置不对（应每三位一个，如 12,500）"))),
         (gt(digit_count(whole, decimals), lit(MAX_DIGITS)), concat(lit("数值“"), short(body), lit(f"”位数过多（超出范围：最多 {MAX_DIGITS} 位数字）"))),
         (matches(extract(body, NUM_RE, 4), EXPONENT_RE), exponent),
     )
