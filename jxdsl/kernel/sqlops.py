@@ -70,7 +70,13 @@ class SqlOps(Sql):
         if cs is not None:
             got = PY.number_problem(cs[0])
             return self.text(got) if got is not None else SText(self, N.null())
-        return SText(self, self.p.bind(T.number_problem(T.clean(self._text(text)))))
+        lex = self._lex(text)
+        if lex is not None and lex[1] == "x":  # read once per distinct text (a fact's value)
+            return SText(self, N.column(lex[0] + "p_problem"))
+        return self.read_number_problem(self._text(text))
+
+    def read_number_problem(self, raw) -> SText:
+        return SText(self, self.p.bind(T.number_problem(T.clean(raw))))
 
     def int_text(self, n) -> SText:
         n = self.num(n)
