@@ -7,7 +7,6 @@ stated rule. Every comparison allows half a unit in the last digit the table pub
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.link import LinkedIndicator, Rulebook, tier_points
 from jxdsl.lower import lower
 from jxdsl.tables import check_header, csv_records, find_header
-from jxdsl.units import DATE, TEXT, Quantity, normalize, parse_quantity, plain
+from jxdsl.units import DATE, NUMBER_HINT, TEXT, Quantity, normalize, number_problem, parse_quantity, plain, plain_number, shorten
 
 COLUMNS = ("路径", "分值", "得分")
 OPTIONAL = ("指标值", "实际值", "等级", "项目")
@@ -135,12 +134,15 @@ def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tup
 
 
 def _number(text: str | None, p: Path, line: int, column: str) -> Fraction | None:
+    """A score or weight as printed, read by the grammar of every other number (units): no
+    exponents, Infinity or NaN, at most MAX_DIGITS digits, thousands grouped by three."""
     if text is None:
         return None
-    try:
-        return Fraction(Decimal(normalize(text).rstrip("分")))
-    except (InvalidOperation, ValueError):
-        raise FactError(f"评分表第 {line} 行“{column}”不是数字：{text}", Span(str(p), line, 1)) from None
+    value = plain_number(normalize(text).strip().removesuffix("分"))
+    if value is None:
+        problem = number_problem(text)
+        raise FactError(f"评分表第 {line} 行“{column}”" + (f"：{problem}" if problem else f"不是数字：{shorten(text)}"), Span(str(p), line, 1), NUMBER_HINT if problem else None)
+    return value
 
 
 def audit_file(path: str, book: Rulebook | None = None, sheet: str | None = None, note=None) -> list["Finding"]:
@@ -231,15 +233,10 @@ def _sums(r: Row, kids: list[Row], recomputed: dict) -> list[Finding]:
 def _recompute(rows: list[Row], children: dict) -> dict[tuple[str, ...], Fraction]:
     """Each row's score rebuilt from its leaves: a misprinted subtotal does not hide the true total."""
     out: dict[tuple[str, ...], Fraction] = {}
-
-    def value(r: Row) -> Fraction:
+    for r in sorted(rows, key=lambda r: -len(r.path)):  # children first: no recursion on deep paths
         if r.path not in out:
             kids = children.get(r.path, [])
-            out[r.path] = sum((value(k) for k in kids), Fraction(0)) if kids and all(k.score is not None for k in kids) else (r.score or Fraction(0))
-        return out[r.path]
-
-    for r in rows:
-        value(r)
+            out[r.path] = sum((out[k.path] for k in kids), Fraction(0)) if kids and all(k.score is not None for k in kids) else (r.score or Fraction(0))
     return out
 
 
@@ -296,6 +293,9 @@ def _rule(r: Row, ind: LinkedIndicator | None, book: Rulebook | None) -> list[Fi
         return _checklist_rule(r, ind)
     if not r.target or not r.actual:
         return []
+    unreadable = number_problem(r.target) or number_problem(r.actual)
+    if unreadable:  # 1,50人 is not read as 1 (nor as words): the row cannot be checked
+        return [Finding(r.key, "unreadable_number", r.score_text, None, f"{unreadable}，无法按规则核对得分", r.line)]
     m = _CMP.match(normalize(r.target))
     target = parse_quantity(normalize(r.target)[m.end():] if m else r.target)
     am = _CMP.match(normalize(r.actual))
@@ -417,6 +417,7 @@ KIND_WORDS = {
     "tier": "不在档次内",
     "checklist": "清单得分不可能",
     "unit_mismatch": "单位不一致",
+    "unreadable_number": "数值无法读取",
     "weight_vs_rulebook": "分值与规则集不符",
 }
 

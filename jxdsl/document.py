@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from jxdsl.docnumbers import JSON_HOOKS, YamlLoader
 from jxdsl.errors import FactError, Span
 
 MAX_FACTS_BYTES = 50_000_000  # a facts document (one project); tables have their own row limit
@@ -64,7 +65,7 @@ def parse(text: str, file: str, is_json: bool):
 
 
 # ---- YAML ---------------------------------------------------------------------------------------
-class _Loader(yaml.SafeLoader):
+class _Loader(YamlLoader):
     """SafeLoader without anchors, aliases, merge keys or tags, bounded in depth, refusing duplicate
     keys and plain values that look like dates or numbers but are not (2021-13-45)."""
 
@@ -157,7 +158,7 @@ class _JsonReader(json.JSONDecoder):
     seen: objects and arrays carry their lines, depth is bounded, duplicate keys are refused."""
 
     def __init__(self, text: str, file: str):
-        super().__init__()
+        super().__init__(**JSON_HOOKS)  # numbers kept exact and bounded (docnumbers)
         self.text, self.file, self.depth = text, file, 0
         self.starts = [0, *(m.end() for m in re.finditer("\n", text))]  # positions → lines by bisection
         self.parse_object, self.parse_array = self._object, self._array

@@ -15,6 +15,7 @@ import attrs
 
 from jxdsl.errors import FactError, Span, suggest
 from jxdsl.facts import Facts, TargetRow
+from jxdsl.units import MAX_DIGITS
 
 # evaluator record fields and whether they hold a list
 SCALAR_FIELDS = ("档次", "得分", "说明", "次数", "不适用", "发生")
@@ -92,9 +93,17 @@ class ProjectInputs:
 
 
 def as_text(raw: Any) -> str:
-    """A YAML/Excel cell as written: floats in positional notation (5e-05 → 0.00005)."""
+    """A YAML/Excel cell as written: floats in positional notation (5e-05 → 0.00005); a number
+    beyond units.MAX_DIGITS digits, infinity or NaN as Python writes it (1E+999999999, Infinity),
+    for ``units.number_problem`` to refuse — never expanded to a billion digits."""
     if isinstance(raw, float):
-        return format(Decimal(repr(raw)), "f")
+        raw = Decimal(repr(raw))
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw.bit_length() > 1000:
+        return format(Decimal(raw), "f")  # str() stops at 4300 digits; number_problem refuses it
+    if isinstance(raw, Decimal):
+        if not raw.is_finite() or raw.adjusted() >= MAX_DIGITS or raw.as_tuple().exponent < -MAX_DIGITS:
+            return str(raw)
+        return format(raw, "f")
     return str(raw)
 
 
@@ -127,7 +136,7 @@ def from_facts(facts: Facts) -> ProjectInputs:
 def _fact_text(name: str, raw: Any) -> tuple[str | None, str | None]:
     if isinstance(raw, bool) or raw is None:
         return None, f"数据“{name}”的值“{raw}”不是数值"
-    if isinstance(raw, (int, float, str)):
+    if isinstance(raw, (int, float, Decimal, str)):
         return as_text(raw), None
     kind = "列表" if isinstance(raw, list) else "映射" if isinstance(raw, dict) else f" {type(raw).__name__}"
     return None, f"数据“{name}”应为数值或带单位的文字，实际是{kind}"

@@ -18,7 +18,7 @@ from lark.indenter import Indenter
 from jxdsl import ast
 from jxdsl.errors import ErrorGroup, JxError, RulebookSyntaxError, Span, suggest
 from jxdsl.files import read_regular
-from jxdsl.units import normalize, parse_date
+from jxdsl.units import MAX_DIGITS, normalize, parse_date, shorten
 
 GRAMMAR_FILE = Path(__file__).resolve().parent.parent / "grammar" / "jxdsl.lark"
 
@@ -312,6 +312,8 @@ def number_from(text: str, span: Span | None = None) -> ast.Number:
     t = normalize(text)
     digits = len(t) - len(t.lstrip("0123456789."))
     num, unit = t[:digits], t[digits:]
+    if len(num.lstrip("0").replace(".", "")) > MAX_DIGITS:  # the bound of every number read (units)
+        raise RulebookSyntaxError(f"数值“{shorten(t)}”位数过多（超出范围：最多 {MAX_DIGITS} 位数字）", span)
     try:
         magnitude = Fraction(Decimal(num))
     except (InvalidOperation, ValueError):

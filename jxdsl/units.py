@@ -21,24 +21,35 @@ TEXT = "文本"
 # count-unit prefixes: 1.47万人 is 14700 人
 MULTIPLIERS = {"万": Fraction(10_000), "亿": Fraction(100_000_000)}
 
-_NUMBER = re.compile(r"^\s*([+-]?[0-9]+(?:\.[0-9]+)?)\s*(.*?)\s*\Z", re.S)
+# a number: sign, whole part (digits, or thousands grouped by commas: 12,500), decimals, the unit
+_NUMBER = re.compile(r"^\s*([+-]?)([0-9][0-9,]*)(?:\.([0-9]+))?\s*(.*?)\s*\Z", re.S)
+_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+\Z")
+_EXPONENT = re.compile(r"[eE][+-]?[0-9]")  # 1e5, 1.0E+999999999: not read (no count of 1 in unit "e5")
+# the most digits a number may be written with (whole part without leading zeros, and decimals): a
+# budget amount has at most 20; the bound keeps every reader fast (no 5000-digit integers, no
+# Fractions of huge exponents).  Documented in docs/errors.md (限制).
+MAX_DIGITS = 100
+NUMBER_HINT = f"写成普通数字，如 12500 或 12,500（每三位一个逗号），最多 {MAX_DIGITS} 位数字"
 _DATE = re.compile(r"^([0-9]{4})年(?:([0-9]{1,2})月(?:([0-9]{1,2})日)?|(底|末))?\Z")
 _ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})(?:-([0-9]{1,2}))?\Z")
 
 
-# Full-width forms (Ａ–ｚ, ０–９, ！–～) and the ideographic space, and their half-width equals:
-# what ``normalize`` replaces, the same table in every engine.
-NFKC_FROM = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
-NFKC_TO = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+# Full-width forms (Ａ–ｚ, ０–９, ！–～) and the ideographic space, and their half-width equals, and
+# the other decimal digits people paste (Arabic-Indic ٠–٩, extended ۰–۹, mathematical 𝟎–𝟿): what
+# ``normalize`` replaces, the same table in every engine.
+_DIGITS = [0x0660, 0x06F0] + list(range(0x1D7CE, 0x1D800, 10))
+NFKC_FROM = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000" + "".join(chr(z + d) for z in _DIGITS for d in range(10))
+NFKC_TO = "".join(chr(c) for c in range(0x21, 0x7F)) + " " + "0123456789" * len(_DIGITS)
 _NFKC = str.maketrans(NFKC_FROM, NFKC_TO)
 
 
 def normalize(text: str) -> str:
-    """Full-width digits, letters and punctuation to half-width, one character for one
-    (the SQL engines translate with the same table; ≥ ≤ and Chinese punctuation stay as they are).
+    """Full-width digits, letters and punctuation to half-width, other decimal digits to 0–9, one
+    character for one (the SQL engines translate with the same table; ≥ ≤ and Chinese punctuation
+    stay as they are).
 
-    >>> normalize("≥１２３．５％（全角）")
-    '≥123.5%(全角)'
+    >>> normalize("≥１２３．５％（全角）"), normalize("٣٠𝟓人")
+    ('≥123.5%(全角)', '305人')
     """
     return text.translate(_NFKC)
 
@@ -90,16 +101,72 @@ def parse_quantity(text: str) -> Quantity:
     if date is not None:
         return date
     m = _NUMBER.match(t)
-    if not m:
+    mag = _magnitude(m.group(1), m.group(2), m.group(3) or "") if m and not _EXPONENT.match(m.group(4)) else None
+    if mag is None:  # words, or a number written wrongly (``number_problem`` says why): never misread
         return Quantity(Fraction(0), TEXT, "", raw, words=t)
-    mag = Fraction(Decimal(m.group(1)))
-    unit = m.group(2)
-    return with_unit(mag, unit, raw)
+    return with_unit(mag, m.group(4), raw)
+
+
+def _digits(whole: str, decimals: str) -> str | None:
+    """The digits of a whole part and decimals, thousands separators removed; None when the
+    grouping is wrong (``1,50``, ``12,50,0``) or there are more than MAX_DIGITS digits."""
+    if "," in whole:
+        if not _GROUPED.match(whole):
+            return None
+        whole = whole.replace(",", "")
+    if len(whole.lstrip("0")) + len(decimals) > MAX_DIGITS:
+        return None
+    return whole + decimals
+
+
+def _magnitude(sign: str, whole: str, decimals: str) -> Fraction | None:
+    digits = _digits(whole, decimals)
+    if digits is None:
+        return None
+    value = Fraction(int(digits.lstrip("0") or "0"), 10 ** len(decimals))
+    return -value if sign == "-" else value
+
+
+def plain_number(text: str) -> Fraction | None:
+    """A number without a unit, as ``parse_quantity`` reads it (``-12,500.5``); None otherwise.
+
+    >>> plain_number("1,234.5"), plain_number("1e3"), plain_number("Infinity")
+    (Fraction(2469, 2), None, None)
+    """
+    q = parse_quantity(text)
+    return q.value if q.dim == "" and q.unit == "" else None
+
+
+def number_problem(text: str) -> str | None:
+    """Why a text that begins as a number cannot be read as one (thousands separators in the wrong
+    place, more than MAX_DIGITS digits, an exponent), or None: the message every engine gives, at
+    the cell's line (the SQL twin is ``kernel/sqltext.number_problem``).
+
+    >>> number_problem("≥12,500人") is None, number_problem("1,50人")
+    (True, '数值“1,50人”的千位分隔符位置不对（应每三位一个，如 12,500）')
+    """
+    t = split_cmp(text)[1]
+    m = _NUMBER.match(t)
+    if not m:
+        return None
+    whole, decimals = m.group(2), m.group(3) or ""
+    if "," in whole and not _GROUPED.match(whole):
+        return f"数值“{shorten(t)}”的千位分隔符位置不对（应每三位一个，如 12,500）"
+    if len(whole.replace(",", "").lstrip("0")) + len(decimals) > MAX_DIGITS:
+        return f"数值“{shorten(t)}”位数过多（超出范围：最多 {MAX_DIGITS} 位数字）"
+    if _EXPONENT.match(m.group(4)):
+        return f"数值“{shorten(t)}”用了科学计数法，无法读取，请写成普通数字"
+    return None
+
+
+def shorten(t: str) -> str:
+    """A long text cut for a message."""
+    return t if len(t) <= 40 else f"{t[:20]}…{t[-10:]}（共 {len(t)} 个字符）"
 
 
 _CMP_PREFIX = re.compile(r"^\s*(>=|<=|≥|≤|≧|≦|>|<|=)\s*")
 _CMP_SIGN = {"≥": ">=", "≧": ">=", "≤": "<=", "≦": "<="}
-_LEAD = re.compile(r"^([0-9]+)(\.[0-9]*)?")
+_LEAD = re.compile(r"^([0-9][0-9,]*)(\.[0-9]*)?")
 
 
 def split_cmp(text: str) -> tuple[str | None, str]:
@@ -126,8 +193,9 @@ def target_number(body: str) -> Quantity | None:
     m = _LEAD.match(t)
     if not m or len(t) > len(m.group(0)) and t[len(m.group(0))] == ".":
         return None
-    digits = m.group(0)
-    return with_unit(Fraction(Decimal(digits.rstrip(".") or "0")), t[len(digits):], t)
+    unit = t[len(m.group(0)):]
+    mag = _magnitude("", m.group(1), (m.group(2) or ".")[1:]) if not _EXPONENT.match(unit.strip()) else None
+    return None if mag is None else with_unit(mag, unit, t)
 
 
 def count_of(text: str | None) -> Fraction | None:
@@ -139,7 +207,7 @@ def count_of(text: str | None) -> Fraction | None:
     if text is None:
         return None
     t = normalize(text).strip()
-    return Fraction(int(t)) if t.isascii() and t.isdigit() else None
+    return Fraction(int(t.lstrip("0") or "0")) if t.isascii() and t.isdigit() and len(t.lstrip("0")) <= MAX_DIGITS else None
 
 
 def with_unit(mag: Fraction, unit: str, text: str = "") -> Quantity:

@@ -345,3 +345,90 @@ def test_xlsx_structure_scores_or_reports(book, data):
         assert run.exit_code in (0, 1, 2), run.output
         assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
         assert "Traceback" not in run.output
+
+
+# ---- numbers: huge and special numeric texts in facts, target tables and audit tables (issue 12) ----
+_NUMBER_PIECES = ["1e999999999", "1E-99999999", "Infinity", "-inf", "NaN", "nan", "9" * 5000, "0" * 4400, "1,50", "12,500", "1,234,567.5", "12，500",
+                  "٣٠", "𝟗", "５", " ", "\xa0", "\u3000", ".", ",", "-", "+", "e", "万元", "%", "人", "≥", "2021年12月", "0.5"]
+NUMERIC_TEXT = st.lists(st.sampled_from(_NUMBER_PIECES), min_size=1, max_size=5).map("".join)
+
+
+def _quick(run_once):
+    """Each example within seconds: a hang (Fraction(Decimal('1e999999999'))) fails the target."""
+    import time
+
+    start = time.monotonic()
+    run_once()
+    assert time.monotonic() - start < 20, "a numeric text took too long to read"
+
+
+@FUZZ
+@given(st.lists(NUMERIC_TEXT, min_size=4, max_size=4), st.booleans())
+def test_numeric_texts_in_facts_never_crash(values, quoted):
+    """Facts written as YAML scalars (quoted or not: YAML's own ints and floats) score or report."""
+    names = ["预算资金", "实际支出资金", "不规范资金占比", "培训人数"]
+    body = "".join(f"  {n}: {json_quote(v) if quoted else v}\n" for n, v in zip(names, values))
+    path = TEMP / "numbers.yaml"
+    path.write_text("项目: 数\n事实:\n" + body, encoding="utf-8")
+
+    def once():
+        try:
+            facts = load_facts(path)
+            book = Linker().load(ROOT / "tests/errors/facts/rulebook.jx")
+            for f in facts:
+                evaluate(book, f)
+        except JxError:
+            pass
+
+    _quick(once)
+
+
+def json_quote(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
+@FUZZ
+@given(st.lists(NUMERIC_TEXT, min_size=3, max_size=3))
+def test_numeric_texts_in_target_tables_never_crash(cells):
+    import csv
+    import io
+
+    weight, target, actual = cells
+    buf = io.StringIO()
+    csv.writer(buf).writerows([
+        ["项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值"],
+        ["甲", "产出指标", "数量指标", "人数", weight, target, actual],
+        ["甲", "预算执行率", "", "预算执行率", "10", target, actual],
+    ])
+    path = TEMP / "numbers.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+    def once():
+        # the interpreter (DuckDB reads the table in every engine; test_numbers.py runs both engines on such cells)
+        run = CliRunner().invoke(main, ["score", str(ROOT / "rulebooks/shanxi/xingxian-2022-self-eval.jx"), str(path), "--format", "jsonl", "--engine", "interpreter"])
+        assert run.exit_code in (0, 1, 2) and "Traceback" not in run.output, run.output
+        assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
+
+    _quick(once)
+
+
+@FUZZ
+@given(st.lists(NUMERIC_TEXT, min_size=4, max_size=4))
+def test_numeric_texts_in_audit_tables_never_crash(cells):
+    import csv
+    import io
+
+    weight, score, target, actual = cells
+    buf = io.StringIO()
+    csv.writer(buf).writerows([["路径", "分值", "得分", "指标值", "实际值"], ["合计", weight, score, "", ""], ["甲", weight, score, target, actual]])
+    path = TEMP / "audit-numbers.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+    def once():
+        run = CliRunner().invoke(main, ["audit", str(path)])
+        assert run.exit_code in (0, 1, 2) and "Traceback" not in run.output, run.output
+        assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
+
+    _quick(once)

@@ -107,7 +107,7 @@ def _facts(pl: Plan, caps: Caps) -> list[tuple[str, exp.Expression]]:
         col("pid"), col("name"), fn("count", exp.Star()).as_("n"), fn("min", col("line")).as_("l"),
         exp.case().when(fn("count", exp.Star()).eq(lit(1)), fn("max", col("value"))).else_(exp.null()).as_("v"),
     ).from_("facts").group_by(col("pid"), col("name"))
-    readings = [col(r, "x") for r in lexicon.reading_columns("", ("q_",))]
+    readings = [col(r, "x") for r in lexicon.reading_columns("", ("q_", "p_"))]
     long = exp.select(col("*", "g"), *readings).from_(exp.alias_(grouped.subquery(), "g")).join(
         exp.alias_(exp.to_table("jx_lex"), "x"), on=col("x", "x").eq(col("v", "g")), join_type="left")
     types = [(name, t.value) for name, t in pl.scheme.facts.items() if t is not None]

@@ -1,7 +1,7 @@
 """Every distinct text of a table read once: the lexicon the queries join their readings from.
 
 A province's tables repeat their texts (``≥95%``, ``合格``, ``10``): each distinct text is read
-here (as a quantity, as a target with its comparison sign, as a count) with the kernel's own SQL
+here (as a quantity, as a target with its comparison sign, as a count, why it is no number) with the kernel's own SQL
 primitives, and the facts, records and target rows join the readings back by text.
 """
 from __future__ import annotations
@@ -40,6 +40,7 @@ def statements(caps: Caps) -> list[tuple[str, exp.Expression]]:
             outs[prefix + k] = p.bind(expr_of(v))
 
     quantity("q_", b.read_quantity(x))
+    outs["p_problem"] = p.bind(b.read_number_problem(x).e)
     op, body = b.read_cmp(x)
     outs["c_op"], outs["c_body"] = p.bind(op.e), p.bind(body.e)
     quantity("b_", b.read_quantity(outs["c_body"]))
@@ -57,6 +58,8 @@ def reading_columns(prefix: str, kinds=("q_",)) -> list[str]:
             out += [k + f for f in QTY]
         elif k == "c_":
             out += ["c_op", "c_body"]
+        elif k == "p_":
+            out += ["p_problem"]
         elif k == "k_":
             out += ["k_num", "k_ndig", "k_over"]
     return out

@@ -12,7 +12,7 @@ from jxdsl.inputs import ALL, ProjectInputs, Record
 from jxdsl.kernel.stage import PY
 from jxdsl.kernel.values import Step, Valued, evaluate, formula_text, substituted
 from jxdsl.lower import names
-from jxdsl.units import count_of, normalize, parse_quantity
+from jxdsl.units import NUMBER_HINT, count_of, normalize, parse_quantity
 
 
 def fact_problem(b, name, ftype, q, text):
@@ -25,7 +25,9 @@ def fact_problem(b, name, ftype, q, text):
     def say(*parts):
         return b.concat(*[b.text(p) if isinstance(p, str) else p for p in parts])
 
+    unreadable = b.number_problem(text)  # 1,50万元 is no amount of 1 (nor words): never misread
     return b.cases(
+        (b.not_(b.is_null(unreadable)), lambda: (say("数据“", name, "”：", unreadable), b.text(NUMBER_HINT))),
         (b.all(want("金额"), b.not_(b.eq(q.dim, b.text("元")))), lambda: (say("数据“", name, "”应为金额（元、万元或亿元），实际写的是“", text, "”"), b.text("例如 3180.30万元"))),
         (b.all(want("百分比"), b.not_(b.all(b.eq(q.dim, b.text("")), b.in_(q.unit, ("%", "‰"))))), lambda: (say("数据“", name, "”应为百分数，实际写的是“", text, "”"), b.text("例如 98.82%"))),
         (b.all(want("数值", "数量", "百分比"), b.eq(q.dim, b.text("文本"))), lambda: (say("数据“", name, "”需要数值，实际是文字“", text, "”"), b.text("写成数字和单位，如 24人"))),

@@ -17,7 +17,7 @@ from jxdsl.kernel.leaf import LeafResult, context, finish
 from jxdsl.kernel.rules import Outcome, Zero
 from jxdsl.kernel.sources import expression
 from jxdsl.kernel.values import Step, Valued, invalid, missing
-from jxdsl.units import DATE, TEXT
+from jxdsl.units import DATE, NUMBER_HINT, TEXT
 
 OPS = (">=", "<=", ">", "<", "=")
 
@@ -77,7 +77,8 @@ def _scored(scope, defaults: ir.RowDefaults, row, w) -> LeafResult:
     a_op, a_body = b.split_cmp(row.actual)
     target = b.let(b.cases((b.any(b.is_null(t_body), b.eq(t_body, b.text(""))), b.null_qty), default=lambda: b.parse(t_body)))
     actual = b.let(b.cases((b.any(b.is_null(a_body), b.eq(a_body, b.text(""))), b.null_qty), default=lambda: b.parse(a_body)))
-    qualitative = b.let(b.any(b.is_null(target), lambda: b.eq(target.dim, b.text(TEXT))))
+    unreadable = b.let(b.coalesce(b.number_problem(t_body), b.number_problem(a_body)))  # 1,50人: never misread
+    qualitative = b.let(b.all(b.is_null(unreadable), b.any(b.is_null(target), lambda: b.eq(target.dim, b.text(TEXT)))))
     pre = [Step("row", {"target": target_text, "actual": actual_text})]
     bound = b.all(b.not_(b.is_null(a_op)), b.not_(b.is_null(actual)), lambda: b.not_(b.eq(actual.dim, b.text(TEXT))))
     pre.append(Step("actual_bound", lambda: {"actual": actual_text, "value": b.show(actual, scope.digits)}, bound))
@@ -95,7 +96,11 @@ def _scored(scope, defaults: ir.RowDefaults, row, w) -> LeafResult:
             default=lambda: rules.tiers(b, c, defaults.qualitative.tiers),
         )
 
-    ruled = b.cases((qualitative, words), default=lambda: _quantitative(scope, c, defaults, t_op, t_body, target, actual, target_text))
+    ruled = b.cases(
+        (qualitative, words),
+        (b.not_(b.is_null(unreadable)), lambda: Outcome(invalid(b, unreadable, b.text(NUMBER_HINT)))),
+        default=lambda: _quantitative(scope, c, defaults, t_op, t_body, target, actual, target_text),
+    )
     finished = finish(c, ruled, b.not_(qualitative), pre, row.note)
     full = LeafResult(c.capped(w), b.text("scored"), None, [*pre, Step("qualitative_met", {"score": b.plain(w, 2)})], b.num(0), row.note)
     return b.cases((met, lambda: full), default=lambda: finished)

@@ -64,6 +64,20 @@ class SqlOps(Sql):
             return self.text(PY.normalize(cs[0])) if cs[0] is not None else SText(self, N.null())
         return SText(self, self.p.bind(T.clean(self._text(text))))
 
+    def number_problem(self, text) -> SText:
+        """units.number_problem: why a text that begins as a number is not one, or NULL."""
+        cs = self._consts(text)
+        if cs is not None:
+            got = PY.number_problem(cs[0])
+            return self.text(got) if got is not None else SText(self, N.null())
+        lex = self._lex(text)
+        if lex is not None and lex[1] == "x":  # read once per distinct text (a fact's value)
+            return SText(self, N.column(lex[0] + "p_problem"))
+        return self.read_number_problem(self._text(text))
+
+    def read_number_problem(self, raw) -> SText:
+        return SText(self, self.p.bind(T.number_problem(T.clean(raw))))
+
     def int_text(self, n) -> SText:
         n = self.num(n)
         if n.const is not None:
@@ -265,10 +279,11 @@ class SqlOps(Sql):
         last_day = case((N.is_null(m), N.func("make_date", y, lit(12), lit(31))), (N.is_null(d), N.func("last_day", N.func("make_date", y, m, lit(1)))), default=N.func("make_date", y, m, d))
         start = case((is_date, T.ordinal(first)))
         end = case((is_date, T.ordinal(last_day)))
-        is_num = bind(N.and_(N.not_(is_date), T.matches(t, T.NUM_RE)))
+        whole, decimals = bind(T.extract(t, T.NUM_RE, 2)), bind(T.extract(t, T.NUM_RE, 3))
         sign = T.extract(t, T.NUM_RE, 1)
         unit = bind(T.extract(t, T.NUM_RE, 4))
-        num, den, over, ndig, ddig = self._digits(bind(T.extract(t, T.NUM_RE, 2)), bind(T.extract(t, T.NUM_RE, 3)), unit)
+        is_num = bind(N.and_(N.not_(is_date), T.matches(t, T.NUM_RE), T.written_ok(whole, decimals, unit)))
+        num, den, over, ndig, ddig = self._digits(bind(N.func("replace", whole, lit(","), lit(""))), decimals, unit)
         signed = case((N.eq(sign, lit("-")), N.mul(big(-1), num)), default=num)
         dim, _ = T.unit_reading(unit)
         kind = bind(case((N.is_null(raw), N.null()), (is_date, lit("date")), (is_num, lit("num")), default=lit("text")))
@@ -333,11 +348,11 @@ class SqlOps(Sql):
     def read_target_number(self, raw):
         t = self.p.bind(T.normalize(raw))
         rest = self.p.bind(T.extract(t, T.LEAD_RE, 3))
-        ok = self.p.bind(N.and_(T.matches(t, T.LEAD_RE), N.not_(N.eq(N.substring(rest, 1, 1), lit(".")))))
-        whole = T.extract(t, T.LEAD_RE, 1)
-        frac = N.substring(T.extract(t, T.LEAD_RE, 2), 2)
+        whole = self.p.bind(T.extract(t, T.LEAD_RE, 1))
+        frac = self.p.bind(N.substring(T.extract(t, T.LEAD_RE, 2), 2))
         unit = self.p.bind(T.strip(rest))
-        num, den, over, ndig, ddig = self._digits(self.p.bind(whole), self.p.bind(frac), unit)
+        ok = self.p.bind(N.and_(T.matches(t, T.LEAD_RE), N.not_(N.eq(N.substring(rest, 1, 1), lit("."))), T.written_ok(whole, frac, unit)))
+        num, den, over, ndig, ddig = self._digits(self.p.bind(N.func("replace", whole, lit(","), lit(""))), frac, unit)
         dim, _ = T.unit_reading(unit)
         null = N.null()
         q = SQty(

@@ -44,7 +44,7 @@ from jxdsl.kernel.sqlnodes import (  # noqa: F401  (re-exported for the compiler
 )
 from sqlglot import exp
 
-from jxdsl.units import DATE, MONEY, NFKC_FROM, NFKC_TO, TEXT
+from jxdsl.units import DATE, MAX_DIGITS, MONEY, NFKC_FROM, NFKC_TO, TEXT
 
 WS = r"[\t\n\x0B\f\r\x1C-\x1F \x85\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
 STRIP_RE = rf"^{WS}*((?s:.*?)){WS}*\z"
@@ -52,11 +52,13 @@ EDGE_RE = rf"^{WS}|{WS}\z"
 CMP_RE = rf"^{WS}*(>=|<=|≥|≤|≧|≦|>|<|=){WS}*((?s:.*))\z"
 DATE_RE = r"^([0-9]{4})年(?:([0-9]{1,2})月(?:([0-9]{1,2})日)?|(底|末))?\z"
 ISO_RE = r"^([0-9]{4})-([0-9]{1,2})(?:-([0-9]{1,2}))?\z"
-NUM_RE = rf"^([+-]?)([0-9]+)(?:\.([0-9]+))?{WS}*((?s:.*))\z"
-LEAD_RE = r"^([0-9]+)(\.[0-9]*)?((?s:.*))\z"
+NUM_RE = rf"^([+-]?)([0-9][0-9,]*)(?:\.([0-9]+))?{WS}*((?s:.*))\z"
+LEAD_RE = r"^([0-9][0-9,]*)(\.[0-9]*)?((?s:.*))\z"
+GROUPED_RE = r"^[0-9]{1,3}(?:,[0-9]{3})+\z"
+EXPONENT_RE = r"^[eE][+-]?[0-9]"
 DECIMALS_RE = r"\.([0-9]+)"
 COUNT_RE = r"^[0-9]+\z"
-WIDE_RE = r"[\x{FF01}-\x{FF5E}\x{3000}]"
+WIDE_RE = r"[\x{FF01}-\x{FF5E}\x{3000}\x{0660}-\x{0669}\x{06F0}-\x{06F9}\x{1D7CE}-\x{1D7FF}]"
 
 fn = func
 
@@ -74,6 +76,43 @@ def strip(e):
 
 def clean(e):
     return strip(normalize(e))
+
+
+# ---- numbers as written (units._digits, units.number_problem; property-tested in tests/test_numbers.py) --
+def written_ok(whole, decimals, unit):
+    """units._magnitude is not None (and no exponent follows): a number as the grammar writes it."""
+    return and_(grouping_ok(whole), le(digit_count(whole, decimals), lit(MAX_DIGITS)), not_(matches(unit, EXPONENT_RE)))
+
+
+def grouping_ok(whole):
+    """units._digits: a whole part without commas, or with them every three digits (12,500)."""
+    return or_(eq(func("strpos", whole, lit(",")), lit(0)), matches(whole, GROUPED_RE))
+
+
+def digit_count(whole, decimals):
+    """The digits a number is written with: the whole part without separators and leading zeros, and decimals."""
+    return add(length(trim(func("replace", whole, lit(","), lit("")), "0", "LEADING")), length(decimals))
+
+
+def number_problem(t):
+    """units.number_problem of a cleaned text: why a text that begins as a number is not one, or NULL."""
+    body = extract(t, CMP_RE, 2)
+    body = strip(case((matches(t, CMP_RE), body), default=t))
+    whole, decimals = extract(body, NUM_RE, 2), extract(body, NUM_RE, 3)
+    exponent = concat(lit("数值“"), short(body), lit("”用了科学计数法，无法读取，请写成普通数字"))
+    return case(
+        (not_(matches(body, NUM_RE)), lit(None)),
+        (not_(grouping_ok(whole)), concat(lit("数值“"), short(body), lit("”的千位分隔符位置不对（应每三位一个，如 12,500）"))),
+        (gt(digit_count(whole, decimals), lit(MAX_DIGITS)), concat(lit("数值“"), short(body), lit(f"”位数过多（超出范围：最多 {MAX_DIGITS} 位数字）"))),
+        (matches(extract(body, NUM_RE, 4), EXPONENT_RE), exponent),
+    )
+
+
+def short(t):
+    """units.shorten: a long text cut for a message."""
+    n = length(t)
+    cut = concat(substring(t, 1, 20), lit("…"), func("right", t, lit(10)), lit("（共 "), text_of(n), lit(" 个字符）"))
+    return case((le(n, lit(40)), t), default=cut)
 
 
 # ---- exact integers as text ------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from jxdsl.units import (
     count_of,
     describe_dim,
     normalize,
+    number_problem,
     parse_quantity,
     percent,
     plain,
@@ -232,6 +233,10 @@ class Py:
     @staticmethod
     def parse(text: str | None) -> Quantity | None:
         return None if text is None else parse_quantity(text)
+
+    @staticmethod
+    def number_problem(text: str | None) -> str | None:
+        return None if text is None else number_problem(text)
 
     @staticmethod
     def split_cmp(text: str | None) -> tuple[str | None, str | None]:

@@ -58,6 +58,9 @@ FACT_KINDS = {
     "yaml-alias": "YAML 锚点、别名或合并键",
     "unknown-record-field": "评价记录中的项写错",
     "too-deep": "事实文件嵌套过深",
+    "thousands-separator": "千位分隔符位置不对",
+    "scientific-notation": "数值用了科学计数法",
+    "number-too-long": "数值位数过多",
 }
 TABLE_KINDS = {  # table files (tests/errors/facts/<file>), scored with the national self-evaluation rulebook
     "duplicate-header.csv": ("表头两列同名", ()),
@@ -135,6 +138,8 @@ def document() -> str:
         "事实文件（YAML/JSON）不超过 50 MB、嵌套不超过 50 层，不允许 YAML 锚点、别名、合并键和标签。",
         "继承只读规则集根目录（本目录树、`JXDSL_PATH`、自带规则集库）中的普通 `.jx` 文件（`JXDSL_INHERIT_ANYWHERE=1` 时不限）；",
         "错误信息只摘录规则集和本次读入的事实文件的原文。",
+        "数值（事实、目标表、评分表、规则集中的数字）最多 100 位数字（不计整数部分开头的 0），不用科学计数法（如 1e5），",
+        "千位分隔符只能每三位一个（12,500、1,234,567.5；全角逗号同样），否则报错而不猜测；全角数字、阿拉伯-印度数字（٠–٩）和数学字体数字（𝟎–𝟗）按 0–9 读取。",
     ]
     return "\n".join(lines) + "\n"
 
