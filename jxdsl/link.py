@@ -21,6 +21,7 @@ from jxdsl.parse import parse_file
 from jxdsl.units import DATE, MONEY, PERCENT, TEXT
 
 MAX_INDICATORS = 5000
+MAX_BEHIND = 100  # facts and derived values one derived value may depend on, directly or not
 FACT_TYPES = {"金额": "元", "百分比": "", "数值": "", "日期": DATE, "文本": TEXT, "数量": None}
 WEIGHT_NAME = "分值"  # inside 得分 = … formulas, the indicator's own weight
 
@@ -412,7 +413,7 @@ def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
         rounding=rounding,
         na_default=s["不适用"].value[0] if "不适用" in s else None,
         facts=dict(state.facts),
-        derived=_order_derived(state.derived, errors),
+        derived=_check_behind(_order_derived(state.derived, errors), errors),
         indicators=roots,
         bonus_cap=state.bonus.cap.magnitude if state.bonus and state.bonus.cap else None,
         bonus=state.bonus.items if state.bonus else (),
@@ -575,26 +576,54 @@ def tier_points(t: ast.Tier, w: Fraction) -> tuple[Fraction, Fraction]:
 
 
 def _order_derived(derived: dict[str, ast.Derived], errors: list[JxError]) -> tuple[ast.Derived, ...]:
+    """Derived values in dependency order; each cycle reported once. Iterative (an explicit stack)
+    and linear in the size of the graph, so a chain of thousands of values is no deeper than one."""
     order: list[ast.Derived] = []
-    state: dict[str, int] = {}
-
-    def visit(name: str, stack: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = stack[stack.index(name):] + [name]
-            errors.append(LinkError(f"派生值循环引用：{' → '.join(cycle)}", derived[name].span))
-            return
-        state[name] = 1
-        for r in references(derived[name].expr):
-            if r.name in derived:
-                visit(r.name, [*stack, name])
-        state[name] = 2
-        order.append(derived[name])
-
-    for n in derived:
-        visit(n, [])
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    deps = {n: list(dict.fromkeys(r.name for r in references(d.expr) if r.name in derived)) for n, d in derived.items()}
+    for root in derived:
+        if root in state:
+            continue
+        path: list[str] = [root]
+        todo: list = [iter(deps[root])]
+        state[root] = 1
+        while todo:
+            nxt = next(todo[-1], None)
+            if nxt is None:
+                done = path.pop()
+                todo.pop()
+                state[done] = 2
+                order.append(derived[done])
+            elif state.get(nxt) == 1:
+                cycle = path[path.index(nxt):] + [nxt]
+                errors.append(LinkError(f"派生值循环引用：{' → '.join(cycle)}", derived[nxt].span))
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                todo.append(iter(deps[nxt]))
     return tuple(order)
+
+
+def _check_behind(order: tuple[ast.Derived, ...], errors: list[JxError]) -> tuple[ast.Derived, ...]:
+    """A derived value may rest on at most MAX_BEHIND names (every engine lists the missing ones
+    and the SQL engines carry each as a column). One pass in dependency order, each set capped, so
+    the check itself is linear in the number of derived values."""
+    behind: dict[str, set[str] | None] = {}  # None: over the limit
+    for d in order:
+        got: set[str] | None = set()
+        for r in references(d.expr):
+            inner = behind.get(r.name, set())
+            if inner is None or got is None:
+                got = None
+                break
+            got |= inner | {r.name}
+            if len(got) > MAX_BEHIND:
+                got = None
+                break
+        behind[d.name] = got
+        if got is None and not any(r.name in behind and behind[r.name] is None for r in references(d.expr)):
+            errors.append(LinkError(f"派生值“{d.name}”依赖的数据和派生值过多（超过 {MAX_BEHIND} 个）", d.span, "合并中间步骤，或把一部分直接写成数据"))
+    return order
 
 
 def _check_references(book: Rulebook, derived_names: set[str], errors: list[JxError]) -> None:
