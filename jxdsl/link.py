@@ -18,6 +18,7 @@ from jxdsl import ast
 from jxdsl.errors import ErrorGroup, JxError, LinkError, Span, suggest
 from jxdsl.formulas import check_dimensions, literal, references
 from jxdsl.parse import parse_file
+from jxdsl.unitcheck import check_book
 from jxdsl.units import DATE, MONEY, PERCENT, TEXT
 
 MAX_INDICATORS = 5000
@@ -432,6 +433,8 @@ def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
     )
     _check_references(book, derived_names, errors)
     _check_targets(book, errors)
+    if not errors:  # kinds need every name resolved and the derived values in order
+        check_book(book, errors)
     return book
 
 

@@ -293,6 +293,8 @@ class Sql:
         got = then()
         if problem is None:
             return got
+        if got.problem is not None:  # a problem found inside (a 分段 threshold) comes after ours
+            problem = self.problems(problem, got.problem)
         return Outcome(problem, got.score, got.status, got.steps)
 
     def unless(self, bad, value):
