@@ -18,11 +18,12 @@ from jxdsl import ast
 from jxdsl.errors import ErrorGroup, JxError, LinkError, Span, suggest
 from jxdsl.formulas import check_dimensions, literal, references
 from jxdsl.parse import parse_file
+from jxdsl.graph import check_behind, order_derived
+from jxdsl.reach import check_bands, check_names, check_vetoes
 from jxdsl.unitcheck import check_book
 from jxdsl.units import DATE, MONEY, PERCENT, TEXT
 
 MAX_INDICATORS = 5000
-MAX_BEHIND = 100  # facts and derived values one derived value may depend on, directly or not
 FACT_TYPES = {"金额": "元", "百分比": "", "数值": "", "日期": DATE, "文本": TEXT, "数量": None}
 WEIGHT_NAME = "分值"  # inside 得分 = … formulas, the indicator's own weight
 
@@ -398,6 +399,7 @@ def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
         return ind
 
     _check_unique(state.roots, (), errors)
+    check_names(state.grades, [n for r in state.roots for n in _nodes(r)], state.bonus, state.penalty, state.vetoes, errors)
     roots = tuple(freeze(n, ()) for n in state.roots)
     if count[0] > MAX_INDICATORS:
         errors.append(LinkError(f"指标过多（{count[0]} 个，上限 {MAX_INDICATORS}）", state.decl_span))
@@ -414,7 +416,7 @@ def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
         rounding=rounding,
         na_default=s["不适用"].value[0] if "不适用" in s else None,
         facts=dict(state.facts),
-        derived=_check_behind(_order_derived(state.derived, errors), errors),
+        derived=check_behind(order_derived(state.derived, errors), errors),
         indicators=roots,
         bonus_cap=state.bonus.cap.magnitude if state.bonus and state.bonus.cap else None,
         bonus=state.bonus.items if state.bonus else (),
@@ -436,6 +438,15 @@ def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
     if not errors:  # kinds need every name resolved and the derived values in order
         check_book(book, errors)
     return book
+
+
+def _nodes(node: _Node):
+    """The node and every node under it, without recursion (a tree is at most 12 levels deep)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
 
 
 def _value_name(node: _Node) -> str | None:
@@ -523,6 +534,7 @@ def _check_indicator(ind: LinkedIndicator, node: _Node, errors: list[JxError]) -
     if isinstance(rule, ast.Tiers):
         _check_tiers(rule.tiers, w, name, errors, percent_of_weight=rule.qualitative)
     if isinstance(rule, ast.Bands):
+        check_bands(rule, errors)
         for b in rule.bands:
             if not 0 <= b.points.magnitude <= w:
                 errors.append(LinkError(f"分段得分 {b.points.text} 超出 [0, {_fmt(w)}]", b.points.span))
@@ -532,6 +544,7 @@ def _check_indicator(ind: LinkedIndicator, node: _Node, errors: list[JxError]) -
         errors.append(LinkError("每处扣分应大于 0", rule.per_finding.span))
     if ind.vetoes and not isinstance(rule, (ast.Deduction, ast.Checklist, ast.Tiers, ast.Judgement)):
         pass  # a veto condition may sit under any rule kind
+    check_vetoes(ind.vetoes, errors)
     for v in ind.vetoes:
         if not 0 <= v.score.magnitude <= w:
             errors.append(LinkError(f"否决条件的得分 {v.score.text} 超出 [0, {_fmt(w)}]", v.score.span))
@@ -576,57 +589,6 @@ def _tier_points(t: ast.Tier, w: Fraction) -> tuple[Fraction, Fraction]:
 def tier_points(t: ast.Tier, w: Fraction) -> tuple[Fraction, Fraction]:
     """The tier's interval in points for an indicator of weight w (percent tiers scale)."""
     return _tier_points(t, w)
-
-
-def _order_derived(derived: dict[str, ast.Derived], errors: list[JxError]) -> tuple[ast.Derived, ...]:
-    """Derived values in dependency order; each cycle reported once. Iterative (an explicit stack)
-    and linear in the size of the graph, so a chain of thousands of values is no deeper than one."""
-    order: list[ast.Derived] = []
-    state: dict[str, int] = {}  # 1 on the current path, 2 done
-    deps = {n: list(dict.fromkeys(r.name for r in references(d.expr) if r.name in derived)) for n, d in derived.items()}
-    for root in derived:
-        if root in state:
-            continue
-        path: list[str] = [root]
-        todo: list = [iter(deps[root])]
-        state[root] = 1
-        while todo:
-            nxt = next(todo[-1], None)
-            if nxt is None:
-                done = path.pop()
-                todo.pop()
-                state[done] = 2
-                order.append(derived[done])
-            elif state.get(nxt) == 1:
-                cycle = path[path.index(nxt):] + [nxt]
-                errors.append(LinkError(f"派生值循环引用：{' → '.join(cycle)}", derived[nxt].span))
-            elif nxt not in state:
-                state[nxt] = 1
-                path.append(nxt)
-                todo.append(iter(deps[nxt]))
-    return tuple(order)
-
-
-def _check_behind(order: tuple[ast.Derived, ...], errors: list[JxError]) -> tuple[ast.Derived, ...]:
-    """A derived value may rest on at most MAX_BEHIND names (every engine lists the missing ones
-    and the SQL engines carry each as a column). One pass in dependency order, each set capped, so
-    the check itself is linear in the number of derived values."""
-    behind: dict[str, set[str] | None] = {}  # None: over the limit
-    for d in order:
-        got: set[str] | None = set()
-        for r in references(d.expr):
-            inner = behind.get(r.name, set())
-            if inner is None or got is None:
-                got = None
-                break
-            got |= inner | {r.name}
-            if len(got) > MAX_BEHIND:
-                got = None
-                break
-        behind[d.name] = got
-        if got is None and not any(r.name in behind and behind[r.name] is None for r in references(d.expr)):
-            errors.append(LinkError(f"派生值“{d.name}”依赖的数据和派生值过多（超过 {MAX_BEHIND} 个）", d.span, "合并中间步骤，或把一部分直接写成数据"))
-    return order
 
 
 def _check_references(book: Rulebook, derived_names: set[str], errors: list[JxError]) -> None:
