@@ -205,7 +205,7 @@ def _eval(b, e, env, weight) -> _Node:
         if compare:
             return _Node(b.unless(bad, lambda: _compare(b, e.op, left.value, right.value)), b.text("真假"), error, zero, no)
         op = (lambda: left.value + right.value) if e.op is ir.Arith.ADD else (lambda: left.value - right.value)
-        return _Node(b.unless(bad, op), a, error, zero, b.any(left.pct, right.pct))
+        return _sized(b, e, _Node(b.unless(bad, op), a, error, zero, b.any(left.pct, right.pct)))
     date = b.any(b.eq(a, b.text(DATE)), b.eq(c, b.text(DATE)))
     error = b.let(b.cases(
         (lambda: b.not_(b.is_null(below)), lambda: below),
@@ -216,12 +216,21 @@ def _eval(b, e, env, weight) -> _Node:
     bad = b.any(b.not_(b.is_null(error)), zero)
     if e.op is ir.Arith.MUL:
         dim = b.cases((b.eq(a, b.text("")), c), (b.eq(c, b.text("")), a), default=lambda: b.concat(a, b.text("·"), c))
-        return _Node(b.unless(bad, lambda: left.value * right.value), dim, error, zero, no)
+        return _sized(b, e, _Node(b.unless(bad, lambda: left.value * right.value), dim, error, zero, no))
     dim = b.cases((b.eq(a, c), b.text("")), (b.eq(c, b.text("")), a), default=lambda: b.concat(a, b.text("/"), c))
     zero = b.let(b.any(zero, b.all(b.not_(bad), lambda: b.eq(right.value, b.num(0)))))
     bad = b.any(b.not_(b.is_null(error)), zero)
     ratio = no if bare(e.left) or bare(e.right) else b.eq(a, c)  # a share of like quantities
-    return _Node(b.unless(bad, lambda: left.value / right.value), dim, error, zero, ratio)
+    return _sized(b, e, _Node(b.unless(bad, lambda: left.value / right.value), dim, error, zero, ratio))
+
+
+def _sized(b, e, node: _Node) -> _Node:
+    """A result too long to compute with further is an error, not a hang (``Py.too_big``)."""
+    from jxdsl.kernel.stage import MAX_VALUE_DIGITS
+
+    big = b.let(b.all(b.is_null(node.error), b.not_(node.zero), lambda: b.too_big(node.value)))
+    error = b.cases((big, b.text(f"计算“{formula_text(e)}”的结果超过 {MAX_VALUE_DIGITS} 位数字")), default=node.error)
+    return _Node(node.value, node.dim, error, node.zero, node.pct)
 
 
 def bare(e) -> ir.Const | None:
