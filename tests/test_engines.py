@@ -340,3 +340,12 @@ def test_chain_of_derived_values_scores_alike(tmp_path):
         got = assert_engines_agree(rulebook, path)
         assert got["interpreter"][0][0] == (0 if "底数" in facts else 1)
     assert "缺少数据“底数”（计算“链12项”需要）" in got["duckdb"][0][2]
+
+
+def test_bare_zero_point_of_a_default_rule_against_a_percentage_row(tmp_path):
+    """默认规则 零分=60 meets each row's target only in the table: ≤5% makes it a percentage."""
+    parent = (ROOT / "rulebooks/national/self-eval.jx").as_posix()
+    (tmp_path / "r.jx").write_text(f'规则集 行零分 继承 "{parent}"\n默认规则\n  定量 ≤ : 反向 零分=60\n', encoding="utf-8")
+    (tmp_path / "t.csv").write_text("项目,一级指标,二级指标,三级指标,分值,年度指标值,实际完成值,档次,评价得分,说明\n甲,产出指标,质量指标,返工率,10,≤5%,8%,,,\n", encoding="utf-8")
+    got = assert_engines_agree(tmp_path / "r.jx", tmp_path / "t.csv", explain=False)
+    assert "指标“产出指标/质量指标/返工率”：年度指标值是百分数（5%），60 没有写 %" in got["interpreter"][0][2]
