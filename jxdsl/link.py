@@ -435,8 +435,7 @@ def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
     )
     _check_references(book, derived_names, errors)
     _check_targets(book, errors)
-    if not errors:  # kinds need every name resolved and the derived values in order
-        check_book(book, errors)
+    check_book(book, errors)
     return book
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from jxdsl import ast
 from jxdsl.errors import JxError, LinkError
 from jxdsl.formulas import CMP_SIGN, formula_text, literal, shadowed
+from jxdsl.units import PERCENT
 
 
 BANDS_HINT = "分段从左到右取第一个满足的：≥ 的分段按界限从高到低写，≤ 的分段从低到高写"
@@ -15,13 +16,14 @@ FLIP = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "=": "="}
 
 
 def _constant(node):
-    """(dimension, value) of a literal bound (5%, 3万元, -1, 2021年12月), else None."""
+    """(kind, value) of a literal bound (5%, 3万元, -1, 2021年12月), else None."""
+    sign = 1
+    if isinstance(node, ast.Neg) and isinstance(node.operand, ast.Number):
+        node, sign = node.operand, -1
     if isinstance(node, (ast.Number, ast.DateLiteral)):
         q = literal(node)
-        return q.dim, q.value
-    if isinstance(node, ast.Neg) and isinstance(node.operand, ast.Number):
-        q = literal(node.operand)
-        return q.dim, -q.value
+        percent = isinstance(node, ast.Number) and node.unit in PERCENT  # 20 and 20% are not compared here
+        return ("%" if percent else q.dim), sign * q.value
     return None
 
 
