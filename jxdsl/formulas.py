@@ -266,3 +266,29 @@ def check_dimensions(node, dims: Mapping[str, str]) -> None:
         dimension(node, dims)
     except FactError as e:
         raise LinkError(e.message, e.span) from None
+
+
+# ---- which comparisons can still hold ------------------------------------------------------
+def _interval(op: str, value: Fraction) -> sympy.Set:
+    r = sympy.Rational(*_ratio(value))
+    return {
+        ">=": sympy.Interval(r, sympy.oo),
+        ">": sympy.Interval(r, sympy.oo, left_open=True),
+        "<=": sympy.Interval(-sympy.oo, r),
+        "<": sympy.Interval(-sympy.oo, r, right_open=True),
+        "=": sympy.FiniteSet(r),
+    }[op]
+
+
+def shadowed(conditions: list[tuple[str, Fraction]]) -> tuple[list[int], bool]:
+    """For ``value op bound`` conditions tried in order: the indices of those that can never be
+    the first to hold (every value they accept an earlier one accepts), and whether together they
+    accept every value (so an ``否则`` after them is never reached). Exact (sympy sets of rationals)."""
+    union: sympy.Set = sympy.EmptySet
+    out = []
+    for n, (op, value) in enumerate(conditions):
+        s = _interval(op, value)
+        if s.is_subset(union):
+            out.append(n)
+        union = sympy.Union(union, s)
+    return out, sympy.Reals.is_subset(union)

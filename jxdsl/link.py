@@ -19,6 +19,9 @@ from jxdsl.formulas import check_dimensions, literal, references
 from jxdsl.parse import parse_file
 from jxdsl.resolve import MAX_INHERITANCE, Resolver
 from jxdsl.resolve import shown as _shown
+from jxdsl.graph import check_behind, order_derived
+from jxdsl.reach import check_bands, check_names, check_vetoes
+from jxdsl.unitcheck import check_book
 from jxdsl.units import DATE, MONEY, PERCENT, TEXT
 
 MAX_INDICATORS = 5000
@@ -358,6 +361,7 @@ def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
         return ind
 
     _check_unique(state.roots, (), errors)
+    check_names(state.grades, [n for r in state.roots for n in _nodes(r)], state.bonus, state.penalty, state.vetoes, errors)
     roots = tuple(freeze(n, ()) for n in state.roots)
     if count[0] > MAX_INDICATORS:
         errors.append(LinkError(f"指标过多（{count[0]} 个，上限 {MAX_INDICATORS}）", state.decl_span))
@@ -374,7 +378,7 @@ def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
         rounding=rounding,
         na_default=s["不适用"].value[0] if "不适用" in s else None,
         facts=dict(state.facts),
-        derived=_order_derived(state.derived, errors),
+        derived=check_behind(order_derived(state.derived, errors), errors),
         indicators=roots,
         bonus_cap=state.bonus.cap.magnitude if state.bonus and state.bonus.cap else None,
         bonus=state.bonus.items if state.bonus else (),
@@ -393,7 +397,17 @@ def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
     )
     _check_references(book, derived_names, errors)
     _check_targets(book, errors)
+    check_book(book, errors)
     return book
+
+
+def _nodes(node: _Node):
+    """The node and every node under it, without recursion (a tree is at most 12 levels deep)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
 
 
 def _value_name(node: _Node) -> str | None:
@@ -481,6 +495,7 @@ def _check_indicator(ind: LinkedIndicator, node: _Node, errors: list[JxError]) -
     if isinstance(rule, ast.Tiers):
         _check_tiers(rule.tiers, w, name, errors, percent_of_weight=rule.qualitative)
     if isinstance(rule, ast.Bands):
+        check_bands(rule, errors)
         for b in rule.bands:
             if not 0 <= b.points.magnitude <= w:
                 errors.append(LinkError(f"分段得分 {b.points.text} 超出 [0, {_fmt(w)}]", b.points.span))
@@ -490,6 +505,7 @@ def _check_indicator(ind: LinkedIndicator, node: _Node, errors: list[JxError]) -
         errors.append(LinkError("每处扣分应大于 0", rule.per_finding.span))
     if ind.vetoes and not isinstance(rule, (ast.Deduction, ast.Checklist, ast.Tiers, ast.Judgement)):
         pass  # a veto condition may sit under any rule kind
+    check_vetoes(ind.vetoes, errors)
     for v in ind.vetoes:
         if not 0 <= v.score.magnitude <= w:
             errors.append(LinkError(f"否决条件的得分 {v.score.text} 超出 [0, {_fmt(w)}]", v.score.span))
@@ -534,29 +550,6 @@ def _tier_points(t: ast.Tier, w: Fraction) -> tuple[Fraction, Fraction]:
 def tier_points(t: ast.Tier, w: Fraction) -> tuple[Fraction, Fraction]:
     """The tier's interval in points for an indicator of weight w (percent tiers scale)."""
     return _tier_points(t, w)
-
-
-def _order_derived(derived: dict[str, ast.Derived], errors: list[JxError]) -> tuple[ast.Derived, ...]:
-    order: list[ast.Derived] = []
-    state: dict[str, int] = {}
-
-    def visit(name: str, stack: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = stack[stack.index(name):] + [name]
-            errors.append(LinkError(f"派生值循环引用：{' → '.join(cycle)}", derived[name].span))
-            return
-        state[name] = 1
-        for r in references(derived[name].expr):
-            if r.name in derived:
-                visit(r.name, [*stack, name])
-        state[name] = 2
-        order.append(derived[name])
-
-    for n in derived:
-        visit(n, [])
-    return tuple(order)
 
 
 def _check_references(book: Rulebook, derived_names: set[str], errors: list[JxError]) -> None:

@@ -90,6 +90,30 @@ def names(e: ir.Expr) -> list[str]:
     return []
 
 
+def needed(derived: dict, roots) -> list[str]:
+    """The derived values that ``roots`` (names) depend on, themselves included, in dependency order.
+
+    Iterative and visiting each value once: a chain of thousands of derived values, or values that
+    each use the one before twice, cost their number of lines, never a deep or exponential walk."""
+    order: list[str] = []
+    seen: set[str] = set()
+    for root in roots:
+        if root not in derived or root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(dict.fromkeys(names(derived[root].expr))))]
+        while stack:
+            name, refs = stack[-1]
+            ref = next(refs, None)
+            if ref is None:
+                stack.pop()
+                order.append(name)
+            elif ref in derived and ref not in seen:
+                seen.add(ref)
+                stack.append((ref, iter(dict.fromkeys(names(derived[ref].expr)))))
+    return order
+
+
 # ---- indicators -------------------------------------------------------------------------------
 def _node(ind: LinkedIndicator) -> ir.Node:
     if ind.children:

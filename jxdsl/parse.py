@@ -18,7 +18,7 @@ from lark.indenter import Indenter
 from jxdsl import ast
 from jxdsl.errors import ErrorGroup, JxError, RulebookSyntaxError, Span, suggest
 from jxdsl.files import read_regular
-from jxdsl.units import MAX_DIGITS, normalize, parse_date, shorten
+from jxdsl.units import normalize, parse_date
 
 GRAMMAR_FILE = Path(__file__).resolve().parent.parent / "grammar" / "jxdsl.lark"
 
@@ -28,6 +28,7 @@ MAX_LINE_CHARS = 4000
 MAX_PARENS = 32  # nesting of brackets in one line
 MAX_OPERATORS = 200  # arithmetic operators in one line: bounds the depth of formula trees
 MAX_SYNTAX_ERRORS = 50
+MAX_NUMBER_DIGITS = 30  # significant digits of a number written in a rulebook
 
 
 class _ChineseIndenter(Indenter):
@@ -312,8 +313,10 @@ def number_from(text: str, span: Span | None = None) -> ast.Number:
     t = normalize(text)
     digits = len(t) - len(t.lstrip("0123456789."))
     num, unit = t[:digits], t[digits:]
-    if len(num.lstrip("0").replace(".", "")) > MAX_DIGITS:  # the bound of every number read (units)
-        raise RulebookSyntaxError(f"数值“{shorten(t)}”位数过多（超出范围：最多 {MAX_DIGITS} 位数字）", span)
+    if sum(c.isdigit() for c in num.lstrip("0.")) > MAX_NUMBER_DIGITS:
+        raise RulebookSyntaxError(
+            f"数字“{num[:12]}…”的位数过多（超过 {MAX_NUMBER_DIGITS} 位）", span, "规则集里的分值、界限和金额不需要这么多位；金额可用 万元、亿元"
+        )
     try:
         magnitude = Fraction(Decimal(num))
     except (InvalidOperation, ValueError):

@@ -290,3 +290,57 @@ def test_unwritable_output_is_a_usage_error_in_every_engine(fmt, tmp_path):
         code, _, err = cli("score", rulebook, table, "--format", fmt, "-o", out, "--engine", engine)
         assert code == 2 and f"无法写入“{out}”" in err and "Traceback" not in err, err
     assert not (tmp_path / "不存在").exists()
+
+
+# ---- issue 12 (language): checks made when scoring agree in every engine ---------------------------
+def _write(tmp: Path, rulebook: str, facts: str) -> tuple[Path, Path]:
+    (tmp / "r.jx").write_text(rulebook, encoding="utf-8")
+    (tmp / "f.yaml").write_text(facts, encoding="utf-8")
+    return tmp / "r.jx", tmp / "f.yaml"
+
+
+def test_bare_number_against_a_percentage_given_in_the_facts(tmp_path):
+    """Undeclared facts: only the facts file shows 18% is a percentage; 10 against it (0.18 ≥ 10)
+    must never be compared silently, in a 若 condition, a 分段 band, a 达标 target or 满分=."""
+    rulebook, facts = _write(tmp_path, (
+        "规则集 运行时单位\n事实\n  挪用占比\n"
+        "管理 权重 4 扣分 每处1 扣完为止\n  若 挪用占比 ≥10 则 0\n"
+        "完成率 权重 3 分段 ≥90%:3 ≥60:2 否则:0\n"
+        "到位率 权重 2 达标 ≥95\n"
+        "执行率 权重 5 反向 满分=80\n"
+        "户数 权重 1 达标 ≥20\n"
+    ), "项目: 乙项目\n事实:\n  挪用占比: 18%\n  完成率: 70%\n  到位率: 99%\n  执行率: 75%\n  户数: 25\n评价:\n  管理: {发现: []}\n")
+    got = assert_engines_agree(rulebook, facts)
+    code, out, err = got["interpreter"][0]
+    assert code == 1
+    for fragment in ("“挪用占比”是百分数，10 没有写 %", "“完成率”是百分数（70%），60 没有写 %", "“到位率”是百分数（99%），95 没有写 %", "“执行率”是百分数（75%），80 没有写 %"):
+        assert fragment in err, err
+    assert "户数" not in err and '"score": 1' in out
+
+
+def test_squaring_derived_values_stop_at_a_located_limit(tmp_path):
+    """Each derived value the square of the one before: a problem naming the first too long, no hang."""
+    lines = ["平方1项 = 底数 + 2"] + [f"平方{i}项 = 平方{i - 1}项 × 平方{i - 1}项" for i in range(2, 40)]
+    rulebook, facts = _write(tmp_path, "规则集 平方\n事实\n  底数 数值\n" + "\n".join(lines) + "\n平方39项 权重 1 达标 ≥1\n", "项目: 丙\n事实:\n  底数: 5\n")
+    got = assert_engines_agree(rulebook, facts, explain=False)
+    code, _, err = got["duckdb"][0]
+    assert code == 1 and "计算派生值“平方12项”时：计算“平方11项 × 平方11项”的结果超过 1000 位数字" in err, err
+
+
+def test_chain_of_derived_values_scores_alike(tmp_path):
+    lines = [f"链{i}项 = 链{i - 1}项 + 链{i - 1}项 - 1" for i in range(12, 1, -1)] + ["链1项 = 底数 + 1"]
+    text = "规则集 链\n事实\n  底数 数值\n  其他 数值\n" + "\n".join(lines) + "\n链12项 权重 1 达标 ≥1\n"
+    for facts in ("项目: 丁\n事实:\n  底数: 1\n", "项目: 丁\n事实:\n  其他: 1\n"):
+        rulebook, path = _write(tmp_path, text, facts)
+        got = assert_engines_agree(rulebook, path)
+        assert got["interpreter"][0][0] == (0 if "底数" in facts else 1)
+    assert "缺少数据“底数”（计算“链12项”需要）" in got["duckdb"][0][2]
+
+
+def test_bare_zero_point_of_a_default_rule_against_a_percentage_row(tmp_path):
+    """默认规则 零分=60 meets each row's target only in the table: ≤5% makes it a percentage."""
+    parent = (ROOT / "rulebooks/national/self-eval.jx").as_posix()
+    (tmp_path / "r.jx").write_text(f'规则集 行零分 继承 "{parent}"\n默认规则\n  定量 ≤ : 反向 零分=60\n', encoding="utf-8")
+    (tmp_path / "t.csv").write_text("项目,一级指标,二级指标,三级指标,分值,年度指标值,实际完成值,档次,评价得分,说明\n甲,产出指标,质量指标,返工率,10,≤5%,8%,,,\n", encoding="utf-8")
+    got = assert_engines_agree(tmp_path / "r.jx", tmp_path / "t.csv", explain=False)
+    assert "指标“产出指标/质量指标/返工率”：年度指标值是百分数（5%），60 没有写 %" in got["interpreter"][0][2]

@@ -432,3 +432,35 @@ def test_numeric_texts_in_audit_tables_never_crash(cells):
         assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
 
     _quick(once)
+
+
+# ---- issue 12, language: derived-value graphs, bands and bare numbers --------------------------
+_BOUNDS = ["0", "1", "20", "5%", "20%", "-3%", "3万元", "24人", "2021年12月"]
+
+
+@FUZZ
+@given(
+    st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["+", "-", "×", "÷"]), st.integers(0, 30)), min_size=1, max_size=30),
+    st.lists(st.tuples(st.sampled_from(["≥", "≤", ">", "<", "="]), st.sampled_from(_BOUNDS)), min_size=1, max_size=5),
+    st.booleans(),
+    st.data(),
+)
+def test_random_derived_graphs_and_bands_link_or_report(edges, bands, otherwise, data):
+    """Derived values on one another in any order (cycles, shared inputs, missing ones), then bands
+    and 若 conditions with any bounds: a located error or a score in every engine's kernel, fast."""
+    names = [f"量{i}项" for i in range(len(edges))]
+    pick = lambda k: names[k] if k < len(names) else ("底数" if k % 2 else "缺失")  # noqa: E731
+    lines = [f"{names[i]} = {pick(a)} {op} {pick(b)}" for i, (a, op, b) in enumerate(edges)]
+    rule = " ".join(f"{op}{bound}:1" for op, bound in bands) + (" 否则:0" if otherwise else "")
+    text = "规则集 图\n事实\n  底数 数值\n  占比 百分比\n" + "\n".join(lines) + f"\n{names[-1]} 权重 1 分段 {rule}\n"
+    text += f"乙 权重 1 扣分 每处1 扣完为止\n  若 占比 {bands[0][0]}{bands[0][1]} 则 0\n"
+    path = TEMP / "graph.jx"
+    path.write_text(text, encoding="utf-8")
+    try:
+        book = Linker().load(path)
+    except JxError as e:
+        assert e.span is None or e.span.line >= 1
+        return
+    env = {"底数": data.draw(st.sampled_from(["0", "2", "7", "50%", "3万元"])), "占比": data.draw(st.sampled_from(["25%", "0%"]))}
+    result = evaluate(book, Facts("项目", env, {"乙": {"发现": []}}))
+    assert all(r.score is None or 0 <= r.score <= r.weight for r in result.indicators)

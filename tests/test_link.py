@@ -410,3 +410,117 @@ def test_content_hash_changes_with_any_file_in_chain(family):
     parent.write_text(PARENT, encoding="utf-8")
     child.write_text(CHILD, encoding="utf-8")
     assert Linker().load(child).content_hash == h0
+
+
+# ---- issue 12 (language): units of written numbers, unreachable rules, derived graph, numbers --
+UNITS = "事实\n  违规占比 百分比\n  到位资金 金额\n  预算资金 金额\n  培训人数 数量\n  得分系数 数值\n到位率 = 到位资金 / 预算资金\n"
+
+
+@pytest.mark.parametrize("line, bad, hint", [
+    ("监督 权重 2 扣分 每处0.5 扣完为止\n  若 违规占比 >15 则 1\n", "15", "15 应写成 15%？"),
+    ("到位率 权重 4 达标 ≥98\n", "98", "98 应写成 98%？"),
+    ("到位率 权重 4 正向 满分=1\n", "1", "1 应写成 1%？"),
+    ("到位率 权重 4 正向 满分=100% 零分=60\n", "60", "60 应写成 60%？"),
+    ("到位率 权重 4 分段 ≥95%:4 ≥80:2 否则:0\n", "80", "80 应写成 80%？"),
+    ("乙 权重 4 达标 ≤12 取 违规占比 + 1%\n", "12", "12 应写成 12%？"),
+    ("预算资金 权重 4 达标 ≤50\n", "50", "50 应写成 50万元 或 50元？"),
+    ("甲 权重 4 得分 = 分值 × 最小(到位率, 1)\n  若 到位资金 < 8 则 0\n", "8", "8 应写成 8万元 或 8元？"),
+])
+def test_bare_number_against_a_value_of_known_kind(tmp_path, line, bad, hint):
+    """A number without its unit where a percentage or an amount is compared: 20 is not 20%."""
+    text = H + UNITS + line
+    e = only(link_errors(text, tmp_path), f"{bad} 没有写")
+    assert e.hint == hint and e.span.line == text.count("\n") and e.span.column > 1
+
+
+@pytest.mark.parametrize("line", [
+    "到位率 权重 4 达标 ≥98%\n",
+    "监督 权重 2 扣分 每处0.5 扣完为止\n  若 违规占比 >0 则 1\n  若 违规占比 × 100 > 15 则 1\n",
+    "得分系数 权重 4 达标 ≥3\n",
+    "培训人数 权重 4 达标 ≥30\n",  # 数量: its unit is known only from the facts (checked when scoring)
+    "甲 权重 4 达标 ≥3 取 到位资金 ÷ 预算资金 × 10\n",
+])
+def test_numbers_that_fit_their_values_link(tmp_path, line):
+    Linker().load(write_rulebook(tmp_path, H + UNITS + line))
+
+
+def test_known_units_that_differ_are_rejected(tmp_path):
+    text = H + UNITS + "预算资金 权重 4 达标 ≥30人\n监督 权重 2 扣分 每处0.5 扣完为止\n  若 到位资金 ≥ 5% 则 1\n"
+    errors = link_errors(text, tmp_path)
+    assert {e.span.line for e in errors if "单位不一致" in e.message} == {9, 11}
+
+
+@pytest.mark.parametrize("rule, line_fragment", [
+    ("分段 ≥5%:2 ≥2%:1 ≥4%:0.5 否则:0", "“≥4%”"),
+    ("分段 ≤10%:2 ≤20%:1.5 ≤15%:1 否则:0", "“≤15%”"),
+    ("分段 >3%:2 =4%:1 否则:0", "“=4%”"),
+    ("分段 ≥1%:2 ≥1%:1.5 否则:0", "“≥1%”"),
+])
+def test_band_that_earlier_bands_cover_is_unreachable(tmp_path, rule, line_fragment):
+    e = only(link_errors(H + UNITS + f"违规占比 权重 2 {rule}\n", tmp_path), "永远用不到")
+    assert line_fragment in e.message and e.span.line == 9 and e.span.column > 10
+
+
+@pytest.mark.parametrize("rule", ["分段 >3%:2 ≥3%:1 否则:0", "分段 ≤10%:2 ≥50%:1 否则:0", "分段 ≥1%:2 ≥0%:1 ≥-1%:0.5"])
+def test_reachable_bands_link(tmp_path, rule):
+    Linker().load(write_rulebook(tmp_path, H + UNITS + f"违规占比 权重 2 {rule}\n"))
+
+
+def test_otherwise_after_bands_that_take_every_value(tmp_path):
+    e = only(link_errors(H + UNITS + "违规占比 权重 2 分段 ≤5%:2 >5%:1 否则:0\n", tmp_path), "“否则”永远用不到")
+    assert e.span.line == 9
+
+
+def test_veto_condition_an_earlier_one_preempts(tmp_path):
+    text = H + UNITS + "监督 权重 2 扣分 每处0.5 扣完为止\n  若 违规占比 >10% 则 1\n  若 15% < 违规占比 则 0\n  若 违规占比 < 1% 则 2\n"
+    e = only(link_errors(text, tmp_path), "永远不会起作用")
+    assert e.span.line == 11
+
+
+@pytest.mark.parametrize("text, fragment, line", [
+    ("等级 优 ≥90 良 ≥75 优 ≥60 差\n甲 权重 1 酌情\n", "等级“优”重复", 2),
+    ("等级 优 ≥90 良 ≥75 良\n甲 权重 1 酌情\n", "等级“良”重复", 2),
+    ("甲 权重 2 达标 ≥90%\n  满意度 问卷 满意=1 一般=0.5 一般=0.6\n", "问卷选项“一般”重复", 3),
+    ("甲 权重 1 酌情\n加分\n  创新 加 1\n  创新 加 2\n", "加分项“创新”重复", 5),
+    ("甲 权重 1 酌情\n扣分\n  违规 扣 1\n  违规 扣 2\n", "扣分项“违规”重复", 5),
+    ("甲 权重 1 酌情\n一票否决\n  造假\n  造假\n", "否决项“造假”重复", 3),
+])
+def test_names_written_twice(tmp_path, text, fragment, line):
+    e = only(link_errors(H + text, tmp_path), fragment)
+    assert e.span is not None and e.span.line == line
+
+
+def test_long_derived_chain_in_any_order_is_a_located_limit(tmp_path):
+    """Thousands of derived values each on the one before, written last first: no RecursionError."""
+    from jxdsl.graph import MAX_BEHIND
+
+    n = 2500
+    lines = [f"值{i}项 = 值{i - 1}项 × 1" for i in range(n, 1, -1)] + ["值1项 = 底数 + 1"]
+    text = H + "事实\n  底数 数值\n" + "\n".join(lines) + f"\n值{n}项 权重 1 达标 ≥1\n"
+    e = only(link_errors(text, tmp_path), "依赖的数据和派生值过多")
+    assert f"值{MAX_BEHIND + 1}项" in e.message and e.span.line == 4 + n - (MAX_BEHIND + 1)
+
+
+def test_derived_values_sharing_inputs_with_a_missing_base_fail_fast(tmp_path):
+    import time
+
+    lines = ["层1项 = 根 × 2"] + [f"层{i}项 = 层{i - 1}项 - 层{i - 1}项 + 层{i - 1}项" for i in range(2, 80)]
+    started = time.monotonic()
+    e = only(link_errors(H + "\n".join(lines) + "\n层79项 权重 1 达标 ≥1\n", tmp_path), "既不是已声明的数据，也不是派生值")
+    assert e.span.line == 2 and "“根”" in e.message and time.monotonic() - started < 10
+
+
+def test_derived_chain_below_the_limit_links_in_order(tmp_path):
+    lines = [f"值{i}项 = 值{i - 1}项 + 1" for i in range(90, 1, -1)] + ["值1项 = 底数 + 1"]
+    book = Linker().load(write_rulebook(tmp_path, H + "事实\n  底数 数值\n" + "\n".join(lines) + "\n值90项 权重 1 达标 ≥1\n"))
+    assert [d.name for d in book.derived][:3] == ["值1项", "值2项", "值3项"]
+
+
+@pytest.mark.parametrize("number", ["1" * 31, "0." + "0" * 10 + "7" * 31, "2" * 20 + "." + "3" * 11 + "%"])
+def test_number_with_too_many_digits_is_a_located_syntax_error(tmp_path, number):
+    e = only(link_errors(H + f"甲 权重 1 达标 ≥{number}\n", tmp_path), "位数过多")
+    assert isinstance(e, RulebookSyntaxError) and (e.span.line, e.span.column) == (2, 12)
+
+
+def test_number_of_thirty_digits_links(tmp_path):
+    Linker().load(write_rulebook(tmp_path, H + f"甲 权重 1 达标 ≥{'9' * 20}.{'1' * 10}万元\n"))

@@ -90,7 +90,7 @@ def rule_cases(draw):
         return kind, text, {}, {"甲": {"得分": dec(s, 2)}}, w, s
     if kind == "分段":
         pts = sorted((draw(in_weight(w)) for _ in range(3)), reverse=True)
-        ths = sorted((draw(signed) for _ in range(2)), reverse=True)
+        ths = sorted(draw(st.lists(signed, min_size=2, max_size=2, unique=True)), reverse=True)  # equal bounds: an unreachable band
         v = draw(signed)
         text = f"甲 权重 {W} 分段 ≥{dec(ths[0]) if ths[0] >= 0 else '-' + dec(-ths[0])}%:{dec(pts[0], 2)} "
         text += f"≥{dec(ths[1]) if ths[1] >= 0 else '-' + dec(-ths[1])}%:{dec(pts[1], 2)} 否则:{dec(pts[2], 2)}\n"

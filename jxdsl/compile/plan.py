@@ -58,12 +58,20 @@ def make_plan(scheme: ir.Scheme) -> Plan:
     derived = {d.name: d for d in scheme.derived}
     facts: dict[str, None] = {}
 
+    seen: set[str] = set()
+
     def use(expr_names):
-        for n in expr_names:
-            if n in derived:
-                use(names(derived[n].expr))
-            else:
+        """Facts in the order a depth-first reading meets them; each derived value read once."""
+        stack = [iter(expr_names)]
+        while stack:
+            n = next(stack[-1], None)
+            if n is None:
+                stack.pop()
+            elif n not in derived:
                 facts.setdefault(n)
+            elif n not in seen:
+                seen.add(n)
+                stack.append(iter(names(derived[n].expr)))
 
     for d in scheme.derived:
         use(names(d.expr))

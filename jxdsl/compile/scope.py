@@ -10,7 +10,7 @@ from jxdsl.kernel.pyscope import derived_step, fact_problem
 from jxdsl.kernel.sql import SBool, SNum, SText
 from jxdsl.kernel.sqltext import big
 from jxdsl.kernel.values import Valued, evaluate
-from jxdsl.lower import names
+from jxdsl.lower import names, needed
 
 
 class SqlScope:
@@ -24,6 +24,8 @@ class SqlScope:
         self._derived = {d.name: d for d in plan.scheme.derived}
         self._facts: dict[str, tuple] = {}
         self._values: dict[str, tuple] = {}
+        self._lines: dict = {}
+        self.graph = self._derived
 
     def _fact(self, name: str):
         if name not in self._facts:
@@ -42,19 +44,24 @@ class SqlScope:
 
     def _value(self, name: str):
         if name not in self._values:
-            b = self.b
-            d = self._derived[name]
-            refs = list(dict.fromkeys(names(d.expr)))
-            inputs = b.let(b.all(*[self.present(r) for r in refs]))
-            env = {r: Valued(self.q(r)) for r in refs}
-            got = evaluate(b, d.expr, env)
-            problem = b.let(b.cases((inputs, got.problem), default=None))
-            ok = b.let(b.all(inputs, b.is_null(problem)))
-            q = b.let(b.cases((ok, got.q), default=b.null_qty))
-            step = derived_step(b, d, env, q, self.digits)
-            step.when = ok
-            self._values[name] = (ok, q, step, problem)
+            for n in needed(self._derived, [name]):  # inputs first: no recursion along a chain
+                if n not in self._values:
+                    self._values[n] = self._compute(n)
         return self._values[name]
+
+    def _compute(self, name: str):
+        b = self.b
+        d = self._derived[name]
+        refs = list(dict.fromkeys(names(d.expr)))
+        inputs = b.let(b.all(*[self.present(r) for r in refs]))
+        env = {r: Valued(self.q(r)) for r in refs}
+        got = evaluate(b, d.expr, env)
+        problem = b.let(b.cases((inputs, got.problem), default=None))
+        ok = b.let(b.all(inputs, b.is_null(problem)))
+        q = b.let(b.cases((ok, got.q), default=b.null_qty))
+        step = derived_step(b, d, env, q, self.digits)
+        step.when = ok
+        return ok, q, step, problem
 
     # -- the scope protocol (kernel/sources.py)
     def is_derived(self, name: str) -> bool:
@@ -80,10 +87,14 @@ class SqlScope:
         return self._value(name)[3]
 
     def line(self, name: str):
-        if name in self._derived:
-            lines = [self.line(r) for r in names(self._derived[name].expr)]
-            return self.b.coalesce(*lines)
-        return self._fact(name)[3]
+        if name not in self._derived:
+            return self._fact(name)[3]
+        for n in needed(self._derived, [name]):
+            if n not in self._lines:
+                refs = dict.fromkeys(names(self._derived[n].expr))
+                line = self.b.coalesce(*[self._lines[r] if r in self._derived else self._fact(r)[3] for r in refs])
+                self._lines[n] = self.b.let(line) if any(r in self._derived for r in refs) else line
+        return self._lines[name]
 
 
 class SqlRecord:

@@ -13,7 +13,7 @@ from jxdsl import ir
 from jxdsl.kernel import rules
 from jxdsl.kernel.rules import Outcome, Zero
 from jxdsl.kernel.sources import _steps, expression, value_of
-from jxdsl.kernel.values import Step, Valued, formula_text, missing, substituted
+from jxdsl.kernel.values import Step, Valued, bare, bare_problem, formula_text, missing, substituted
 from jxdsl.lower import names
 
 
@@ -65,21 +65,41 @@ def _proportional(c: LeafCtx, rule: ir.Proportional) -> Outcome:
     zero = None
     if isinstance(rule.zero, ir.Multiple):
         zero = Zero(factor=rule.zero.factor)
-    elif isinstance(rule.zero, ir.ZeroAt):
-        zero = Zero(at=expression(scope, rule.zero.expr))
     value = value_of(scope, c.rec, rule.value)
+    if isinstance(rule.zero, ir.ZeroAt):
+        zero = Zero(at=_against(c, value, rule.zero.expr, rule.value))
     positive = b.flag(rule.direction is ir.Direction.POSITIVE)
-    return rules.proportional(b, c, value, expression(scope, rule.target), positive, zero)
+    return rules.proportional(b, c, value, _against(c, value, rule.target, rule.value), positive, zero)
 
 
 def _target_met(c: LeafCtx, rule: ir.TargetMet) -> Outcome:
     value = value_of(c.scope, c.rec, rule.value)
-    return rules.target_met(c.b, c, value, expression(c.scope, rule.target), c.b.text(rule.cmp.value))
+    return rules.target_met(c.b, c, value, _against(c, value, rule.target, rule.value), c.b.text(rule.cmp.value))
 
 
 def _bands(c: LeafCtx, rule: ir.Bands) -> Outcome:
     value = value_of(c.scope, c.rec, rule.value)
-    return rules.bands(c.b, c, value, [expression(c.scope, band.threshold) for band in rule.bands], rule)
+    return rules.bands(c.b, c, value, [_against(c, value, band.threshold, rule.value) for band in rule.bands], rule)
+
+
+def _against(c: LeafCtx, value: Valued, target: ir.Expr, rule_value: ir.ValueSource) -> Valued:
+    """A target, threshold or zero point written in the rulebook, as the value it is compared with:
+    a bare number against a percentage is a problem (never 20 against 25%)."""
+    b = c.b
+    got = expression(c.scope, target)
+    if bare(target) is None:
+        return got
+    what = _what(rule_value)
+    wrong = b.cases((lambda: b.is_null(value.problem), lambda: bare_problem(b, value.q, target, what)), default=None)
+    return Valued(got.q, b.problems(lambda: got.problem, lambda: wrong), got.steps)
+
+
+def _what(source: ir.ValueSource) -> str:
+    if isinstance(source, ir.OwnValue):
+        return f"“{source.name}”"
+    if isinstance(source, ir.ExprValue):
+        return f"“{formula_text(source.expr)}”"
+    return "问卷满意度"
 
 
 def _formula(c: LeafCtx, rule: ir.Formula) -> Outcome:

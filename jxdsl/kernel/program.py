@@ -13,6 +13,7 @@ from sqlglot import exp
 
 from jxdsl.kernel import sqlnodes as N
 
+FOLD_DEPTH = 24  # columns folded into one another: bounds the depth of the SQL text
 SMALL = 4  # nodes: an expression this small is recomputed where it is read rather than carried
 ATOMS = (exp.Column, exp.Literal, exp.Null, exp.Boolean, exp.Func, exp.Case, exp.Cast, exp.Paren)
 
@@ -118,11 +119,14 @@ def _fold(defs: dict[str, exp.Expression], outputs: dict[str, exp.Expression], p
             if x.name in uses:
                 uses[x.name] += 1
     inline: dict[str, tuple[exp.Expression, bool]] = {}  # column → (expression, read more than once)
+    depth: dict[str, int] = {}  # columns folded one inside another (a chain of derived values)
     kept: dict[str, exp.Expression] = {}
     for c, e in defs.items():  # in binding order: a column's inputs are bound before it
+        folded = 1 + max((depth[x.name] for x in e.find_all(exp.Column) if x.name in inline), default=0)
         e = _substitute(e, inline)
-        if c not in pinned and (uses[c] <= 1 or _size(e) <= SMALL):
+        if c not in pinned and folded <= FOLD_DEPTH and (uses[c] <= 1 or _size(e) <= SMALL):
             inline[c] = (e, uses[c] > 1)
+            depth[c] = folded
         else:
             kept[c] = e
     return kept, {c: _substitute(e, inline) for c, e in outputs.items()}

@@ -11,7 +11,7 @@ from jxdsl import ir
 from jxdsl.inputs import ALL, ProjectInputs, Record
 from jxdsl.kernel.stage import PY
 from jxdsl.kernel.values import Step, Valued, evaluate, formula_text, substituted
-from jxdsl.lower import names
+from jxdsl.lower import names, needed
 from jxdsl.units import NUMBER_HINT, count_of, normalize, parse_quantity
 
 
@@ -58,6 +58,8 @@ class PyScope:
         self.steps: dict[str, Step] = {}
         self.problems: list[tuple[str, str | None, int | None]] = []  # (message, hint, line)
         self._derived = {d.name: d for d in scheme.derived}
+        self._lines: dict[str, int | None] = {}
+        self.graph = self._derived
         self._load()
 
     def _load(self) -> None:
@@ -107,12 +109,15 @@ class PyScope:
 
     def line(self, name: str) -> int | None:
         """Where a value was written: a fact's line, or the first given input of a derived value."""
-        fact = self.inputs.facts.get(name)
-        if fact is not None:
-            return fact.line
-        if name in self._derived:
-            return next((line for line in (self.line(r) for r in names(self._derived[name].expr)) if line), None)
-        return None
+        if name not in self._derived:
+            fact = self.inputs.facts.get(name)
+            return fact.line if fact is not None else None
+        for n in needed(self._derived, [name]):  # inputs first, each once: no recursion along a chain
+            if n not in self._lines:
+                refs = names(self._derived[n].expr)
+                found = (self._lines[r] if r in self._derived else self.line(r) for r in refs)
+                self._lines[n] = next((line for line in found if line), None)
+        return self._lines[name]
 
 
 class PyRecord:

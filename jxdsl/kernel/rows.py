@@ -16,7 +16,7 @@ from jxdsl.kernel import rules
 from jxdsl.kernel.leaf import LeafResult, context, finish
 from jxdsl.kernel.rules import Outcome, Zero
 from jxdsl.kernel.sources import expression
-from jxdsl.kernel.values import Step, Valued, invalid, missing
+from jxdsl.kernel.values import Step, Valued, bare_problem, invalid, missing
 from jxdsl.units import DATE, NUMBER_HINT, TEXT
 
 OPS = (">=", "<=", ">", "<", "=")
@@ -125,7 +125,9 @@ def _quantitative(scope, c, defaults: ir.RowDefaults, t_op, t_body, target, actu
         if isinstance(zero, ir.Multiple):
             z = Zero(factor=zero.factor)
         elif isinstance(zero, ir.ZeroAt):
-            z = Zero(at=expression(scope, zero.expr))
+            at = expression(scope, zero.expr)
+            wrong = bare_problem(b, target_q, zero.expr, "年度指标值")  # 零分=60 against ≥95%
+            z = Zero(at=at if wrong is None else Valued(at.q, b.problems(lambda: at.problem, lambda: wrong), at.steps))
         return rules.proportional(b, c, value, goal, b.eq(kind, b.text("正向")), z)
 
     branches = [

@@ -16,18 +16,33 @@ def absent(scope, name: str) -> list[tuple]:
     """(condition, fact) pairs: the facts really missing behind an absent value, in order.
 
     A derived value names its inputs; when they are all there but it still could not be computed,
-    it names itself."""
+    it names itself.  A fact is missing exactly when it is not present (then every derived value
+    above it is absent too), so each name behind ``name`` is listed once with a condition of its
+    own: linear in the derived values read, however they share inputs (``scope.graph`` is the
+    scheme's derived values by name)."""
     b = scope.b
     if not scope.is_derived(name):
         return [(b.not_(scope.present(name)), name)]
-    inner: dict[str, object] = {}
-    for ref in dict.fromkeys(names(scope.derived_expr(name))):
-        for cond, fact in absent(scope, ref):
-            inner[fact] = b.any(inner[fact], cond) if fact in inner else cond
-    gone = b.not_(scope.present(name))
-    out = [(b.all(gone, cond), fact) for fact, cond in inner.items()]
-    nothing_else = b.not_(b.any(*inner.values())) if inner else b.flag(True)
-    return [*out, (b.all(gone, nothing_else), name)]
+    out: dict[str, object] = {}
+    stack = [(name, iter(_refs(scope, name)))]  # depth first, inputs in the order written
+    while stack:
+        d, refs = stack[-1]
+        ref = next(refs, None)
+        if ref is None:
+            stack.pop()
+            mine = _refs(scope, d)
+            out[d] = b.all(b.not_(scope.present(d)), *[scope.present(r) for r in mine])
+        elif ref in out:  # (no cycles: the linker rejects them)
+            continue
+        elif scope.is_derived(ref):
+            stack.append((ref, iter(_refs(scope, ref))))
+        else:
+            out[ref] = b.not_(scope.present(ref))
+    return list(zip(out.values(), out.keys()))
+
+
+def _refs(scope, name: str) -> list[str]:
+    return list(dict.fromkeys(names(scope.derived_expr(name))))
 
 
 def absent_problem(scope, value_names: list[str], via: str | None = None):

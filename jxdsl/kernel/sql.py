@@ -293,6 +293,8 @@ class Sql:
         got = then()
         if problem is None:
             return got
+        if got.problem is not None:  # a problem found inside (a 分段 threshold) comes after ours
+            problem = self.problems(problem, got.problem)
         return Outcome(problem, got.score, got.status, got.steps)
 
     def unless(self, bad, value):
@@ -600,11 +602,9 @@ class Sql:
         return SNum(self, self.p.bind(N.mul(N.func("sign", x.num), q)), scale, x.nb + digits, digits + 1, dc=10**digits)
 
     def count_true(self, *conds) -> SNum:
-        total = None
-        for c in conds:
-            one = case((fn_coalesce(self._bool(c)), big(1)), default=big(0))
-            total = one if total is None else N.add(total, one)
-        return SNum(self, total if total is not None else big(0), big(1), _digits(len(conds)), 1, dc=1)
+        ones = [case((fn_coalesce(self._bool(c)), big(1)), default=big(0)) for c in conds]
+        total = N.fold(N.add, ones) if ones else big(0)
+        return SNum(self, total, big(1), _digits(len(conds)), 1, dc=1)
 
 
 def _const(x):

@@ -155,10 +155,22 @@ def _logic(cls, absorbing: bool, xs):
             kept.append(x)
     if not kept:
         return exp.Boolean(this=not absorbing)
-    out = kept[0]
-    for x in kept[1:]:
-        out = binary(cls, out, x)
-    return out
+    return fold(lambda a, b: binary(cls, a, b), kept)
+
+
+FOLD_FLAT = 16  # terms chained left to right; longer lists are split in halves
+
+
+def fold(combine, xs: list):
+    """x1 ∘ x2 ∘ … : left to right for a few terms, as a balanced tree for many, so the SQL text
+    of a long list (the facts behind a chain of derived values) is log-deep, not list-deep."""
+    if len(xs) <= FOLD_FLAT:
+        out = xs[0]
+        for x in xs[1:]:
+            out = combine(out, x)
+        return out
+    half = len(xs) // 2
+    return combine(fold(combine, xs[:half]), fold(combine, xs[half:]))
 
 
 def and_(*xs):
@@ -254,10 +266,7 @@ def big(value) -> exp.Expression:
 
 def concat(*parts) -> exp.Expression:
     """NULL-propagating concatenation (``||``)."""
-    out = parts[0]
-    for p in parts[1:]:
-        out = _mark(exp.DPipe(this=out, expression=paren(p), safe=True), out, p)
-    return out
+    return fold(lambda out, p: _mark(exp.DPipe(this=out, expression=paren(p), safe=True), out, p), list(parts))
 
 
 def extract(e, pattern: str, group: int) -> exp.Expression:

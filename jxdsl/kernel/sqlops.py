@@ -52,6 +52,11 @@ class SqlOps(Sql):
             return self.text("")
         return SText(self, self.p.bind(N.func("concat_ws", lit(sep), *es)))
 
+    def too_big(self, x) -> SBool:
+        """Never in SQL: a value wider than any DECIMAL fails the width check, and the project is
+        scored by the interpreter, which reports it (``Py.too_big``)."""
+        return self.flag(False)
+
     def strip(self, text) -> SText:
         cs = self._consts(text)
         if cs is not None:

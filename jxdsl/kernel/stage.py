@@ -46,6 +46,10 @@ def force(x):
     return x() if callable(x) else x
 
 
+MAX_VALUE_DIGITS = 1000  # digits of a computed value's numerator and denominator together
+MAX_VALUE_BITS = 3322 * MAX_VALUE_DIGITS // 1000
+
+
 class Py:
     """Exact evaluation in Python: the interpreter's backend."""
 
@@ -143,6 +147,11 @@ class Py:
     @staticmethod
     def has_more_decimals(x: Fraction, digits: int) -> bool:
         return (x * 10**digits).denominator != 1
+
+    @staticmethod
+    def too_big(x: Fraction) -> bool:
+        """An exact value too long to be a score's input (a squaring chain of derived values)."""
+        return x.numerator.bit_length() + x.denominator.bit_length() > MAX_VALUE_BITS
 
     @staticmethod
     def min(a: Fraction, b: Fraction) -> Fraction:

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from jxdsl import ir
-from jxdsl.units import DATE, TEXT
+from jxdsl.units import DATE, PERCENT, TEXT
 
 MISSING, INVALID = "missing", "invalid"
 FILL_HINT = "在事实文件的“事实”下填写，数值带单位"
@@ -111,7 +111,10 @@ def substituted(b, e: ir.Expr, env: dict, digits: int):
 
 
 def _is_ratio(e) -> bool:
-    return isinstance(e, ir.BinOp) and e.op is ir.Arith.DIV or (isinstance(e, ir.Call) and any(_is_ratio(a) for a in e.args))
+    """A share (shown with %): a division, not by or of a bare number (x ÷ 3 is a plain number)."""
+    if isinstance(e, ir.BinOp) and e.op is ir.Arith.DIV:
+        return not (bare(e.left) or bare(e.right))
+    return isinstance(e, ir.Call) and any(_is_ratio(a) for a in e.args)
 
 
 def _is_zero(e: ir.Compare) -> bool:
@@ -127,6 +130,7 @@ class _Node:
     dim: Any
     error: Any  # staged text or null
     zero: Any  # staged flag
+    pct: Any = False  # a percentage (unitcheck.kind is "%"): a bare number may not meet it
 
 
 def evaluate(b, e: ir.Expr, env: dict, weight=None) -> Valued:
@@ -167,15 +171,15 @@ def _eval(b, e, env, weight) -> _Node:
     PY computes a value only where nothing went wrong below it (it would crash on None)."""
     no = b.flag(False)
     if isinstance(e, ir.Const):
-        return _Node(b.num(e.value), b.text(e.dim), b.null, no)
+        return _Node(b.num(e.value), b.text(e.dim), b.null, no, b.flag(e.unit in PERCENT))
     if isinstance(e, ir.Name):
         q = env[e.name].q
-        return _Node(q.value, q.dim, b.null, no)
+        return _Node(q.value, q.dim, b.null, no, is_percent(b, q))
     if isinstance(e, ir.WeightRef):
-        return _Node(weight, b.text(""), b.null, no)
+        return _Node(weight, b.text(""), b.null, no, no)
     if isinstance(e, ir.Neg):
         inner = _eval(b, e.operand, env, weight)
-        return _Node(b.unless(_bad(b, inner), lambda: -inner.value), inner.dim, inner.error, inner.zero)
+        return _Node(b.unless(_bad(b, inner), lambda: -inner.value), inner.dim, inner.error, inner.zero, inner.pct)
     if isinstance(e, ir.Call):
         return _call(b, e, [_eval(b, a, env, weight) for a in e.args])
     left, right = _eval(b, e.left, env, weight), _eval(b, e.right, env, weight)
@@ -194,13 +198,14 @@ def _eval(b, e, env, weight) -> _Node:
             (lambda: b.not_(b.is_null(below)), lambda: below),
             (text, b.text("文字不能参加计算")),
             (b.all(b.not_(b.eq(a, c)), b.not_(excused)), lambda: b.concat(b.text("单位不一致，不能" + verb + "："), b.describe_dim(a), b.text(" 与 "), b.describe_dim(c))),
+            *(_bare_branches(b, e, left, right) if compare else []),
             default=b.null,
         ))
         bad = b.any(b.not_(b.is_null(error)), zero)
         if compare:
-            return _Node(b.unless(bad, lambda: _compare(b, e.op, left.value, right.value)), b.text("真假"), error, zero)
+            return _Node(b.unless(bad, lambda: _compare(b, e.op, left.value, right.value)), b.text("真假"), error, zero, no)
         op = (lambda: left.value + right.value) if e.op is ir.Arith.ADD else (lambda: left.value - right.value)
-        return _Node(b.unless(bad, op), a, error, zero)
+        return _sized(b, e, _Node(b.unless(bad, op), a, error, zero, b.any(left.pct, right.pct)))
     date = b.any(b.eq(a, b.text(DATE)), b.eq(c, b.text(DATE)))
     error = b.let(b.cases(
         (lambda: b.not_(b.is_null(below)), lambda: below),
@@ -211,11 +216,56 @@ def _eval(b, e, env, weight) -> _Node:
     bad = b.any(b.not_(b.is_null(error)), zero)
     if e.op is ir.Arith.MUL:
         dim = b.cases((b.eq(a, b.text("")), c), (b.eq(c, b.text("")), a), default=lambda: b.concat(a, b.text("·"), c))
-        return _Node(b.unless(bad, lambda: left.value * right.value), dim, error, zero)
+        return _sized(b, e, _Node(b.unless(bad, lambda: left.value * right.value), dim, error, zero, no))
     dim = b.cases((b.eq(a, c), b.text("")), (b.eq(c, b.text("")), a), default=lambda: b.concat(a, b.text("/"), c))
     zero = b.let(b.any(zero, b.all(b.not_(bad), lambda: b.eq(right.value, b.num(0)))))
     bad = b.any(b.not_(b.is_null(error)), zero)
-    return _Node(b.unless(bad, lambda: left.value / right.value), dim, error, zero)
+    ratio = no if bare(e.left) or bare(e.right) else b.eq(a, c)  # a share of like quantities
+    return _sized(b, e, _Node(b.unless(bad, lambda: left.value / right.value), dim, error, zero, ratio))
+
+
+def _sized(b, e, node: _Node) -> _Node:
+    """A result too long to compute with further is an error, not a hang (``Py.too_big``)."""
+    from jxdsl.kernel.stage import MAX_VALUE_DIGITS
+
+    big = b.let(b.all(b.is_null(node.error), b.not_(node.zero), lambda: b.too_big(node.value)))
+    error = b.cases((big, b.text(f"计算“{formula_text(e)}”的结果超过 {MAX_VALUE_DIGITS} 位数字")), default=node.error)
+    return _Node(node.value, node.dim, error, node.zero, node.pct)
+
+
+def bare(e) -> ir.Const | None:
+    """A number written without a unit (not 0), as ``unitcheck.bare``."""
+    inner = e.operand if isinstance(e, ir.Neg) else e
+    if isinstance(inner, ir.Const) and inner.unit == "" and inner.dim == "" and inner.value != 0:
+        return inner
+    return None
+
+
+def is_percent(b, q):
+    """Whether a value is a percentage: given with %/‰, or computed as a share (shown with %)."""
+    return b.in_(q.unit, tuple(PERCENT))
+
+
+def bare_problem(b, value_q, target: ir.Expr, what: str) -> Problem | None:
+    """A rule's bare target (满分=100, ≥20, 分段 ≥90) against a percentage value, found when scoring
+    because the value's kind was not known before (``unitcheck`` rejects the known ones)."""
+    number = bare(target)
+    if number is None:
+        return None
+    n = target.text if isinstance(target, ir.Const) else f"-{number.text}"
+    return b.cases((lambda: is_percent(b, value_q), lambda: invalid(
+        b, b.concat(b.text(f"{what}是百分数（"), b.show(value_q, 2), b.text(f"），{n} 没有写 %")), b.text(f"{n} 应写成 {n}%？"),
+    )), default=None)
+
+
+def _bare_branches(b, e: ir.Compare, left: _Node, right: _Node) -> list:
+    out = []
+    for side, other, node in ((e.left, e.right, right), (e.right, e.left, left)):
+        number = bare(side)
+        if number is not None and bare(other) is None:
+            n = side.text if isinstance(side, ir.Const) else f"-{number.text}"
+            out.append((node.pct, b.text(f"“{formula_text(other)}”是百分数，{n} 没有写 %（{n} 应写成 {n}%？）")))
+    return out
 
 
 def _call(b, e: ir.Call, args: list[_Node]) -> _Node:
@@ -236,7 +286,7 @@ def _call(b, e: ir.Call, args: list[_Node]) -> _Node:
             out = pick(out, a.value)
         return out
 
-    return _Node(b.unless(b.any(b.not_(b.is_null(error)), zero), value), dims[0], error, zero)
+    return _Node(b.unless(b.any(b.not_(b.is_null(error)), zero), value), dims[0], error, zero, b.any(*[a.pct for a in args]))
 
 
 def _compare(b, op: ir.Cmp, x, y):
@@ -253,10 +303,24 @@ def _compare(b, op: ir.Cmp, x, y):
 
 def _unit(b, e: ir.Expr, env: dict, dim):
     """The unit a computed value is shown in: % for a ratio, else the unit of its first like input."""
-    refs = [env[n].q for n in _names(e) if n in env]
+    level = set(_level_names(e))  # a plain result keeps % only from names it adds or picks
+    refs = [(env[n].q, n in level) for n in _names(e) if n in env]
+    branches = [(b.all(b.eq(q.dim, dim), b.flag(True) if kept else b.not_(b.eq(dim, b.text("")))), q.unit) for q, kept in refs]
     if _is_ratio(e):
-        return b.cases((b.eq(dim, b.text("")), b.text("%")), *[(b.eq(q.dim, dim), q.unit) for q in refs], default=lambda: _dim_unit(b, dim))
-    return b.cases(*[(b.eq(q.dim, dim), q.unit) for q in refs], default=lambda: _dim_unit(b, dim))
+        return b.cases((b.eq(dim, b.text("")), b.text("%")), *branches, default=lambda: _dim_unit(b, dim))
+    return b.cases(*branches, default=lambda: _dim_unit(b, dim))
+
+
+def _level_names(e) -> list[str]:
+    if isinstance(e, ir.Name):
+        return [e.name]
+    if isinstance(e, ir.Neg):
+        return _level_names(e.operand)
+    if isinstance(e, ir.Call):
+        return [n for a in e.args for n in _level_names(a)]
+    if isinstance(e, ir.BinOp) and e.op in (ir.Arith.ADD, ir.Arith.SUB):
+        return _level_names(e.left) + _level_names(e.right)
+    return []
 
 
 def _dim_unit(b, dim):
