@@ -157,19 +157,32 @@ def _gone(pid: int) -> bool:
     return False
 
 
+_SIGNALLED: list[int] = []  # signals received by the running command (all nested stop_on_signals)
+_DEPTH = [0]
+
+
 @contextlib.contextmanager
 def stop_on_signals(what: str = "") -> Iterator[None]:
     """SIGTERM, SIGHUP and Ctrl-C stop the run with SystemExit (128 + the signal's number) and a
     short message, so that every ``finally`` (temporary files and folders) runs.  DuckDB,
     interrupted inside a query, raises its own error instead: after a signal any error is that
-    stop.  Only the main thread can install handlers (elsewhere the defaults stay); a signal the
+    stop.  A signal whose exception was swallowed (raised inside a ``__del__`` or a library's
+    broad ``except``) still stops the run when the block ends, before ``staged`` renames anything.
+    Only the main thread can install handlers (elsewhere the defaults stay); a signal the
     process was started ignoring (nohup, a background job) stays ignored."""
     names = [s for s in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, s)]
-    got: list[int] = []
+    if _DEPTH[0] == 0:
+        _SIGNALLED.clear()
+    _DEPTH[0] += 1
 
     def stop(signum, _frame):
-        got.append(signum)
+        _SIGNALLED.append(signum)
         raise SystemExit(128 + signum)
+
+    def stopped() -> SystemExit:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(f"已中断（信号 {_SIGNALLED[0]}）{'，' + what if what else ''}\n")
+        return SystemExit(128 + _SIGNALLED[0])
 
     previous = {}
     try:
@@ -181,12 +194,18 @@ def stop_on_signals(what: str = "") -> Iterator[None]:
     try:
         yield
     except BaseException:
-        if got:
-            with contextlib.suppress(OSError, ValueError):
-                sys.stderr.write(f"已中断（信号 {got[0]}）{'，' + what if what else ''}\n")
-            raise SystemExit(128 + got[0]) from None
+        if _SIGNALLED and not getattr(sys.exc_info()[1], "jx_stopped", False):
+            err = stopped()
+            err.jx_stopped = True
+            raise err from None
         raise
+    else:
+        if _SIGNALLED:
+            err = stopped()
+            err.jx_stopped = True
+            raise err
     finally:
+        _DEPTH[0] -= 1
         for s, handler in previous.items():
             signal.signal(getattr(signal, s), handler)
 
