@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from jxdsl import ast
 from jxdsl.errors import JxError, LinkError
 from jxdsl.formulas import _is_zero, formula_text, literal, references
-from jxdsl.units import DATE, PERCENT, TEXT, describe_dim
+from jxdsl.units import DATE, PERCENT, TEXT, describe_dim, percent_hint
 
 FACT_KINDS = {"金额": "元", "百分比": "%", "数值": "", "日期": DATE, "文本": TEXT, "数量": None}
 PLAIN = ("", "%")
@@ -69,7 +69,7 @@ def mismatch(value_kind: str | None, number: ast.Number, what: str) -> LinkError
         return None
     n = number.text
     if value_kind == "%":
-        return LinkError(f"{what}是百分数，{n} 没有写 %", number.span, f"{n} 应写成 {n}%？")
+        return LinkError(f"{what}是百分数，{n} 没有写 %", number.span, percent_hint(n))
     if value_kind == "元":
         return LinkError(f"{what}是金额，{n} 没有写单位", number.span, f"{n} 应写成 {n}万元 或 {n}元？")
     if value_kind == DATE:

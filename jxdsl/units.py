@@ -8,7 +8,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 
 import attrs
@@ -331,3 +331,17 @@ def describe_dim(dim: str) -> str:
     if dim == POINTS:
         return "分数"
     return f"数量（{dim}）"
+
+
+def percent_hint(n: str) -> str:
+    """What a bare number written against a percentage probably meant: 20 → 20%, but 0.6 is as
+    likely a share (60%) as 0.6%, so both are offered."""
+    try:
+        x = Decimal(n.lstrip("-"))
+    except (InvalidOperation, ValueError):
+        return f"{n} 应写成 {n}%？"
+    if 0 < x < 1:
+        share = format((Decimal(n) * 100).normalize(), "f")
+        return f"{n} 应写成 {share}% 还是 {n}%？"
+    return f"{n} 应写成 {n}%？"
+

@@ -318,6 +318,21 @@ def test_bare_number_against_a_percentage_given_in_the_facts(tmp_path):
     assert "户数" not in err and '"score": 1' in out
 
 
+def test_a_bare_share_against_a_percentage_offers_both_readings(tmp_path):
+    """0.6 against a percentage is as likely 60% as 0.6%: the hint names both, in check (kind known)
+    and when scoring (kind seen only in the facts), the same in every engine."""
+    rulebook, facts = _write(tmp_path, (
+        "规则集 比例提示\n事实\n  执行占比\n  规范占比 百分比\n"
+        "执行占比 权重 3 达标 ≥0.85\n"
+        "规范 权重 2 扣分 每处1 扣完为止\n  若 规范占比 ≥0.2 则 0\n"
+    ), "项目: 丙\n事实:\n  执行占比: 90%\n  规范占比: 5%\n评价:\n  规范: {发现: []}\n")
+    code, _, err = cli("check", rulebook)
+    assert code == 1 and "0.2 应写成 20% 还是 0.2%？" in err, err
+    (tmp_path / "r.jx").write_text(rulebook.read_text(encoding="utf-8").replace("≥0.2 ", "≥20% "), encoding="utf-8")
+    got = assert_engines_agree(rulebook, facts)
+    assert "0.85 应写成 85% 还是 0.85%？" in got["interpreter"][0][2]
+
+
 def test_squaring_derived_values_stop_at_a_located_limit(tmp_path):
     """Each derived value the square of the one before: a problem naming the first too long, no hang."""
     lines = ["平方1项 = 底数 + 2"] + [f"平方{i}项 = 平方{i - 1}项 × 平方{i - 1}项" for i in range(2, 40)]

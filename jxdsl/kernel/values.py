@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from jxdsl import ir
-from jxdsl.units import DATE, PERCENT, TEXT
+from jxdsl.units import DATE, PERCENT, TEXT, percent_hint
 
 MISSING, INVALID = "missing", "invalid"
 FILL_HINT = "在事实文件的“事实”下填写，数值带单位"
@@ -254,7 +254,7 @@ def bare_problem(b, value_q, target: ir.Expr, what: str) -> Problem | None:
         return None
     n = target.text if isinstance(target, ir.Const) else f"-{number.text}"
     return b.cases((lambda: is_percent(b, value_q), lambda: invalid(
-        b, b.concat(b.text(f"{what}是百分数（"), b.show(value_q, 2), b.text(f"），{n} 没有写 %")), b.text(f"{n} 应写成 {n}%？"),
+        b, b.concat(b.text(f"{what}是百分数（"), b.show(value_q, 2), b.text(f"），{n} 没有写 %")), b.text(percent_hint(n)),
     )), default=None)
 
 
@@ -264,7 +264,7 @@ def _bare_branches(b, e: ir.Compare, left: _Node, right: _Node) -> list:
         number = bare(side)
         if number is not None and bare(other) is None:
             n = side.text if isinstance(side, ir.Const) else f"-{number.text}"
-            out.append((node.pct, b.text(f"“{formula_text(other)}”是百分数，{n} 没有写 %（{n} 应写成 {n}%？）")))
+            out.append((node.pct, b.text(f"“{formula_text(other)}”是百分数，{n} 没有写 %（" + percent_hint(n) + "）")))
     return out
 
 
