@@ -6,26 +6,22 @@ stated rule. Every comparison allows half a unit in the last digit the table pub
 """
 from __future__ import annotations
 
-import re
 from fractions import Fraction
 from pathlib import Path
 
 import attrs
 
-from jxdsl import ast, ir
+from jxdsl import ast
 from jxdsl.errors import FactError, Span, UsageError
-from jxdsl.link import LinkedIndicator, Rulebook, tier_points
-from jxdsl.lower import lower
+from jxdsl.link import Rulebook
 from jxdsl.tables import check_header, csv_records, find_header
-from jxdsl.units import DATE, NUMBER_HINT, TEXT, Quantity, normalize, number_problem, parse_quantity, plain, plain_number, shorten
+from jxdsl.units import normalize, number_problem, plain, plain_number, shorten
 
 COLUMNS = ("路径", "分值", "得分")
 OPTIONAL = ("指标值", "实际值", "等级", "项目")
 TOTAL, BONUS, PENALTY = "合计", "加分", "扣分"
 DEFAULT_GRADES = (("优", Fraction(90)), ("良", Fraction(80)), ("中", Fraction(60)))
 NATIONAL_TIERS = ((Fraction(8, 10), Fraction(1)),)  # achieved: 80%–100% of the weight
-_CMP = re.compile(r"^\s*(>=|<=|≥|≤|≧|≦|>|<|=)\s*")
-_CMP_NORMAL = {"≥": ">=", "≧": ">=", "≤": "<=", "≦": "<="}
 
 
 @attrs.frozen
@@ -41,6 +37,7 @@ class Row:
     grade: str | None = None
     line: int = 0
     project: str | None = None  # the 项目 column of a table of several projects
+    problem: str | None = None  # why the row cannot be read (a blank path, a score like 约5)
 
     @property
     def key(self) -> str:
@@ -60,7 +57,7 @@ class Finding:
     project: str | None = None
 
     def as_json(self) -> dict:
-        out = {"path": self.path, "kind": self.kind, "published": self.published, "expected": self.expected, "message": self.message}
+        out = {"path": self.path, "kind": self.kind, "severity": severity(self.kind), "line": self.line, "published": self.published, "expected": self.expected, "message": self.message}
         return {"project": self.project, **out} if self.project is not None else out
 
 
@@ -85,23 +82,10 @@ def read_table(path: str | Path, sheet: str | None = None, note=None) -> list[Ro
         raise FactError(f"评分表缺少列：{'、'.join(missing)}", Span(str(p), 1, 1), f"需要的列：{'、'.join(COLUMNS)}，可选：{'、'.join(OPTIONAL)}")
     rows = []
     for n, r in records:
-        cell = lambda k: None if r.get(k) in (None, "") else r[k].strip()  # noqa: E731
-        name = cell("路径")
-        if name is None:
-            raise FactError(f"评分表第 {n} 行缺少路径", Span(str(p), n, 1))
-        rows.append(
-            Row(
-                tuple(x.strip() for x in normalize(name).split("/")),
-                _number(cell("分值"), p, n, "分值"),
-                _number(cell("得分"), p, n, "得分"),
-                cell("得分") or "",
-                cell("指标值"),
-                cell("实际值"),
-                cell("等级"),
-                n,
-                cell("项目") if "项目" in header else None,
-            )
-        )
+        cell = lambda k: None if r.get(k) in (None, "") or not r[k].strip() else r[k].strip()  # noqa: E731
+        if all(cell(k) is None for k in header):
+            continue  # a blank line between blocks
+        rows.append(_row(p, n, cell, "项目" in header))
     return rows
 
 
@@ -133,16 +117,34 @@ def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tup
     return line, header, list(rest)
 
 
-def _number(text: str | None, p: Path, line: int, column: str) -> Fraction | None:
+def _row(p: Path, n: int, cell, has_project: bool) -> Row:
+    """One record as a Row; a row that cannot be read keeps its line and says why (a finding,
+    not the end of the audit: the other rows are still checked)."""
+    problems = []
+    name = cell("路径")
+    if name is None:
+        problems.append("没有路径（“路径”列为空）")
+    numbers = []
+    for column in ("分值", "得分"):
+        value, problem = _number(cell(column), column)
+        numbers.append(value)
+        if problem:
+            problems.append(problem)
+    path = tuple(x.strip() for x in normalize(name).split("/")) if name else ()
+    problem = "；".join(problems) or None
+    return Row(path, numbers[0], numbers[1], cell("得分") or "", cell("指标值"), cell("实际值"), cell("等级"), n, cell("项目") if has_project else None, problem)
+
+
+def _number(text: str | None, column: str) -> tuple[Fraction | None, str | None]:
     """A score or weight as printed, read by the grammar of every other number (units): no
-    exponents, Infinity or NaN, at most MAX_DIGITS digits, thousands grouped by three."""
+    exponents, Infinity or NaN, at most MAX_DIGITS digits, thousands grouped by three; else why not."""
     if text is None:
-        return None
+        return None, None
     value = plain_number(normalize(text).strip().removesuffix("分"))
     if value is None:
         problem = number_problem(text)
-        raise FactError(f"评分表第 {line} 行“{column}”" + (f"：{problem}" if problem else f"不是数字：{shorten(text)}"), Span(str(p), line, 1), NUMBER_HINT if problem else None)
-    return value
+        return None, f"“{column}”" + (f"：{problem}" if problem else f"不是数字：{shorten(text)}")
+    return value, None
 
 
 def audit_file(path: str, book: Rulebook | None = None, sheet: str | None = None, note=None) -> list["Finding"]:
@@ -157,49 +159,152 @@ def audit_file(path: str, book: Rulebook | None = None, sheet: str | None = None
 
 
 # ---- tolerance ------------------------------------------------------------------------------
+def decimals(published: str) -> int:
+    """Decimals printed in a cell: 16.5 → 1, 92.66 → 2, 17 → 0."""
+    text = normalize(published).strip().rstrip("分")
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
 def tolerance(published: str) -> Fraction:
-    """Half a unit in the last digit printed: 16.5 → 0.05, 92.66 → 0.005, 17 → 0.5."""
-    text = normalize(published).rstrip("分")
-    decimals = len(text.split(".", 1)[1]) if "." in text else 0
-    return Fraction(1, 2 * 10**decimals)
+    """Half a unit in the last digit printed: 16.5 → 0.05, 92.66 → 0.005, 17 → 0.5.  It is what
+    printing loses: a subtotal is rounded from unrounded scores, so it may differ this much from
+    the sum of the rounded rows printed above it."""
+    return Fraction(1, 2 * 10 ** decimals(published))
 
 
-def _agrees(published: Row, expected: Fraction) -> bool:
-    return abs(published.score - expected) <= tolerance(published.score_text)
+def _agrees(published: "Node", expected: Fraction | None) -> bool:
+    return expected is not None and abs(published.score - expected) <= tolerance(published.shown)
 
 
 def _fmt(value: Fraction | None) -> str | None:
     return None if value is None else plain(value, 4)
 
 
+SPECIAL = (TOTAL, BONUS, PENALTY)
+SEVERITY = {"rounding": "note"}  # every other kind is an error
+SEVERITY_WORDS = {"error": "问题", "note": "提示"}
+
+
+def severity(kind: str) -> str:
+    """``error``: the table is wrong (exit 1); ``note``: explained by something the table does not
+    state, such as its rounding (reported, exit 0)."""
+    return SEVERITY.get(kind, "error")
+
+
+# ---- the table's tree -------------------------------------------------------------------------
+@attrs.frozen
+class Node:
+    """A level of the table: a printed row, or a level no row prints (its values summed from below)."""
+
+    path: tuple[str, ...]
+    weight: Fraction | None
+    score: Fraction | None
+    shown: str | None  # the score as printed; None when no row prints this level
+    rebuilt: Fraction | None  # the score rebuilt from the leaves: a misprinted subtotal does not hide the true total
+    line: int = 0
+
+
+class Tree:
+    """Every level of the table's paths.  A level no row prints (a leaf-only table, a missing
+    二级 subtotal) is the sum of what is printed below it, so that the level above and the 合计 are
+    still checked; with a rulebook, only when every indicator the rulebook puts there is printed."""
+
+    def __init__(self, rows: list[Row], indicators: dict):
+        self.printed = {r.path: r for r in rows}
+        self.kids: dict[tuple[str, ...], dict[tuple[str, ...], None]] = {}
+        for r in rows:
+            for k in range(1, len(r.path)):
+                self.kids.setdefault(r.path[:k], {})[r.path[: k + 1]] = None
+        paths = set(self.printed) | set(self.kids)
+        self.complete = {p: self._complete(p, indicators) for p in self.kids}
+        self.nodes: dict[tuple[str, ...], Node] = {}
+        for path in sorted(paths, key=len, reverse=True):  # children first: no recursion on deep paths
+            self.nodes[path] = self._node(path)
+
+    def _complete(self, path, indicators: dict) -> bool:
+        ind = indicators.get(path)
+        return ind is None or not ind.children or {c.path for c in ind.children} <= set(self.kids[path])
+
+    def children(self, path) -> list[Node]:
+        return [self.nodes[k] for k in self.kids.get(path, {})]
+
+    def _node(self, path) -> Node:
+        kids = self.children(path)
+        whole = bool(kids) and self.complete[path]
+
+        def summed(attr):
+            values = [getattr(k, attr) for k in kids]
+            return sum(values, Fraction(0)) if whole and None not in values else None
+
+        r = self.printed.get(path)
+        if r is None:
+            return Node(path, summed("weight"), summed("score"), None, summed("rebuilt"))
+        rebuilt = summed("rebuilt") if all(k.score is not None for k in kids) else None
+        return Node(path, r.weight, r.score, r.score_text, rebuilt if rebuilt is not None else r.score, r.line)
+
+    def top(self) -> list[Node]:
+        names = dict.fromkeys(p[0] for p in self.nodes if p[0] not in SPECIAL)
+        return [self.nodes[(n,)] for n in names]
+
+
+def _shown(n: Node) -> str:
+    return n.shown if n.shown is not None else _fmt(n.score)
+
+
 # ---- checks ---------------------------------------------------------------------------------
 def audit(rows: list[Row], book: Rulebook | None = None) -> list[Finding]:
     """Every inconsistency in the table, in table order."""
-    findings: list[Finding] = []
-    by_path = {r.path: r for r in rows}
-    children: dict[tuple[str, ...], list[Row]] = {}
-    for r in rows:
-        if len(r.path) > 1:
-            children.setdefault(r.path[:-1], []).append(r)
+    from jxdsl.auditrule import rule_findings
+
+    findings = [Finding(r.key, "unreadable_row", r.score_text or None, None, f"此行无法核对：{r.problem}", r.line) for r in rows if r.problem]
+    rows = [r for r in rows if r.path]
     indicators = {i.path: i for i in book.walk()} if book else {}
-    recomputed = _recompute(rows, children)
+    if book:
+        rows, unknown = _resolve(rows, indicators)
+        findings += unknown
+    tree = Tree(rows, indicators)
+    places = max((decimals(r.score_text) for r in rows if r.score is not None), default=0)
     for r in rows:
         if r.path == (TOTAL,):
             continue
         findings += _range(r)
-        kids = children.get(r.path, [])
-        if kids:
-            findings += _sums(r, kids, recomputed)
+        if r.path in tree.kids:
+            findings += _sums(tree.nodes[r.path], tree.children(r.path), tree.complete[r.path])
         elif r.path[0] not in (BONUS, PENALTY):
-            findings += _rule(r, indicators.get(r.path), book)
+            findings += rule_findings(r, indicators.get(r.path), book, places)
         if book and r.path in indicators and r.weight is not None and r.weight != indicators[r.path].weight and r.path[0] not in (BONUS, PENALTY):
             findings.append(
                 Finding(r.key, "weight_vs_rulebook", _fmt(r.weight), _fmt(indicators[r.path].weight), f"分值 {_fmt(r.weight)} 与规则集规定的 {_fmt(indicators[r.path].weight)} 不符", r.line)
             )
-    total = by_path.get((TOTAL,))
+    total = tree.printed.get((TOTAL,))
     if total is not None:
-        findings += _total(total, rows, book, recomputed)
-    return findings
+        findings += _total(total, rows, tree, book)
+    return sorted(findings, key=lambda f: f.line)
+
+
+def _resolve(rows: list[Row], indicators: dict) -> tuple[list[Row], list[Finding]]:
+    """Rows named by the rulebook's full paths: a row printed with the end of a path (the leaf's
+    name alone, as self-evaluation forms print it) takes the one indicator it names; a row the
+    rulebook does not know is a finding (rows under 来自目标表 come from the project's own table)."""
+    named = {tuple(normalize(x).strip() for x in path): path for path in indicators}  # （6个） is printed (6个)
+    tails: dict[tuple[str, ...], set] = {}
+    for key, path in named.items():
+        for k in range(1, len(key) + 1):
+            tails.setdefault(key[-k:], set()).add(path)
+    from_table = {p for p, i in indicators.items() if isinstance(i.rule, ast.FromTargets)}
+    out, findings = [], []
+    for r in rows:
+        if r.path[0] in SPECIAL or any(named.get(r.path[:k]) in from_table for k in range(1, len(r.path))):
+            out.append(r)
+            continue
+        found = {named[r.path]} if r.path in named else tails.get(r.path, set())
+        if len(found) == 1:
+            out.append(attrs.evolve(r, path=next(iter(found))))
+            continue
+        out.append(r)
+        hint = f"，可能是：{'、'.join('/'.join(p) for p in sorted(found))}" if found else ""
+        findings.append(Finding(r.key, "unknown_path", None, None, f"规则集中没有指标“{r.key}”{hint}", r.line))
+    return out, findings
 
 
 def _range(r: Row) -> list[Finding]:
@@ -212,37 +317,30 @@ def _range(r: Row) -> list[Finding]:
     return []
 
 
-def _sums(r: Row, kids: list[Row], recomputed: dict) -> list[Finding]:
-    out = []
+def _sums(r: Node, kids: list[Node], complete: bool) -> list[Finding]:
+    """The printed level against its children (printed, or summed from their own children)."""
+    out, key, line = [], "/".join(r.path), r.line
+    if not complete:
+        return []  # the rulebook puts more indicators here than the table prints
     if r.path[0] not in (BONUS, PENALTY) and r.weight is not None and all(k.weight is not None for k in kids):
         total = sum((k.weight for k in kids), Fraction(0))
         if total != r.weight:
             parts = " + ".join(_fmt(k.weight) for k in kids) + (f" = {_fmt(total)}" if len(kids) > 1 else "")
-            out.append(Finding(r.key, "weight_sum", _fmt(r.weight), _fmt(total), f"下级分值之和 {parts}，与本级分值 {_fmt(r.weight)} 不符", r.line))
+            out.append(Finding(key, "weight_sum", _fmt(r.weight), _fmt(total), f"下级分值之和 {parts}，与本级分值 {_fmt(r.weight)} 不符", line))
     if r.score is not None and all(k.score is not None for k in kids):
         total = sum((k.score for k in kids), Fraction(0))
-        rebuilt = sum((recomputed[k.path] for k in kids), Fraction(0))
+        rebuilt = sum((k.rebuilt for k in kids), Fraction(0)) if all(k.rebuilt is not None for k in kids) else None
         if r.path == (BONUS,) and r.weight is not None:
-            total, rebuilt = min(total, r.weight), min(rebuilt, r.weight)  # the bonus row holds the capped sum
+            total, rebuilt = min(total, r.weight), rebuilt if rebuilt is None else min(rebuilt, r.weight)  # the bonus row holds the capped sum
         if not _agrees(r, total) and not _agrees(r, rebuilt):
-            parts = " + ".join(k.score_text for k in kids)
-            out.append(Finding(r.key, "score_sum", r.score_text, _fmt(total), f"下级得分之和 {parts} = {_fmt(total)}，与公布的本级得分 {r.score_text} 不符", r.line))
+            parts = " + ".join(_shown(k) for k in kids)
+            out.append(Finding(key, "score_sum", r.shown, _fmt(total), f"下级得分之和 {parts} = {_fmt(total)}，与公布的本级得分 {r.shown} 不符", line))
     return out
 
 
-def _recompute(rows: list[Row], children: dict) -> dict[tuple[str, ...], Fraction]:
-    """Each row's score rebuilt from its leaves: a misprinted subtotal does not hide the true total."""
-    out: dict[tuple[str, ...], Fraction] = {}
-    for r in sorted(rows, key=lambda r: -len(r.path)):  # children first: no recursion on deep paths
-        if r.path not in out:
-            kids = children.get(r.path, [])
-            out[r.path] = sum((out[k.path] for k in kids), Fraction(0)) if kids and all(k.score is not None for k in kids) else (r.score or Fraction(0))
-    return out
-
-
-def _total(total: Row, rows: list[Row], book: Rulebook | None, recomputed: dict) -> list[Finding]:
+def _total(total: Row, rows: list[Row], tree: Tree, book: Rulebook | None) -> list[Finding]:
     out = []
-    top = [r for r in rows if len(r.path) == 1 and r.path[0] not in (TOTAL, BONUS, PENALTY)]
+    top = tree.top()
     bonus_row = next((r for r in rows if r.path == (BONUS,)), None)
     if bonus_row is not None and bonus_row.score is not None:
         bonus = bonus_row.score
@@ -253,16 +351,17 @@ def _total(total: Row, rows: list[Row], book: Rulebook | None, recomputed: dict)
         penalty = penalty_row.score
     else:
         penalty = sum((r.score or 0 for r in rows if len(r.path) == 2 and r.path[0] == PENALTY), Fraction(0))
-    if total.weight is not None and top and all(r.weight is not None for r in top):
-        weights = sum((r.weight for r in top), Fraction(0))
+    if total.weight is not None and top and all(n.weight is not None for n in top):
+        weights = sum((n.weight for n in top), Fraction(0))
         if weights != total.weight:
             out.append(Finding(TOTAL, "weight_sum", _fmt(total.weight), _fmt(weights), f"一级指标分值之和 {_fmt(weights)} 与合计分值 {_fmt(total.weight)} 不符", total.line))
-    if total.score is not None and top and all(r.score is not None for r in top):
-        expected = sum((r.score for r in top), Fraction(0)) + bonus - penalty
-        rebuilt = sum((recomputed[r.path] for r in top), Fraction(0)) + bonus - penalty
-        if not _agrees(total, expected) and not _agrees(total, rebuilt):
+    if total.score is not None and top and all(n.score is not None for n in top):
+        expected = sum((n.score for n in top), Fraction(0)) + bonus - penalty
+        rebuilt = sum((n.rebuilt for n in top), Fraction(0)) + bonus - penalty if all(n.rebuilt is not None for n in top) else None
+        node = tree.nodes[(TOTAL,)]
+        if not _agrees(node, expected) and not _agrees(node, rebuilt):
             extra = (f" + 加分 {_fmt(bonus)}" if bonus else "") + (f" - 扣分 {_fmt(penalty)}" if penalty else "")
-            parts = " + ".join(r.score_text for r in top)
+            parts = " + ".join(_shown(n) for n in top)
             out.append(Finding(TOTAL, "total", total.score_text, _fmt(expected), f"一级指标得分 {parts}{extra} = {_fmt(expected)}，与公布的合计 {total.score_text} 不符", total.line))
     if total.grade and total.score is not None:
         want = _grade(total.score, book)
@@ -283,129 +382,6 @@ def _grade(score: Fraction, book: Rulebook | None) -> str:
     return "差"
 
 
-# ---- rule checks ------------------------------------------------------------------------------
-def _rule(r: Row, ind: LinkedIndicator | None, book: Rulebook | None) -> list[Finding]:
-    if r.score is None or r.weight is None or not 0 <= r.score <= r.weight:
-        return []  # out of range is reported once, as such
-    if ind is not None and isinstance(ind.rule, ast.Tiers):
-        return _tier_rule(r, ind)
-    if ind is not None and isinstance(ind.rule, ast.Checklist):
-        return _checklist_rule(r, ind)
-    if not r.target or not r.actual:
-        return []
-    unreadable = number_problem(r.target) or number_problem(r.actual)
-    if unreadable:  # 1,50人 is not read as 1 (nor as words): the row cannot be checked
-        return [Finding(r.key, "unreadable_number", r.score_text, None, f"{unreadable}，无法按规则核对得分", r.line)]
-    m = _CMP.match(normalize(r.target))
-    target = parse_quantity(normalize(r.target)[m.end():] if m else r.target)
-    am = _CMP.match(normalize(r.actual))
-    actual = parse_quantity(normalize(r.actual)[am.end():] if am else r.actual)
-    if target.dim == TEXT or actual.dim == TEXT:
-        return _qualitative(r, target, actual, book)
-    bare = actual.dim == "" and actual.unit == "" and target.dim not in ("", DATE)
-    if not bare and actual.dim != target.dim:
-        return [Finding(r.key, "unit_mismatch", r.score_text, None, f"指标值 {r.target} 与实际值 {r.actual} 单位不同，无法按规则核对得分", r.line)]
-    # a bare number is read in the target's unit (tables often print 98 for 98%)
-    expected, how = _expected(r, r.actual.strip() + target.unit if bare else r.actual, ind, book)
-    if expected is None or _agrees(r, expected):
-        return []
-    return [Finding(r.key, "rule", r.score_text, _fmt(expected), f"{how}，应得 {_fmt(expected)}，公布为 {r.score_text}", r.line)]
-
-
-# ---- the expected score: the kernel's own row scoring -------------------------------------------
-NATIONAL = Path(__file__).resolve().parents[1] / "rulebooks" / "national" / "self-eval.jx"
-
-
-def _expected(r: Row, actual_text: str, ind: LinkedIndicator | None, book: Rulebook | None) -> tuple[Fraction | None, str]:
-    """The score the rulebook gives the row's target and actual, by ``kernel.rows.score_row`` (the
-    interpreter's and the SQL engines' definition, with the rulebook's rounding), and the kernel's
-    sentences for it.  A tree indicator's 正向/反向/达标 rule scores the row whatever its sign;
-    without a rulebook the national self-evaluation defaults (财预〔2020〕10号) apply."""
-    from jxdsl.evaluate import _steps
-    from jxdsl.explain import sentence
-    from jxdsl.inputs import ProjectInputs
-    from jxdsl.kernel.pyscope import PyScope
-    from jxdsl.kernel.rows import RowTexts, score_row
-
-    scheme = _row_scheme(book, ind)
-    texts = RowTexts(plain(r.weight, 8), r.target, actual_text, None, None, None)
-    got, _ = score_row(PyScope(scheme, ProjectInputs("核对")), texts)
-    if got.problem is not None or got.score is None:
-        return None, ""
-    said = [t for t in (sentence(s) for s in _steps(got.steps)) if t]
-    return got.score, "；".join(said) or f"实际 {actual_text}，指标值 {r.target}"
-
-
-_SCHEMES: dict = {}
-
-
-def _row_scheme(book: Rulebook | None, ind: LinkedIndicator | None) -> ir.Scheme:
-    from jxdsl.link import Linker
-
-    key = (id(book), ind.path if ind is not None else None)
-    if key in _SCHEMES:
-        return _SCHEMES[key][1]
-    scheme = lower(book if book is not None else Linker().load(NATIONAL))
-    defaults = scheme.defaults
-    leaf = next((x for x in scheme.leaves() if x.path == ind.path), None) if ind is not None else None
-    rule = leaf.rule if leaf is not None else None
-    if isinstance(rule, ir.Proportional):
-        kind = ir.RowKind.POSITIVE if rule.direction is ir.Direction.POSITIVE else ir.RowKind.NEGATIVE
-        defaults = ir.RowDefaults({op: ir.RowDefault(kind, rule.zero) for op in ir.Cmp}, defaults.qualitative)
-    elif isinstance(rule, ir.TargetMet):
-        defaults = ir.RowDefaults({op: ir.RowDefault(ir.RowKind.MET) for op in ir.Cmp}, defaults.qualitative)
-    elif not defaults.quantitative:
-        defaults = lower(Linker().load(NATIONAL)).defaults
-    got = attrs.evolve(scheme, defaults=defaults)
-    _SCHEMES[key] = (book, got)  # the book is kept so that its id is not reused
-    return got
-
-
-def _qualitative(r: Row, target: Quantity, actual: Quantity, book: Rulebook | None) -> list[Finding]:
-    if normalize(r.target).strip() != normalize(r.actual).strip():
-        return []  # not achieved as written: the evaluator's tier cannot be checked from the table
-    tiers = book.qualitative_tiers if book is not None and book.qualitative_tiers else None
-    if tiers:
-        low, high = tier_points(tiers[0], r.weight)
-        name = tiers[0].name
-    else:
-        low, high = r.weight * NATIONAL_TIERS[0][0], r.weight
-        name = "达成"
-    if low <= r.score <= high:
-        return []
-    return [
-        Finding(r.key, "tier", r.score_text, f"{_fmt(low)}–{_fmt(high)}", f"实际完成值与指标值一致（{r.actual}），属“{name}”档，得分应在 {_fmt(low)} 到 {_fmt(high)} 之间，公布为 {r.score_text}", r.line)
-    ]
-
-
-def _tier_rule(r: Row, ind: LinkedIndicator) -> list[Finding]:
-    from jxdsl.kernel.rules import inside
-    from jxdsl.kernel.stage import PY
-    from jxdsl.lower import tier
-
-    if any(inside(PY, r.score, tier(t), ind.weight) for t in ind.rule.tiers):
-        return []
-    allowed = "；".join(f"{t.name} {_interval(t, ind.weight)}" for t in ind.rule.tiers)
-    return [Finding(r.key, "tier", r.score_text, allowed, f"得分 {r.score_text} 不在任何档次内（{allowed}）", r.line)]
-
-
-def _interval(t: ast.Tier, w: Fraction) -> str:
-    lo, hi = tier_points(t, w)
-    if lo == hi:
-        return _fmt(lo)
-    return f"{'[' if t.low_closed else '('}{_fmt(lo)},{_fmt(hi)}{']' if t.high_closed else ')'}"
-
-
-def _checklist_rule(r: Row, ind: LinkedIndicator) -> list[Finding]:
-    possible = {Fraction(0)}
-    for item in ind.items:
-        possible |= {p + item.points.magnitude for p in possible}
-    if r.score in possible:
-        return []
-    shown = "、".join(_fmt(p) for p in sorted(possible))
-    return [Finding(r.key, "checklist", r.score_text, shown, f"清单各条得分组合只能得 {shown}，公布为 {r.score_text}", r.line)]
-
-
 # ---- rendering ------------------------------------------------------------------------------
 KIND_WORDS = {
     "score_out_of_range": "得分超出分值",
@@ -419,16 +395,27 @@ KIND_WORDS = {
     "unit_mismatch": "单位不一致",
     "unreadable_number": "数值无法读取",
     "weight_vs_rulebook": "分值与规则集不符",
+    "rounding": "舍入方式不同",
+    "unreadable_row": "此行无法读取",
+    "unknown_path": "规则集中没有此指标",
 }
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    """Whether the table is wrong (exit 1), not only noted (exit 0)."""
+    return any(severity(f.kind) == "error" for f in findings)
 
 
 def render(table: str, findings: list[Finding]) -> str:
     if not findings:
         return f"{table}：未发现问题"
-    lines = [f"{table}：发现 {len(findings)} 处问题"]
+    counts = {s: sum(severity(f.kind) == s for f in findings) for s in SEVERITY_WORDS}
+    said = "、".join(f"{n} 处{SEVERITY_WORDS[s]}" for s, n in counts.items() if n)
+    lines = [f"{table}：发现 {said}" + ("" if counts["error"] else "（没有错误）")]
     for f in findings:
         where = f"项目“{f.project}”，{f.path}" if f.project is not None else f.path
-        lines.append(f"  {table}:{f.line}: {where}［{KIND_WORDS.get(f.kind, f.kind)}］{f.message}")
+        word = KIND_WORDS.get(f.kind, f.kind) + ("，提示" if severity(f.kind) == "note" else "")
+        lines.append(f"  {table}:{f.line}: {where}［{word}］{f.message}")
     return "\n".join(lines)
 
 

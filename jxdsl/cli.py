@@ -159,7 +159,7 @@ def facts_table_cmd(facts: tuple[str, ...], out: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
 @click.option("--sheet", help="读 Excel 文件的这个工作表（默认：当前工作表，隐藏时用第一个可见的）")
 def audit(table: str, rulebook: str | None, fmt: str, sheet: str | None) -> None:
-    """核查公开的评分表：分值与得分是否加得拢、得分是否超出分值、等级是否与总分相符、得分是否符合计分规则。"""
+    """核查公开的评分表：分值与得分是否加得拢、得分是否超出分值、等级是否与总分相符、得分是否符合计分规则（含舍入）。格式见 docs/audit.md。"""
     from jxdsl import audit as audit_mod
 
     try:
@@ -172,7 +172,7 @@ def audit(table: str, rulebook: str | None, fmt: str, sheet: str | None) -> None
         click.echo(dumps({"findings": [f.as_json() for f in findings]}))
     else:
         click.echo(audit_mod.render(table, findings))
-    sys.exit(EXIT_INVALID if findings else EXIT_OK)
+    sys.exit(EXIT_INVALID if audit_mod.has_errors(findings) else EXIT_OK)  # notes alone (rounding) exit 0
 
 
 @main.command(name="diff")

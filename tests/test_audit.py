@@ -25,12 +25,20 @@ EXPECTED = {
     "qixia-2021": {("决策", "score_sum")},
     "caidian-2021": {("效益指标", "score_sum")},
     "bazhou-2021": set(),
-    "xingxian-2022-wengang": {("产出指标/数量指标/脱贫户和监测户劳动力", "rule")},
-    "xingxian-2022-shuzi": {("效益指标/社会效益指标", "weight_sum"), ("效益指标/社会效益指标/示范村受益人口数", "score_out_of_range")},
+    "xingxian-2022-wengang": {("产出指标/数量指标/脱贫户和监测户劳动力", "rule"), ("产出指标/成本指标/资金总额", "rounding")},
+    "xingxian-2022-shuzi": {("效益指标/社会效益指标", "weight_sum"), ("效益指标/社会效益指标/示范村受益人口数", "score_out_of_range"), ("产出指标/成本指标/资金总额", "rounding")},
     "xingxian-2022-yulu": set(),
     "xingxian-2022-tiexi": {("产出指标", "score_sum"), ("产出指标/数量指标/贴息人数", "unit_mismatch")},
     "xingxian-2022-dangan": {("产出指标/质量指标/精准扶贫档案整理质量", "tier")},
     "xingxian-2022-zichan": set(),
+}
+
+
+# With the rulebook its rounding is known: the evaluator's whole points for 0.86 and 7.62 (NOTES.md:
+# 评价得分) are not a rounding of the table's but departures from the rule.
+WITH_RULEBOOK = {
+    "xingxian-2022-wengang": {("产出指标/数量指标/脱贫户和监测户劳动力", "rule"), ("产出指标/成本指标/资金总额", "rule")},
+    "xingxian-2022-shuzi": {("效益指标/社会效益指标", "weight_sum"), ("效益指标/社会效益指标/示范村受益人口数", "score_out_of_range"), ("产出指标/成本指标/资金总额", "rule")},
 }
 
 
@@ -44,7 +52,7 @@ def test_published_table_findings_are_exactly_the_real_ones(case):
     findings = audit(read_table(table))
     assert {(f.path, f.kind) for f in findings} == EXPECTED[case["id"]]
     with_rulebook = audit(read_table(table), Linker().load(ROOT / case["rulebook"]))
-    assert {(f.path, f.kind) for f in with_rulebook} == EXPECTED[case["id"]]
+    assert {(f.path, f.kind) for f in with_rulebook} == WITH_RULEBOOK.get(case["id"], EXPECTED[case["id"]])
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
@@ -52,7 +60,7 @@ def test_published_table_findings_snapshot(case, snapshot, monkeypatch):
     monkeypatch.chdir(ROOT)
     table = (Path(case["facts"]).parent / "published.csv").as_posix()
     run = CliRunner().invoke(main, ["audit", table, "--format", "json"])
-    assert run.exit_code == (1 if EXPECTED[case["id"]] else 0)
+    assert run.exit_code == (1 if {k for _, k in EXPECTED[case["id"]]} - {"rounding"} else 0)
     assert json.loads(run.output) == snapshot
 
 
@@ -110,7 +118,7 @@ def test_total_with_bonus_and_penalty(tmp_path):
 
 
 def test_rule_checks_from_target_and_actual(tmp_path):
-    rows = _table(tmp_path, "甲,10,9.53,100%,95.3%,\n乙,10,9.6,≥100%,95.3%,\n丙,2,1.6,≤4.99万元,6万元,\n丁,2,2,=24人,23人,\n合计,24,22.73,,,\n")
+    rows = _table(tmp_path, "甲,10,9.53,100%,95.3%,\n乙,10,9.7,≥100%,95.3%,\n丙,2,1.5,≤4.99万元,6万元,\n丁,2,2,=24人,23人,\n合计,24,22.73,,,\n")
     found = {(f.path, f.kind, f.expected) for f in audit(rows)}
     assert found == {("乙", "rule", "9.53"), ("丙", "rule", "1.66"), ("丁", "rule", "0")}
 
@@ -139,7 +147,7 @@ def test_tier_score_must_lie_in_a_tier(tmp_path):
     assert audit(_table(tmp_path, "效果,3,2.5,,,\n"), book) == []
     assert audit(_table(tmp_path, "效果,3,0,,,\n"), book) == []
     findings = audit(_table(tmp_path, "效果,3,1.5,,,\n效果二,3,1,,,\n"), book)
-    assert findings == []
+    assert [(f.path, f.kind, f.line) for f in findings] == [("效果二", "unknown_path", 3)]  # 1.5 lies in 较好; 效果二 is not in the rulebook
     findings = audit(_table(tmp_path, "效果,4,3.5,,,\n"), book)
     assert {f.kind for f in findings} == {"weight_vs_rulebook", "tier"}
 
@@ -148,7 +156,10 @@ def test_bad_table_is_a_located_error_not_a_crash(tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("路径,分值,得分\n甲,10,很多\n", encoding="utf-8")
     run = CliRunner().invoke(main, ["audit", str(p)])
-    assert run.exit_code == 1 and "t.csv:2:1" in run.output and "Traceback" not in run.output
+    assert run.exit_code == 1 and "t.csv:2: 甲［此行无法读取］" in run.output and "“得分”不是数字：很多" in run.output and "Traceback" not in run.output
+    p.write_text("分值,得分\n10,9\n", encoding="utf-8")
+    run = CliRunner().invoke(main, ["audit", str(p)])
+    assert run.exit_code == 1 and "t.csv:1:1" in run.output and "缺少列：路径" in run.output
     run = CliRunner().invoke(main, ["audit", str(tmp_path / "none.csv")])
     assert run.exit_code == 2
 
