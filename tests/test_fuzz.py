@@ -464,3 +464,36 @@ def test_random_derived_graphs_and_bands_link_or_report(edges, bands, otherwise,
     env = {"底数": data.draw(st.sampled_from(["0", "2", "7", "50%", "3万元"])), "占比": data.draw(st.sampled_from(["25%", "0%"]))}
     result = evaluate(book, Facts("项目", env, {"乙": {"发现": []}}))
     assert all(r.score is None or 0 <= r.score <= r.weight for r in result.indicators)
+
+
+# ---- issue 13, audit: random published tables, with and without a rulebook ----------------------
+_AUDIT_PATHS = ["产出指标", "产出指标/数量指标", "产出指标/数量指标/甲", "产出指标/数量指标/乙", "效益指标/社会效益指标/丙",
+                "预算执行率", "加分", "加分/创新", "扣分/作假", "合计", "甲", "其他/丁", "", " ", "/", "产出指标//甲"]
+_AUDIT_CELLS = ["", "0", "5", "4.84", "1.8", "2.1548", "10", "100", "约5", "5分", "-1", "1,000", "90.5.1", "１２．５", "nan", "1e3"]
+_AUDIT_VALUES = ["", "≥100%", "≤5万元", "96.8%", "37.944%", "1271人", "1.47万人", "合格", "≥1,200人", "12,00人", "2022年底"]
+
+
+@FUZZ
+@given(
+    st.lists(st.tuples(st.sampled_from(_AUDIT_PATHS), st.sampled_from(_AUDIT_CELLS), st.sampled_from(_AUDIT_CELLS), st.sampled_from(_AUDIT_VALUES), st.sampled_from(_AUDIT_VALUES)), max_size=12),
+    st.sampled_from([None, "rulebooks/national/self-eval.jx", "tests/rulebooks/self-eval-truncate.jx", "rulebooks/shandong/qixia-2021.jx"]),
+)
+def test_random_audit_tables_report_findings_or_errors(rows, rulebook):
+    """Any table: findings (exit 1 only when one is an error, not a rounding note) or a located
+    error; never a crash, and every finding names its line."""
+    import csv
+    import io
+    import json
+
+    buf = io.StringIO()
+    csv.writer(buf).writerows([["路径", "分值", "得分", "指标值", "实际值"], *rows])
+    path = TEMP / "audit-random.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    args = ["audit", str(path), "--format", "json"] + (["--rulebook", str(ROOT / rulebook)] if rulebook else [])
+    run = CliRunner().invoke(main, args)
+    assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
+    assert run.exit_code in (0, 1, 2) and "Traceback" not in run.output, run.output
+    if run.output.startswith("{"):
+        findings = json.loads(run.output)["findings"]
+        assert run.exit_code == (1 if any(f["severity"] == "error" for f in findings) else 0)
+        assert all(f["line"] >= 2 for f in findings)
