@@ -19,7 +19,18 @@ from jxdsl.units import normalize, number_problem, plain, plain_number, shorten
 
 COLUMNS = ("路径", "分值", "得分")
 OPTIONAL = ("指标值", "实际值", "等级", "项目")
+# other names a published form gives a column (used only when the column's own name is absent)
+ALIASES = {
+    "分值": ("权重", "满分", "指标分值", "标准分值"),
+    "得分": ("评价得分", "自评得分", "实际得分"),
+    "指标值": ("年度指标值", "目标值"),
+    "实际值": ("实际完成值", "全年实际值", "完成值"),
+    "等级": ("评价等级", "自评等级"),
+    "项目": ("项目名称",),
+}
+LEVELS = ("一级指标", "二级指标", "三级指标", "四级指标")  # the form's own columns, instead of 路径
 TOTAL, BONUS, PENALTY = "合计", "加分", "扣分"
+TOTAL_WORDS = ("合计", "总分", "总计", "合计得分")
 DEFAULT_GRADES = (("优", Fraction(90)), ("良", Fraction(80)), ("中", Fraction(60)))
 NATIONAL_TIERS = ((Fraction(8, 10), Fraction(1)),)  # achieved: 80%–100% of the weight
 
@@ -75,9 +86,9 @@ def read_table(path: str | Path, sheet: str | None = None, note=None) -> list[Ro
     if sheet is not None and suffix == ".csv":
         raise UsageError(f"--sheet 只用于 Excel 文件（.xlsx），“{path}”不是", None, "去掉 --sheet")
     line, header, records = _records(p, sheet, note or (lambda text: None))
-    header = check_header(header, str(p), line)
+    header = _canonical(check_header(header, str(p), line), str(p), line)
     records = [(n, dict(zip(header, cells))) for n, cells in records]
-    missing = [c for c in COLUMNS if c not in header]
+    missing = [c for c in COLUMNS if c not in header and not (c == "路径" and LEVELS[0] in header)]
     if missing:
         raise FactError(f"评分表缺少列：{'、'.join(missing)}", Span(str(p), 1, 1), f"需要的列：{'、'.join(COLUMNS)}，可选：{'、'.join(OPTIONAL)}")
     rows = []
@@ -111,19 +122,41 @@ def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tup
         finally:
             close_book(wb)
         note(f"读取“{p}”的工作表“{ws.title}”")
-        line, header, rest = find_header(rows, (COLUMNS,))
+        line, header, rest = find_header(rows, HEADERS)
         return line, header, list(fill_merged(rest, reader.merges, line))
-    line, header, rest = find_header(rows, (COLUMNS,))
+    line, header, rest = find_header(rows, HEADERS)
     return line, header, list(rest)
+
+
+HEADERS = tuple(
+    (path, weight, score) for path in ("路径", LEVELS[0]) for weight in ("分值", *ALIASES["分值"]) for score in ("得分", *ALIASES["得分"])
+)  # what a header row holds: found below a form's title rows
+
+
+def _canonical(header: list[str], file: str, line: int) -> list[str]:
+    """The header with each alias renamed to its column (年度指标值 → 指标值); two aliases of one
+    absent column are an error (which one to check would be a guess)."""
+    out = list(header)
+    for name, others in ALIASES.items():
+        present = [i for i, h in enumerate(header) if h in others]
+        if name in header or not present:
+            continue
+        if len(present) > 1:
+            a, b = header[present[0]], header[present[1]]
+            raise FactError(f"表头的“{a}”和“{b}”两列都可当作“{name}”，无法确定核对哪一列", Span(file, line, 1), f"把要核对的一列改名为“{name}”")
+        out[present[0]] = name
+    return out
 
 
 def _row(p: Path, n: int, cell, has_project: bool) -> Row:
     """One record as a Row; a row that cannot be read keeps its line and says why (a finding,
     not the end of the audit: the other rows are still checked)."""
     problems = []
-    name = cell("路径")
+    name = cell("路径") or "/".join(filter(None, (cell(k) for k in LEVELS))) or None
     if name is None:
-        problems.append("没有路径（“路径”列为空）")
+        problems.append("没有路径（“路径”列或各级指标列都为空）")
+    elif normalize(name).strip() in TOTAL_WORDS:
+        name = TOTAL
     numbers = []
     for column in ("分值", "得分"):
         value, problem = _number(cell(column), column)
@@ -243,7 +276,7 @@ class Tree:
         return Node(path, r.weight, r.score, r.score_text, rebuilt if rebuilt is not None else r.score, r.line)
 
     def top(self) -> list[Node]:
-        names = dict.fromkeys(p[0] for p in self.nodes if p[0] not in SPECIAL)
+        names = dict.fromkeys(p[0] for p in self.printed if p[0] not in SPECIAL)  # in table order
         return [self.nodes[(n,)] for n in names]
 
 
@@ -297,7 +330,9 @@ def _resolve(rows: list[Row], indicators: dict) -> tuple[list[Row], list[Finding
         if r.path[0] in SPECIAL or any(named.get(r.path[:k]) in from_table for k in range(1, len(r.path))):
             out.append(r)
             continue
-        found = {named[r.path]} if r.path in named else tails.get(r.path, set())
+        # a form repeats a name whose level has no sub-level (预算执行率 in 一级 and 三级)
+        once = tuple(x for i, x in enumerate(r.path) if i == 0 or x != r.path[i - 1])
+        found = next(({named[p]} for p in (r.path, once) if p in named), None) or tails.get(r.path) or tails.get(once, set())
         if len(found) == 1:
             out.append(attrs.evolve(r, path=next(iter(found))))
             continue

@@ -386,3 +386,30 @@ def test_engine_tables_audit_clean_and_one_unit_off_is_flagged(tmp_path, rows, m
         w.writerows(table)
     found = [f for f in audit_file(str(out), book) if f.path == table[i]["路径"]]
     assert [f.kind for f in found] == ["rule"], (table[i], found)
+
+
+FORM = """某县项目支出绩效自评表（2023年度）
+项目名称,一级指标,二级指标,三级指标,指标分值,年度指标值,实际完成值,自评得分,评价等级
+丙项目,预算执行率,,预算执行率,10,200万元,150万元,7.5,
+丙项目,产出指标,数量指标,培训人次,30,≥120人次,90人次,22.5,
+丙项目,产出指标,时效指标,完成时间,20,2023年底,2023年底,20,
+丙项目,效益指标,社会效益指标,带动就业,30,≥40人,40人,30,
+丙项目,满意度指标,服务对象满意度指标,满意度,10,≥90%,88%,9.78,
+丙项目,总分,,,100,,,{total},良
+"""
+
+
+def test_a_form_with_its_own_column_names_and_level_columns(tmp_path):
+    """The usual print: 一级/二级/三级指标 columns instead of 路径, the form's column names, 总分."""
+    p = tmp_path / "form.csv"
+    p.write_text(FORM.format(total="89.78"), encoding="utf-8")
+    rows = read_table(p)
+    assert [r.key for r in rows][:2] == ["预算执行率/预算执行率", "产出指标/数量指标/培训人次"] and rows[-1].path == ("合计",)
+    assert (rows[1].weight, rows[1].score, rows[1].target, rows[1].actual, rows[1].project) == (30, Fraction(45, 2), "≥120人次", "90人次", "丙项目")
+    national = Linker().load(NATIONAL)
+    assert audit(rows) == [] and audit(rows, national) == []
+    p.write_text(FORM.format(total="90.78"), encoding="utf-8")
+    assert _kinds(audit(read_table(p), national)) == {("合计", "total", "89.78"), ("合计", "grade", "优")}
+    p.write_text("路径,权重,满分,得分\n甲,1,1,1\n", encoding="utf-8")
+    run = CliRunner().invoke(main, ["audit", str(p)])
+    assert run.exit_code == 1 and "“权重”和“满分”两列都可当作“分值”" in run.output and "Traceback" not in run.output
