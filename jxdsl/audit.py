@@ -244,6 +244,9 @@ class Tree:
 
     def __init__(self, rows: list[Row], indicators: dict):
         self.printed = {r.path: r for r in rows}
+        self.repeated: dict[tuple[str, ...], list[Row]] = {}  # a leaf printed twice counts twice in its parent
+        for r in rows:
+            self.repeated.setdefault(r.path, []).append(r)
         self.kids: dict[tuple[str, ...], dict[tuple[str, ...], None]] = {}
         for r in rows:
             for k in range(1, len(r.path)):
@@ -272,6 +275,11 @@ class Tree:
         r = self.printed.get(path)
         if r is None:
             return Node(path, summed("weight"), summed("score"), None, summed("rebuilt"))
+        same = self.repeated[path]
+        if len(same) > 1 and not kids:
+            both = lambda vs: None if None in vs else sum(vs, Fraction(0))  # noqa: E731
+            score = both([x.score for x in same])
+            return Node(path, both([x.weight for x in same]), score, _fmt(score), score, r.line)
         rebuilt = summed("rebuilt") if all(k.score is not None for k in kids) else None
         return Node(path, r.weight, r.score, r.score_text, rebuilt if rebuilt is not None else r.score, r.line)
 
@@ -448,7 +456,8 @@ def render(table: str, findings: list[Finding]) -> str:
     said = "、".join(f"{n} 处{SEVERITY_WORDS[s]}" for s, n in counts.items() if n)
     lines = [f"{table}：发现 {said}" + ("" if counts["error"] else "（没有错误）")]
     for f in findings:
-        where = f"项目“{f.project}”，{f.path}" if f.project is not None else f.path
+        path = f.path or "（没有路径）"
+        where = f"项目“{f.project}”，{path}" if f.project is not None else path
         word = KIND_WORDS.get(f.kind, f.kind) + ("，提示" if severity(f.kind) == "note" else "")
         lines.append(f"  {table}:{f.line}: {where}［{word}］{f.message}")
     return "\n".join(lines)

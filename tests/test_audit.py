@@ -327,7 +327,7 @@ def test_unreadable_rows_are_findings_and_the_audit_goes_on(tmp_path):
     assert [(f.line, f.kind) for f in found] == [(2, "unreadable_row"), (3, "unreadable_row"), (5, "unreadable_row"), (6, "score_out_of_range")]
     assert "“得分”不是数字：约5" in found[0].message and "没有路径" in found[1].message and "“分值”" in found[2].message
     run = CliRunner().invoke(main, ["audit", str(p)])
-    assert run.exit_code == 1 and "t.csv:3: ［此行无法读取］此行无法核对：没有路径" in run.output and "t.csv:6: 丙［得分超出分值］" in run.output
+    assert run.exit_code == 1 and "t.csv:3: （没有路径）［此行无法读取］此行无法核对：没有路径" in run.output and "t.csv:6: 丙［得分超出分值］" in run.output
 
 
 # ---- property: the engine's own table audits clean; one unit off in one leaf is flagged ----------------
@@ -413,3 +413,9 @@ def test_a_form_with_its_own_column_names_and_level_columns(tmp_path):
     p.write_text("路径,权重,满分,得分\n甲,1,1,1\n", encoding="utf-8")
     run = CliRunner().invoke(main, ["audit", str(p)])
     assert run.exit_code == 1 and "“权重”和“满分”两列都可当作“分值”" in run.output and "Traceback" not in run.output
+
+
+def test_a_leaf_printed_twice_counts_twice_in_its_parent(tmp_path):
+    assert audit(_table(tmp_path, "甲,10,9,,,\n甲/乙,5,4,,,\n甲/乙,5,5,,,\n合计,10,9,,,\n")) == []
+    (f,) = audit(_table(tmp_path, "甲,10,8,,,\n甲/乙,5,4,,,\n甲/乙,5,5,,,\n合计,10,8,,,\n"))
+    assert (f.path, f.kind, f.expected) == ("甲", "score_sum", "9")
