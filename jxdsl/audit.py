@@ -90,13 +90,16 @@ def read_table(path: str | Path, sheet: str | None = None, note=None) -> list[Ro
     records = [(n, dict(zip(header, cells))) for n, cells in records]
     missing = [c for c in COLUMNS if c not in header and not (c == "路径" and LEVELS[0] in header)]
     if missing:
-        raise FactError(f"评分表缺少列：{'、'.join(missing)}", Span(str(p), 1, 1), f"需要的列：{'、'.join(COLUMNS)}，可选：{'、'.join(OPTIONAL)}")
+        raise FactError(
+            f"评分表缺少列：{'、'.join(missing)}", Span(str(p), line, 1),
+            f"需要的列：路径（或 一级指标、二级指标、三级指标）、分值、得分，可选：{'、'.join(OPTIONAL)}；别名（如 指标分值、自评得分）见 docs/audit.md",
+        )
     rows = []
     for n, r in records:
         cell = lambda k: None if r.get(k) in (None, "") or not r[k].strip() else r[k].strip()  # noqa: E731
         if all(cell(k) is None for k in header):
             continue  # a blank line between blocks
-        rows.append(_row(p, n, cell, "项目" in header))
+        rows.append(_row(n, cell, "项目" in header))
     return rows
 
 
@@ -148,7 +151,7 @@ def _canonical(header: list[str], file: str, line: int) -> list[str]:
     return out
 
 
-def _row(p: Path, n: int, cell, has_project: bool) -> Row:
+def _row(n: int, cell, has_project: bool) -> Row:
     """One record as a Row; a row that cannot be read keeps its line and says why (a finding,
     not the end of the audit: the other rows are still checked)."""
     problems = []

@@ -419,3 +419,23 @@ def test_a_leaf_printed_twice_counts_twice_in_its_parent(tmp_path):
     assert audit(_table(tmp_path, "甲,10,9,,,\n甲/乙,5,4,,,\n甲/乙,5,5,,,\n合计,10,9,,,\n")) == []
     (f,) = audit(_table(tmp_path, "甲,10,8,,,\n甲/乙,5,4,,,\n甲/乙,5,5,,,\n合计,10,8,,,\n"))
     assert (f.path, f.kind, f.expected) == ("甲", "score_sum", "9")
+
+
+def test_a_workbook_form_with_merged_level_cells(tmp_path):
+    """The form as printed in Excel: the title above the header, 项目名称 and 一级指标 merged over their rows."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    lines = [line.split(",") for line in FORM.format(total="90.78").strip().splitlines()]
+    for line in lines:
+        ws.append([float(c) if c.replace(".", "", 1).isdigit() else c for c in line])
+    for c in ("A4", "A5", "A6", "A7", "A8", "B5"):
+        ws[c] = None
+    ws.merge_cells("A3:A8")
+    ws.merge_cells("B4:B5")
+    p = tmp_path / "form.xlsx"
+    wb.save(p)
+    rows = read_table(p)
+    assert {r.project for r in rows} == {"丙项目"} and rows[2].key == "产出指标/时效指标/完成时间"
+    assert _kinds(audit(rows, Linker().load(NATIONAL))) == {("合计", "total", "89.78"), ("合计", "grade", "优")}
