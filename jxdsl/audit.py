@@ -447,11 +447,6 @@ KIND_WORDS = {
 }
 
 
-def has_errors(findings: list[Finding]) -> bool:
-    """Whether the table is wrong (exit 1), not only noted (exit 0)."""
-    return any(severity(f.kind) == "error" for f in findings)
-
-
 def render(table: str, findings: list[Finding]) -> str:
     if not findings:
         return f"{table}：未发现问题"

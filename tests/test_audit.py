@@ -206,13 +206,14 @@ def test_a_truncated_score_without_a_rulebook_is_a_rounding_note_naming_it(tmp_p
     assert all(f.as_json()["severity"] == "note" for f in findings)
 
 
-def test_rounding_notes_alone_exit_0_and_say_so(tmp_path):
+def test_rounding_notes_alone_say_so_and_exit_1_as_findings(tmp_path):
+    """contracts.md: audit exits 1 when findings exist; a note is a finding of lower severity."""
     p = tmp_path / "t.csv"
     p.write_text("路径,分值,得分,指标值,实际值\n" + ROUNDED.replace(",\n", "\n"), encoding="utf-8")
     run = CliRunner().invoke(main, ["audit", str(p)])
-    assert run.exit_code == 0 and "发现 2 处提示（没有错误）" in run.output and "［舍入方式不同，提示］" in run.output
+    assert run.exit_code == 1 and "发现 2 处提示（没有错误）" in run.output and "［舍入方式不同，提示］" in run.output
     run = CliRunner().invoke(main, ["audit", str(p), "--format", "json"])
-    assert run.exit_code == 0 and [(f["kind"], f["severity"], f["line"]) for f in json.loads(run.output)["findings"]] == [("rounding", "note", 2), ("rounding", "note", 3)]
+    assert run.exit_code == 1 and [(f["kind"], f["severity"], f["line"]) for f in json.loads(run.output)["findings"]] == [("rounding", "note", 2), ("rounding", "note", 3)]
 
 
 def test_the_rulebooks_rounding_decides_and_the_tolerance_swallows_nothing(tmp_path):
