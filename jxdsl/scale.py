@@ -40,6 +40,7 @@ def check_grades(grades: ast.Grades | None, roots, errors: list[JxError], declar
                 errors.append(LinkError(
                     f"按得分率定级时，等级“{b.name}”的下限“{b.bound.text}”应写成百分数", b.bound.span, f"写成 {b.name} ≥{b.bound.text}%",
                 ))
+                continue  # its order against the others means nothing yet
             rate = bound / 100 if b.bound.unit == "%" else bound / 1000 if b.bound.unit == "‰" else bound
             rates.append(rate)
             bound = rate * top
@@ -88,9 +89,11 @@ def check_rounding(node, ind, header_digits: int, errors: list[JxError]) -> None
         return
     if r.digits > header_digits:
         errors.append(_too_many(r, header_digits))
-    if any(isinstance(i.rule, ast.FromTargets) for i in ind.walk()):
+    table = next((i for i in ind.walk() if isinstance(i.rule, ast.FromTargets)), None)
+    if table is not None:
+        where = "的得分" if table is ind else f"下的“{'/'.join(table.path)}”"
         errors.append(LinkError(
-            f"“{'/'.join(ind.path)}”的得分来自目标表，各行按 默认规则 舍入，不能在这里写 小数", r.span,
+            f"“{'/'.join(ind.path)}”{where}来自目标表，各行按 默认规则 舍入，不能在这里写 小数", r.span,
             "在 默认规则 的行末写 小数，如 定量 ≥ : 正向 小数 2 位 进一",
         ))
 
