@@ -309,3 +309,16 @@ def test_variants_round_otherwise_than_the_header(rulebook, tmp_path):
         r = evaluate(book, p)
         changed += sum(1 for i in r.walk() for s in i.steps if s.kind == "rounding" and s.data.get("mode") != "四舍五入")
     assert changed >= 3
+
+
+def test_diff_and_report_show_roundings_and_rate_grades(tmp_path):
+    from jxdsl.diff import diff
+    from jxdsl.report import _bands
+
+    old, new = Linker().load(ROOT / "rulebooks/national/self-eval.jx"), Linker().load(ROUNDUP)
+    changes = {(c.kind, c.field or "/".join(c.path)): c.new for c in diff(old, new)}
+    assert changes[("rounding", "小数")] == "0 位 截断"
+    assert changes[("setting", "满分")] == "90"
+    assert "小数 2 位 进一" in changes[("setting", "默认规则 定量 ≥")]
+    assert changes[("setting", "等级")].startswith("按得分率 优 ≥90%")
+    assert _bands(new).startswith("优 得分率≥90%；良 得分率≥80%")
