@@ -64,7 +64,7 @@ def results(con, c: Compiled, pids: list[int]) -> dict[int, Result]:
             rulebook=scheme.name, version=scheme.version, content_hash=scheme.content_hash, files=scheme.files, project=h["project"],
             max=scheme.max, subtotal=None, total=total, grade=h["grade"], bonus=_dec(h["bonus"]) or Fraction(0), penalty=_dec(h["penalty"]) or Fraction(0),
             indicators=roots, bonus_items=tuple(bonus), penalty_items=tuple(penalty), veto_items=tuple(vetoes), total_steps=tuple(steps),
-            errors=tuple(errs), warnings=tuple(warnings), digits=scheme.digits, rounding=scheme.rounding.value, bonus_cap=scheme.bonus_cap,
+            errors=tuple(errs), warnings=tuple(warnings), digits=scheme.digits, rounding=scheme.rounding_text(), grade_max=scheme.grade_max, bonus_cap=scheme.bonus_cap,
         )
     return out
 

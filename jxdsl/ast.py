@@ -235,6 +235,15 @@ class TextField:
 
 
 @attrs.frozen
+class Rounding:
+    """小数 N 位 [四舍五入|截断|进一] after an indicator or a 默认规则 line: its own rounding."""
+
+    digits: int
+    mode: str
+    span: Span | None = _span
+
+
+@attrs.frozen
 class Indicator:
     """An indicator line and everything indented under it."""
 
@@ -248,6 +257,7 @@ class Indicator:
     survey: Survey | None = None
     texts: tuple[TextField, ...] = ()
     span: Span | None = _span
+    rounding: Rounding | None = None
 
 
 # ---- top-level statements ------------------------------------------------------------
@@ -262,7 +272,7 @@ class RulebookDecl:
 
 @attrs.frozen
 class Setting:
-    """A header line: 标题, 依据, 年度, 版本, 小数, 不适用."""
+    """A header line: 标题, 依据, 年度, 版本, 小数, 满分, 不适用."""
 
     key: str
     value: tuple
@@ -286,6 +296,7 @@ class Grades:
     bands: tuple[GradeBand, ...]
     lowest: str
     span: Span | None = _span
+    on_rate: bool = False  # 等级 按得分率: bands are shares of the maximum (优 ≥90%)
 
 
 @attrs.frozen
@@ -325,6 +336,7 @@ class Adjust:
     na_mode: str | None = None
     texts: tuple[TextField, ...] = ()
     span: Span | None = _span
+    rounding: Rounding | None = None
 
 
 @attrs.frozen
@@ -396,6 +408,7 @@ class QuantitativeDefault:
     kind: str
     zero: Expr | None = None
     span: Span | None = _span
+    rounding: Rounding | None = None
 
 
 @attrs.frozen
@@ -404,6 +417,7 @@ class QualitativeDefault:
 
     tiers: tuple[Tier, ...]
     span: Span | None = _span
+    rounding: Rounding | None = None
 
 
 @attrs.frozen

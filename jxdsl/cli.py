@@ -46,6 +46,8 @@ def check(rulebooks: tuple[str, ...]) -> None:
             code = max(code, EXIT_USAGE if isinstance(e, UsageError) else EXIT_INVALID)
             continue
         click.echo(render_tree(book))
+        for w in book.warnings:
+            click.echo(str(w.with_sources(book.sources)), err=True)
     sys.exit(code)
 
 

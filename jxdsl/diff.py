@@ -22,7 +22,7 @@ from jxdsl.units import plain
 class Change:
     """One difference: where, what kind, and the old and new value in rulebook words."""
 
-    kind: str  # added | removed | weight | rule | na | text | items | vetoes | survey | setting | derived | fact | item
+    kind: str  # added | removed | weight | rule | na | rounding | text | items | vetoes | survey | setting | derived | fact | item
     path: tuple[str, ...]
     old: Any = None
     new: Any = None
@@ -71,6 +71,8 @@ def _indicator(a: LinkedIndicator, b: LinkedIndicator) -> list[Change]:
         out.append(Change("rule", b.path, print_rule(a.rule) if a.rule else None, print_rule(b.rule) if b.rule else None))
     if a.na_mode != b.na_mode:
         out.append(Change("na", b.path, a.na_mode, b.na_mode))
+    if _rounding(a.rounding) != _rounding(b.rounding):  # its own 小数, or a parent's it follows
+        out.append(Change("rounding", b.path, _rounding(a.rounding), _rounding(b.rounding), "小数"))
     for kind in ("解释", "标准"):
         if a.text(kind) != b.text(kind):
             out.append(Change("text", b.path, a.text(kind), b.text(kind), kind))
@@ -85,7 +87,14 @@ def _indicator(a: LinkedIndicator, b: LinkedIndicator) -> list[Change]:
     return out
 
 
+def _rounding(r: ast.Rounding | None) -> str | None:
+    return f"{r.digits} 位 {r.mode}" if r is not None else None
+
+
 def _grades(book: Rulebook) -> str:
+    if book.grade_rates is not None:
+        bands = " ".join(f"{n} {CMP_SIGN[op]}{plain(rate * 100, 4)}%" for (n, op, _), rate in zip(book.grades, book.grade_rates))
+        return f"按得分率 {bands} {book.lowest_grade}"
     return " ".join(f"{n} {CMP_SIGN[op]}{plain(bound)}" for n, op, bound in book.grades) + f" {book.lowest_grade}"
 
 
@@ -100,9 +109,11 @@ def _defaults(book: Rulebook) -> dict[str, str]:
     out = {}
     for op, d in book.quantitative_defaults.items():
         zero = f" 零分={formula_text(d.zero)}" if d.zero is not None else ""
-        out[f"定量 {CMP_SIGN[op]}"] = f"{d.kind}{zero}"
+        own = f" 小数 {_rounding(d.rounding)}" if d.rounding is not None else ""
+        out[f"定量 {CMP_SIGN[op]}"] = f"{d.kind}{zero}{own}"
     if book.qualitative_tiers:
-        out["定性"] = "三档 " + " ".join(tier(t) for t in book.qualitative_tiers)
+        own = f" 小数 {_rounding(book.qualitative_rounding)}" if book.qualitative_rounding is not None else ""
+        out["定性"] = "三档 " + " ".join(tier(t) for t in book.qualitative_tiers) + own
     return out
 
 
@@ -113,6 +124,7 @@ SETTINGS = (
     ("版本", lambda b: b.version),
     ("等级", _grades),
     ("小数", lambda b: f"{b.digits} 位 {b.rounding}"),
+    ("满分", lambda b: plain(b.declared_max) if b.declared_max is not None else None),
     ("不适用", lambda b: b.na_default),
     ("目标为零", lambda b: b.zero_target),
     ("超过满分值", lambda b: b.over_target),
@@ -146,7 +158,7 @@ def _named(kind: str, old: dict[str, str], new: dict[str, str]) -> list[Change]:
 
 
 # ---- rendering ---------------------------------------------------------------------------
-KIND_WORDS = {"weight": "权重", "rule": "计分规则", "na": "不适用时", "items": "清单条目", "vetoes": "否决条件", "survey": "问卷选项"}
+KIND_WORDS = {"weight": "权重", "rule": "计分规则", "na": "不适用时", "rounding": "小数", "items": "清单条目", "vetoes": "否决条件", "survey": "问卷选项"}
 NAMED_WORDS = {"derived": "派生值", "fact": "数据", "item": "", "setting": ""}
 
 

@@ -140,6 +140,12 @@ class LinkError(JxError):
     kind = "规则错误"
 
 
+class RulebookWarning(JxError):
+    """Something in a rulebook that is legal but easily a slip; ``check`` prints it and exits 0."""
+
+    kind = "注意"
+
+
 class FactError(JxError):
     """A fact or evaluator record is missing, malformed or contradicts the rule."""
 

@@ -99,6 +99,7 @@ class Result:
     digits: int = 2
     rounding: str = "四舍五入"
     bonus_cap: Fraction | None = None
+    grade_max: Fraction | None = None  # 等级 按得分率: the grade is on total ÷ this
 
     def walk(self):
         for i in self.indicators:
@@ -199,7 +200,7 @@ class _Run:
             errors=tuple(self.errors),
             warnings=tuple(warnings),
             digits=scheme.digits,
-            rounding=scheme.rounding.value,
+            rounding=scheme.rounding_text(), grade_max=scheme.grade_max,
             bonus_cap=scheme.bonus_cap,
         )
 

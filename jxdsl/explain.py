@@ -11,7 +11,7 @@ from jxdsl.evaluate import IndicatorResult, Result, Step
 from jxdsl.formulas import formula_text
 from jxdsl.link import LinkedIndicator, Rulebook
 from jxdsl.printer import rule
-from jxdsl.units import plain
+from jxdsl.units import plain, to_decimal
 
 STATUS_WORDS = {"scored": "", "not_applicable": "不适用", "missing": "缺数据", "invalid": "数据有误", "vetoed": "否决"}
 
@@ -99,13 +99,21 @@ def dumps(obj) -> str:
 
 
 # ---- text ---------------------------------------------------------------------------------
+def rate_shown(rate: Fraction) -> str:
+    """得分率 cut (not rounded) to two decimals, so that 89.996% never reads as the 90% of a band."""
+    return f"{to_decimal(rate * 100, 2, '截断')}%"
+
+
 def summary_line(result: Result) -> str:
     d = result.digits
     total = plain(result.total, d) if result.total is not None else "无法计算"
     extra = ""
     if result.bonus or result.penalty:
         extra = f"（含加分 {plain(result.bonus, d)}，扣分 {plain(result.penalty, d)}）"
-    return f"{result.project}：总分 {total} / {plain(result.max)}{extra}，等级 {result.grade or '—'}"
+    basis = ""
+    if result.grade_max is not None and result.total is not None:
+        basis = f"（按得分率定级：{total} ÷ {plain(result.grade_max, 4)} = {rate_shown(result.total / result.grade_max)}）"
+    return f"{result.project}：总分 {total} / {plain(result.max)}{extra}，等级 {result.grade or '—'}{basis}"
 
 
 def render_text(result: Result) -> str:
@@ -204,7 +212,8 @@ def render_tree(book: Rulebook) -> str:
     def walk(ind: LinkedIndicator, depth: int) -> None:
         rule = f"  {describe_rule(ind.rule)}" if ind.rule is not None else ""
         na = f"  不适用时 {ind.na_mode}" if ind.na_mode else ""
-        lines.append(f"{'  ' * depth}{ind.name}  权重 {plain(ind.weight, 4)}{rule}{na}")
+        own = f"  小数 {ind.rounding.digits} 位 {ind.rounding.mode}" if ind.rounding is not None and not ind.children else ""
+        lines.append(f"{'  ' * depth}{ind.name}  权重 {plain(ind.weight, 4)}{rule}{own}{na}")
         pad = "  " * (depth + 1)
         for it in ind.items:
             lines.append(f"{pad}· {it.name} {it.points.text}")

@@ -49,8 +49,24 @@ class Direction(enum.Enum):
 
 
 class Rounding(enum.Enum):
+    """How a score is cut to its decimals; all three act on the magnitude (截断 toward zero, 进一
+    away from zero), which for scores — never below zero — is rounding down and up."""
+
     HALF_UP = "四舍五入"
     TRUNCATE = "截断"
+    UP = "进一"
+
+
+@attrs.frozen
+class Round:
+    """小数 N 位 <mode>: an indicator's or a 默认规则 line's own rounding."""
+
+    digits: int
+    mode: Rounding
+
+    @property
+    def text(self) -> str:
+        return f"{self.digits} 位{self.mode.value}"
 
 
 class NaMode(enum.Enum):
@@ -321,6 +337,7 @@ class Leaf:
     vetoes: tuple[Veto, ...] = ()
     na_mode: NaMode | None = None
     origin: Span | None = _span
+    round: Round | None = None  # its own 小数 (or its parent's); None: the rulebook's
 
     @property
     def name(self) -> str:
@@ -369,6 +386,7 @@ class RowDefault:
 
     kind: RowKind
     zero: ZeroPoint | None = None
+    round: Round | None = None
 
 
 @attrs.frozen
@@ -377,6 +395,7 @@ class RowDefaults:
 
     quantitative: dict[Cmp, RowDefault] = attrs.field(factory=dict, hash=False)
     qualitative: Tiers | None = None
+    qualitative_round: Round | None = None
 
     def for_cmp(self, op: Cmp) -> RowDefault | None:
         """The default for a comparator; > and < fall back to ≥ and ≤."""
@@ -425,10 +444,27 @@ class Scheme:
     penalty: tuple[Item, ...] = ()
     penalty_cap: Fraction | None = None
     vetoes: tuple[str, ...] = ()
+    grade_rates: tuple[Fraction, ...] | None = None  # 等级 按得分率 (the bands in ``grades`` are points)
+    grade_max: Fraction | None = None  # the maximum the 得分率 is taken of
 
     @property
     def max(self) -> Fraction:
         return sum((n.weight for n in self.roots), Fraction(0))
+
+    @property
+    def base_round(self) -> Round:
+        """The header's 小数: every score without a rounding of its own."""
+        return Round(self.digits, self.rounding)
+
+    def rounding_text(self) -> str:
+        """The rounding as the explanation's header states it: the header's mode, then the
+        indicators and 默认规则 lines that round otherwise."""
+        own = [f"{'/'.join(n.path)} {n.round.text}" for n in self.leaves() if n.round is not None and n.round != self.base_round]
+        d = self.defaults
+        own += [f"目标表“{op.sign}”行 {r.round.text}" for op, r in d.quantitative.items() if r.round is not None and r.round != self.base_round]
+        if d.qualitative_round is not None and d.qualitative_round != self.base_round:
+            own.append(f"目标表定性行 {d.qualitative_round.text}")
+        return self.rounding.value + ("；其中 " + "，".join(own) if own else "")
 
     def walk(self):
         """Every node in document order, parents before their children."""

@@ -21,6 +21,7 @@ from jxdsl.resolve import MAX_INHERITANCE, Resolver
 from jxdsl.resolve import shown as _shown
 from jxdsl.graph import check_behind, order_derived
 from jxdsl.reach import check_bands, check_names, check_vetoes
+from jxdsl.scale import check_default_rounding, check_grades, check_max, check_rounding
 from jxdsl.unitcheck import check_book
 from jxdsl.units import DATE, MONEY, PERCENT, TEXT
 
@@ -44,6 +45,7 @@ class LinkedIndicator:
     texts: tuple[ast.TextField, ...]
     origin: Span | None
     value_name: str | None = None  # the fact or derived value its rule reads
+    rounding: ast.Rounding | None = None  # its own 小数 (or a parent's), else the header's
 
     @property
     def name(self) -> str:
@@ -91,6 +93,10 @@ class Rulebook:
     content_hash: str
     zero_target: str = "按达标"  # 目标为零: 按达标 (compare) | 满分
     over_target: str = "封顶"  # 超过满分值: 封顶 | 按偏离扣减
+    qualitative_rounding: ast.Rounding | None = None  # 定性 … 小数 N 位: its own rounding
+    grade_rates: tuple[Fraction, ...] | None = None  # 等级 按得分率: the bands as written (0.9 for 90%)
+    declared_max: Fraction | None = None  # 满分 N in the header
+    warnings: tuple[JxError, ...] = ()  # printed by check; scoring goes on
 
     def in_force(self, year: int) -> bool:
         """Whether the rulebook declares itself in force for this year (no 年度: always)."""
@@ -123,6 +129,7 @@ class _Node:
     survey: ast.Survey | None
     texts: tuple
     origin: Span | None
+    rounding: ast.Rounding | None = None
 
     @classmethod
     def of(cls, ind: ast.Indicator) -> "_Node":
@@ -138,6 +145,7 @@ class _Node:
             ind.survey,
             ind.texts,
             ind.span,
+            ind.rounding,
         )
 
 
@@ -269,6 +277,8 @@ def _apply_one(state: _State, st, inherited: bool, touched: dict, own_derived: s
                 node.rule = st.rule
             if st.na_mode is not None:
                 node.na_mode = st.na_mode
+            if st.rounding is not None:
+                node.rounding = st.rounding
             if st.texts:
                 changed = {t.kind for t in st.texts}
                 node.texts = tuple(t for t in node.texts if t.kind not in changed) + st.texts
@@ -345,24 +355,26 @@ def _locate(roots: list[_Node], path: tuple[str, ...], span: Span | None) -> tup
 def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
     s = state.settings
     digits, rounding = (s["小数"].value if "小数" in s else (2, "四舍五入"))
-    grades = _check_grades(state.grades, errors)
+    grades, rates = check_grades(state.grades, state.roots, errors, s.get("满分"))
     derived_names = set(state.derived)
     count = [0]
 
-    def freeze(node: _Node, parent: tuple[str, ...]) -> LinkedIndicator:
+    def freeze(node: _Node, parent: tuple[str, ...], inherited: ast.Rounding | None) -> LinkedIndicator:
         count[0] += 1
         path = (*parent, node.name)
-        kids = tuple(freeze(c, path) for c in node.children)
+        rounding = node.rounding or inherited
+        kids = tuple(freeze(c, path, rounding) for c in node.children)
         value_name = _value_name(node)
         ind = LinkedIndicator(
-            path, node.weight, node.rule, node.na_mode, kids, node.items, node.vetoes, node.survey, node.texts, node.origin, value_name
+            path, node.weight, node.rule, node.na_mode, kids, node.items, node.vetoes, node.survey, node.texts, node.origin, value_name, rounding
         )
         _check_indicator(ind, node, errors)
+        check_rounding(node, ind, digits, errors)
         return ind
 
     _check_unique(state.roots, (), errors)
     check_names(state.grades, [n for r in state.roots for n in _nodes(r)], state.bonus, state.penalty, state.vetoes, errors)
-    roots = tuple(freeze(n, ()) for n in state.roots)
+    roots = tuple(freeze(n, (), None) for n in state.roots)
     if count[0] > MAX_INDICATORS:
         errors.append(LinkError(f"指标过多（{count[0]} 个，上限 {MAX_INDICATORS}）", state.decl_span))
     book = Rulebook(
@@ -394,7 +406,14 @@ def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
         content_hash=_hash(state),
         zero_target=s["目标为零"].value[0] if "目标为零" in s else "按达标",
         over_target=s["超过满分值"].value[0] if "超过满分值" in s else "封顶",
+        qualitative_rounding=next(
+            (d.rounding for d in (state.defaults.rules if state.defaults else ()) if isinstance(d, ast.QualitativeDefault)), None
+        ),
+        grade_rates=rates,
+        declared_max=s["满分"].value[0].magnitude if "满分" in s else None,
     )
+    book = attrs.evolve(book, warnings=check_max(book, s.get("满分"), state.decl_span, errors))
+    check_default_rounding(state.defaults, digits, errors)
     _check_references(book, derived_names, errors)
     _check_targets(book, errors)
     check_book(book, errors)
@@ -423,22 +442,6 @@ def _hash(state: _State) -> str:
         h.update(state.sources[f].encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()
-
-
-def _check_grades(grades: ast.Grades | None, errors: list[JxError]) -> tuple:
-    if grades is None:
-        return (("优", ">=", Fraction(90)), ("良", ">=", Fraction(80)), ("中", ">=", Fraction(60)))
-    out = []
-    last = None
-    for b in grades.bands:
-        if b.op not in (">=", ">"):
-            errors.append(LinkError(f"等级“{b.name}”应写下限（≥ 或 >）", b.span))
-        bound = b.bound.magnitude
-        if last is not None and bound >= last:
-            errors.append(LinkError(f"等级“{b.name}”的下限 {b.bound.text} 应低于上一等级的下限", b.bound.span))
-        last = bound
-        out.append((b.name, b.op, bound))
-    return tuple(out)
 
 
 def _check_unique(nodes: list[_Node], parent: tuple[str, ...], errors: list[JxError]) -> None:

@@ -53,7 +53,14 @@ def _lower(book: Rulebook) -> ir.Scheme:
         penalty=tuple(ir.Item(b.name, b.points.magnitude, b.points.text) for b in book.penalty),
         penalty_cap=book.penalty_cap,
         vetoes=tuple(book.vetoes),
+        grade_rates=book.grade_rates,
+        grade_max=(book.declared_max if book.declared_max is not None else book.max) if book.grade_rates is not None else None,
     )
+
+
+def rounding(r) -> ir.Round | None:
+    """An ``ast.Rounding`` (小数 N 位 mode) as IR."""
+    return ir.Round(r.digits, ir.Rounding(r.mode)) if r is not None else None
 
 
 # ---- expressions ------------------------------------------------------------------------------
@@ -122,7 +129,7 @@ def _node(ind: LinkedIndicator) -> ir.Node:
         return ir.TargetTable(ind.path, ind.weight, table_key(ind.name), ind.origin)
     vetoes = tuple(ir.Veto(expr(v.condition), v.score.magnitude, v.score.text) for v in ind.vetoes)
     na = ir.NaMode(ind.na_mode) if ind.na_mode else None
-    return ir.Leaf(ind.path, ind.weight, _rule(ind), vetoes, na, ind.origin)
+    return ir.Leaf(ind.path, ind.weight, _rule(ind), vetoes, na, ind.origin, rounding(ind.rounding))
 
 
 def table_key(name: str) -> str:
@@ -191,7 +198,7 @@ def tier_points(t: ir.Tier, weight: Fraction) -> tuple[Fraction, Fraction]:
 
 def _defaults(book: Rulebook) -> ir.RowDefaults:
     quantitative = {
-        _CMP[op]: ir.RowDefault(ir.RowKind(d.kind), zero_point(d.zero)) for op, d in book.quantitative_defaults.items()
+        _CMP[op]: ir.RowDefault(ir.RowKind(d.kind), zero_point(d.zero), rounding(d.rounding)) for op, d in book.quantitative_defaults.items()
     }
     tiers = ir.Tiers(tuple(tier(t) for t in book.qualitative_tiers), True) if book.qualitative_tiers else None
-    return ir.RowDefaults(quantitative, tiers)
+    return ir.RowDefaults(quantitative, tiers, rounding(book.qualitative_rounding))

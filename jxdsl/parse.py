@@ -384,19 +384,33 @@ class _Builder(Transformer):
         return ast.Setting("版本", (_unquote(tok) if tok.type == "STRING" else str(tok),), span=self._span(meta))
 
     def grades_decl(self, meta, items):
-        *bands, lowest = items
-        return ast.Grades(tuple(bands), str(lowest), span=self._span(meta))
+        on_rate = bool(items) and items[0] == "按得分率"
+        *bands, lowest = items[1:] if on_rate else items
+        return ast.Grades(tuple(bands), str(lowest), span=self._span(meta), on_rate=on_rate)
+
+    def grade_on(self, meta, items):
+        return "按得分率"
+
+    def max_decl(self, meta, items):
+        n = self._points(items[0])
+        if n.magnitude <= 0:
+            raise RulebookSyntaxError("满分应大于 0", n.span)
+        return ast.Setting("满分", (n,), span=self._span(meta))
 
     def grade_band(self, meta, items):
         name, op, bound = items
         return ast.GradeBand(str(name), op, self._num(bound), span=self._span(meta))
 
     def rounding_decl(self, meta, items):
+        r = items[0]
+        return ast.Setting("小数", (r.digits, r.mode), span=self._span(meta))
+
+    def rounding(self, meta, items):
         n = self._num(items[0])
         if n.unit not in ("", "位") or n.magnitude.denominator != 1 or not 0 <= n.magnitude <= 6:
-            raise RulebookSyntaxError("小数位数应为 0 到 6 的整数", n.span)
+            raise RulebookSyntaxError("小数位数应为 0 到 6 的整数", n.span, "写成 小数 0 位 到 小数 6 位，如 小数 2 位 进一")
         mode = items[1] if len(items) > 1 else "四舍五入"
-        return ast.Setting("小数", (int(n.magnitude), mode), span=self._span(meta))
+        return ast.Rounding(int(n.magnitude), mode, span=self._span(meta))
 
     def rounding_mode(self, meta, items):
         return str(items[0])
@@ -429,7 +443,7 @@ class _Builder(Transformer):
         name, weight, *rest = items
         if str(name) in keywords():
             raise RulebookSyntaxError(f"“{name}”是规则集语言的关键字，不能用作指标名", self._tspan(name), "换一个名称，或在前后加上说明文字")
-        rule = None
+        rule = rounding = None
         na_mode = None
         kids: list = []
         for it in rest:
@@ -437,6 +451,8 @@ class _Builder(Transformer):
                 na_mode = it[1]
             elif isinstance(it, list):
                 kids = it
+            elif isinstance(it, ast.Rounding):
+                rounding = it
             else:
                 rule = it
         children = tuple(k for k in kids if isinstance(k, ast.Indicator))
@@ -457,6 +473,7 @@ class _Builder(Transformer):
             surveys[0] if surveys else None,
             texts,
             span=self._span(meta),
+            rounding=rounding,
         )
 
     def children(self, meta, items):
@@ -579,7 +596,7 @@ class _Builder(Transformer):
 
     def adjust(self, meta, items):
         path, *rest = items
-        weight = rule = na_mode = None
+        weight = rule = na_mode = rounding = None
         texts = []
         for it in rest:
             if isinstance(it, Token):
@@ -588,13 +605,15 @@ class _Builder(Transformer):
                 na_mode = it[1]
             elif isinstance(it, ast.TextField):
                 texts.append(it)
+            elif isinstance(it, ast.Rounding):
+                rounding = it
             else:
                 rule = it
-        if weight is None and rule is None and na_mode is None and not texts:
+        if weight is None and rule is None and na_mode is None and rounding is None and not texts:
             raise RulebookSyntaxError(
-                "“调整”后应写要改的内容：权重、计分规则、不适用处理，或在下一行缩进写 解释/标准", self._span(meta)
+                "“调整”后应写要改的内容：权重、计分规则、小数、不适用处理，或在下一行缩进写 解释/标准", self._span(meta)
             )
-        return ast.Adjust(path, weight, rule, na_mode, tuple(texts), span=self._span(meta))
+        return ast.Adjust(path, weight, rule, na_mode, tuple(texts), span=self._span(meta), rounding=rounding)
 
     def replace(self, meta, items):
         path = items[0]
@@ -634,16 +653,18 @@ class _Builder(Transformer):
         return ast.DefaultsBlock(tuple(items), span=self._span(meta))
 
     def quantitative_default(self, meta, items):
+        rounding = items.pop() if isinstance(items[-1], ast.Rounding) else None
         zero = items[2][1] if len(items) > 2 else None
         if zero is not None and items[1] == "达标":
             raise RulebookSyntaxError("“达标”没有零分点；零分=… 只用于正向、反向", self._span(meta))
-        return ast.QuantitativeDefault(items[0], items[1], zero, span=self._span(meta))
+        return ast.QuantitativeDefault(items[0], items[1], zero, span=self._span(meta), rounding=rounding)
 
     def quant_kind(self, meta, items):
         return str(items[0])
 
     def qualitative_default(self, meta, items):
-        return ast.QualitativeDefault(tuple(items), span=self._span(meta))
+        rounding = items.pop() if isinstance(items[-1], ast.Rounding) else None
+        return ast.QualitativeDefault(tuple(items), span=self._span(meta), rounding=rounding)
 
     # -- expressions
     def cmp(self, meta, items):

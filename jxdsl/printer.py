@@ -102,9 +102,15 @@ def indicator_line(ind: ast.Indicator, name: str | None = None) -> str:
     parts = [name or ind.name, "权重", _num(ind.weight)]
     if ind.rule is not None:
         parts.append(rule(ind.rule))
+    if ind.rounding is not None:
+        parts.append(rounding(ind.rounding))
     if ind.na_mode:
         parts.append(f"不适用时 {ind.na_mode}")
     return " ".join(parts)
+
+
+def rounding(r: ast.Rounding) -> str:
+    return f"小数 {r.digits} 位 {r.mode}"
 
 
 def _children(ind: ast.Indicator, depth: int) -> list[str]:
@@ -143,13 +149,15 @@ def _(st: ast.Setting, depth: int) -> list[str]:
         return [f"年度 {a}" if a == b else f"年度 {a}-{b}"]
     if st.key == "小数":
         return [f"小数 {st.value[0]} 位 {st.value[1]}"]
+    if st.key == "满分":
+        return [f"满分 {_num(st.value[0])}"]
     return [f"{st.key} {st.value[0]}"]
 
 
 @statement.register
 def _(st: ast.Grades, depth: int) -> list[str]:
     bands = " ".join(f"{b.name} {CMP_SIGN[b.op]}{_num(b.bound)}" for b in st.bands)
-    return [f"等级 {bands} {st.lowest}"]
+    return ["等级 " + ("按得分率 " if st.on_rate else "") + f"{bands} {st.lowest}"]
 
 
 @statement.register
@@ -177,6 +185,8 @@ def _(st: ast.Adjust, depth: int) -> list[str]:
         parts += ["权重", _num(st.weight)]
     if st.rule is not None:
         parts.append(rule(st.rule))
+    if st.rounding is not None:
+        parts.append(rounding(st.rounding))
     if st.na_mode:
         parts.append(f"不适用时 {st.na_mode}")
     return [" ".join(parts), *(f"{INDENT}{t.kind} {_quote(t.text)}" for t in st.texts)]
@@ -224,7 +234,7 @@ def _(st: ast.DefaultsBlock, depth: int) -> list[str]:
     for d in st.rules:
         if isinstance(d, ast.QuantitativeDefault):
             zero = f" 零分={_expr(d.zero)}" if d.zero is not None else ""
-            out.append(f"{INDENT}定量 {CMP_SIGN[d.op]} : {d.kind}{zero}")
+            out.append(f"{INDENT}定量 {CMP_SIGN[d.op]} : {d.kind}{zero}" + (f" {rounding(d.rounding)}" if d.rounding else ""))
         else:
-            out.append(f"{INDENT}定性 : 三档 " + " ".join(tier(t) for t in d.tiers))
+            out.append(f"{INDENT}定性 : 三档 " + " ".join(tier(t) for t in d.tiers) + (f" {rounding(d.rounding)}" if d.rounding else ""))
     return out

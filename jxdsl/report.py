@@ -184,7 +184,10 @@ def _leaf_note(r: IndicatorResult, digits: int) -> str:
 def _bands(book: Rulebook | None) -> str:
     if book is None or not book.grades:
         return ""
-    parts = [f"{name} {'≥' if op == '>=' else '>'}{plain(bound)}" for name, op, bound in book.grades]
+    if book.grade_rates is not None:  # 等级 按得分率: the bands as written, not in points
+        parts = [f"{name} 得分率{'≥' if op == '>=' else '>'}{plain(rate * 100, 4)}%" for (name, op, _), rate in zip(book.grades, book.grade_rates)]
+    else:
+        parts = [f"{name} {'≥' if op == '>=' else '>'}{plain(bound)}" for name, op, bound in book.grades]
     return "；".join(parts + [f"{book.lowest_grade} 其余"])
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Context, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 
 import attrs
@@ -259,13 +259,17 @@ _WIDE = Context(prec=80)  # wider than any exact decimal the batch engines retur
 _QUANTUM = {d: Decimal(1).scaleb(-d) for d in range(13)}
 
 
+# 截断 toward zero, 进一 away from zero, 四舍五入 half away from zero: all on the magnitude
+_MODES = {"四舍五入": ROUND_HALF_UP, "截断": ROUND_DOWN, "进一": ROUND_UP}
+
+
 def to_decimal(value: Fraction | Decimal, digits: int, mode: str = "四舍五入") -> Decimal:
     """Round exactly: the fraction is divided at high precision, then quantized (half up).
 
     >>> to_decimal(Fraction(2965, 1000), 2), to_decimal(Fraction(29646, 10000), 2, "截断")
     (Decimal('2.97'), Decimal('2.96'))
     """
-    rounding = ROUND_DOWN if mode == "截断" else ROUND_HALF_UP
+    rounding = _MODES[mode]
     if isinstance(value, Decimal):  # already exact (the batch engines' results): no division
         return value.quantize(_QUANTUM.get(digits) or Decimal(1).scaleb(-digits), rounding=rounding, context=_WIDE)
     whole = len(str(abs(value.numerator) // value.denominator))

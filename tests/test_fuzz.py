@@ -471,6 +471,12 @@ _AUDIT_PATHS = ["产出指标", "产出指标/数量指标", "产出指标/数�
                 "预算执行率", "加分", "加分/创新", "扣分/作假", "合计", "甲", "其他/丁", "", " ", "/", "产出指标//甲"]
 _AUDIT_CELLS = ["", "0", "5", "4.84", "1.8", "2.1548", "10", "100", "约5", "5分", "-1", "1,000", "90.5.1", "１２．５", "nan", "1e3"]
 _AUDIT_VALUES = ["", "≥100%", "≤5万元", "96.8%", "37.944%", "1271人", "1.47万人", "合格", "≥1,200人", "12,00人", "2022年底"]
+# ---- issue 13, area "round": 小数 per indicator / parent / 默认规则 line, 满分, 等级 按得分率 ----------
+# mostly valid clauses (so that most inputs are scored), some wrong ones
+_ROUNDINGS = st.one_of(
+    st.sampled_from(["", "小数 0 位 截断", "小数 1 位 进一", "小数 2 位 进一", "小数 2 位", "小数 0 位 四舍五入"]),
+    st.tuples(st.sampled_from(["0", "3", "-1", "7", "1.5", "2位", "x"]), st.sampled_from(["", "截断", "进一", "进二"])).map(lambda t: f"小数 {t[0]} 位 {t[1]}".rstrip()),
+)
 
 
 @FUZZ
@@ -495,5 +501,37 @@ def test_random_audit_tables_report_findings_or_errors(rows, rulebook):
     assert run.exit_code in (0, 1, 2) and "Traceback" not in run.output, run.output
     if run.output.startswith("{"):
         findings = json.loads(run.output)["findings"]
-        assert run.exit_code == (1 if any(f["severity"] == "error" for f in findings) else 0)
+        assert run.exit_code == (1 if findings else 0)
         assert all(f["line"] >= 2 for f in findings)
+    st.lists(_ROUNDINGS, min_size=4, max_size=4),
+    st.sampled_from(["", "", "满分 100\n", "满分 90\n", "满分 0\n"]),
+    st.sampled_from(["", "等级 按得分率 优 ≥90% 良 ≥80% 差\n", "等级 按得分率 优 ≥90% 良 ≥80% 差\n", "等级 按得分率 优 ≥90 差\n", "等级 优 ≥90% 差\n", "等级 按得分率 优 ≥120% 差\n"]),
+    st.lists(st.sampled_from(["0%", "33.3333%", "71.548%", "99.995%", "1/3", "120%"]), min_size=2, max_size=2),
+    st.sampled_from(["", "5", "7.19", "45", "-1"]),
+)
+def test_roundings_maxima_and_rate_grades_link_or_report(roundings, declared, grades, values, given_score):
+    """Any 小数 on the header, an indicator, a parent and a 默认规则 line, any 满分 and 等级: a located
+    error, or scores within their weights, rounded to no more decimals than the header's."""
+    r = [roundings[0].replace("小数 0 位", "小数 2 位"), *roundings[1:]]  # a header with decimals, mostly
+    text = (
+        f"规则集 舍入\n{r[0]}\n{declared}{grades}"
+        f"甲 权重 45 正向 满分=100% {r[1]}\n"
+        f"乙组 权重 45 {r[2]}\n  乙 权重 45 酌情\n"
+        f"丙 权重 10 来自目标表\n默认规则\n  定量 ≥ : 正向 {r[3]}\n"
+    )
+    path = TEMP / "round.jx"
+    path.write_text(text, encoding="utf-8")
+    try:
+        book = Linker().load(path)
+    except JxError as e:
+        assert e.span is None or e.span.line >= 1
+        return
+    rows = (TargetRow("丙", "数量指标", "子", "10", "≥1000人", values[1].replace("%", "人")),)
+    evaluations = {"乙组/乙": {"得分": given_score}} if given_score else {}
+    try:
+        result = evaluate(book, Facts("项目", {"甲": values[0]}, evaluations, rows))
+    except JxError:
+        return
+    for ind in result.walk():
+        assert ind.score is None or (0 <= ind.score <= ind.weight and (ind.score * 10**book.digits).denominator == 1)
+    assert result.grade is None or result.grade in {g for g, _, _ in book.grades} | {book.lowest_grade}

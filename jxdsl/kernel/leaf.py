@@ -25,26 +25,39 @@ class LeafCtx:
     scope: Any
     w: Any
     rec: Any
-    digits: int
-    rounding: str
+    digits: int  # the rulebook's: how scores and values are shown
     zero_target: ir.ZeroTarget
     over_target: ir.OverTarget
+    rounds: list = attrs.Factory(list)  # (condition, ir.Round) tried in order; else the rulebook's
+
+    def by_round(self, f):
+        """``f(round)`` under the rounding that applies: the indicator's own, a target row's 默认规则
+        line's (which depends on the row, so staged as a choice), else the rulebook's."""
+        b, base = self.b, self.scope.scheme.base_round
+        if not self.rounds:
+            return f(base)
+        return b.cases(*[(cond, lambda r=r: f(r)) for cond, r in self.rounds], default=lambda: f(base))
+
+    def rounded(self, x):
+        return self.by_round(lambda r: self.b.round(x, r.digits, r.mode.value))
 
     def round(self, x):
         """Rounded as the rulebook says, never below zero (the shown score of a rule step)."""
-        b = self.b
-        return b.max(b.round(x, self.digits, self.rounding), b.num(0))
+        return self.b.max(self.rounded(x), self.b.num(0))
 
     def capped(self, x):
         """Rounded, within [0, weight] (小数 0 位 would turn 2.5 of 2.5 into 3)."""
         b = self.b
-        r = b.let(b.round(x, self.digits, self.rounding))
+        r = b.let(self.rounded(x))
         return b.bounded(b.cases((r > self.w, self.w), (r < b.num(0), b.num(0)), default=r), self.w)
 
 
-def context(scope, w, rec) -> LeafCtx:
+def context(scope, w, rec, own: ir.Round | None = None, rounds: list | None = None) -> LeafCtx:
+    """``own``: the indicator's rounding; ``rounds``: (condition, rounding) choices (a target row's)."""
     s = scope.scheme
-    return LeafCtx(scope.b, scope, w, rec, s.digits, s.rounding.value, s.zero_target, s.over_target)
+    choices = [(scope.b.flag(True), own)] if own is not None else list(rounds or [])
+    choices = [(cond, r) for cond, r in choices if r != s.base_round]
+    return LeafCtx(scope.b, scope, w, rec, s.digits, s.zero_target, s.over_target, choices)
 
 
 @attrs.define
@@ -162,7 +175,7 @@ def run_leaf(scope, leaf: ir.Leaf, rec) -> LeafResult:
     """Score one rulebook leaf for one project."""
     b = scope.b
     w = b.num(leaf.weight)
-    c = context(scope, w, rec)
+    c = context(scope, w, rec, leaf.round)
     mode = leaf.na_mode or scope.scheme.na_default
     na = b.let(rec.na)
     if leaf.vetoes:
@@ -216,7 +229,7 @@ def finish(c: LeafCtx, ruled: Outcome, overridable, pre: list[Step], evidence) -
     steps += [
         Step("override", lambda: {"failed": failed, "rule_score": rule_score(), "given": b.plain(given, 2)}, override),
         Step("clamp", lambda: {"raw": b.plain(raw, 4), "score": b.plain(clamped, 2)}, clamp),
-        Step("rounding", lambda: {"raw": b.plain(clamped, 6), "score": b.plain(rounded, c.digits), "digits": b.num(c.digits)}, b.all(ok, lambda: b.any(b.has_more_decimals(clamped, c.digits), clamped > w))),
+        Step("rounding", lambda: {"raw": b.plain(clamped, 6), "score": b.plain(rounded, c.digits), "digits": c.by_round(lambda r: b.num(r.digits)), "mode": c.by_round(lambda r: b.text(r.mode.value))}, b.all(ok, lambda: b.any(c.by_round(lambda r: b.has_more_decimals(clamped, r.digits)), clamped > w))),
         Step("missing", lambda: {"message": problem.message}, b.not_(ok)),
     ]
     status = b.cases((ok, lambda: b.cases((failed, b.text("scored")), default=ruled.status)), default=lambda: problem.status)

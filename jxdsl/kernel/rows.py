@@ -83,7 +83,7 @@ def _scored(scope, defaults: ir.RowDefaults, row, w) -> LeafResult:
     bound = b.all(b.not_(b.is_null(a_op)), b.not_(b.is_null(actual)), lambda: b.not_(b.eq(actual.dim, b.text(TEXT))))
     pre.append(Step("actual_bound", lambda: {"actual": actual_text, "value": b.show(actual, scope.digits)}, bound))
     rec = RowRecord(row.tier, row.score, row.note)
-    c = context(scope, w, rec)
+    c = context(scope, w, rec, rounds=_row_rounds(b, defaults, qualitative, t_op, target))
     same_words = b.all(b.not_(b.is_null(actual)), b.not_(b.is_null(target)), lambda: b.eq(b.normalize(actual_text), b.normalize(target_text)))
     no_choice = b.all(b.is_null(row.tier), b.is_null(row.score))
     met = b.let(b.all(qualitative, no_choice, same_words)) if defaults.qualitative is not None else b.flag(False)
@@ -104,6 +104,20 @@ def _scored(scope, defaults: ir.RowDefaults, row, w) -> LeafResult:
     finished = finish(c, ruled, b.not_(qualitative), pre, row.note)
     full = LeafResult(c.capped(w), b.text("scored"), None, [*pre, Step("qualitative_met", {"score": b.plain(w, 2)})], b.num(0), row.note)
     return b.cases((met, lambda: full), default=lambda: finished)
+
+
+def _row_rounds(b, defaults: ir.RowDefaults, qualitative, t_op, target) -> list:
+    """(condition, rounding) of the 默认规则 lines that round otherwise than the rulebook: the 定性
+    line's for rows with words, the line of the row's comparator for the others."""
+    out = []
+    if defaults.qualitative_round is not None:
+        out.append((qualitative, defaults.qualitative_round))
+    own = {o: d.round for o in OPS if (d := defaults.for_cmp(ir.Cmp(o))) is not None and d.round is not None}
+    if own:
+        date = b.eq(target.dim, b.text(DATE))
+        op = b.let(b.coalesce(t_op, b.cases((date, b.text("<=")), default=b.text(">="))))
+        out += [(b.all(b.not_(qualitative), b.eq(op, b.text(o))), r) for o, r in own.items()]
+    return out
 
 
 def _quantitative(scope, c, defaults: ir.RowDefaults, t_op, t_body, target, actual, target_text) -> Outcome:

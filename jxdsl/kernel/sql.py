@@ -596,6 +596,8 @@ class Sql:
         mag = N.func("abs", x.num)
         if mode == "截断":
             q = N.idiv(N.mul(mag, scale), x.den)
+        elif mode == "进一":  # away from zero: ceil(|num|·10^d / den)
+            q = N.idiv(N.sub(N.add(N.mul(mag, scale), x.den), big(1)), x.den)
         else:
             q = N.idiv(N.add(N.mul(N.mul(big(2), mag), scale), x.den), N.mul(big(2), x.den))
         self._width(x.nb + digits + 1, x.db + 1)
