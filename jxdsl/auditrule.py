@@ -173,14 +173,15 @@ def _row_scheme(book: Rulebook | None, ind: LinkedIndicator | None, exact: bool)
     rule = leaf.rule if leaf is not None else None
     if isinstance(rule, ir.Proportional):
         kind = ir.RowKind.POSITIVE if rule.direction is ir.Direction.POSITIVE else ir.RowKind.NEGATIVE
-        defaults = ir.RowDefaults({op: ir.RowDefault(kind, rule.zero) for op in ir.Cmp}, defaults.qualitative)
+        defaults = ir.RowDefaults({op: ir.RowDefault(kind, rule.zero, leaf.round) for op in ir.Cmp}, defaults.qualitative)
     elif isinstance(rule, ir.TargetMet):
-        defaults = ir.RowDefaults({op: ir.RowDefault(ir.RowKind.MET) for op in ir.Cmp}, defaults.qualitative)
+        defaults = ir.RowDefaults({op: ir.RowDefault(ir.RowKind.MET, None, leaf.round) for op in ir.Cmp}, defaults.qualitative)
     elif not defaults.quantitative:
         defaults = lower(Linker().load(NATIONAL)).defaults
     got = attrs.evolve(scheme, defaults=defaults)
-    if exact:
-        got = attrs.evolve(got, digits=RAW_DIGITS, rounding=ir.Rounding.HALF_UP)
+    if exact:  # no rounding anywhere: the header's is replaced, every line's own removed
+        unrounded = {op: attrs.evolve(d, round=None) for op, d in defaults.quantitative.items()}
+        got = attrs.evolve(got, digits=RAW_DIGITS, rounding=ir.Rounding.HALF_UP, defaults=attrs.evolve(defaults, quantitative=unrounded, qualitative_round=None))
     _SCHEMES[key] = (book, got)  # the book is kept so that its id is not reused
     return got
 

@@ -226,6 +226,28 @@ def test_the_rulebooks_rounding_decides_and_the_tolerance_swallows_nothing(tmp_p
     assert "与规则集的舍入不同" in {f.path: f for f in found}[X + "甲"].message
 
 
+def test_round_up_and_a_default_lines_own_rounding_decide_the_expected_score(tmp_path):
+    rows = _table(tmp_path, ROUNDED)
+    up = _child(tmp_path, "小数 1 位 进一")  # 5.28 → 5.3, 3.69 → 3.7, 3.31 → 3.4
+    assert _kinds(audit(rows, up)) == {(X + "甲", "rule", "5.3"), (X + "乙", "rule", "3.7"), (X + "丙", "rule", "3.4")}
+    per_line = _child(tmp_path, "默认规则\n  定量 ≥ : 正向 小数 1 位 截断")  # only the ≥ line truncates
+    assert _kinds(audit(rows, per_line)) == {(X + "乙", "rule", "3.6"), (X + "丙", "rule", "3.3")}
+
+
+def test_a_tree_indicators_own_rounding_decides_its_expected_score(tmp_path):
+    """An indicator of the rulebook's own tree with 小数 on its line: its row is checked with that
+    rounding, its neighbours with the header's."""
+    def book(own: str):
+        p = tmp_path / "tree.jx"
+        p.write_text(f"规则集 树\n小数 2 位\n甲 权重 8 正向 满分=90% {own}\n乙 权重 92 正向 满分=100%\n", encoding="utf-8")
+        return Linker().load(p)
+
+    rows = _table(tmp_path, "甲,8,5.2,≥90%,59.4%,\n乙,92,46,≥100%,50%,\n合计,100,51.2,,,\n")
+    assert _kinds(audit(rows, book("小数 1 位 截断"))) == set()
+    assert _kinds(audit(rows, book(""))) == {("甲", "rule", "5.28")}
+    assert _kinds(audit(rows, book("小数 1 位 进一"))) == {("甲", "rule", "5.3")}
+
+
 def test_a_table_printing_fewer_decimals_than_the_rulebook_is_noted_not_passed(tmp_path):
     """Every score whole: the table's printed precision is whole points; 4 for 3.69 is then a
     note (the rulebook keeps 2 decimals), 3 for 3.69 an error."""
