@@ -99,13 +99,29 @@ def dumps(obj) -> str:
 
 
 # ---- text ---------------------------------------------------------------------------------
+def total_sum(result: Result) -> str | None:
+    """``基础分 100 + 加分 10 − 扣分 0 = 110`` for a scheme with 加分/扣分 items (a total over 100 is
+    not a share of 100); None when there are none, or when a floor or a veto set the total."""
+    if not (result.bonus_items or result.penalty_items) or result.total is None:
+        return None
+    if any(s.kind in ("floor", "veto_total") for s in result.total_steps):
+        return None
+    d = result.digits
+    base = result.total - result.bonus + result.penalty
+    return f"基础分 {plain(base, d)} + 加分 {plain(result.bonus, d)} − 扣分 {plain(result.penalty, d)} = {plain(result.total, d)}"
+
+
 def summary_line(result: Result) -> str:
     d = result.digits
-    total = plain(result.total, d) if result.total is not None else "无法计算"
-    extra = ""
-    if result.bonus or result.penalty:
-        extra = f"（含加分 {plain(result.bonus, d)}，扣分 {plain(result.penalty, d)}）"
-    return f"{result.project}：总分 {total} / {plain(result.max)}{extra}，等级 {result.grade or '—'}"
+    grade = f"，等级 {result.grade or '—'}"
+    summed = total_sum(result)
+    if summed is not None:
+        return f"{result.project}：总分：{summed}{grade}"
+    if result.total is None:
+        return f"{result.project}：总分 无法计算 / {plain(result.max)}{grade}"
+    if result.bonus_items or result.penalty_items:
+        return f"{result.project}：总分 {plain(result.total, d)}{grade}"
+    return f"{result.project}：总分 {plain(result.total, d)} / {plain(result.max)}{grade}"
 
 
 def render_text(result: Result) -> str:
@@ -150,11 +166,15 @@ def _item_lines(result: Result, evidence: bool = False) -> list[str]:
     lines = []
     for kind, items in (("加分", result.bonus_items), ("扣分", result.penalty_items), ("一票否决", result.veto_items)):
         for i in items:
-            if kind == "一票否决":
-                state = "发生" if i.awarded else ("缺记录" if i.status == "missing" else "未发生")
+            if i.awarded is None:
+                state = "缺记录"
+            elif kind == "一票否决":
+                state = "发生，总分为0" if i.awarded else "未发生"
+            elif kind == "加分":
+                state = f"加{plain(i.awarded, d)}分" if i.awarded else "未加分"
             else:
-                state = f"{plain(i.awarded, d) if i.awarded is not None else '缺记录'} / {plain(i.points)}"
-            note = f"　说明：{i.evidence}" if evidence and i.evidence else ""
+                state = f"扣{plain(i.awarded, d)}分" if i.awarded else "未发生，不扣分"
+            note = f"；说明：{i.evidence}" if evidence and i.evidence else ""
             lines.append(f"{kind}项 {i.name}：{state}{note}")
     return lines
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import attrs
 
 from jxdsl.evaluate import IndicatorResult, Result
-from jxdsl.explain import STATUS_WORDS, _total_sentence, explanation, number
+from jxdsl.explain import STATUS_WORDS, _total_sentence, explanation, number, total_sum
 from jxdsl.link import LinkedIndicator, Rulebook
 from jxdsl.outfile import safe_text, staged
 from jxdsl.render import safe_cell
@@ -95,7 +95,10 @@ class ScoreTable:
         r = self.result
         d = r.digits
         parts = [_total_sentence(s) for s in r.total_steps]
-        if r.bonus or r.penalty:
+        summed = total_sum(r)
+        if summed is not None:
+            parts.append(summed)
+        elif r.bonus or r.penalty:
             parts.append(f"含加分 {plain(r.bonus, d)}，扣分 {plain(r.penalty, d)}")
         if r.total is None:
             parts.append("有指标无法计分，总分无法计算")
@@ -269,6 +272,8 @@ def summary_rows(result: Result) -> list[SummaryRow]:
     if result.penalty_items:
         out.append(SummaryRow("扣分", None, -result.penalty, None))
     rate = result.total / result.max if result.total is not None and result.max else None
+    if result.bonus_items:
+        rate = None  # 110 of 100 with 加分 is not a 得分率 of 110%
     out.append(SummaryRow(TOTAL, result.max, result.total, rate))
     return out
 
