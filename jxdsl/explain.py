@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
+import attrs
+
 from jxdsl.evaluate import IndicatorResult, Result, Step
 from jxdsl.formulas import formula_text
 from jxdsl.link import LinkedIndicator, Rulebook
@@ -47,6 +49,19 @@ def explanation(r: IndicatorResult, digits: int = 2) -> str:
     ded = r.deduction
     lost = r.score is not None and ded is not None and ded > 0 and r.status != "not_applicable"
     return leaf_explanation(PY, [(True, s.kind, s.data) for s in r.steps], lost, plain(ded, digits) if lost else None, r.evidence)
+
+
+def blank_full_notes(result: Result) -> Result:
+    """The result with full-score leaves' explanations and 说明 left blank, as published 得分表
+    leave their 扣分说明 empty (``--no-full-notes``); parents, items and totals are kept."""
+    def blank(r: IndicatorResult) -> IndicatorResult:
+        if r.children:
+            return attrs.evolve(r, children=tuple(blank(c) for c in r.children))
+        if r.status == "scored" and r.score is not None and r.deduction == 0:
+            return attrs.evolve(r, text="", evidence=None)
+        return r
+
+    return attrs.evolve(result, indicators=tuple(blank(r) for r in result.indicators))
 
 
 # ---- JSON --------------------------------------------------------------------------------
@@ -149,7 +164,7 @@ def render_explanation(result: Result) -> str:
         head = f"{indent}{r.name}：{_score(r, d)} / {plain(r.weight, 4)}{_status(r)}"
         if r.children:
             ded = r.deduction
-            lines.append(head + (f"（扣 {plain(ded, d)} 分）" if ded else ""))
+            lines.append(head + (f"（扣{plain(ded, d)}分）" if ded else ""))
             continue
         body = explanation(r, d)
         lines.append(f"{head}　{body}" if body else head)

@@ -167,7 +167,10 @@ def test_xlsx_score_table_matches_the_published_table(case, tmp_path):
         w, s, rate = got[name]
         pw, ps, _ = published[name]
         assert (Fraction(str(w)), Fraction(str(s))) == (pw, ps), name
-        assert rate == pytest.approx(float(ps / pw), abs=1e-6)
+        if name == "合计" and result.bonus_items:
+            assert rate is None  # 110 with 加分 is not 110% of 100 (issue 13)
+        else:
+            assert rate == pytest.approx(float(ps / pw), abs=1e-6)
 
 
 def test_xlsx_leaf_shallower_than_the_table_spans_the_deeper_columns(tmp_path):
