@@ -126,6 +126,15 @@ def total_sum(result: Result) -> str | None:
     return f"基础分 {plain(base, d)} + 加分 {plain(result.bonus, d)} − 扣分 {plain(result.penalty, d)} = {plain(result.total, d)}"
 
 
+def total_tail(result: Result) -> str:
+    """What a report prints after the total: `` / 100``, or ``（基础分 100 + 加分 10 − 扣分 0）`` for a
+    scheme with 加分/扣分 items (never 110 / 100)."""
+    if result.bonus_items or result.penalty_items:
+        summed = total_sum(result)
+        return f"（{summed.rsplit(' = ', 1)[0]}）" if summed else ""
+    return f" / {plain(result.max)}"
+
+
 def summary_line(result: Result) -> str:
     d = result.digits
     grade = f"，等级 {result.grade or '—'}"

@@ -143,7 +143,7 @@ def score_table(result: Result, book: Rulebook | None = None) -> ScoreTable:
     if result.penalty_items:
         first = len(lines)
         for i in result.penalty_items:
-            happened = f"发生，扣 {plain(i.awarded, d)} 分" if i.awarded else ""
+            happened = f"发生，扣{plain(i.awarded, d)}分" if i.awarded else ""
             note = "；".join(x for x in (happened, i.evidence and f"说明：{i.evidence}" if happened else i.evidence) if x)
             lines.append(Line(("扣分", i.name), i.points, -i.awarded if i.awarded is not None else None, "" if i.awarded is not None else "缺记录", note=note))
         points = sum((i.points for i in result.penalty_items), Fraction(0))

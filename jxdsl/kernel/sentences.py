@@ -206,12 +206,12 @@ def sentence(b, kind: str, data: dict):
 FOLLOWS = {"rounding"}  # said last, in the same sentence as the score (``= 2.1548分，按四舍五入保留2位小数为2.15分``)
 
 
-def leaf_explanation(b, steps, deduction, shown_deduction, evidence, quiet=None):
+def leaf_explanation(b, steps, deduction, shown_deduction, evidence):
     """A leaf's explanation: its steps' sentences, the points lost, and the evaluator's note.
 
     ``steps`` are (when, kind, data); ``deduction`` a flag (points were lost), ``shown_deduction``
     its text.  The points lost are said once: not again when a sentence or the evaluator's 说明
-    already says ``扣N分``.  ``quiet``: leave a full-score leaf's 说明 out (as published tables do)."""
+    already says ``扣N分``."""
     parts = [b.cases((when, lambda k=kind, d=data: sentence(b, k, d)), default=b.null) for when, kind, data in steps]
     main = b.let(b.join("；", [p for p, (_, kind, _) in zip(parts, steps) if kind not in FOLLOWS]))
     after = b.let(b.join("，", [p for p, (_, kind, _) in zip(parts, steps) if kind in FOLLOWS]))
@@ -220,8 +220,7 @@ def leaf_explanation(b, steps, deduction, shown_deduction, evidence, quiet=None)
     told = lambda: b.any(b.contains(said, lost()), lambda: b.contains(evidence, lost()))  # noqa: E731
     tail = b.cases((b.all(deduction, lambda: b.not_(told())), lambda: b.concat(b.cases((b.eq(said, b.text("")), b.text("")), default=b.text("，")), lost())), default=b.text(""))
     head = b.let(b.concat(said, tail))
-    silent = b.any(_empty(b, evidence), lambda: b.all(b.flag(bool(quiet)), b.not_(deduction)))
-    note = b.cases((silent, b.null), default=lambda: b.concat(b.text("说明："), evidence))
+    note = b.cases((_empty(b, evidence), b.null), default=lambda: b.concat(b.text("说明："), evidence))
     return b.join("；", [b.cases((b.eq(head, b.text("")), b.null), default=head), note])
 
 
