@@ -193,7 +193,7 @@ def _item_lines(result: Result, evidence: bool = False) -> list[str]:
             if i.awarded is None:
                 state = "缺记录"
             elif kind == "一票否决":
-                state = "发生，总分为0" if i.awarded else "未发生"
+                state = "发生，总分为0分" if i.awarded else "未发生"
             elif kind == "加分":
                 state = f"加{plain(i.awarded, d)}分" if i.awarded else "未加分"
             else:
@@ -208,13 +208,13 @@ def _total_sentence(step: Step) -> str:
     if step.kind == "rescale":
         return f"不适用指标按比例折算：{d['subtotal']} ÷ {d['applicable']} × {d['max']} = {d['raw']}"
     if step.kind == "bonus_cap":
-        return f"加分合计 {d['bonus']} 超过上限，按 {d['cap']} 计"
+        return f"加分合计{d['bonus']}分，超过上限，按{d['cap']}分计"
     if step.kind == "penalty_cap":
-        return f"扣分合计 {d['penalty']} 超过上限，按 {d['cap']} 计"
+        return f"扣分合计{d['penalty']}分，超过上限，按{d['cap']}分计"
     if step.kind == "floor":
-        return f"总分 {d['raw']} 低于 0，按 0 计"
+        return f"总分{d['raw']}分低于0分，按0分计"
     if step.kind == "veto_total":
-        return f"发生一票否决项（{d['items']}），总分为 0"
+        return f"发生一票否决项（{d['items']}），总分为0分"
     return step.kind
 
 

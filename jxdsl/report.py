@@ -152,7 +152,7 @@ def score_table(result: Result, book: Rulebook | None = None) -> ScoreTable:
         first = len(lines)
         for i in result.veto_items:
             state = "发生" if i.awarded else ("缺记录" if i.status == "missing" else "未发生")
-            lines.append(Line(("一票否决", i.name), None, None, state, note=("发生一票否决，总分为 0" if i.awarded else "") + (f"；说明：{i.evidence}" if i.evidence else "")))
+            lines.append(Line(("一票否决", i.name), None, None, state, note=("发生一票否决，总分为0分" if i.awarded else "") + (f"；说明：{i.evidence}" if i.evidence else "")))
         groups.append(Group(0, first, len(lines) - 1, "一票否决", None, None))
     groups.sort(key=lambda g: (g.first, g.level))
     depth = max((len(line.path) for line in lines), default=1)

@@ -634,7 +634,7 @@ def test_veto_item_makes_total_zero(score):
     result = score(ITEMS, evaluations=ev)
     assert result.total == 0
     assert result.grade == "差"
-    assert "发生一票否决项（发生重大违规违纪问题），总分为 0" in render_explanation(result)
+    assert "发生一票否决项（发生重大违规违纪问题），总分为0分" in render_explanation(result)
 
 
 def test_missing_veto_record_is_error(score):
