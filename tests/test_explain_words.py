@@ -224,3 +224,17 @@ def test_yaml_target_table_row_accepts_a_working_note(tmp_path):
     code, text = _run("explain", book, facts)
     assert code == 0, text
     assert "内部：待复核" not in text
+
+
+@pytest.mark.parametrize("saving, said", [("7%", "节约率7%，在“≥5%”档，得10分"), ("-0.5%", "节约率-0.5%，不在前列各档，按“否则”不得分")])
+def test_first_band_and_otherwise_in_words(tmp_path, monkeypatch, saving, said):
+    monkeypatch.setitem(FACTS, "节约率", saving)
+    book, facts = _write(tmp_path)
+    assert said in _lines(_run("explain", book, facts)[1])["节约"]
+
+
+def test_veto_that_holds_names_its_clause(tmp_path, monkeypatch):
+    monkeypatch.setitem(FACTS, "违规占比", "18%")
+    book, facts = _write(tmp_path)
+    line = _lines(_run("explain", book, facts)[1])["规范"]
+    assert line.startswith("规范：0 / 10［否决］") and "违规占比18%，达到15%，按“不得分”条款该指标不得分" in line
