@@ -107,7 +107,6 @@ def _judge(r: Row, got: Expected, stated: bool, places: int) -> list[Finding]:
     p, e, raw = r.score, got.score, got.raw
     if p == e:
         return []
-    shown = "" if raw == e else f"（未舍入为 {_approx(raw)}）"
     if stated:
         if _exact_decimals(e) > places and abs(p - e) <= Fraction(1, 2 * 10**places):
             return [Finding(r.key, "rounding", r.score_text, _fmt(e), f"{got.how}，按规则集应得 {_fmt(e)}；表中得分只印到{places_words(places)}，印作 {r.score_text}", r.line)]
@@ -118,7 +117,7 @@ def _judge(r: Row, got: Expected, stated: bool, places: int) -> list[Finding]:
         return []
     other = other_rounding(p, raw, places)
     if other:
-        return [Finding(r.key, "rounding", r.score_text, _fmt(raw), f"{got.how}{shown}，{other}：表中未说明舍入方式（用 --rulebook 指明规则集即按其舍入核对）", r.line)]
+        return [Finding(r.key, "rounding", r.score_text, _fmt(raw), f"{got.how}，{other}：表中未说明舍入方式（用 --rulebook 指明规则集即按其舍入核对）", r.line)]
     return [Finding(r.key, "rule", r.score_text, _fmt(e), f"{got.how}，应得 {_fmt(e)}，公布为 {r.score_text}", r.line)]
 
 
@@ -140,8 +139,12 @@ def _expected(r: Row, actual_text: str, ind: LinkedIndicator | None, book: Ruleb
     raw, _ = _score(r, actual_text, _row_scheme(book, ind, exact=True))
     if rounded is None or raw is None:
         return None
-    said = [t for t in (sentence(s) for s in _steps(steps)) if t]
-    return Expected(rounded, raw, "；".join(said) or f"实际 {actual_text}，指标值 {r.target}")
+    from jxdsl.kernel.sentences import FOLLOWS
+
+    said = [(s.kind in FOLLOWS, t) for s in _steps(steps) if (t := sentence(s))]
+    how = "；".join(t for follows, t in said if not follows)  # as the explanation joins them
+    how = "，".join(x for x in [how, *(t for follows, t in said if follows)] if x)
+    return Expected(rounded, raw, how or f"实际 {actual_text}，指标值 {r.target}")
 
 
 def _score(r: Row, actual_text: str, scheme: ir.Scheme):

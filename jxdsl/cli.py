@@ -8,7 +8,7 @@ import click
 
 from jxdsl.batch import ENGINES, is_table, memory_guard, open_run, process_started
 from jxdsl.errors import JxError, UsageError
-from jxdsl.explain import dumps, render_explanation, render_tree
+from jxdsl.explain import blank_full_notes, dumps, render_explanation, render_tree
 from jxdsl.link import Linker, Rulebook
 from jxdsl.outfile import check_out, interruptible, safe_text
 
@@ -57,6 +57,7 @@ ENGINE_HELP = (
 )
 
 
+FULL_NOTES_HELP = "得满分的指标不写说明（公开的得分表满分行的扣分说明通常空着）；只用于 explain 和得分表格式"
 OUT_HELP = (
     "写入文件（默认输出到屏幕）。不能是输入文件（事实、表格、规则集及其继承的规则集），也不能是文件夹、命名管道或设备；"
     "符号链接写入它指向的文件。先写同一文件夹中的临时文件 .jxdsl-*.tmp，写完再改名，中断的运行留下的临时文件下次运行时清除"
@@ -74,15 +75,16 @@ OUT_HELP = (
 @click.option("--project", help="只评表中的这个项目")
 @click.option("--engine", type=click.Choice(ENGINES), default=None, help=ENGINE_HELP)
 @click.option("--sheet", help="读 Excel 文件的这个工作表（默认：当前工作表，隐藏时用第一个可见的）")
+@click.option("--no-full-notes", "no_full_notes", is_flag=True, help=FULL_NOTES_HELP)
 @interruptible
-def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | None, engine: str | None, sheet: str | None) -> None:
+def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | None, engine: str | None, sheet: str | None, no_full_notes: bool) -> None:
     """按规则集为一个项目（YAML/JSON）或表格中的每个项目（CSV/XLSX/Parquet 自评表或事实表）打分。"""
     from jxdsl import output
 
     run = _open(rulebook, facts, engine, project, sheet, out)
     try:
         with memory_guard(facts):
-            output.write(run, fmt, out, single=not is_table(facts))
+            output.write(run, fmt, out, single=not is_table(facts), full_notes=not no_full_notes)
             _finish(run, echo=fmt != "text" or out is not None or is_table(facts))
     except JxError as e:
         _fail(e)
@@ -94,13 +96,15 @@ def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | N
 @click.option("--project", help="只解释表中的这个项目")
 @click.option("--engine", type=click.Choice(ENGINES), default=None, help=ENGINE_HELP)
 @click.option("--sheet", help="读 Excel 文件的这个工作表（默认：当前工作表，隐藏时用第一个可见的）")
+@click.option("--no-full-notes", "no_full_notes", is_flag=True, help=FULL_NOTES_HELP)
 @interruptible
-def explain(rulebook: str, facts: str, project: str | None, engine: str | None, sheet: str | None) -> None:
+def explain(rulebook: str, facts: str, project: str | None, engine: str | None, sheet: str | None, no_full_notes: bool) -> None:
     """逐条说明每个指标的得分、扣分原因、公式和代入的数值。"""
     run = _open(rulebook, facts, engine, project, sheet)
     try:
         with memory_guard(facts):
-            click.echo(safe_text("\n\n".join(render_explanation(r) for r in run.results())))
+            shown = (r if not no_full_notes else blank_full_notes(r) for r in run.results())
+            click.echo(safe_text("\n\n".join(render_explanation(r) for r in shown)))
             _finish(run, echo=is_table(facts))
     except JxError as e:
         _fail(e)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
+import attrs
+
 from jxdsl.evaluate import IndicatorResult, Result, Step
 from jxdsl.formulas import formula_text
 from jxdsl.link import LinkedIndicator, Rulebook
@@ -47,6 +49,19 @@ def explanation(r: IndicatorResult, digits: int = 2) -> str:
     ded = r.deduction
     lost = r.score is not None and ded is not None and ded > 0 and r.status != "not_applicable"
     return leaf_explanation(PY, [(True, s.kind, s.data) for s in r.steps], lost, plain(ded, digits) if lost else None, r.evidence)
+
+
+def blank_full_notes(result: Result) -> Result:
+    """The result with full-score leaves' explanations and 说明 left blank, as published 得分表
+    leave their 扣分说明 empty (``--no-full-notes``); parents, items and totals are kept."""
+    def blank(r: IndicatorResult) -> IndicatorResult:
+        if r.children:
+            return attrs.evolve(r, children=tuple(blank(c) for c in r.children))
+        if r.status == "scored" and r.score is not None and r.deduction == 0:
+            return attrs.evolve(r, text="", evidence=None)
+        return r
+
+    return attrs.evolve(result, indicators=tuple(blank(r) for r in result.indicators))
 
 
 # ---- JSON --------------------------------------------------------------------------------
@@ -104,16 +119,40 @@ def rate_shown(rate: Fraction) -> str:
     return f"{to_decimal(rate * 100, 2, '截断')}%"
 
 
+def total_sum(result: Result) -> str | None:
+    """``基础分 100 + 加分 10 − 扣分 0 = 110`` for a scheme with 加分/扣分 items (a total over 100 is
+    not a share of 100); None when there are none, or when a floor or a veto set the total."""
+    if not (result.bonus_items or result.penalty_items) or result.total is None:
+        return None
+    if any(s.kind in ("floor", "veto_total") for s in result.total_steps):
+        return None
+    d = result.digits
+    base = result.total - result.bonus + result.penalty
+    return f"基础分 {plain(base, d)} + 加分 {plain(result.bonus, d)} − 扣分 {plain(result.penalty, d)} = {plain(result.total, d)}"
+
+
+def total_tail(result: Result) -> str:
+    """What a report prints after the total: `` / 100``, or ``（基础分 100 + 加分 10 − 扣分 0）`` for a
+    scheme with 加分/扣分 items (never 110 / 100)."""
+    if result.bonus_items or result.penalty_items:
+        summed = total_sum(result)
+        return f"（{summed.rsplit(' = ', 1)[0]}）" if summed else ""
+    return f" / {plain(result.max)}"
+
+
 def summary_line(result: Result) -> str:
     d = result.digits
-    total = plain(result.total, d) if result.total is not None else "无法计算"
-    extra = ""
-    if result.bonus or result.penalty:
-        extra = f"（含加分 {plain(result.bonus, d)}，扣分 {plain(result.penalty, d)}）"
-    basis = ""
+    grade = f"，等级 {result.grade or '—'}"
     if result.grade_max is not None and result.total is not None:
-        basis = f"（按得分率定级：{total} ÷ {plain(result.grade_max, 4)} = {rate_shown(result.total / result.grade_max)}）"
-    return f"{result.project}：总分 {total} / {plain(result.max)}{extra}，等级 {result.grade or '—'}{basis}"
+        grade += f"（按得分率定级：{plain(result.total, d)} ÷ {plain(result.grade_max, 4)} = {rate_shown(result.total / result.grade_max)}）"
+    summed = total_sum(result)
+    if summed is not None:
+        return f"{result.project}：总分：{summed}{grade}"
+    if result.total is None:
+        return f"{result.project}：总分 无法计算 / {plain(result.max)}{grade}"
+    if result.bonus_items or result.penalty_items:
+        return f"{result.project}：总分 {plain(result.total, d)}{grade}"
+    return f"{result.project}：总分 {plain(result.total, d)} / {plain(result.max)}{grade}"
 
 
 def render_text(result: Result) -> str:
@@ -141,7 +180,7 @@ def render_explanation(result: Result) -> str:
         head = f"{indent}{r.name}：{_score(r, d)} / {plain(r.weight, 4)}{_status(r)}"
         if r.children:
             ded = r.deduction
-            lines.append(head + (f"（扣 {plain(ded, d)} 分）" if ded else ""))
+            lines.append(head + (f"（扣{plain(ded, d)}分）" if ded else ""))
             continue
         body = explanation(r, d)
         lines.append(f"{head}　{body}" if body else head)
@@ -158,11 +197,15 @@ def _item_lines(result: Result, evidence: bool = False) -> list[str]:
     lines = []
     for kind, items in (("加分", result.bonus_items), ("扣分", result.penalty_items), ("一票否决", result.veto_items)):
         for i in items:
-            if kind == "一票否决":
-                state = "发生" if i.awarded else ("缺记录" if i.status == "missing" else "未发生")
+            if i.awarded is None:
+                state = "缺记录"
+            elif kind == "一票否决":
+                state = "发生，总分为0分" if i.awarded else "未发生"
+            elif kind == "加分":
+                state = f"加{plain(i.awarded, d)}分" if i.awarded else "未加分"
             else:
-                state = f"{plain(i.awarded, d) if i.awarded is not None else '缺记录'} / {plain(i.points)}"
-            note = f"　说明：{i.evidence}" if evidence and i.evidence else ""
+                state = f"扣{plain(i.awarded, d)}分" if i.awarded else "未发生，不扣分"
+            note = f"；说明：{i.evidence}" if evidence and i.evidence else ""
             lines.append(f"{kind}项 {i.name}：{state}{note}")
     return lines
 
@@ -172,13 +215,13 @@ def _total_sentence(step: Step) -> str:
     if step.kind == "rescale":
         return f"不适用指标按比例折算：{d['subtotal']} ÷ {d['applicable']} × {d['max']} = {d['raw']}"
     if step.kind == "bonus_cap":
-        return f"加分合计 {d['bonus']} 超过上限，按 {d['cap']} 计"
+        return f"加分合计{d['bonus']}分，超过上限，按{d['cap']}分计"
     if step.kind == "penalty_cap":
-        return f"扣分合计 {d['penalty']} 超过上限，按 {d['cap']} 计"
+        return f"扣分合计{d['penalty']}分，超过上限，按{d['cap']}分计"
     if step.kind == "floor":
-        return f"总分 {d['raw']} 低于 0，按 0 计"
+        return f"总分{d['raw']}分低于0分，按0分计"
     if step.kind == "veto_total":
-        return f"发生一票否决项（{d['items']}），总分为 0"
+        return f"发生一票否决项（{d['items']}），总分为0分"
     return step.kind
 
 

@@ -18,7 +18,7 @@ from jxdsl.errors import FactError, Span, UsageError, remember_source, suggest
 
 TOP_KEYS = ("项目", "年度", "事实", "评价", "目标表")
 TABLE_COLUMNS = ("项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值")
-OPTIONAL_COLUMNS = ("档次", "评价得分", "说明")
+OPTIONAL_COLUMNS = ("档次", "评价得分", "说明", "备注")  # 备注: working notes, never read further
 TABLE_EXTRA = ("年度",)  # optional per-project column
 BUDGET_ROW = "预算执行率"
 # the budget-execution row carries these two facts (contracts.md: 年度指标值 = A, 实际完成值 = B)

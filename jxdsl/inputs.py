@@ -21,6 +21,7 @@ from jxdsl.units import MAX_DIGITS
 SCALAR_FIELDS = ("档次", "得分", "说明", "次数", "不适用", "发生")
 LIST_FIELDS = ("发现", "满足", "未满足", "问卷")
 FIELDS = SCALAR_FIELDS + LIST_FIELDS
+NOTE_FIELD = "备注"  # an evaluator's working note in a record or a table: read past, never printed
 ALL = "全部"
 
 
@@ -152,6 +153,8 @@ def _record(key: str, raw: Any, line: int | None, ordinal: int, field_line=lambd
     problems = []
     for field, value in raw.items():
         field = str(field)
+        if field == NOTE_FIELD:
+            continue  # working notes: never scored, explained or reported
         if field not in FIELDS:
             close = suggest(field, FIELDS)
             hint = f"是否应为“{close}”？" if close else f"可用：{'、'.join(FIELDS)}"

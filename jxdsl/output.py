@@ -21,11 +21,16 @@ SHOWN_WITH_SOURCE = 50  # errors printed with their source line and caret; the r
 REPORTS = ("xlsx", "docx", "html", "md")
 
 
-def write(run, fmt: str, out: str | None, single: bool) -> None:
+FULL_NOTES_FORMATS = ("text", *REPORTS)  # where --no-full-notes means something (not the data formats)
+
+
+def write(run, fmt: str, out: str | None, single: bool, full_notes: bool = True) -> None:
     """The results in ``fmt``, on stdout or into ``out`` (``outfile.staged``: never over an input,
-    never half written)."""
+    never half written).  ``full_notes=False``: full-score rows' 扣分说明 left blank (reports)."""
+    if not full_notes and fmt not in FULL_NOTES_FORMATS:
+        raise UsageError(f"--no-full-notes 只用于得分表和说明（{'、'.join(FULL_NOTES_FORMATS)} 格式及 explain），{fmt} 格式的数据总是完整的", None, "去掉 --no-full-notes，或改用 --format xlsx 等得分表格式")
     if fmt in REPORTS:
-        return _report(run, fmt, out)
+        return _report(run, fmt, out, full_notes)
     if out is None:
         if fmt == "parquet":
             raise UsageError("parquet 格式需要用 -o 指定输出文件", None, "例如 -o 结果.parquet")
@@ -151,10 +156,11 @@ def _parquet(run, tmp: Path) -> None:
         rows.unlink(missing_ok=True)
 
 
-def _report(run, fmt: str, out: str | None) -> None:
+def _report(run, fmt: str, out: str | None, full_notes: bool = True) -> None:
     from jxdsl import report, report_docx, report_html, report_md
+    from jxdsl.explain import blank_full_notes
 
-    results = list(run.results())
+    results = [r if full_notes else blank_full_notes(r) for r in run.results()]
     book = run.book
     if out is None and fmt in ("xlsx", "docx"):
         raise UsageError(f"{fmt} 格式需要用 -o 指定输出文件", None, f"例如 -o 得分表.{fmt}")

@@ -17,7 +17,7 @@ from pathlib import Path
 import attrs
 
 from jxdsl.evaluate import IndicatorResult, Result
-from jxdsl.explain import STATUS_WORDS, _total_sentence, explanation, number
+from jxdsl.explain import STATUS_WORDS, _total_sentence, explanation, number, total_sum
 from jxdsl.link import LinkedIndicator, Rulebook
 from jxdsl.outfile import safe_text, staged
 from jxdsl.render import safe_cell
@@ -95,7 +95,10 @@ class ScoreTable:
         r = self.result
         d = r.digits
         parts = [_total_sentence(s) for s in r.total_steps]
-        if r.bonus or r.penalty:
+        summed = total_sum(r)
+        if summed is not None:
+            parts.append(summed)
+        elif r.bonus or r.penalty:
             parts.append(f"含加分 {plain(r.bonus, d)}，扣分 {plain(r.penalty, d)}")
         if r.total is None:
             parts.append("有指标无法计分，总分无法计算")
@@ -140,7 +143,7 @@ def score_table(result: Result, book: Rulebook | None = None) -> ScoreTable:
     if result.penalty_items:
         first = len(lines)
         for i in result.penalty_items:
-            happened = f"发生，扣 {plain(i.awarded, d)} 分" if i.awarded else ""
+            happened = f"发生，扣{plain(i.awarded, d)}分" if i.awarded else ""
             note = "；".join(x for x in (happened, i.evidence and f"说明：{i.evidence}" if happened else i.evidence) if x)
             lines.append(Line(("扣分", i.name), i.points, -i.awarded if i.awarded is not None else None, "" if i.awarded is not None else "缺记录", note=note))
         points = sum((i.points for i in result.penalty_items), Fraction(0))
@@ -149,7 +152,7 @@ def score_table(result: Result, book: Rulebook | None = None) -> ScoreTable:
         first = len(lines)
         for i in result.veto_items:
             state = "发生" if i.awarded else ("缺记录" if i.status == "missing" else "未发生")
-            lines.append(Line(("一票否决", i.name), None, None, state, note=("发生一票否决，总分为 0" if i.awarded else "") + (f"；说明：{i.evidence}" if i.evidence else "")))
+            lines.append(Line(("一票否决", i.name), None, None, state, note=("发生一票否决，总分为0分" if i.awarded else "") + (f"；说明：{i.evidence}" if i.evidence else "")))
         groups.append(Group(0, first, len(lines) - 1, "一票否决", None, None))
     groups.sort(key=lambda g: (g.first, g.level))
     depth = max((len(line.path) for line in lines), default=1)
@@ -272,6 +275,8 @@ def summary_rows(result: Result) -> list[SummaryRow]:
     if result.penalty_items:
         out.append(SummaryRow("扣分", None, -result.penalty, None))
     rate = result.total / result.max if result.total is not None and result.max else None
+    if result.bonus_items:
+        rate = None  # 110 of 100 with 加分 is not a 得分率 of 110%
     out.append(SummaryRow(TOTAL, result.max, result.total, rate))
     return out
 

@@ -7,6 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from jxdsl.evaluate import Result
+from jxdsl.explain import total_tail
 from jxdsl.report import (
     TEXT_COLUMNS,
     ScoreTable,
@@ -48,7 +49,7 @@ def write_docx(results, books, path: str | Path, inputs=()) -> None:
         table = score_table(r, _book(r, books))
         doc.add_heading(_clean(f"{r.project} 绩效评价得分表"), level=1)
         total = plain(r.total, r.digits) if r.total is not None else "无法计算"
-        doc.add_paragraph(_clean(f"总分 {total} / {plain(r.max)}，等级 {r.grade or '—'}"))
+        doc.add_paragraph(_clean(f"总分 {total}{total_tail(r)}，等级 {r.grade or '—'}"))
         _docx_table(doc, table)
         for note in table.notes:
             p = doc.add_paragraph(_clean(note))

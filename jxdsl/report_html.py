@@ -8,7 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from jxdsl.evaluate import Result
-from jxdsl.explain import render_explanation
+from jxdsl.explain import render_explanation, total_tail
 from jxdsl.link import Rulebook
 from jxdsl.outfile import write_text
 from jxdsl.report import (
@@ -93,7 +93,7 @@ def _html_project(r: Result, book: Rulebook | None, index: int, single: bool) ->
     h, sub = ("h1", "h2") if single else ("h2", "h3")
     total = plain(r.total, d) if r.total is not None else "无法计算"
     out = [f'<section class="project" id="p{index}">', f"<{h}>{_e(r.project)} 绩效评价报告</{h}>"]
-    out.append(f'<p class="total">总分 <strong>{_e(total)}</strong> / {_e(plain(r.max))}，等级 <strong>{_e(r.grade or "—")}</strong></p>')
+    out.append(f'<p class="total">总分 <strong>{_e(total)}</strong>{_e(total_tail(r))}，等级 <strong>{_e(r.grade or "—")}</strong></p>')
     version = f"（版本 {r.version}）" if r.version else ""
     out.append(f'<p class="meta">规则集：{_e(r.rulebook)}{_e(version)}，内容摘要 {_e(r.content_hash[:12])}</p>')
     out.append(f"<{sub}>综合评定得分表</{sub}>")

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from jxdsl.evaluate import Result
-from jxdsl.explain import render_explanation
+from jxdsl.explain import render_explanation, total_tail
 from jxdsl.link import Rulebook
 from jxdsl.outfile import safe_text, write_text
 from jxdsl.report import (
@@ -97,7 +97,7 @@ def _md_project(r: Result, book: Rulebook | None, h: str) -> list[str]:
     d = r.digits
     table = score_table(r, book)
     total = plain(r.total, d) if r.total is not None else "无法计算"
-    out = [f"{h} {md_text(r.project)} 绩效评价得分表", "", f"总分 **{md_text(total)}** / {md_text(plain(r.max))}，等级 **{md_text(r.grade or '—')}**", ""]
+    out = [f"{h} {md_text(r.project)} 绩效评价得分表", "", f"总分 **{md_text(total)}**{md_text(total_tail(r))}，等级 **{md_text(r.grade or '—')}**", ""]
     out += [f"{h}# 综合评定得分表", ""]
     out += _md_table(["一级指标", "分值", "得分", "得分率"], [[s.name, _fmt(s.weight, 4), _fmt(s.score, d) or "—", rate_text(s.rate)] for s in summary_rows(r)], ["l", "r", "r", "r"])
     out += ["", f"{h}# 得分表", ""]

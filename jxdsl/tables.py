@@ -32,9 +32,9 @@ SCHEMA = {
     "problems": ("pid BIGINT", "seq BIGINT", "line BIGINT", "message VARCHAR", "hint VARCHAR"),
 }
 SELF_EVAL_COLUMNS = ("项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值")
-SELF_EVAL_OPTIONAL = ("档次", "评价得分", "说明", "年度")
+SELF_EVAL_OPTIONAL = ("档次", "评价得分", "说明", "年度", "备注")  # 备注: working notes, never read
 FACTS_COLUMNS = ("项目", "名称")
-FACTS_OPTIONAL = ("类别", "值", "档次", "得分", "说明", "发现", "次数", "满足", "未满足", "不适用", "发生", "问卷", "年度")
+FACTS_OPTIONAL = ("类别", "值", "档次", "得分", "说明", "发现", "次数", "满足", "未满足", "不适用", "发生", "问卷", "年度", "备注")
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".parquet")
 HEADER_SEARCH = 20  # rows a form may have above its header (a title, the unit, the date)
 MAX_ROWS = 2_000_000  # a province's year; JXDSL_MAX_ROWS raises it for larger batches

@@ -304,7 +304,10 @@ def display(q: Quantity, digits: int = 2) -> str:
     if q.dim == DATE:
         return q.text
     if q.unit in MONEY:
-        return f"{to_decimal(q.value / MONEY[q.unit], digits)}{q.unit}"
+        # an amount as written keeps its own decimals (65.07万元 even when scores have none)
+        written = re.search(r"\.(\d+)", normalize(q.text)) if q.text else None
+        shown = (min(len(written.group(1)), 6) if written else 0) if q.text else digits
+        return f"{to_decimal(q.value / MONEY[q.unit], shown)}{q.unit}"
     if q.unit in PERCENT:
         # keep the precision the value was written with (0.1326%), at least ``digits``
         written = re.search(r"\.(\d+)", normalize(q.text)) if q.text else None

@@ -541,3 +541,43 @@ def test_roundings_maxima_and_rate_grades_link_or_report(roundings, declared, gr
     for ind in result.walk():
         assert ind.score is None or (0 <= ind.score <= ind.weight and (ind.score * 10**book.digits).denominator == 1)
     assert result.grade is None or result.grade in {g for g, _, _ in book.grades} | {book.lowest_grade}
+
+
+# ---- issue 13, explain: sentences in an evaluator's words -------------------------------------------
+_NOTES = ["", "扣1分", "扣 1 分", "扣0.5分。", "共扣2分，扣1分", "扣", "分", "说明：扣3分", "不扣分", "扣11分", "得满分"]
+
+
+@FUZZ
+@given(
+    st.sampled_from(["0 位 四舍五入", "1 位 截断", "2 位 四舍五入", "3 位 截断"]),
+    st.lists(st.tuples(st.sampled_from(["≥", "≤", ">", "<"]), st.sampled_from(["0%", "1%", "2.5%", "5%", "20%"]), st.sampled_from(["0", "1", "2", "3"])), min_size=1, max_size=4),
+    st.sampled_from(["好", "较好", "差"]),
+    st.lists(st.sampled_from(_NOTES), min_size=1, max_size=3).map("".join),
+    st.sampled_from(["48.31万元", "3万元", "0.001万元", "52.9万元", "100元"]),
+    st.sampled_from(["-1%", "0%", "1.5%", "3%", "25%"]),
+    st.booleans(),
+)
+def test_explanations_state_the_points_lost_once(digits, bands, tier, note, spent, value, blank):
+    """Any rounding, band, tier and evaluator's note: the explanation is rendered (blank full rows or
+    not), and every leaf that lost points says ``扣N分`` with its own N, whoever says it."""
+    from jxdsl.explain import blank_full_notes, render_explanation
+    from jxdsl.units import plain
+
+    rule = " ".join(f"{op}{bound}:{pts}" for op, bound, pts in bands)
+    text = (f"规则集 说明\n小数 {digits}\n事实\n  支出 金额\n  预算 金额\n  比率 百分比\n执行率 = 支出 / 预算\n"
+            f"甲 权重 3 分段 {rule} 否则:0 取 比率\n乙 权重 3 档次 好=3 较好=2 差=0\n丙 权重 4 正向 满分=100% 取 执行率\n")
+    path = TEMP / "words.jx"
+    path.write_text(text, encoding="utf-8")
+    try:
+        book = Linker().load(path)
+    except JxError as e:  # a band no value can reach: a located rulebook error
+        assert e.span is None or e.span.line >= 1
+        return
+    facts = Facts("项目", {"支出": spent, "预算": "52.9万元", "比率": value}, {"乙": {"档次": tier, "说明": note}, "甲": {"说明": note}})
+    result = evaluate(book, facts)
+    shown = render_explanation(blank_full_notes(result) if blank else result)
+    for r in result.walk():
+        if r.children or r.score is None or r.deduction <= 0:
+            continue
+        line = next(x for x in shown.splitlines() if x.startswith(f"{r.name}："))
+        assert f"扣{plain(r.deduction, result.digits)}分" in line, line

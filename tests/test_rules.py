@@ -121,7 +121,7 @@ def test_derived_value_feeds_proportional(one):
     r, _ = one(text, {"实际支出资金": "3142.819772万元", "实际到位资金": "3180.30万元"})
     # 3142.819772 / 3180.30 = 0.988214… → 9.88
     assert r.score == F("9.88")
-    assert "预算执行率 = 3142.82万元 ÷ 3180.30万元" in explanation(r)
+    assert "预算执行率 = 3142.819772万元 ÷ 3180.30万元" in explanation(r)  # amounts as written
 
 
 # ---- 达标 ------------------------------------------------------------------------------------
@@ -279,7 +279,7 @@ RANGE_TIERS = "效果 权重 3 档次 显著(2,3] 较好(1,2] 一般(0,1] 较差
 def test_point_tiers(one, tier, expected):
     r, _ = one(POINT_TIERS, evaluations={"事前工作的有效性": {"档次": tier}})
     assert r.score == F(expected)
-    assert f"评价档次“{tier}”" in explanation(r)
+    assert f"评价为“{tier}”" in explanation(r)
 
 
 def test_point_tier_unknown_name_suggests(one):
@@ -427,7 +427,7 @@ def test_deduction_count_form(one):
 def test_deduction_explanation_lists_findings(one):
     r, _ = one(DEDUCTION, evaluations={"监督管理": {"发现": ["走访慰问资金延迟支付", "台账缺失"]}})
     text = explanation(r)
-    assert "发现 2 处问题" in text and "走访慰问资金延迟支付" in text and "扣 1 分" in text
+    assert "发现2处问题" in text and "走访慰问资金延迟支付" in text and "扣1分" in text
 
 
 def test_deduction_without_record_is_missing(one):
@@ -556,8 +556,8 @@ def test_evaluator_override_uses_given_score_and_explains_both(one):
     assert r.score == 1
     assert result.total == 1
     text = explanation(r)
-    assert "9.53" in text and "1 分" in text
-    assert "按规则应得 9.53 分，评价人酌定 1 分" in text
+    assert "9.53" in text and "1分" in text
+    assert "按规则应得9.53分，评价人酌定1分" in text
     assert "说明：资金闲置" in text
 
 
@@ -634,7 +634,7 @@ def test_veto_item_makes_total_zero(score):
     result = score(ITEMS, evaluations=ev)
     assert result.total == 0
     assert result.grade == "差"
-    assert "发生一票否决项（发生重大违规违纪问题），总分为 0" in render_explanation(result)
+    assert "发生一票否决项（发生重大违规违纪问题），总分为0分" in render_explanation(result)
 
 
 def test_missing_veto_record_is_error(score):
@@ -669,7 +669,7 @@ def test_not_applicable_full_marks(score):
     assert r.score == 15
     assert result.total == 100
     assert result.grade == "优"
-    assert "按满分 15 计" in explanation(r)
+    assert "按满分15分计" in explanation(r)
 
 
 def test_not_applicable_proportional_rescales(score):
@@ -892,7 +892,7 @@ def test_self_evaluation_score_override_on_quantitative_row(score):
     result = self_eval(score, rows)
     r = by_path(result)["产出指标/数量指标/劳动力"]
     assert r.score == 1
-    assert "按规则应得 4.32 分，评价人酌定 1 分" in explanation(r)
+    assert "按规则应得4.32分，评价人酌定1分" in explanation(r)
 
 
 def test_self_evaluation_weights_must_add_up(score):

@@ -40,6 +40,7 @@ class LeafCtx:
 
     def rounded(self, x):
         return self.by_round(lambda r: self.b.round(x, r.digits, r.mode.value))
+    label: str = ""  # the value's own name in sentences (成本节约率0.13%); "" on a target-table row
 
     def round(self, x):
         """Rounded as the rulebook says, never below zero (the shown score of a rule step)."""
@@ -107,6 +108,17 @@ def _against(c: LeafCtx, value: Valued, target: ir.Expr, rule_value: ir.ValueSou
     return Valued(got.q, b.problems(lambda: got.problem, lambda: wrong), got.steps)
 
 
+def _label(source) -> str:
+    """The name a value goes by in the evaluator's sentence: the fact or derived value it reads."""
+    if isinstance(source, ir.OwnValue):
+        return source.name
+    if isinstance(source, ir.ExprValue) and isinstance(source.expr, ir.Name):
+        return source.expr.name
+    if isinstance(source, ir.SurveyValue):
+        return source.label or "满意度"
+    return ""
+
+
 def _what(source: ir.ValueSource) -> str:
     if isinstance(source, ir.OwnValue):
         return f"“{source.name}”"
@@ -153,10 +165,26 @@ def _vetoes(c: LeafCtx, vetoes: tuple[ir.Veto, ...]):
             (lambda got=got: b.not_(b.is_null(got.problem)), lambda got=got: (got.problem, b.null)),
             (holds, lambda n=n: (None, b.num(n))),
         ]
-        data = lambda v=v, env=env, holds=holds: {"condition": b.text(formula_text(v.condition)), "substituted": substituted(b, v.condition, env, c.digits), "holds": holds, "score": b.plain(b.num(v.score), 2)}  # noqa: E731
+        data = lambda v=v, env=env, holds=holds: _veto_data(c, v, env, holds)  # noqa: E731
         checked.append((n, Step("veto", data)))
     problem, index = b.cases(*branches, default=(None, b.null))
     return b.let(problem), b.let(index), checked
+
+
+def _veto_data(c: LeafCtx, v: ir.Veto, env: dict, holds) -> dict:
+    """A veto's sides apart, for ``不规范资金占比0%，未达20%``; an expression on the left shows its terms."""
+    b, left = c.b, v.condition.left
+    shown = substituted(b, left, env, c.digits)
+    return {
+        "condition": b.text(formula_text(v.condition)),
+        "substituted": substituted(b, v.condition, env, c.digits),
+        "left": b.text(formula_text(left)),
+        "left_value": shown if isinstance(left, ir.Name) else b.concat(b.text("（"), shown, b.text("）")),
+        "op": b.text(v.condition.op.value),
+        "right": substituted(b, v.condition.right, env, c.digits),
+        "holds": holds,
+        "score": b.plain(b.num(v.score), 2),
+    }
 
 
 def rules_eval(b, v: ir.Veto, env: dict):
@@ -176,6 +204,7 @@ def run_leaf(scope, leaf: ir.Leaf, rec) -> LeafResult:
     b = scope.b
     w = b.num(leaf.weight)
     c = context(scope, w, rec, leaf.round)
+    c.label = _label(getattr(leaf.rule, "value", None))
     mode = leaf.na_mode or scope.scheme.na_default
     na = b.let(rec.na)
     if leaf.vetoes:
@@ -191,8 +220,8 @@ def run_leaf(scope, leaf: ir.Leaf, rec) -> LeafResult:
         default=lambda: RULES[type(leaf.rule)](c, leaf.rule),
     )
     reached = b.all(b.not_(na), b.is_null(problem))
-    steps = guarded(b, b.all(reached, b.not_(vetoed)), ruled.steps)
-    steps += [Step(s.kind, s.data, b.all(reached, b.any(b.not_(vetoed), b.eq(index, b.num(n))))) for n, s in checked]
+    steps = [Step(s.kind, s.data, b.all(reached, b.any(b.not_(vetoed), b.eq(index, b.num(n))))) for n, s in checked]
+    steps += guarded(b, b.all(reached, b.not_(vetoed)), ruled.steps)  # the vetoes are weighed first
     result = lambda: finish(c, Outcome(ruled.problem, ruled.score, ruled.status, steps), b.flag(leaf.overridable), [], rec.note)  # noqa: E731
     if mode is None:
         na_result = LeafResult(b.null, b.text("missing"), missing(b, b.text("评价记录标为不适用，但规则集没有规定不适用时如何计分"), b.text("在指标行末写 不适用时 满分 或 不适用时 按比例折算")), [], b.num(0), rec.note)
@@ -227,7 +256,7 @@ def finish(c: LeafCtx, ruled: Outcome, overridable, pre: list[Step], evidence) -
     rule_score = lambda: b.cases((failed, lambda: ruled.problem.message), default=lambda: b.plain(c.round(ruled.score), c.digits))  # noqa: E731
     steps = [*pre, *guarded(b, b.not_(failed), ruled.steps)]
     steps += [
-        Step("override", lambda: {"failed": failed, "rule_score": rule_score(), "given": b.plain(given, 2)}, override),
+        Step("override", lambda: {"failed": failed, "rule_score": rule_score(), "given": b.plain(given, 6)}, override),
         Step("clamp", lambda: {"raw": b.plain(raw, 4), "score": b.plain(clamped, 2)}, clamp),
         Step("rounding", lambda: {"raw": b.plain(clamped, 6), "score": b.plain(rounded, c.digits), "digits": c.by_round(lambda r: b.num(r.digits)), "mode": c.by_round(lambda r: b.text(r.mode.value))}, b.all(ok, lambda: b.any(c.by_round(lambda r: b.has_more_decimals(clamped, r.digits)), clamped > w))),
         Step("missing", lambda: {"message": problem.message}, b.not_(ok)),

@@ -77,6 +77,12 @@ def distinct(b, value, target, digits: int):
     return b.cases(*branches, default=lambda: (b.show(value, 8), b.show(target, 8)))
 
 
+def _label(b, c, value: Valued):
+    """The value's name for ``成本节约率0.13%，…``; empty when a step before already states the value
+    (a derived value, a survey) or on a target-table row (its 实际完成值 is stated first)."""
+    return b.text("" if value.steps else c.label)
+
+
 # ---- 正向 / 反向 --------------------------------------------------------------------------------
 @attrs.define
 class Zero:
@@ -135,8 +141,9 @@ def _proportional(b, c, value: Valued, target: Valued, positive, zero: Zero | No
         "met": met,
         "zero": b.show(b.qty(zero_value, target.q.dim, target.q.unit, b.text("")), c.digits) if zero is not None and zero.at is None else (b.show(z, c.digits) if z is not None else b.null),
         "target_is_unit": b.all(b.eq(target.q.unit, b.text("%")), lambda: b.eq(t, b.num(1))),
-        "raw": b.plain(score, 6),
+        "raw": b.plain(score, c.digits + 2),
         "score": b.plain(c.round(score), c.digits),
+        "label": _label(b, c, value),
     }
     return Outcome(None, score, b.text("scored"), [*value.steps, Step("proportional", data)])
 
@@ -156,7 +163,7 @@ def target_met(b, c, value: Valued, target: Valued, op) -> Outcome:
 def _target_met(b, c, value: Valued, target: Valued, op) -> Outcome:
     met = b.let(b.compare(value.q, op, target.q))
     shown_value, shown_target = distinct(b, value.q, target.q, c.digits)
-    data = {"value": shown_value, "op": op, "target": shown_target, "met": met, "weight": b.plain(c.w, 2)}
+    data = {"value": shown_value, "op": op, "target": shown_target, "met": met, "weight": b.plain(c.w, 2), "label": _label(b, c, value)}
     return Outcome(None, b.cases((met, c.w), default=b.num(0)), b.text("scored"), [*value.steps, Step("target", data)])
 
 
@@ -190,7 +197,7 @@ def _checklist(b, c, items) -> Outcome:
     lost_flags = [b.let(b.cases((r.met_all, b.flag(False)), (r.unmet_given, lambda i=i: r.in_unmet(i.name)), default=lambda i=i: b.not_(r.in_met(i.name)))) for i in items]
     lost = b.sum(*[b.cases((flag, b.num(i.points)), default=b.num(0)) for flag, i in zip(lost_flags, items)])
     score = b.let(c.w - lost)
-    data = {"items": [(b.text(i.name), b.plain(b.num(i.points), 2), flag) for i, flag in zip(items, lost_flags)], "count": b.num(len(items)), "score": b.plain(score, 2)}
+    data = {"items": [(b.text(i.name), b.plain(b.num(i.points), 2), flag) for i, flag in zip(items, lost_flags)], "count": b.num(len(items)), "score": b.plain(score, 2), "lost": b.plain(lost, 2)}
     return Outcome(None, score, b.text("scored"), [Step("checklist", data)])
 
 
@@ -255,7 +262,8 @@ def tiers(b, c, levels: tuple[ir.Tier, ...]) -> Outcome:
 
 def _tiers(b, c, levels, pick, given, point) -> Outcome:
     score = b.let(b.cases((lambda: b.is_null(c.rec.score), lambda: pick(lambda t: _points_of(b, t, c.w)[0])), default=lambda: given))
-    data = {"tier": pick(lambda t: b.text(t.name)), "interval": pick(lambda t: interval(b, t, c.w)), "point": point, "score": b.plain(score, 2)}
+    span = lambda t: b.concat(*(lambda lo, hi: (b.plain(lo, 2), b.text("～"), b.plain(hi, 2), b.text("分")))(*_points_of(b, t, c.w)))  # noqa: E731
+    data = {"tier": pick(lambda t: b.text(t.name)), "interval": pick(span), "point": point, "score": b.plain(score, 2), "full": b.eq(score, c.w)}
     return Outcome(None, score, b.text("scored"), [Step("tier", data)])
 
 
@@ -264,21 +272,34 @@ def bands(b, c, value: Valued, thresholds: list[Valued], rule: ir.Bands) -> Outc
     """The first band the value satisfies; a band's threshold is read only if the ones before failed."""
     v = value.q
     branches = []
-    for band, th in zip(rule.bands, thresholds):
-        branches.append((lambda th=th: b.not_(b.is_null(th.problem)), lambda th=th: (th.problem, None, None, None)))
-        branches.append((lambda th=th: b.not_(b.is_null(same_dim(b, v, th.q, "取值与分段界限"))), lambda th=th: (same_dim(b, v, th.q, "取值与分段界限"), None, None, None)))
-        branches.append((lambda band=band, th=th: b.compare(v, b.text(band.cmp.value), th.q), lambda band=band, th=th: (None, b.num(band.points), b.text(band.cmp.value), th.q)))
+    for n, (band, th) in enumerate(zip(rule.bands, thresholds)):
+        prev = _previous_bound(rule.bands, thresholds, n)
+        branches.append((lambda th=th: b.not_(b.is_null(th.problem)), lambda th=th: (th.problem, None, None, None, None)))
+        branches.append((lambda th=th: b.not_(b.is_null(same_dim(b, v, th.q, "取值与分段界限"))), lambda th=th: (same_dim(b, v, th.q, "取值与分段界限"), None, None, None, None)))
+        branches.append((lambda band=band, th=th: b.compare(v, b.text(band.cmp.value), th.q), lambda band=band, th=th, prev=prev: (None, b.num(band.points), b.text(band.cmp.value), th.q, prev)))
     if rule.otherwise is None:
-        default = lambda: (missing(b, b.concat(b.text("取值 "), b.show(v, 2), b.text(" 不在任何分段内，且规则没有写“否则”"))), None, None, None)  # noqa: E731
+        default = lambda: (missing(b, b.concat(b.text("取值 "), b.show(v, 2), b.text(" 不在任何分段内，且规则没有写“否则”"))), None, None, None, None)  # noqa: E731
     else:
-        default = lambda: (None, b.num(rule.otherwise), b.null, None)  # noqa: E731
+        default = lambda: (None, b.num(rule.otherwise), b.null, None, None)  # noqa: E731
     return outcome(b, value.problem, then=lambda: _bands(b, c, value, b.cases(*branches, default=default)))
 
 
+def _previous_bound(bands, thresholds, n: int):
+    """The bound of the band before, when both bound the value from the same side (``≥2%`` after
+    ``≥4%``: the band is 2%～4%); None for the first band or a change of side."""
+    if n == 0:
+        return None
+    low = {">=", ">"}
+    if (bands[n].cmp.value in low) != (bands[n - 1].cmp.value in low) or "=" == bands[n].cmp.value or "=" == bands[n - 1].cmp.value:
+        return None
+    return thresholds[n - 1].q
+
+
 def _bands(b, c, value: Valued, picked) -> Outcome:
-    problem, score, op, threshold = picked
+    problem, score, op, threshold, prev = picked
     shown_value, shown_threshold = (b.show(value.q, c.digits), b.null) if threshold is None else distinct(b, value.q, threshold, c.digits)
-    data = {"value": shown_value, "op": op, "threshold": shown_threshold, "score": b.plain(score, 2) if score is not None else b.null}
+    shown_prev = b.null if prev is None else b.show(prev, c.digits)
+    data = {"value": shown_value, "op": op, "threshold": shown_threshold, "prev": shown_prev, "score": b.plain(score, 2) if score is not None else b.null, "label": _label(b, c, value)}
     return b.outcome(problem, lambda: Outcome(None, score, b.text("scored"), [*value.steps, Step("band", data)]))
 
 
@@ -304,7 +325,7 @@ def _deduction(b, c, rule: ir.Deduction) -> Outcome:
         "count": count,
         "findings": b.cases((r.findings_given, lambda: r.findings_text), default=b.null),
         "per": b.plain(b.num(rule.per), 4),
-        "lost": b.plain(lost, 4),
+        "lost": b.plain(b.min(lost, c.w), 4),
         "floored": raw < b.num(0),
         "score": b.plain(score, 4),
     }
@@ -321,7 +342,7 @@ def formula(b, c, value: Valued, expr: ir.Expr, env: dict) -> Outcome:
         then=lambda: Outcome(None, value.q.value, b.text("scored"), [*value.steps, Step("formula", {
             "formula": b.text(formula_text(expr)),
             "substituted": substituted(b, expr, env, c.digits),
-            "raw": b.plain(value.q.value, 6),
+            "raw": b.plain(value.q.value, c.digits + 2),
         })]),
     )
 
@@ -332,5 +353,5 @@ def judgement(b, c) -> Outcome:
         b,
         lambda: b.cases((b.is_null(c.rec.score), lambda: missing(b, b.text("酌情计分的指标缺少评价人给出的得分"), b.text("写 {得分: 7.8, 说明: …}"))), default=None),
         lambda: problem,
-        then=lambda: Outcome(None, given, b.text("scored"), [Step("judgement", {"score": b.plain(given, 2)})]),
+        then=lambda: Outcome(None, given, b.text("scored"), [Step("judgement", {"score": b.plain(given, 6)})]),
     )

@@ -52,6 +52,14 @@ class SqlOps(Sql):
             return self.text("")
         return SText(self, self.p.bind(N.func("concat_ws", lit(sep), *es)))
 
+    def contains(self, text, part) -> SBool:
+        """stage.Py.contains: ``part`` occurs in ``text`` (NULL in either: false)."""
+        cs = self._consts(text, part)
+        if cs is not None:
+            return self.flag(PY.contains(*cs))
+        found = N.gt(N.func("strpos", self._text(text), self._text(part)), lit(0))
+        return SBool(self, N.coalesce(found, lit(False)))
+
     def too_big(self, x) -> SBool:
         """Never in SQL: a value wider than any DECIMAL fails the width check, and the project is
         scored by the interpreter, which reports it (``Py.too_big``)."""
@@ -175,7 +183,9 @@ class SqlOps(Sql):
         cut = N.add(N.sub(lit(6), shown), case((N.eq(shown, lit(0)), lit(1)), default=lit(0)))
         pct = N.concat(N.substring_expr(p6, lit(1), N.sub(N.length(p6), cut)), unit)
         mfactor = case((N.eq(unit, lit("万元")), big(10_000)), (N.eq(unit, lit("亿元")), big(100_000_000)), default=big(1))
-        money = N.concat(self.fixed(num, N.mul(den, mfactor), digits), unit)
+        in_unit = N.mul(den, mfactor)
+        own = case(*[(N.eq(shown_pct, lit(k)), N.concat(self.fixed(num, in_unit, k), unit)) for k in range(6)], default=N.concat(self.fixed(num, in_unit, 6), unit))
+        money = case((written, own), default=N.concat(self.fixed(num, in_unit, digits), unit))  # units.display: as written
         head = N.substring(unit, 1, 1)
         mult = case((N.eq(head, lit("亿")), big(100_000_000)), default=big(10_000))
         multiplied = N.concat(self._plain(num, N.mul(den, mult), 4), unit)

@@ -217,6 +217,11 @@ class Py:
         return show(q, digits)
 
     @staticmethod
+    def contains(text: str | None, part: str | None) -> bool:
+        """Whether ``part`` occurs in ``text`` (NULL in either: no)."""
+        return text is not None and part is not None and part in text
+
+    @staticmethod
     def int_text(n) -> str:
         return str(int(n))
 
