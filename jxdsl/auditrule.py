@@ -121,10 +121,6 @@ def _judge(r: Row, got: Expected, stated: bool, places: int) -> list[Finding]:
     return [Finding(r.key, "rule", r.score_text, _fmt(e), f"{got.how}，应得 {_fmt(e)}，公布为 {r.score_text}", r.line)]
 
 
-def _approx(x: Fraction) -> str:
-    return ("约 " if _exact_decimals(x) > 4 else "") + plain(x, 4)
-
-
 # ---- the expected score: the kernel's own row scoring -------------------------------------------
 def _expected(r: Row, actual_text: str, ind: LinkedIndicator | None, book: Rulebook | None) -> Expected | None:
     """The score the rulebook gives the row's target and actual, by ``kernel.rows.score_row`` (the
