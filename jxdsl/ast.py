@@ -248,6 +248,7 @@ class Indicator:
     survey: Survey | None = None
     texts: tuple[TextField, ...] = ()
     span: Span | None = _span
+    merge_into: str | None = None  # 未设置时 并入 NAME (来自目标表 only)
 
 
 # ---- top-level statements ------------------------------------------------------------
@@ -325,6 +326,7 @@ class Adjust:
     na_mode: str | None = None
     texts: tuple[TextField, ...] = ()
     span: Span | None = _span
+    merge_into: str | None = None
 
 
 @attrs.frozen

@@ -255,10 +255,16 @@ class _Run:
         parts = " + ".join(tree.child_part(PY, k.name, k.score, d) for k in kids)
         total = sum((k.weight for k in kids), Fraction(0))
         s = tree.parent(PY, [(k.score, k.status, k.excluded) for k in kids])
-        got = tree.target_table(PY, node, bool(rows), total, False, s, parts, d)
+        rec = self.record(node.path)
+        moved = [not self._has_rows(m) and not self.record(m.path).na for m in node.merged_from]
+        got = tree.target_table(PY, node, bool(rows), total, False, s, parts, d, rec.na, moved, self.scheme.na_default)
         if got.problem is not None:
-            self.error(got.problem.message, node.path, None, rows[0].span.line if rows and rows[0].span else None)
-        return IndicatorResult(node.path, node.weight, got.score, got.status, (), None, node.origin, tuple(kids), text=got.explanation)
+            line = rows[0].span.line if rows and rows[0].span else rec.line
+            self.error(got.problem.message, node.path, got.problem.hint, line)
+        return IndicatorResult(node.path, got.weight, got.score, got.status, (), None, node.origin, tuple(kids), got.excluded, text=got.explanation)
+
+    def _has_rows(self, node: ir.TargetTable) -> bool:
+        return any(table_key(r.first) == node.key for r in self.inputs.targets)
 
     def _row(self, parent: tuple[str, ...], row: TargetRow) -> IndicatorResult:
         path = (*parent, row.third)
