@@ -204,6 +204,7 @@ def render_tree(book: Rulebook) -> str:
     def walk(ind: LinkedIndicator, depth: int) -> None:
         rule = f"  {describe_rule(ind.rule)}" if ind.rule is not None else ""
         na = f"  不适用时 {ind.na_mode}" if ind.na_mode else ""
+        na += f"  未设置时 并入 {ind.merge_into}" if ind.merge_into else ""
         lines.append(f"{'  ' * depth}{ind.name}  权重 {plain(ind.weight, 4)}{rule}{na}")
         pad = "  " * (depth + 1)
         for it in ind.items:
