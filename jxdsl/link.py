@@ -348,12 +348,13 @@ def _locate(roots: list[_Node], path: tuple[str, ...], span: Span | None) -> tup
 
 def _check_merges(siblings, errors: list[JxError]) -> None:
     """未设置时 并入 X: on a 来自目标表 indicator, X a 来自目标表 sibling that merges nowhere itself."""
-    named = {c.name: c for c in siblings}
+    from jxdsl.lower import table_key
+
     for ind in siblings:
         _check_merges(ind.children, errors)
         if ind.merge_into is None:
             continue
-        into = named.get(ind.merge_into)
+        into = next((c for c in siblings if table_key(c.name) == table_key(ind.merge_into)), None)
         where = f"“{ind.name}”的“未设置时 并入 {ind.merge_into}”"
         if not isinstance(ind.rule, ast.FromTargets):
             errors.append(LinkError(f"{where}：只有“来自目标表”的指标才会“未设置”", ind.origin, "去掉“未设置时 并入 …”，或改用 不适用时 按比例折算"))

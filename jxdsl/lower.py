@@ -120,10 +120,12 @@ def needed(derived: dict, roots) -> list[str]:
 def _siblings(inds) -> tuple[ir.Node, ...]:
     """Lowered siblings; a 来自目标表 one learns which siblings 并入 it (``merged_from``)."""
     nodes = [_node(i) for i in inds]
+    keys = {n.key: n.name for n in nodes if isinstance(n, ir.TargetTable)}
+    nodes = [attrs.evolve(n, merge_into=keys.get(table_key(n.merge_into), n.merge_into)) if isinstance(n, ir.TargetTable) and n.merge_into else n for n in nodes]
     out = []
     for n in nodes:
         if isinstance(n, ir.TargetTable):
-            n = attrs.evolve(n, merged_from=tuple(m for m in nodes if isinstance(m, ir.TargetTable) and m.merge_into == n.name))
+            n = attrs.evolve(n, merged_from=tuple(m for m in nodes if isinstance(m, ir.TargetTable) and m.merge_into is not None and table_key(m.merge_into) == n.key))
         out.append(n)
     return tuple(out)
 
