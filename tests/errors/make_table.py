@@ -44,6 +44,7 @@ RULEBOOK_KINDS = {
     "grade-duplicate": "等级名称重复",
     "number-too-long": "数字位数过多",
     "derived-too-many": "派生值依赖过多（链过长）",
+    "merge-unknown-sibling": "“未设置时 并入”的指标不在同一级（拼写错误）",
 }
 FACT_KINDS = {
     "missing-fact": "缺少数据",
