@@ -14,6 +14,7 @@ from jxdsl import ir
 from jxdsl.errors import FactError, Span, suggest
 from jxdsl.facts import Facts, TargetRow
 from jxdsl.inputs import ProjectInputs, from_facts
+from jxdsl.rowrecords import fold_row_records
 from jxdsl.kernel import hints, tree
 from jxdsl.kernel.leaf import run_leaf
 from jxdsl.kernel.pyscope import EMPTY, PyRecord, PyScope, record_index, record_key
@@ -120,7 +121,7 @@ class _Run:
     """One project through the kernel: errors are kept in the order every engine reports them."""
 
     def __init__(self, scheme: ir.Scheme, inputs: ProjectInputs):
-        self.scheme, self.inputs = scheme, inputs
+        self.scheme, self.inputs = scheme, fold_row_records(scheme, inputs)
         self.errors: list[FactError] = []
         self.claims: list[tuple[str, str | None, int | None]] = []
         self.scope = PyScope(scheme, inputs)

@@ -181,3 +181,54 @@ def test_national_rulebook_scores_a_table_without_satisfaction_rows(tmp_path):
 def test_check_prints_the_clause(tmp_path):
     code, out, _ = cli("check", write_rulebook(tmp_path, BOOK))
     assert code == 0 and "未设置时 并入 工作产出" in out
+
+
+# ---- 评价 records by a target row's path (Language 9) ---------------------------------------
+ROWS = [
+    row("工作产出", "数量指标", "培训人数", 20, "≥200人", "150人"),
+    row("工作产出", "质量指标", "培训人数", 10, "≥90%", "90%"),
+    row("工作产出", "质量指标", "教材质量", 35, "优良", "优良"),
+    row("群众满意", "满意度", "学员满意度", 15, "≥90%", "90%"),
+]
+
+
+@pytest.mark.parametrize("key", ["工作产出/质量指标/教材质量", "质量指标/教材质量", "教材质量", "工作产出指标/质量指标/教材质量"])
+def test_record_addresses_a_target_row_by_path(tmp_path, key):
+    book = write_rulebook(tmp_path, BOOK)
+    code, result, err = scored(book, facts(tmp_path, ROWS, {key: {"档次": "部分达成", "得分": 24.5, "说明": "教材有错漏"}}))
+    assert code == 0, err
+    leaf = by_path(result)["工作产出/质量指标/教材质量"]
+    assert leaf["score"] == 24.5 and "教材有错漏" in leaf["explanation"]
+    assert "没有对应的指标" not in err
+
+
+def test_record_naming_two_rows_is_a_located_error_with_candidates(tmp_path):
+    book = write_rulebook(tmp_path, BOOK)
+    path = facts(tmp_path, ROWS, {"培训人数": {"说明": "按签到表"}})
+    code, result, err = scored(book, path)
+    assert code == 1
+    assert "评价记录“培训人数”对应目标表中的多行" in err
+    assert "工作产出/数量指标/培训人数" in err and "工作产出/质量指标/培训人数" in err
+    assert f"{path.name}:" in err  # located at the record's line
+
+
+def test_record_for_a_row_that_contradicts_the_table(tmp_path):
+    book = write_rulebook(tmp_path, BOOK)
+    rows = [*ROWS[:2], {**ROWS[2], "评价得分": 30, "档次": "达成"}, ROWS[3]]
+    code, _, err = scored(book, facts(tmp_path, rows, {"教材质量": {"得分": 20}}))
+    assert code == 1 and "评价得分“30”" in err and "“20”" in err
+
+
+def test_record_for_a_row_only_takes_evaluator_columns(tmp_path):
+    book = write_rulebook(tmp_path, BOOK)
+    code, _, err = scored(book, facts(tmp_path, ROWS, {"质量指标/教材质量": {"不适用": "是"}}))
+    assert code == 1 and "不能写“不适用”" in err and "一级指标" in err
+
+
+def test_record_for_a_rulebook_indicator_is_not_taken_by_a_row(tmp_path):
+    """A row named like a rulebook indicator: the record keeps naming the rulebook's."""
+    book = write_rulebook(tmp_path, BOOK.replace("资金使用 权重 20 正向 满分=100%", "资金使用 权重 20 酌情"))
+    rows = [*ROWS[:3], row("群众满意", "满意度", "资金使用", 15, "≥90%", "90%")]
+    code, result, err = scored(book, facts(tmp_path, rows, {"资金使用": {"得分": 12}}))
+    assert code == 0, err
+    assert by_path(result)["资金使用"]["score"] == 12 and by_path(result)["群众满意/满意度/资金使用"]["score"] == 15
