@@ -100,6 +100,9 @@ class Result:
     digits: int = 2
     rounding: str = "四舍五入"
     bonus_cap: Fraction | None = None
+    partial_total: Fraction | None = None  # tree.partial: the points of the scored top-level indicators,
+    partial_max: Fraction | None = None  # out of the weight they cover, when others have no score
+    unscored: str | None = None
 
     def walk(self):
         for i in self.indicators:
@@ -175,6 +178,7 @@ class _Run:
         t = tree.total(PY, scheme, [(r.score, r.excluded) for r in roots], [o for o, _ in bonus], [o for o, _ in penalty], [o for o, _ in vetoes])
         if t.problem is not None:
             self.error(t.problem.message)
+        part = tree.partial(PY, [(r.name, r.score, r.weight, r.excluded) for r in roots])
         warnings = []
         if inputs.year is not None and not scheme.in_force(inputs.year):
             a, b = scheme.years
@@ -202,6 +206,9 @@ class _Run:
             digits=scheme.digits,
             rounding=scheme.rounding.value,
             bonus_cap=scheme.bonus_cap,
+            partial_total=part.total,
+            partial_max=part.max,
+            unscored=part.unscored,
         )
 
     def _node(self, node: ir.Node) -> IndicatorResult:
@@ -260,7 +267,7 @@ class _Run:
         moved = [not self._has_rows(m) and not self.record(m.path).na for m in node.merged_from]
         got = tree.target_table(PY, node, bool(rows), total, False, s, parts, d, rec.na, moved, self.scheme.na_default)
         if got.problem is not None:
-            line = rows[0].span.line if rows and rows[0].span else rec.line
+            line = rows[0].span.line if rows and rows[0].span else (rec.line or self.inputs.facts_line)  # as the SQL engines
             self.error(got.problem.message, node.path, got.problem.hint, line)
         return IndicatorResult(node.path, got.weight, got.score, got.status, (), None, node.origin, tuple(kids), got.excluded, text=got.explanation)
 

@@ -81,6 +81,8 @@ def to_json(result: Result) -> dict:
     }
     if result.bonus_cap is not None:
         out["bonus_cap"] = number(result.bonus_cap)
+    if result.partial_total is not None:
+        out["partial"] = {"total": number(result.partial_total, d), "max": number(result.partial_max, 4), "unscored": result.unscored}
     if result.bonus_items or result.penalty_items or result.veto_items:
         out["items"] = [
             {"kind": kind, "name": i.name, "points": number(i.points), "awarded": number(i.awarded), "status": i.status, "evidence": i.evidence}
@@ -103,7 +105,9 @@ def summary_line(result: Result) -> str:
     d = result.digits
     total = plain(result.total, d) if result.total is not None else "无法计算"
     extra = ""
-    if result.bonus or result.penalty:
+    if result.total is None and result.partial_total is not None:
+        extra = f"（已计分部分 {plain(result.partial_total, d)} / {plain(result.partial_max, 4)}，未计分：{result.unscored}）"
+    elif result.bonus or result.penalty:
         extra = f"（含加分 {plain(result.bonus, d)}，扣分 {plain(result.penalty, d)}）"
     return f"{result.project}：总分 {total} / {plain(result.max)}{extra}，等级 {result.grade or '—'}"
 

@@ -232,3 +232,33 @@ def test_record_for_a_rulebook_indicator_is_not_taken_by_a_row(tmp_path):
     code, result, err = scored(book, facts(tmp_path, rows, {"资金使用": {"得分": 12}}))
     assert code == 0, err
     assert by_path(result)["资金使用"]["score"] == 12 and by_path(result)["群众满意/满意度/资金使用"]["score"] == 15
+
+
+# ---- a partial total when a group is missing and no rule says what to do --------------------------
+def test_missing_group_without_a_rule_gives_a_marked_partial_total(tmp_path):
+    book = write_rulebook(tmp_path, BOOK.replace(" 未设置时 并入 工作产出", ""))
+    rows = [row("工作产出", "数量指标", "修缮校舍", 40, "≥9所", "6所"), row("群众满意", "满意度", "师生满意度", 15, "≥90%", "90%")]
+    code, result, err = scored(book, facts(tmp_path, rows))
+    assert code == 1 and "没有一级指标为“社会效益”的行" in err
+    assert result["total"] is None and result["grade"] is None  # never passed off as the total
+    assert result["partial"] == {"total": 16 + 26.67 + 15, "max": 75, "unscored": "社会效益"}
+    _, text, _ = cli("explain", book, tmp_path / "p.yaml")
+    assert "已计分部分 57.67 / 75" in text.splitlines()[0] and "社会效益" in text.splitlines()[0]
+
+
+def test_partial_max_leaves_out_what_not_applicable_excludes(tmp_path):
+    book = write_rulebook(tmp_path, BOOK.replace(" 未设置时 并入 工作产出", ""))
+    rows = [row("工作产出", "数量指标", "修缮校舍", 40, "≥9所", "9所")]
+    code, result, _ = scored(book, facts(tmp_path, rows, {"群众满意": {"不适用": "是"}}))
+    assert code == 1 and result["partial"] == {"total": 56, "max": 60, "unscored": "社会效益"}
+
+
+def test_complete_or_unscorable_projects_have_no_partial(tmp_path):
+    book = write_rulebook(tmp_path, BOOK)
+    rows = [row("工作产出", "数量指标", "修缮校舍", 65, "≥9所", "9所"), row("群众满意", "满意度", "师生满意度", 15, "≥90%", "90%")]
+    code, result, _ = scored(book, facts(tmp_path, rows))
+    assert code == 0 and "partial" not in result
+    path = facts(tmp_path, [], name="empty.yaml")
+    path.write_text("项目: 空项目\n事实: {}\n", encoding="utf-8")
+    code, result, _ = scored(book, path)
+    assert code == 1 and "partial" not in result  # nothing scored: nothing to show

@@ -64,7 +64,7 @@ def project_program(plan: Plan, caps: Caps):
         else:
             got = _leaf(b, plan, scope, node)
         nodes[k] = got
-        w = b.num(node.weight) if got.weight is None else b.let(got.weight)
+        w = got.weight = b.num(node.weight) if got.weight is None else b.let(got.weight)
         if moves_weight(node):
             out[f"n{k}_w"] = b.plain(w, 4)
             out[f"n{k}_wi"] = SText(b, b.to_scale(w, scale))
@@ -184,3 +184,7 @@ def _items_and_total(b, plan: Plan, scope, roots: list[Node], out: dict) -> None
             out[f"ts{n}_{key}"] = value
     out["__total_steps__"] = kinds
     out["total_pm"] = total.problem.message if total.problem is not None else b.null
+    part = tree.partial(b, [(n.name, r.score, r.weight, r.excluded) for n, r in zip(scheme.roots, roots)])
+    out["ptotal"] = b.plain(part.total, digits)
+    out["pmax"] = b.plain(part.max, 4)
+    out["punscored"] = part.unscored

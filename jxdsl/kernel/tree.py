@@ -242,6 +242,26 @@ def total(b, scheme: ir.Scheme, roots: list, bonus: list[ItemOutcome], penalty: 
     return Total(subtotal, final, grade(b, scheme, final), bonus_sum, penalty_sum, steps, problem)
 
 
+@attrs.define
+class Partial:
+    total: Any  # NULL unless the total cannot be computed because some top-level indicator has no score
+    max: Any
+    unscored: Any  # their names, joined with 、
+
+
+def partial(b, roots: list) -> Partial:
+    """The points of the top-level indicators that have a score, out of the weight they cover
+    (their weights less what 按比例折算 leaves out), when others have none: a project whose form
+    lacks a group still shows what it earned, marked partial, never as its total.
+    ``roots`` are (name, score, weight, excluded)."""
+    scored = [b.let(b.not_(b.is_null(sc))) for _, sc, _, _ in roots]
+    total = b.sum(*[b.cases((f, lambda sc=sc: sc), default=b.num(0)) for f, (_, sc, _, _) in zip(scored, roots)])
+    top = b.let(b.sum(*[b.cases((f, lambda w=w, ex=ex: w - ex), default=b.num(0)) for f, (_, _, w, ex) in zip(scored, roots)]))
+    some = b.let(b.all(b.not_(b.all(*scored)), lambda: top > b.num(0))) if roots else b.flag(False)
+    names = b.join("、", [b.cases((f, b.null), default=b.text(name)) for f, (name, _, _, _) in zip(scored, roots)])
+    return Partial(b.cases((some, total), default=b.null), b.cases((some, top), default=b.null), b.cases((some, names), default=b.null))
+
+
 def grade(b, scheme: ir.Scheme, score):
     bands = [((lambda g=g: score > b.num(g.bound)) if g.strict else (lambda g=g: score >= b.num(g.bound)), b.text(g.name)) for g in scheme.grades]
     return b.cases((b.is_null(score), b.null), *bands, default=b.text(scheme.lowest_grade))
