@@ -262,3 +262,10 @@ def test_complete_or_unscorable_projects_have_no_partial(tmp_path):
     path.write_text("项目: 空项目\n事实: {}\n", encoding="utf-8")
     code, result, _ = scored(book, path)
     assert code == 1 and "partial" not in result  # nothing scored: nothing to show
+
+
+def test_diff_reports_a_changed_merge(tmp_path):
+    old = write_rulebook(tmp_path, BOOK.replace(" 未设置时 并入 工作产出", ""), "old.jx")
+    new = write_rulebook(tmp_path, BOOK, "new.jx")
+    code, out, _ = cli("diff", old, new)
+    assert "社会效益" in out and "未设置时 并入" in out and "工作产出" in out
