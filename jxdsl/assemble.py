@@ -35,7 +35,7 @@ def results(con, c: Compiled, pids: list[int]) -> dict[int, Result]:
     for row in con.execute(f"SELECT pid, path, status, explanation, source, s_int, w_int, ex_int, target, actual FROM jx_nodes WHERE pid IN ({keep}) ORDER BY pid, k, g, r").fetchall():
         nodes[row[0]].append(row[1:])
     errs_of = project_errors(con, c, pids)
-    cols = ["total_s", "grade", "bonus", "penalty"] + [f"ts{n}_on" for n in range(len(c.total_steps))]
+    cols = ["total_s", "grade", "bonus", "penalty", "ptotal", "pmax", "punscored"] + [f"ts{n}_on" for n in range(len(c.total_steps))]
     cols += [f"ts{n}_{k}" for n, (_, keys) in enumerate(c.total_steps) for k in keys]
     items = [t for t in plan.targets if t.kind in ("加分", "扣分", "否决")]
     cols += [f"i{t.index}_{s}" for t in items for s in ("a", "st", "ev")]
@@ -65,6 +65,7 @@ def results(con, c: Compiled, pids: list[int]) -> dict[int, Result]:
             max=scheme.max, subtotal=None, total=total, grade=h["grade"], bonus=_dec(h["bonus"]) or Fraction(0), penalty=_dec(h["penalty"]) or Fraction(0),
             indicators=roots, bonus_items=tuple(bonus), penalty_items=tuple(penalty), veto_items=tuple(vetoes), total_steps=tuple(steps),
             errors=tuple(errs), warnings=tuple(warnings), digits=scheme.digits, rounding=scheme.rounding_text(), grade_max=scheme.grade_max, bonus_cap=scheme.bonus_cap,
+            partial_total=_dec(h["ptotal"]), partial_max=_dec(h["pmax"]), unscored=h["punscored"],
         )
     return out
 

@@ -258,6 +258,7 @@ class Indicator:
     texts: tuple[TextField, ...] = ()
     span: Span | None = _span
     rounding: Rounding | None = None
+    merge_into: str | None = None  # 未设置时 并入 NAME (来自目标表 only)
 
 
 # ---- top-level statements ------------------------------------------------------------
@@ -337,6 +338,7 @@ class Adjust:
     texts: tuple[TextField, ...] = ()
     span: Span | None = _span
     rounding: Rounding | None = None
+    merge_into: str | None = None
 
 
 @attrs.frozen

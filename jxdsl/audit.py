@@ -295,6 +295,19 @@ def _shown(n: Node) -> str:
     return n.shown if n.shown is not None else _fmt(n.score)
 
 
+def _rulebook_weight(path, published, indicators, by_path) -> Fraction:
+    """The rulebook's weight for this project: 未设置时 并入 moves an unset group's weight (published
+    as 0, or the group absent) to its sibling, as the engines score it."""
+    from jxdsl.lower import table_key
+
+    ind = indicators[path]
+    if ind.merge_into is not None and published == 0:
+        return Fraction(0)
+    siblings = [i for p, i in indicators.items() if p[:-1] == path[:-1] and i.merge_into and table_key(i.merge_into) == table_key(ind.name)]
+    moved = [i for i in siblings if i.path not in by_path or by_path[i.path].weight == 0]
+    return ind.weight + sum((i.weight for i in moved), Fraction(0))
+
+
 # ---- checks ---------------------------------------------------------------------------------
 def audit(rows: list[Row], book: Rulebook | None = None) -> list[Finding]:
     """Every inconsistency in the table, in table order."""
@@ -316,9 +329,10 @@ def audit(rows: list[Row], book: Rulebook | None = None) -> list[Finding]:
             findings += _sums(tree.nodes[r.path], tree.children(r.path), tree.complete[r.path])
         elif r.path[0] not in (BONUS, PENALTY):
             findings += rule_findings(r, indicators.get(r.path), book, places)
-        if book and r.path in indicators and r.weight is not None and r.weight != indicators[r.path].weight and r.path[0] not in (BONUS, PENALTY):
+        expected = _rulebook_weight(r.path, r.weight, indicators, tree.printed) if r.path in indicators else None
+        if book and r.path in indicators and r.weight is not None and r.weight != expected and r.path[0] not in (BONUS, PENALTY):
             findings.append(
-                Finding(r.key, "weight_vs_rulebook", _fmt(r.weight), _fmt(indicators[r.path].weight), f"分值 {_fmt(r.weight)} 与规则集规定的 {_fmt(indicators[r.path].weight)} 不符", r.line)
+                Finding(r.key, "weight_vs_rulebook", _fmt(r.weight), _fmt(expected), f"分值 {_fmt(r.weight)} 与规则集规定的 {_fmt(expected)} 不符", r.line)
             )
     total = tree.printed.get((TOTAL,))
     if total is not None:

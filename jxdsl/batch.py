@@ -275,7 +275,10 @@ def open_run(book: Rulebook, facts_path: str | Path, engine: str = "duckdb", pro
         if sheet is not None:
             raise UsageError(f"--sheet 只用于 Excel 文件（.xlsx），“{facts_path}”不是", None, "去掉 --sheet")
         kind = "file"
-        load_inputs(con, [from_facts(f) for f in facts_mod.load(path)])
+        from jxdsl.rowrecords import fold_row_records
+
+        scheme = lower(book)
+        load_inputs(con, [fold_row_records(scheme, from_facts(f)) for f in facts_mod.load(path)])
         rows_in = 1
     if project is not None:
         _only(con, project)

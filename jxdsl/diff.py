@@ -73,6 +73,8 @@ def _indicator(a: LinkedIndicator, b: LinkedIndicator) -> list[Change]:
         out.append(Change("na", b.path, a.na_mode, b.na_mode))
     if _rounding(a.rounding) != _rounding(b.rounding):  # its own 小数, or a parent's it follows
         out.append(Change("rounding", b.path, _rounding(a.rounding), _rounding(b.rounding), "小数"))
+    if a.merge_into != b.merge_into:
+        out.append(Change("merge", b.path, a.merge_into, b.merge_into))
     for kind in ("解释", "标准"):
         if a.text(kind) != b.text(kind):
             out.append(Change("text", b.path, a.text(kind), b.text(kind), kind))
@@ -158,7 +160,7 @@ def _named(kind: str, old: dict[str, str], new: dict[str, str]) -> list[Change]:
 
 
 # ---- rendering ---------------------------------------------------------------------------
-KIND_WORDS = {"weight": "权重", "rule": "计分规则", "na": "不适用时", "rounding": "小数", "items": "清单条目", "vetoes": "否决条件", "survey": "问卷选项"}
+KIND_WORDS = {"weight": "权重", "rule": "计分规则", "na": "不适用时", "merge": "未设置时 并入", "rounding": "小数", "items": "清单条目", "vetoes": "否决条件", "survey": "问卷选项"}
 NAMED_WORDS = {"derived": "派生值", "fact": "数据", "item": "", "setting": ""}
 
 

@@ -14,6 +14,7 @@ from jxdsl import ir
 from jxdsl.errors import FactError, Span, suggest
 from jxdsl.facts import Facts, TargetRow
 from jxdsl.inputs import ProjectInputs, from_facts
+from jxdsl.rowrecords import fold_row_records
 from jxdsl.kernel import hints, tree
 from jxdsl.kernel.leaf import run_leaf
 from jxdsl.kernel.pyscope import EMPTY, PyRecord, PyScope, record_index, record_key
@@ -100,6 +101,9 @@ class Result:
     rounding: str = "四舍五入"
     bonus_cap: Fraction | None = None
     grade_max: Fraction | None = None  # 等级 按得分率: the grade is on total ÷ this
+    partial_total: Fraction | None = None  # tree.partial: the points of the scored top-level indicators,
+    partial_max: Fraction | None = None  # out of the weight they cover, when others have no score
+    unscored: str | None = None
 
     def walk(self):
         for i in self.indicators:
@@ -121,7 +125,7 @@ class _Run:
     """One project through the kernel: errors are kept in the order every engine reports them."""
 
     def __init__(self, scheme: ir.Scheme, inputs: ProjectInputs):
-        self.scheme, self.inputs = scheme, inputs
+        self.scheme, self.inputs = scheme, fold_row_records(scheme, inputs)
         self.errors: list[FactError] = []
         self.claims: list[tuple[str, str | None, int | None]] = []
         self.scope = PyScope(scheme, inputs)
@@ -175,6 +179,7 @@ class _Run:
         t = tree.total(PY, scheme, [(r.score, r.excluded) for r in roots], [o for o, _ in bonus], [o for o, _ in penalty], [o for o, _ in vetoes])
         if t.problem is not None:
             self.error(t.problem.message)
+        part = tree.partial(PY, [(r.name, r.score, r.weight, r.excluded) for r in roots])
         warnings = []
         if inputs.year is not None and not scheme.in_force(inputs.year):
             a, b = scheme.years
@@ -202,6 +207,9 @@ class _Run:
             digits=scheme.digits,
             rounding=scheme.rounding_text(), grade_max=scheme.grade_max,
             bonus_cap=scheme.bonus_cap,
+            partial_total=part.total,
+            partial_max=part.max,
+            unscored=part.unscored,
         )
 
     def _node(self, node: ir.Node) -> IndicatorResult:
@@ -256,10 +264,16 @@ class _Run:
         parts = " + ".join(tree.child_part(PY, k.name, k.score, d) for k in kids)
         total = sum((k.weight for k in kids), Fraction(0))
         s = tree.parent(PY, [(k.score, k.status, k.excluded) for k in kids])
-        got = tree.target_table(PY, node, bool(rows), total, False, s, parts, d)
+        rec = self.record(node.path)
+        moved = [not self._has_rows(m) and not self.record(m.path).na for m in node.merged_from]
+        got = tree.target_table(PY, node, bool(rows), total, False, s, parts, d, rec.na, moved, self.scheme.na_default)
         if got.problem is not None:
-            self.error(got.problem.message, node.path, None, rows[0].span.line if rows and rows[0].span else None)
-        return IndicatorResult(node.path, node.weight, got.score, got.status, (), None, node.origin, tuple(kids), text=got.explanation)
+            line = rows[0].span.line if rows and rows[0].span else (rec.line or self.inputs.facts_line)  # as the SQL engines
+            self.error(got.problem.message, node.path, got.problem.hint, line)
+        return IndicatorResult(node.path, got.weight, got.score, got.status, (), None, node.origin, tuple(kids), got.excluded, text=got.explanation)
+
+    def _has_rows(self, node: ir.TargetTable) -> bool:
+        return any(table_key(r.first) == node.key for r in self.inputs.targets)
 
     def _row(self, parent: tuple[str, ...], row: TargetRow) -> IndicatorResult:
         path = (*parent, row.third)

@@ -96,6 +96,8 @@ def to_json(result: Result) -> dict:
     }
     if result.bonus_cap is not None:
         out["bonus_cap"] = number(result.bonus_cap)
+    if result.partial_total is not None:
+        out["partial"] = {"total": number(result.partial_total, d), "max": number(result.partial_max, 4), "unscored": result.unscored}
     if result.bonus_items or result.penalty_items or result.veto_items:
         out["items"] = [
             {"kind": kind, "name": i.name, "points": number(i.points), "awarded": number(i.awarded), "status": i.status, "evidence": i.evidence}
@@ -149,7 +151,10 @@ def summary_line(result: Result) -> str:
     if summed is not None:
         return f"{result.project}：总分：{summed}{grade}"
     if result.total is None:
-        return f"{result.project}：总分 无法计算 / {plain(result.max)}{grade}"
+        part = ""
+        if result.partial_total is not None:
+            part = f"（已计分部分 {plain(result.partial_total, d)} / {plain(result.partial_max, 4)}，未计分：{result.unscored}）"
+        return f"{result.project}：总分 无法计算 / {plain(result.max)}{part}{grade}"
     if result.bonus_items or result.penalty_items:
         return f"{result.project}：总分 {plain(result.total, d)}{grade}"
     return f"{result.project}：总分 {plain(result.total, d)} / {plain(result.max)}{grade}"
@@ -256,6 +261,7 @@ def render_tree(book: Rulebook) -> str:
         rule = f"  {describe_rule(ind.rule)}" if ind.rule is not None else ""
         na = f"  不适用时 {ind.na_mode}" if ind.na_mode else ""
         own = f"  小数 {ind.rounding.digits} 位 {ind.rounding.mode}" if ind.rounding is not None and not ind.children else ""
+        na += f"  未设置时 并入 {ind.merge_into}" if ind.merge_into else ""
         lines.append(f"{'  ' * depth}{ind.name}  权重 {plain(ind.weight, 4)}{rule}{own}{na}")
         pad = "  " * (depth + 1)
         for it in ind.items:

@@ -357,6 +357,9 @@ class TargetTable:
     weight: Fraction
     key: str  # the name target rows are matched by (产出 ≡ 产出指标)
     origin: Span | None = _span
+    na_mode: NaMode | None = None
+    merge_into: str | None = None  # 未设置时 并入: a project without rows gives its weight to this sibling
+    merged_from: tuple["TargetTable", ...] = ()  # the siblings that give their weight to this one when unset
 
     @property
     def name(self) -> str:

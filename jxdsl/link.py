@@ -46,6 +46,7 @@ class LinkedIndicator:
     origin: Span | None
     value_name: str | None = None  # the fact or derived value its rule reads
     rounding: ast.Rounding | None = None  # its own 小数 (or a parent's), else the header's
+    merge_into: str | None = None  # 未设置时 并入: the sibling that takes its weight when a project has no rows
 
     @property
     def name(self) -> str:
@@ -130,6 +131,7 @@ class _Node:
     texts: tuple
     origin: Span | None
     rounding: ast.Rounding | None = None
+    merge_into: str | None = None
 
     @classmethod
     def of(cls, ind: ast.Indicator) -> "_Node":
@@ -146,6 +148,7 @@ class _Node:
             ind.texts,
             ind.span,
             ind.rounding,
+            ind.merge_into,
         )
 
 
@@ -279,6 +282,8 @@ def _apply_one(state: _State, st, inherited: bool, touched: dict, own_derived: s
                 node.na_mode = st.na_mode
             if st.rounding is not None:
                 node.rounding = st.rounding
+            if st.merge_into is not None:
+                node.merge_into = st.merge_into
             if st.texts:
                 changed = {t.kind for t in st.texts}
                 node.texts = tuple(t for t in node.texts if t.kind not in changed) + st.texts
@@ -351,6 +356,25 @@ def _locate(roots: list[_Node], path: tuple[str, ...], span: Span | None) -> tup
     return siblings, node
 
 
+def _check_merges(siblings, errors: list[JxError]) -> None:
+    """未设置时 并入 X: on a 来自目标表 indicator, X a 来自目标表 sibling that merges nowhere itself."""
+    from jxdsl.lower import table_key
+
+    for ind in siblings:
+        _check_merges(ind.children, errors)
+        if ind.merge_into is None:
+            continue
+        into = next((c for c in siblings if table_key(c.name) == table_key(ind.merge_into)), None)
+        where = f"“{ind.name}”的“未设置时 并入 {ind.merge_into}”"
+        if not isinstance(ind.rule, ast.FromTargets):
+            errors.append(LinkError(f"{where}：只有“来自目标表”的指标才会“未设置”", ind.origin, "去掉“未设置时 并入 …”，或改用 不适用时 按比例折算"))
+        elif into is None or into is ind:
+            close = suggest(ind.merge_into, [c.name for c in siblings if c is not ind])
+            errors.append(LinkError(f"{where}：同一级没有别的指标叫“{ind.merge_into}”", ind.origin, f"是否应为“{close}”？" if close else "并入的指标须与它同属一个上级"))
+        elif not isinstance(into.rule, ast.FromTargets) or into.merge_into is not None:
+            errors.append(LinkError(f"{where}：“{into.name}”须是“来自目标表”的指标，且自己不再并入别处", ind.origin, "权重只能并入由目标表给出各行分值的同级指标"))
+
+
 # ---- checks and freezing -------------------------------------------------------------------
 def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
     s = state.settings
@@ -366,7 +390,8 @@ def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
         kids = tuple(freeze(c, path, rounding) for c in node.children)
         value_name = _value_name(node)
         ind = LinkedIndicator(
-            path, node.weight, node.rule, node.na_mode, kids, node.items, node.vetoes, node.survey, node.texts, node.origin, value_name, rounding
+            path, node.weight, node.rule, node.na_mode, kids, node.items, node.vetoes, node.survey, node.texts, node.origin, value_name, rounding,
+            node.merge_into,
         )
         _check_indicator(ind, node, errors)
         check_rounding(node, ind, digits, errors)
@@ -375,6 +400,7 @@ def _freeze(state: _State, errors: list[JxError]) -> Rulebook:
     _check_unique(state.roots, (), errors)
     check_names(state.grades, [n for r in state.roots for n in _nodes(r)], state.bonus, state.penalty, state.vetoes, errors)
     roots = tuple(freeze(n, (), None) for n in state.roots)
+    _check_merges(roots, errors)
     if count[0] > MAX_INDICATORS:
         errors.append(LinkError(f"指标过多（{count[0]} 个，上限 {MAX_INDICATORS}）", state.decl_span))
     book = Rulebook(

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import attrs
+
 from jxdsl import ast, ir
 from jxdsl.formulas import literal
 from jxdsl.link import WEIGHT_NAME, LinkedIndicator, Rulebook
@@ -46,7 +48,7 @@ def _lower(book: Rulebook) -> ir.Scheme:
         years=book.years,
         facts={n: (ir.FactType(f.type) if f.type else None) for n, f in book.facts.items()},
         derived=tuple(ir.Derived(d.name, expr(d.expr), d.span) for d in book.derived),
-        roots=tuple(_node(i) for i in book.indicators),
+        roots=_siblings(book.indicators),
         defaults=_defaults(book),
         bonus=tuple(ir.Item(b.name, b.points.magnitude, b.points.text) for b in book.bonus),
         bonus_cap=book.bonus_cap,
@@ -122,13 +124,26 @@ def needed(derived: dict, roots) -> list[str]:
 
 
 # ---- indicators -------------------------------------------------------------------------------
+def _siblings(inds) -> tuple[ir.Node, ...]:
+    """Lowered siblings; a 来自目标表 one learns which siblings 并入 it (``merged_from``)."""
+    nodes = [_node(i) for i in inds]
+    keys = {n.key: n.name for n in nodes if isinstance(n, ir.TargetTable)}
+    nodes = [attrs.evolve(n, merge_into=keys.get(table_key(n.merge_into), n.merge_into)) if isinstance(n, ir.TargetTable) and n.merge_into else n for n in nodes]
+    out = []
+    for n in nodes:
+        if isinstance(n, ir.TargetTable):
+            n = attrs.evolve(n, merged_from=tuple(m for m in nodes if isinstance(m, ir.TargetTable) and m.merge_into is not None and table_key(m.merge_into) == n.key))
+        out.append(n)
+    return tuple(out)
+
+
 def _node(ind: LinkedIndicator) -> ir.Node:
-    if ind.children:
-        return ir.Group(ind.path, ind.weight, tuple(_node(c) for c in ind.children), ind.origin)
-    if isinstance(ind.rule, ast.FromTargets):
-        return ir.TargetTable(ind.path, ind.weight, table_key(ind.name), ind.origin)
-    vetoes = tuple(ir.Veto(expr(v.condition), v.score.magnitude, v.score.text) for v in ind.vetoes)
     na = ir.NaMode(ind.na_mode) if ind.na_mode else None
+    if ind.children:
+        return ir.Group(ind.path, ind.weight, _siblings(ind.children), ind.origin)
+    if isinstance(ind.rule, ast.FromTargets):
+        return ir.TargetTable(ind.path, ind.weight, table_key(ind.name), ind.origin, na, ind.merge_into)
+    vetoes = tuple(ir.Veto(expr(v.condition), v.score.magnitude, v.score.text) for v in ind.vetoes)
     return ir.Leaf(ind.path, ind.weight, _rule(ind), vetoes, na, ind.origin, rounding(ind.rounding))
 
 

@@ -444,11 +444,13 @@ class _Builder(Transformer):
         if str(name) in keywords():
             raise RulebookSyntaxError(f"“{name}”是规则集语言的关键字，不能用作指标名", self._tspan(name), "换一个名称，或在前后加上说明文字")
         rule = rounding = None
-        na_mode = None
+        na_mode = merge_into = None
         kids: list = []
         for it in rest:
             if isinstance(it, tuple) and it and it[0] == "na":
                 na_mode = it[1]
+            elif isinstance(it, tuple) and it and it[0] == "merge":
+                merge_into = it[1]
             elif isinstance(it, list):
                 kids = it
             elif isinstance(it, ast.Rounding):
@@ -474,6 +476,7 @@ class _Builder(Transformer):
             texts,
             span=self._span(meta),
             rounding=rounding,
+            merge_into=merge_into,
         )
 
     def children(self, meta, items):
@@ -503,6 +506,9 @@ class _Builder(Transformer):
 
     def na_clause(self, meta, items):
         return ("na", items[0])
+
+    def merge_clause(self, meta, items):
+        return ("merge", str(items[0]))
 
     # -- rules
     def direction(self, meta, items):
@@ -596,24 +602,26 @@ class _Builder(Transformer):
 
     def adjust(self, meta, items):
         path, *rest = items
-        weight = rule = na_mode = rounding = None
+        weight = rule = na_mode = rounding = merge_into = None
         texts = []
         for it in rest:
             if isinstance(it, Token):
                 weight = self._points(it)
             elif isinstance(it, tuple) and it[0] == "na":
                 na_mode = it[1]
+            elif isinstance(it, tuple) and it[0] == "merge":
+                merge_into = it[1]
             elif isinstance(it, ast.TextField):
                 texts.append(it)
             elif isinstance(it, ast.Rounding):
                 rounding = it
             else:
                 rule = it
-        if weight is None and rule is None and na_mode is None and rounding is None and not texts:
+        if weight is None and rule is None and na_mode is None and rounding is None and merge_into is None and not texts:
             raise RulebookSyntaxError(
                 "“调整”后应写要改的内容：权重、计分规则、小数、不适用处理，或在下一行缩进写 解释/标准", self._span(meta)
             )
-        return ast.Adjust(path, weight, rule, na_mode, tuple(texts), span=self._span(meta), rounding=rounding)
+        return ast.Adjust(path, weight, rule, na_mode, tuple(texts), span=self._span(meta), rounding=rounding, merge_into=merge_into)
 
     def replace(self, meta, items):
         path = items[0]

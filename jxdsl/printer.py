@@ -106,6 +106,8 @@ def indicator_line(ind: ast.Indicator, name: str | None = None) -> str:
         parts.append(rounding(ind.rounding))
     if ind.na_mode:
         parts.append(f"不适用时 {ind.na_mode}")
+    if ind.merge_into:
+        parts.append(f"未设置时 并入 {ind.merge_into}")
     return " ".join(parts)
 
 
@@ -189,6 +191,8 @@ def _(st: ast.Adjust, depth: int) -> list[str]:
         parts.append(rounding(st.rounding))
     if st.na_mode:
         parts.append(f"不适用时 {st.na_mode}")
+    if st.merge_into:
+        parts.append(f"未设置时 并入 {st.merge_into}")
     return [" ".join(parts), *(f"{INDENT}{t.kind} {_quote(t.text)}" for t in st.texts)]
 
 

@@ -200,11 +200,12 @@ def self_eval_rows(rng: random.Random, n_projects: int, weights: dict[str, float
                 rows.append([name, "预算执行率", "", "预算执行率", "10", "100万元", "1万元", "", "", ""])
             rows.append([name, "预算执行率", "", "预算执行率", "10", a_text, b_text, "", "", ""])
         n_rows = num(6, 12)
-        firsts = ["产出指标"] * (n_rows - 2) + ["效益指标", "满意度指标"]
         weights = weights or {"产出指标": 50, "效益指标": 30, "满意度指标": 10}
+        unset = "满意度指标" in weights and num(0, 5) == 0  # no 满意度 rows: its weight goes to 产出 (财预〔2020〕10号)
+        firsts = ["产出指标"] * (n_rows - 2) + ["效益指标"] + ([] if unset else ["满意度指标"])
         shares: dict[str, list[str]] = {}
         for f, k in Counter(firsts).items():
-            total = int(weights[f] * 4)  # quarter points
+            total = int((weights[f] + (weights["满意度指标"] if unset and f == "产出指标" else 0)) * 4)  # quarter points
             cuts = sorted(num(0, total) for _ in range(k - 1))
             parts = [y - x for x, y in zip([0, *cuts], [*cuts, total])]
             shares[f] = [str(x / 4).removesuffix(".0") for x in parts]

@@ -581,3 +581,34 @@ def test_explanations_state_the_points_lost_once(digits, bands, tier, note, spen
             continue
         line = next(x for x in shown.splitlines() if x.startswith(f"{r.name}："))
         assert f"扣{plain(r.deduction, result.digits)}分" in line, line
+
+
+# ---- issue 13, partial forms: missing groups, 并入, 不适用 on 来自目标表, records for target rows ----
+_FIRSTS = ["产出指标", "产出", "效益指标", "满意度指标", "满意度", "其他指标"]
+_PARTS = ["数量指标", "质量指标", "满意度", "", "人数", "培训人数", "质量"]
+
+
+@FUZZ
+@given(
+    st.lists(st.tuples(st.sampled_from(_FIRSTS), st.sampled_from(_PARTS), st.sampled_from(_PARTS[3:]), st.sampled_from(["10", "20", "30", "60", "x"])), max_size=6),
+    st.dictionaries(
+        st.lists(st.sampled_from(_FIRSTS + _PARTS), min_size=1, max_size=3).map("/".join),
+        st.dictionaries(st.sampled_from(["档次", "得分", "说明", "不适用", "发现"]), st.sampled_from(["是", "达成", "12", "abc", ""]), max_size=3),
+        max_size=4,
+    ),
+)
+def test_partial_forms_and_row_records_score_or_report(rows, records):
+    """Any mix of present and missing groups, with records for rows, groups or nothing, through the
+    national rulebook (满意度 并入 产出): a score, a marked partial total, or located errors."""
+    targets = tuple(TargetRow(f, s, t or "人数", w, "≥10人", "8人") for f, s, t, w in rows)
+    book = _national()
+    result = evaluate(book, Facts("项目", {"全年预算数": "10万元", "全年执行数": "9万元"}, records, targets))
+    assert result.total is None or result.partial_total is None
+    if result.partial_total is not None:
+        assert 0 <= result.partial_total <= result.partial_max and result.unscored
+    assert sum((r.weight for r in result.indicators), Fraction(0)) == 100
+
+
+@functools.cache
+def _national():
+    return Linker().load(ROOT / "rulebooks/national/self-eval.jx")

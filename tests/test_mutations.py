@@ -74,3 +74,22 @@ def test_a_broken_sql_branch_of_each_rule_kind_fails(kind, monkeypatch, tmp_path
     table = table_for(rulebook, 1, tmp_path, mistakes=0)
     with pytest.raises(pytest.fail.Exception, match="first difference"):
         assert_engines_agree(rulebook, table, explain=False)
+
+
+def test_a_broken_sql_merge_fails(monkeypatch, tmp_path, fresh_compiles):
+    """未设置时 并入 (issue 13): if SQL forgot that an unset 满意度 moves its weight to 产出, the
+    generated tables (some projects have no 满意度 rows) show it."""
+    from jxdsl.kernel import tree
+
+    real = tree.target_table
+
+    def broken(b, node, *args, **kwargs):
+        if b is not PY and len(args) >= 8:  # (present, weight_sum, weight_bad, kids, parts, digits, na, moved, …)
+            args = (*args[:7], [b.flag(False) for _ in args[7]], *args[8:])
+        return real(b, node, *args, **kwargs)
+
+    monkeypatch.setattr(tree, "target_table", broken)
+    rulebook = ROOT / "rulebooks/national/self-eval.jx"
+    table = table_for(rulebook, 1, tmp_path, n_projects=24, mistakes=0)
+    with pytest.raises(pytest.fail.Exception, match="first difference"):
+        assert_engines_agree(rulebook, table, explain=False)

@@ -57,6 +57,9 @@ def json_statements(plan: Plan, columns: set[str]) -> list[tuple[str, exp.Expres
         lit("], " + ", ".join(f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in (
             ("rulebook_version", scheme.version), ("rulebook_hash", scheme.content_hash), ("rulebook_files", list(scheme.files)))) +
             (f', "bonus_cap": {_number(scheme.bonus_cap)}' if scheme.bonus_cap is not None else "")),
+        case((not_null(col("ptotal", "j")), T.concat(
+            lit(', "partial": {"total": '), _n(col("ptotal", "j")), lit(', "max": '), _n(col("pmax", "j")), lit(', "unscored": '), _j(col("punscored", "j")), lit("}"),
+        )), default=lit("")),
     )
     items = _items(plan)
     tail = [items] if items is not None else []

@@ -6,6 +6,7 @@ from sqlglot import exp
 
 from jxdsl import ir
 from jxdsl.compile.plan import Plan
+from jxdsl.compile.project import moves_weight
 from jxdsl.compile.sqlb import agg, case, coalesce, col, fn, lit, not_null
 from jxdsl.kernel import sqltext as T
 from jxdsl.units import plain
@@ -32,10 +33,10 @@ def nodes(plan: Plan) -> exp.Expression:
     for k, node in enumerate(plan.nodes):
         selects.append(exp.select(
             col("pid"), lit(k).as_("k"), lit(0).as_("g"), lit(0).as_("r"),
-            lit(_path_json(node.path)).as_("path"), lit(plain(node.weight, 4)).as_("weight"),
+            lit(_path_json(node.path)).as_("path"), (col(f"n{k}_w") if moves_weight(node) else lit(plain(node.weight, 4))).as_("weight"),
             col(f"n{k}_ss").as_("score"), col(f"n{k}_ds").as_("deduction"), col(f"n{k}_st").as_("status"),
             col(f"n{k}_x").as_("explanation"), lit(_str(node)).as_("source"),
-            exp.cast(col(f"n{k}_s"), "DECIMAL(38,0)").as_("s_int"), exp.cast(lit(str(int(node.weight * 10**plan.scale))), "DECIMAL(38,0)").as_("w_int"),
+            exp.cast(col(f"n{k}_s"), "DECIMAL(38,0)").as_("s_int"), exp.cast(col(f"n{k}_wi") if moves_weight(node) else lit(str(int(node.weight * 10**plan.scale))), "DECIMAL(38,0)").as_("w_int"),
             exp.cast(col(f"n{k}_ex"), "DECIMAL(38,0)").as_("ex_int"), exp.cast(exp.null(), "VARCHAR").as_("target"), exp.cast(exp.null(), "VARCHAR").as_("actual"),
         ).from_("jx_proj"))
     for t in plan.targets:

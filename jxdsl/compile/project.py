@@ -28,9 +28,9 @@ from jxdsl.kernel.sqltext import big
 class Node:
     """A scored node, staged: score, status, excluded weight, explanation, problem and its line."""
 
-    def __init__(self, score, status, excluded, explanation, problem=None, line=None):
+    def __init__(self, score, status, excluded, explanation, problem=None, line=None, weight=None):
         self.score, self.status, self.excluded, self.explanation = score, status, excluded, explanation
-        self.problem, self.line = problem, line
+        self.problem, self.line, self.weight = problem, line, weight
 
 
 def project_program(plan: Plan, caps: Caps):
@@ -64,7 +64,10 @@ def project_program(plan: Plan, caps: Caps):
         else:
             got = _leaf(b, plan, scope, node)
         nodes[k] = got
-        w = b.num(node.weight)
+        w = got.weight = b.num(node.weight) if got.weight is None else b.let(got.weight)
+        if moves_weight(node):
+            out[f"n{k}_w"] = b.plain(w, 4)
+            out[f"n{k}_wi"] = SText(b, b.to_scale(w, scale))
         out[f"n{k}_s"] = SText(b, b.to_scale(got.score, scale)) if got.score is not None else b.null
         out[f"n{k}_st"] = got.status
         out[f"n{k}_x"] = got.explanation
@@ -127,13 +130,24 @@ def _table(b, plan: Plan, node: ir.TargetTable) -> Node:
     def num(suffix):
         return SNum(b, exp.column(f"t{i}_{suffix}"), big(scale), 20, len(str(scale)), dc=scale)
 
-    flag = lambda suffix: SBool(b, exp.func("coalesce", exp.column(f"t{i}_{suffix}"), exp.false()))  # noqa: E731
+    flag = lambda suffix, j=i: SBool(b, exp.func("coalesce", exp.column(f"t{j}_{suffix}"), exp.false()))  # noqa: E731
     present = flag("p")
     kids = tree.parent_of(b, flag("unscored"), num("total"), b.num(0), flag("all_na"))
-    got = tree.target_table(b, node, present, num("w"), flag("wbad"), kids, SText(b, exp.column(f"t{i}_parts")), plan.scheme.digits)
+    rec = SqlRecord(b, i)
+    moved = []
+    for m in node.merged_from:
+        j = plan.target_of(m.path).index
+        moved.append(b.let(b.all(b.not_(flag("p", j)), b.not_(SqlRecord(b, j).na))))
+    got = tree.target_table(b, node, present, num("w"), flag("wbad"), kids, SText(b, exp.column(f"t{i}_parts")), plan.scheme.digits, rec.na, moved, plan.scheme.na_default)
     line = SNum(b, exp.column(f"t{i}_l"), big(1), 18, 1, dc=1)
     facts_line = SNum(b, exp.column("facts_line"), big(1), 18, 1, dc=1)
-    return Node(got.score, b.let(got.status), b.num(0), got.explanation, got.problem, b.cases((present, line), default=facts_line))
+    where = b.cases((present, line), default=lambda: b.coalesce(rec.line, facts_line))
+    return Node(got.score, b.let(got.status), b.let(got.excluded), got.explanation, got.problem, where, got.weight)
+
+
+def moves_weight(node) -> bool:
+    """Whether a node's weight depends on the project (未设置时 并入): then it is a column."""
+    return isinstance(node, ir.TargetTable) and (node.merge_into is not None or bool(node.merged_from))
 
 
 def _items_and_total(b, plan: Plan, scope, roots: list[Node], out: dict) -> None:
@@ -170,3 +184,7 @@ def _items_and_total(b, plan: Plan, scope, roots: list[Node], out: dict) -> None
             out[f"ts{n}_{key}"] = value
     out["__total_steps__"] = kinds
     out["total_pm"] = total.problem.message if total.problem is not None else b.null
+    part = tree.partial(b, [(n.name, r.score, r.weight, r.excluded) for n, r in zip(scheme.roots, roots)])
+    out["ptotal"] = b.plain(part.total, digits)
+    out["pmax"] = b.plain(part.max, 4)
+    out["punscored"] = part.unscored

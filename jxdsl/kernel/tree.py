@@ -71,33 +71,65 @@ class TableOutcome:
     status: Any
     explanation: Any
     problem: Any
+    excluded: Any = None  # weight left out of the total (不适用时 按比例折算)
+    weight: Any = None  # the weight in this project: its own plus what unset siblings 并入 it, 0 when it was 并入 another
 
 
-def target_table(b, node: ir.TargetTable, present, weight_sum, weight_bad, kids: Sum, parts, digits: int) -> TableOutcome:
+def target_table(b, node: ir.TargetTable, present, weight_sum, weight_bad, kids: Sum, parts, digits: int, na=None, moved=(), na_default=None) -> TableOutcome:
     """A 来自目标表 indicator from its rows: none (missing), row weights that do not add up to the
-    rulebook's (invalid), else the sum of its children (``kids``, their parts ``name score`` joined)."""
-    from jxdsl.kernel.sentences import parent_explanation
+    rulebook's (invalid), else the sum of its children (``kids``, their parts ``name score`` joined).
+    ``na``: a {不适用: 是} record on it (honoured as on leaves); ``moved``: for each of
+    ``node.merged_from``, whether that sibling is unset here, so that its weight is added to this one's."""
     from jxdsl.kernel.values import Problem
-    from jxdsl.units import plain
 
-    ok = b.let(b.all(present, b.not_(weight_bad), lambda: b.eq(weight_sum, b.num(node.weight))))
+    na = b.flag(False) if na is None else b.let(na)
+    w = b.let(b.sum(b.num(node.weight), *[b.cases((m, b.num(src.weight)), default=b.num(0)) for m, src in zip(moved, node.merged_from)]))
+    notes = [b.cases((m, b.text(f"（含未设置的“{src.name}”并入的 {_plain(src.weight)} 分）")), default=b.text("")) for m, src in zip(moved, node.merged_from)]
+    unset = b.let(b.all(b.flag(node.merge_into is not None), b.not_(present), b.not_(na)))
+    ok = b.let(b.all(present, b.not_(weight_bad), lambda: b.eq(weight_sum, w)))
     shown_sum = b.plain(b.cases((weight_bad, b.num(0)), default=weight_sum), 4)
-    message = b.concat(b.text(f"目标表中“{node.name}”各行分值之和 "), shown_sum, b.text(f" 与规则集规定的 {plain(node.weight, 4)} 不符"))
-    score = b.let(b.cases((ok, lambda: b.bounded(kids.score, b.num(node.weight))), default=b.null))
+    message = b.concat(b.text(f"目标表中“{node.name}”各行分值之和 "), shown_sum, b.text(" 与规则集规定的 "), b.plain(w, 4), *notes, b.text(" 不符"))
+    mode = node.na_mode or na_default
+    na_out = _table_na(b, mode, w)
+    score = b.let(b.cases((unset, b.num(0)), (na, na_out.score), (ok, lambda: b.bounded(kids.score, b.num(node.weight + sum((m.weight for m in node.merged_from), Fraction(0))))), default=b.null))
     return TableOutcome(
         score,
-        b.cases((b.not_(present), b.text("missing")), (b.not_(ok), b.text("invalid")), default=kids.status),
+        b.cases((unset, b.text("not_applicable")), (na, na_out.status), (b.not_(present), b.text("missing")), (b.not_(ok), b.text("invalid")), default=kids.status),
         b.cases(
+            (unset, b.text(f"项目未设置“{node.name}”（目标表中没有对应的行），其权重 {_plain(node.weight)} 分并入“{node.merge_into}”")),
+            (na, na_out.explanation),
             (b.not_(present), b.text("无法计分：目标表中没有对应的行")),
             (b.not_(ok), lambda: b.concat(b.text("无法计分："), message)),
-            default=lambda: parent_explanation(b, parts, b.cases((b.is_null(score), b.null), default=lambda: b.plain(score, digits))),
+            default=lambda: b.concat(_table_sum(b, parts, score, digits), *notes),
         ),
         b.cases(
+            (unset, None),
+            (na, na_out.problem),
             (b.not_(present), lambda: Problem(b.text("missing"), b.text(f"目标表中没有一级指标为“{node.name}”的行"))),
             (b.not_(ok), lambda: Problem(b.text("invalid"), message)),
             default=None,
         ),
+        b.cases((na, na_out.excluded), default=b.num(0)),
+        b.cases((unset, b.num(0)), default=w),
     )
+
+
+def _table_sum(b, parts, score, digits: int):
+    from jxdsl.kernel.sentences import parent_explanation
+
+    return parent_explanation(b, parts, b.cases((b.is_null(score), b.null), default=lambda: b.plain(score, digits)))
+
+
+def _table_na(b, mode, w) -> TableOutcome:
+    """A 来自目标表 indicator marked 不适用, as a leaf is (kernel.leaf.run_leaf)."""
+    from jxdsl.kernel.sentences import sentence
+
+    if mode is None:
+        problem = missing(b, b.text("评价记录标为不适用，但规则集没有规定不适用时如何计分"), b.text("在指标行末写 不适用时 满分 或 不适用时 按比例折算"))
+        return TableOutcome(b.null, b.text("missing"), b.text("无法计分：评价记录标为不适用，但规则集没有规定不适用时如何计分"), problem, b.num(0))
+    full = mode is ir.NaMode.FULL
+    text = sentence(b, "not_applicable", {"mode": b.text(mode.value), "score": b.plain(w, 2) if full else b.null})
+    return TableOutcome(w if full else b.num(0), b.text("not_applicable"), text, None, b.num(0) if full else w)
 
 
 def child_part(b, name, score, digits: int):
@@ -208,6 +240,26 @@ def total(b, scheme: ir.Scheme, roots: list, bonus: list[ItemOutcome], penalty: 
     final = b.bounded(b.let(b.cases((any_veto, b.num(0)), default=floored)), b.num(ceiling))
     problem = b.cases((all_na, lambda: missing(b, b.text("全部指标都不适用，无法按比例折算总分"))), default=None)
     return Total(subtotal, final, grade(b, scheme, final), bonus_sum, penalty_sum, steps, problem)
+
+
+@attrs.define
+class Partial:
+    total: Any  # NULL unless the total cannot be computed because some top-level indicator has no score
+    max: Any
+    unscored: Any  # their names, joined with 、
+
+
+def partial(b, roots: list) -> Partial:
+    """The points of the top-level indicators that have a score, out of the weight they cover
+    (their weights less what 按比例折算 leaves out), when others have none: a project whose form
+    lacks a group still shows what it earned, marked partial, never as its total.
+    ``roots`` are (name, score, weight, excluded)."""
+    scored = [b.let(b.not_(b.is_null(sc))) for _, sc, _, _ in roots]
+    total = b.sum(*[b.cases((f, lambda sc=sc: sc), default=b.num(0)) for f, (_, sc, _, _) in zip(scored, roots)])
+    top = b.let(b.sum(*[b.cases((f, lambda w=w, ex=ex: w - ex), default=b.num(0)) for f, (_, _, w, ex) in zip(scored, roots)]))
+    some = b.let(b.all(b.not_(b.all(*scored)), lambda: top > b.num(0))) if roots else b.flag(False)
+    names = b.join("、", [b.cases((f, b.null), default=b.text(name)) for f, (name, _, _, _) in zip(scored, roots)])
+    return Partial(b.cases((some, total), default=b.null), b.cases((some, top), default=b.null), b.cases((some, names), default=b.null))
 
 
 def grade(b, scheme: ir.Scheme, score):

@@ -49,6 +49,7 @@ RULEBOOK_KINDS = {
     "rounding-target-table": "来自目标表的指标写了小数（应写在默认规则行末）",
     "grade-rate-percent": "按得分率定级，下限没有写成百分数",
     "max-mismatch": "声明的满分与一级指标权重之和不符",
+    "merge-unknown-sibling": "“未设置时 并入”的指标不在同一级（拼写错误）",
 }
 FACT_KINDS = {
     "missing-fact": "缺少数据",
