@@ -6,7 +6,6 @@ stated rule. Every comparison allows half a unit in the last digit the table pub
 """
 from __future__ import annotations
 
-import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,15 +16,13 @@ from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.link import LinkedIndicator, Rulebook, tier_points
 from jxdsl.lower import lower
 from jxdsl.tables import check_header, csv_records, find_header
-from jxdsl.units import DATE, NUMBER_HINT, TEXT, Quantity, normalize, number_problem, parse_quantity, plain, plain_number, shorten
+from jxdsl.units import DATE, NUMBER_HINT, TEXT, Quantity, normalize, number_problem, parse_quantity, plain, plain_number, shorten, split_cmp
 
 COLUMNS = ("路径", "分值", "得分")
 OPTIONAL = ("指标值", "实际值", "等级", "项目")
 TOTAL, BONUS, PENALTY = "合计", "加分", "扣分"
 DEFAULT_GRADES = (("优", Fraction(90)), ("良", Fraction(80)), ("中", Fraction(60)))
 NATIONAL_TIERS = ((Fraction(8, 10), Fraction(1)),)  # achieved: 80%–100% of the weight
-_CMP = re.compile(r"^\s*(>=|<=|≥|≤|≧|≦|>|<|=)\s*")
-_CMP_NORMAL = {"≥": ">=", "≧": ">=", "≤": "<=", "≦": "<="}
 
 
 @attrs.frozen
@@ -296,10 +293,8 @@ def _rule(r: Row, ind: LinkedIndicator | None, book: Rulebook | None) -> list[Fi
     unreadable = number_problem(r.target) or number_problem(r.actual)
     if unreadable:  # 1,50人 is not read as 1 (nor as words): the row cannot be checked
         return [Finding(r.key, "unreadable_number", r.score_text, None, f"{unreadable}，无法按规则核对得分", r.line)]
-    m = _CMP.match(normalize(r.target))
-    target = parse_quantity(normalize(r.target)[m.end():] if m else r.target)
-    am = _CMP.match(normalize(r.actual))
-    actual = parse_quantity(normalize(r.actual)[am.end():] if am else r.actual)
+    target = parse_quantity(split_cmp(r.target)[1])  # ≥95%, 不少于12种: the comparison as the engines read it
+    actual = parse_quantity(split_cmp(r.actual)[1])
     if target.dim == TEXT or actual.dim == TEXT:
         return _qualitative(r, target, actual, book)
     bare = actual.dim == "" and actual.unit == "" and target.dim not in ("", DATE)

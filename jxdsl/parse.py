@@ -245,7 +245,7 @@ def _translate(e: UnexpectedInput, text: str, file: str) -> RulebookSyntaxError:
         # ``accepts`` misses keywords the contextual lexer would retype, ``expected`` has
         # layout tokens that cannot really come next: take the union without the layout.
         accepts = set(e.accepts or ())
-        expected = accepts | {t for t in (e.expected or ()) if t not in ("_NL", "_INDENT", "_DEDENT") or t in accepts}
+        expected = accepts | {t for t in set(e.expected or ()) | _state_terminals(e, terminals) if t not in ("_NL", "_INDENT", "_DEDENT") or t in accepts}
         found = e.token
         if found.type == "_NL":
             line, column = found.line, found.column
@@ -266,6 +266,11 @@ def _translate(e: UnexpectedInput, text: str, file: str) -> RulebookSyntaxError:
         what = f"字符“{ch}”"
     else:  # pragma: no cover - lark has no other kinds
         what = "内容"
+    glued = _glued_to_name(text, line, column)
+    if glued is not None:
+        ch, word = glued
+        kind = "运算符号" if ch in "+-*/×÷＋－−＊／=＝<>＜＞≥≤" else "标点或符号"
+        return RulebookSyntaxError(f"名称中不能有“{ch}”", Span(file, line, column), f"名称里有{kind}时请加引号：“{word}”")
     words = sorted({_describe(t, terminals) for t in expected if not t.startswith("__")})
     if words:
         shown = "、".join(words[:8]) + ("等" if len(words) > 8 else "")
@@ -274,6 +279,46 @@ def _translate(e: UnexpectedInput, text: str, file: str) -> RulebookSyntaxError:
         message = f"此处不应出现{what}"
     hint = _hint(e, expected, terminals)
     return RulebookSyntaxError(message, Span(file, line, column), hint)
+
+
+def _glued_to_name(text: str, line: int, column: int) -> tuple[str, str] | None:
+    """(character, whole word) when the failure is a character written right after a name, with no
+    space between (复合肥+缓控释肥, 其中:农村低保): the name is what the writer meant, so the reason is
+    the character, and the word in quotes is the fix.  None when the text before it is no name."""
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        return None
+    row = lines[line - 1]
+    at = column - 1
+    if not 0 < at < len(row) or row[at].isspace() or row[at] in "#＃\"“「":
+        return None
+    start = at
+    while start > 0 and not _ends_word(row[start - 1]):
+        start -= 1
+    pattern, _ = _bare_name()
+    before = row[start:at]
+    if not pattern.fullmatch(before) or before.startswith(("最小", "最大")):
+        return None
+    end = at + 1
+    while end < len(row) and not _ends_word(row[end]):
+        end += 1
+    return row[at], row[start:end]
+
+
+def _ends_word(ch: str) -> bool:
+    """Where a name written without quotes ends: white space, a path separator, =, a comment."""
+    return ch.isspace() or ch in "/／÷=＝#＃"
+
+
+def _state_terminals(e: UnexpectedToken, terminals) -> set[str]:
+    """The terminals the failing state has actions for: Lark's ``expected`` keeps only upper-case
+    names and so drops Chinese keywords (权重) once a name has been reduced."""
+    state = getattr(e, "state", None)
+    try:
+        actions = state.parse_conf.parse_table.states[state.position]
+    except AttributeError:
+        return set()
+    return {t for t in actions if terminals and t in terminals}
 
 
 def _hint(e: UnexpectedInput, expected: set[str], terminals) -> str | None:
@@ -348,6 +393,14 @@ class _Builder(Transformer):
         if n.unit not in ("", "分"):
             raise RulebookSyntaxError(f"分数不应带单位“{n.unit}”", n.span, "分数写成纯数字，如 10 或 10分")
         return n
+
+    # -- names
+    def name(self, meta, items):
+        """A name token; a quoted name ("复合肥+缓控释肥") becomes the name as written, without quotes."""
+        tok = items[0]
+        if tok.type != "STRING":
+            return tok
+        return Token.new_borrow_pos("QNAME", quoted_name(str(tok), self._tspan(tok)), tok)
 
     # -- document
     def start(self, meta, items):
@@ -427,8 +480,8 @@ class _Builder(Transformer):
     # -- indicators
     def indicator(self, meta, items):
         name, weight, *rest = items
-        if str(name) in keywords():
-            raise RulebookSyntaxError(f"“{name}”是规则集语言的关键字，不能用作指标名", self._tspan(name), "换一个名称，或在前后加上说明文字")
+        if name.type == "NAME" and str(name) in keywords():
+            raise RulebookSyntaxError(f"“{name}”是规则集语言的关键字，不能用作指标名", self._tspan(name), f"换一个名称，或加上引号：“{name}”")
         rule = None
         na_mode = None
         kids: list = []
@@ -686,6 +739,44 @@ class _Builder(Transformer):
 
     def call(self, meta, items):
         return ast.Call(items[0], tuple(items[1:]), span=self._span(meta))
+
+
+NAME_SEPARATORS = "/／"
+
+
+def quoted_name(text: str, span: Span | None = None) -> str:
+    """The name inside quotes, as printed on the form; it may hold any character but the path
+    separator (records and tables address 产出/数量 by it) and must not be empty."""
+    name = text[1:-1].strip(" \t\u3000")
+    if not name:
+        raise RulebookSyntaxError("引号里的名称是空的", span, "写成 “★农村低保标准” 权重 5 …")
+    for offset, ch in enumerate(text[1:-1]):
+        if ch in NAME_SEPARATORS or ch < " ":
+            at = Span(span.file, span.line, span.column + 1 + offset) if span is not None else None
+            shown = "制表符" if ch == "\t" else f"“{ch}”" if ch >= " " else f"控制字符 U+{ord(ch):04X}"
+            why = "“/”用来分隔路径（如 产出/数量），请换成其他符号，如 “、”或“或”" if ch in NAME_SEPARATORS else "请删去它"
+            raise RulebookSyntaxError(f"名称中不能有{shown}", at, why)
+    return name
+
+
+@functools.cache
+def _bare_name():
+    """The NAME terminal's pattern and every keyword (a name equal to a keyword must be quoted)."""
+    import re
+
+    words = frozenset(t.pattern.value for t in _parser().terminals if t.pattern.type == "str")
+    return re.compile(_parser().get_terminal("NAME").pattern.to_regexp()), words
+
+
+def name_text(name: str) -> str:
+    """A name as the rulebook must write it: bare when the grammar reads it as one name, else quoted."""
+    pattern, words = _bare_name()
+    if pattern.fullmatch(name) and name not in words:
+        return name
+    for left, right in (("“", "”"), ("「", "」"), ('"', '"')):
+        if right not in name:
+            return f"{left}{name}{right}"
+    return f"“{name}”"  # pragma: no cover - a parsed name never holds all three closing quotes
 
 
 def _unquote(tok) -> str:
