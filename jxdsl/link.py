@@ -445,11 +445,13 @@ def _check_grades(grades: ast.Grades | None, errors: list[JxError]) -> tuple:
 
 
 def _check_unique(nodes: list[_Node], parent: tuple[str, ...], errors: list[JxError]) -> None:
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for n in nodes:
-        if normalize(n.name) in seen:
-            errors.append(LinkError(f"“{'/'.join(parent) or '一级指标'}”下有两个“{n.name}”", n.origin, "同一级指标不能重名（全角、半角符号视为相同）"))
-        seen.add(normalize(n.name))
+        first = seen.get(normalize(n.name))
+        seen.setdefault(normalize(n.name), n.name)
+        if first is not None:
+            same = "同一级指标不能重名" + ("" if first == n.name else f"（“{first}”与“{n.name}”只差全角、半角符号，视为同名）")
+            errors.append(LinkError(f"“{'/'.join(parent) or '一级指标'}”下有两个“{n.name}”", n.origin, same))
         _check_unique(n.children, (*parent, n.name), errors)
 
 

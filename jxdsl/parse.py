@@ -299,6 +299,8 @@ def _glued_to_name(text: str, line: int, column: int) -> tuple[str, str] | None:
     before = row[start:at]
     if not pattern.fullmatch(before) or before.startswith(("最小", "最大")):
         return None
+    if row[at] in "(（" and not any("\u3400" <= c <= "\u9fff" for c in before):
+        return None  # eval(1), __import__(…): no name as printed on a form, a call the language has not
     end = at + 1
     while end < len(row) and not _ends_word(row[end]):
         end += 1
@@ -307,18 +309,28 @@ def _glued_to_name(text: str, line: int, column: int) -> tuple[str, str] | None:
 
 def _ends_word(ch: str) -> bool:
     """Where a name written without quotes ends: white space, a path separator, =, a comment."""
-    return ch.isspace() or ch in "/／÷=＝#＃"
+    return ch.isspace() or ch in "/／÷=＝#＃\"「」"
 
 
 def _state_terminals(e: UnexpectedToken, terminals) -> set[str]:
-    """The terminals the failing state has actions for: Lark's ``expected`` keeps only upper-case
-    names and so drops Chinese keywords (权重) once a name has been reduced."""
+    """The keywords that could really come next: Lark's ``expected`` and ``accepts`` keep only
+    upper-case terminal names and so drop Chinese keywords (权重) once a name has been reduced; each
+    candidate is fed to a copy of the parser (the failing state's table merges lookaheads)."""
     state = getattr(e, "state", None)
     try:
         actions = state.parse_conf.parse_table.states[state.position]
     except AttributeError:
         return set()
-    return {t for t in actions if terminals and t in terminals}
+    out = set()
+    for t in actions:
+        if not terminals or t not in terminals or t.isupper():
+            continue
+        try:
+            state.copy().feed_token(Token(t, ""))
+        except UnexpectedInput:
+            continue
+        out.add(t)
+    return out
 
 
 def _hint(e: UnexpectedInput, expected: set[str], terminals) -> str | None:

@@ -44,6 +44,8 @@ RULEBOOK_KINDS = {
     "grade-duplicate": "等级名称重复",
     "number-too-long": "数字位数过多",
     "derived-too-many": "派生值依赖过多（链过长）",
+    "name-operator": "名称里有运算符号或标点却没加引号",
+    "name-slash": "名称里有路径分隔符“/”",
 }
 FACT_KINDS = {
     "missing-fact": "缺少数据",
