@@ -168,33 +168,50 @@ def test_siblings_differing_only_in_bracket_width_are_duplicates(tmp_path):
 
 
 RULEBOOK = """规则集 名称计分
+事实
+  “支出'金额” 金额
+  「预算"数」 金额
+“执行率+调整” = “支出'金额” / 「预算"数」
 ★产出 权重 60
-  “1、水稻+玉米” 权重 30 正向 满分=100%
+  “1、水稻+玉米” 权重 30 正向 满分=100% 取 “执行率+调整”
   试验（水稻） 权重 30 酌情
-「其中:效益」 权重 40 酌情
+「其中:效益」 权重 40 得分 = 分值 × 最小(“执行率+调整”, 1)
 加分
   “省级+表彰” 加 2
 """
+FACTS = """项目: 甲
+事实:
+  支出'金额: 80万元
+  预算"数: 100万元
+评价:
+  ★产出/试验(水稻): {得分: 20}
+  省级+表彰: {发生: 是}
+"""
+
+
+def _files(tmp_path):
+    rb, facts = tmp_path / "r.jx", tmp_path / "f.yaml"
+    rb.write_text(RULEBOOK, encoding="utf-8")
+    facts.write_text(FACTS, encoding="utf-8")
+    return rb, facts
 
 
 def test_records_and_output_use_the_names_as_written(tmp_path):
-    """Records are keyed as the form prints the name (half-width brackets, no quotes); JSON prints it
-    as written in the rulebook, without quotes; interpreter and DuckDB agree."""
-    rb = tmp_path / "r.jx"
-    rb.write_text(RULEBOOK, encoding="utf-8")
-    facts = tmp_path / "f.yaml"
-    facts.write_text(
-        "项目: 甲\n事实:\n  1、水稻+玉米: 80%\n评价:\n  ★产出/试验(水稻): {得分: 20}\n  其中:效益: {得分: 35}\n  省级+表彰: {发生: 是}\n",
-        encoding="utf-8",
-    )
-    got = assert_engines_agree(rb, facts)
+    """Facts and records are keyed as the form prints the name (half-width brackets, no quotes, quote
+    characters inside); JSON prints it as written in the rulebook, without quotes; interpreter and
+    DuckDB agree (names are data to SQL, never identifiers or code)."""
+    got = assert_engines_agree(*_files(tmp_path))
     (code, out, err), (_, explained, _) = got["duckdb"]
     assert code == 0, err
     (project,) = map(json.loads, out.splitlines())
     scores = {"/".join(i["path"]): i["score"] for i in project["indicators"]}
-    assert scores["★产出/1、水稻+玉米"] == 24 and scores["★产出/试验（水稻）"] == 20 and scores["其中:效益"] == 35
-    assert project["total"] == 24 + 20 + 35 + 2
-    assert "“" not in "".join(scores) and "1、水稻+玉米" in explained
+    assert scores["★产出/1、水稻+玉米"] == 24 and scores["★产出/试验（水稻）"] == 20 and scores["其中:效益"] == 32
+    assert project["total"] == 24 + 20 + 32 + 2
+    assert "“" not in "".join(scores) and "执行率+调整" in explained and "80万元 ÷ 100万元" in explained.replace(".00", "")
+
+
+def test_names_as_written_in_spark(tmp_path):
+    assert_engines_agree(*_files(tmp_path), engines=("interpreter", "spark"), explain=False)
 
 
 def test_check_prints_the_located_reason(tmp_path):
