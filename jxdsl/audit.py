@@ -178,7 +178,8 @@ def audit(rows: list[Row], book: Rulebook | None = None) -> list[Finding]:
     for r in rows:
         if len(r.path) > 1:
             children.setdefault(r.path[:-1], []).append(r)
-    indicators = {i.path: i for i in book.walk()} if book else {}
+    # the table's paths are normalized (其他试验(水稻)); the rulebook's as written (其他试验（水稻）)
+    indicators = {tuple(normalize(p).strip() for p in i.path): i for i in book.walk()} if book else {}
     recomputed = _recompute(rows, children)
     for r in rows:
         if r.path == (TOTAL,):

@@ -220,3 +220,15 @@ def test_check_prints_the_located_reason(tmp_path):
     r = CliRunner().invoke(main, ["check", str(rb)])
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert f"{rb}:3:6: 语法错误：名称中不能有“＋”" in r.output and "“复合肥＋缓控释肥”" in r.output
+
+
+def test_audit_finds_the_rulebook_indicator_whatever_the_bracket_width(tmp_path):
+    from jxdsl.audit import audit, read_table
+
+    rb = tmp_path / "r.jx"
+    rb.write_text("规则集 r\n产出 权重 100\n  试验（水稻） 权重 60 正向 满分=100%\n  “其中:县级” 权重 40 酌情\n", encoding="utf-8")
+    table = tmp_path / "a.csv"
+    table.write_text("路径,分值,得分,指标值,实际值\n产出/试验(水稻),50,30,100%,50%\n产出/其中:县级,40,40,,\n产出,90,70,,\n合计,90,70,,\n", encoding="utf-8")
+    findings = audit(read_table(table), Linker().load(rb))
+    found = {(f.path, f.kind) for f in findings if f.kind in ("weight_vs_rulebook", "rule")}
+    assert found == {("产出/试验(水稻)", "rule"), ("产出/试验(水稻)", "weight_vs_rulebook"), ("产出", "weight_vs_rulebook")}
