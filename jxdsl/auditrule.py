@@ -12,7 +12,6 @@ pass); a score that another rounding of the same value explains (截断 1.8972 t
 from __future__ import annotations
 
 import math
-import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,13 +21,12 @@ from jxdsl import ast, ir
 from jxdsl.audit import NATIONAL_TIERS, Finding, Row, _fmt, decimals
 from jxdsl.link import LinkedIndicator, Rulebook, tier_points
 from jxdsl.lower import lower
-from jxdsl.units import DATE, TEXT, Quantity, normalize, number_problem, parse_quantity, plain
+from jxdsl.units import DATE, TEXT, Quantity, normalize, number_problem, parse_quantity, plain, split_cmp
 
 NATIONAL = Path(__file__).resolve().parents[1] / "rulebooks" / "national" / "self-eval.jx"
 HALF_UP, TRUNCATE, UP = "四舍五入", "截断", "进一"
 ROUNDINGS = (HALF_UP, TRUNCATE, UP)  # the order a mismatch is explained in: the usual one first
 RAW_DIGITS = 40  # the rule's score before rounding: exact far beyond any printed digit
-_CMP = re.compile(r"^\s*(>=|<=|≥|≤|≧|≦|>|<|=)\s*")
 
 
 def round_to(x: Fraction, digits: int, mode: str) -> Fraction:
@@ -90,9 +88,8 @@ def rule_findings(r: Row, ind: LinkedIndicator | None, book: Rulebook | None, pl
 
 
 def _quantity(text: str) -> Quantity:
-    """A target or actual value without its comparator (≥95% → 95%)."""
-    m = _CMP.match(normalize(text))
-    return parse_quantity(normalize(text)[m.end():] if m else text)
+    """A target or actual value without its comparison (≥95% → 95%, 不少于12种 → 12种), as the engines read it."""
+    return parse_quantity(split_cmp(text)[1])
 
 
 @attrs.frozen

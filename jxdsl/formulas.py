@@ -14,6 +14,7 @@ import sympy
 
 from jxdsl import ast
 from jxdsl.errors import FactError, LinkError
+from jxdsl.parse import name_text
 from jxdsl.units import DATE, TEXT, Quantity, describe_dim, display, normalize, parse_date, percent, with_unit
 
 OP_SIGN = {"+": "+", "-": "-", "*": "×", "/": "÷"}
@@ -234,12 +235,12 @@ def show(q: Quantity, digits: int = 2) -> str:
 # ---- printing -----------------------------------------------------------------------
 def formula_text(node) -> str:
     """The expression in the rulebook's own words: 实际支出资金 ÷ 实际到位资金."""
-    return _print(node, lambda r: r.name)
+    return _print(node, lambda r: name_text(r.name))
 
 
 def substituted(node, env: Mapping[str, Quantity], digits: int = 2) -> str:
     """The expression with every name replaced by its value: 3142.82万元 ÷ 3180.30万元."""
-    return _print(node, lambda r: show(env[r.name], digits) if r.name in env else r.name)
+    return _print(node, lambda r: show(env[r.name], digits) if r.name in env else name_text(r.name))
 
 
 def _print(node, name_of, parent_prec: int = 0) -> str:

@@ -23,7 +23,7 @@ from jxdsl.graph import check_behind, order_derived
 from jxdsl.reach import check_bands, check_names, check_vetoes
 from jxdsl.scale import check_default_rounding, check_grades, check_max, check_rounding
 from jxdsl.unitcheck import check_book
-from jxdsl.units import DATE, MONEY, PERCENT, TEXT
+from jxdsl.units import DATE, MONEY, PERCENT, TEXT, normalize
 
 MAX_INDICATORS = 5000
 FACT_TYPES = {"金额": "元", "百分比": "", "数值": "", "日期": DATE, "文本": TEXT, "数量": None}
@@ -262,7 +262,7 @@ def _apply_one(state: _State, st, inherited: bool, touched: dict, own_derived: s
         own_derived.add(st.name)
         state.derived[st.name] = st
     elif isinstance(st, ast.Indicator):
-        if any(n.name == st.name for n in state.roots):
+        if _find_named(state.roots, st.name) is not None:
             how = "继承的规则集已有此指标，请用“替换”或“调整”" if inherited else "同一级指标不能重名"
             raise LinkError(f"一级指标“{st.name}”重复", st.span, how)
         state.roots.append(_Node.of(st))
@@ -334,7 +334,10 @@ def _claim(touched: dict, path: tuple[str, ...], span: Span | None, wholesale: b
 
 
 def _find_named(nodes: list[_Node], name: str) -> _Node | None:
-    return next((n for n in nodes if n.name == name), None)
+    """Names are compared as records and tables compare them (units.normalize): 其他试验(水稻) is
+    其他试验（水稻）."""
+    key = normalize(name)
+    return next((n for n in nodes if normalize(n.name) == key), None)
 
 
 def _locate(roots: list[_Node], path: tuple[str, ...], span: Span | None) -> tuple[list[_Node], _Node]:
@@ -471,11 +474,13 @@ def _hash(state: _State) -> str:
 
 
 def _check_unique(nodes: list[_Node], parent: tuple[str, ...], errors: list[JxError]) -> None:
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for n in nodes:
-        if n.name in seen:
-            errors.append(LinkError(f"“{'/'.join(parent) or '一级指标'}”下有两个“{n.name}”", n.origin, "同一级指标不能重名"))
-        seen.add(n.name)
+        first = seen.get(normalize(n.name))
+        seen.setdefault(normalize(n.name), n.name)
+        if first is not None:
+            same = "同一级指标不能重名" + ("" if first == n.name else f"（“{first}”与“{n.name}”只差全角、半角符号，视为同名）")
+            errors.append(LinkError(f"“{'/'.join(parent) or '一级指标'}”下有两个“{n.name}”", n.origin, same))
         _check_unique(n.children, (*parent, n.name), errors)
 
 

@@ -12,11 +12,11 @@ from fractions import Fraction
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedInput, VisitError
 from lark.indenter import Indenter
 
 from jxdsl import ast
-from jxdsl.errors import ErrorGroup, JxError, RulebookSyntaxError, Span, suggest
+from jxdsl.errors import ErrorGroup, JxError, RulebookSyntaxError, Span
 from jxdsl.files import read_regular
 from jxdsl.units import normalize, parse_date
 
@@ -123,7 +123,9 @@ def _one(e: Exception, text: str, file: str) -> RulebookSyntaxError:
             _token_span(e.token, file, after_newline=True),
             "同一级的行应缩进相同的空格数",
         )
-    return _translate(e, text, file)
+    from jxdsl.syntaxerrors import translate
+
+    return translate(e, text, file)
 
 
 def _all_syntax_errors(text: str, file: str) -> list[JxError]:
@@ -194,108 +196,6 @@ def parse_file(path: str | Path) -> tuple[ast.Document, str]:
     return parse(text, str(path)), text
 
 
-# ---- error translation -------------------------------------------------------------
-_WORDS = {
-    "NAME": "名称",
-    "NUMBER": "数字（可带单位，如 10、100%、24人）",
-    "DATE": "日期（如 2021年12月）",
-    "STRING": "带引号的文字",
-    "RULEBOOK_ID": "规则集名称",
-    "_NL": "换行",
-    "_INDENT": "缩进的下一级内容",
-    "_DEDENT": "缩进结束",
-    "GE": "≥",
-    "LE": "≤",
-    "GT": ">",
-    "LT": "<",
-    "_EQ": "=",
-    "_EQ_CMP": "=",
-    "_COLON": "冒号",
-    "_COMMA": "逗号",
-    "_LPAR": "左括号",
-    "_RPAR": "右括号",
-    "OPEN_BRACKET": "区间左端（( 或 [）",
-    "CLOSE_BRACKET": "区间右端（) 或 ]）",
-    "_ADD": "+",
-    "_SUB": "-",
-    "_MUL": "×",
-    "_DIV": "÷ 或 /",
-    "$END": "文件结束",
-}
-
-_RULE_KEYWORDS = ["正向", "反向", "达标", "清单", "档次", "定性", "分段", "扣分", "得分", "酌情", "来自目标表"]
-
-
-def _describe(name: str, terminals) -> str:
-    if name in _WORDS:
-        return _WORDS[name]
-    term = terminals.get(name) if terminals else None
-    if term is not None and term.pattern.type == "str":
-        return f"“{term.pattern.value}”"
-    return name
-
-
-def _translate(e: UnexpectedInput, text: str, file: str) -> RulebookSyntaxError:
-    terminals = getattr(e, "_terminals_by_name", None) or _parser()._terminals_dict
-    line, column = max(e.line, 1), max(e.column, 1)
-    if isinstance(e, UnexpectedEOF):
-        return RulebookSyntaxError("文件意外结束", Span(file, line, column))
-    expected: set[str] = set()
-    if isinstance(e, UnexpectedToken):
-        # ``accepts`` misses keywords the contextual lexer would retype, ``expected`` has
-        # layout tokens that cannot really come next: take the union without the layout.
-        accepts = set(e.accepts or ())
-        expected = accepts | {t for t in (e.expected or ()) if t not in ("_NL", "_INDENT", "_DEDENT") or t in accepts}
-        found = e.token
-        if found.type == "_NL":
-            line, column = found.line, found.column
-            what = "行尾"
-        elif found.type in ("_INDENT", "_DEDENT"):
-            what = "缩进变化"
-            line, column = found.end_line or line, 1
-            lines = text.splitlines()
-            if found.type == "_INDENT" and line <= len(lines):
-                column = len(lines[line - 1]) - len(lines[line - 1].lstrip(" \t\u3000")) + 1
-        elif found.type == "$END":
-            what = "文件结束"
-        else:
-            what = f"“{found.value}”"
-    elif isinstance(e, UnexpectedCharacters):
-        expected = set(e.allowed or ())
-        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
-        what = f"字符“{ch}”"
-    else:  # pragma: no cover - lark has no other kinds
-        what = "内容"
-    words = sorted({_describe(t, terminals) for t in expected if not t.startswith("__")})
-    if words:
-        shown = "、".join(words[:8]) + ("等" if len(words) > 8 else "")
-        message = f"此处不应出现{what}，应为：{shown}"
-    else:
-        message = f"此处不应出现{what}"
-    hint = _hint(e, expected, terminals)
-    return RulebookSyntaxError(message, Span(file, line, column), hint)
-
-
-def _hint(e: UnexpectedInput, expected: set[str], terminals) -> str | None:
-    """Suggest the keyword the writer probably meant (权里 → 权重)."""
-    if not isinstance(e, UnexpectedToken):
-        return None
-    word = str(e.token.value) if e.token.type in ("NAME", "RULEBOOK_ID") else ""
-    keywords = []
-    for t in expected:
-        term = terminals.get(t) if terminals else None
-        if term is not None and term.pattern.type == "str" and not term.pattern.value.isascii():
-            keywords.append(term.pattern.value)
-    if any(k in keywords for k in _RULE_KEYWORDS[:3]):
-        keywords += _RULE_KEYWORDS
-    close = suggest(word, keywords) if word else None
-    if close:
-        return f"是否应为“{close}”？"
-    if "权重" in keywords:
-        return "指标行的写法是：名称 权重 分值 计分规则，例如 预算执行率 权重 10 正向 满分=100%"
-    return None
-
-
 def _token_span(tok: Token, file: str, after_newline: bool = False) -> Span:
     if after_newline:
         last = tok.rsplit("\n", 1)[1]
@@ -348,6 +248,14 @@ class _Builder(Transformer):
         if n.unit not in ("", "分"):
             raise RulebookSyntaxError(f"分数不应带单位“{n.unit}”", n.span, "分数写成纯数字，如 10 或 10分")
         return n
+
+    # -- names
+    def name(self, meta, items):
+        """A name token; a quoted name ("复合肥+缓控释肥") becomes the name as written, without quotes."""
+        tok = items[0]
+        if tok.type != "STRING":
+            return tok
+        return Token.new_borrow_pos("QNAME", quoted_name(str(tok), self._tspan(tok)), tok)
 
     # -- document
     def start(self, meta, items):
@@ -441,8 +349,8 @@ class _Builder(Transformer):
     # -- indicators
     def indicator(self, meta, items):
         name, weight, *rest = items
-        if str(name) in keywords():
-            raise RulebookSyntaxError(f"“{name}”是规则集语言的关键字，不能用作指标名", self._tspan(name), "换一个名称，或在前后加上说明文字")
+        if name.type == "NAME" and str(name) in keywords():
+            raise RulebookSyntaxError(f"“{name}”是规则集语言的关键字，不能用作指标名", self._tspan(name), f"换一个名称，或加上引号：“{name}”")
         rule = rounding = None
         na_mode = merge_into = None
         kids: list = []
@@ -715,6 +623,44 @@ class _Builder(Transformer):
 
     def call(self, meta, items):
         return ast.Call(items[0], tuple(items[1:]), span=self._span(meta))
+
+
+NAME_SEPARATORS = "/／"
+
+
+def quoted_name(text: str, span: Span | None = None) -> str:
+    """The name inside quotes, as printed on the form; it may hold any character but the path
+    separator (records and tables address 产出/数量 by it) and must not be empty."""
+    name = text[1:-1].strip(" \t\u3000")
+    if not name:
+        raise RulebookSyntaxError("引号里的名称是空的", span, "写成 “★农村低保标准” 权重 5 …")
+    for offset, ch in enumerate(text[1:-1]):
+        if ch in NAME_SEPARATORS or ch < " ":
+            at = Span(span.file, span.line, span.column + 1 + offset) if span is not None else None
+            shown = "制表符" if ch == "\t" else f"“{ch}”" if ch >= " " else f"控制字符 U+{ord(ch):04X}"
+            why = "“/”用来分隔路径（如 产出/数量），请换成其他符号，如 “、”或“或”" if ch in NAME_SEPARATORS else "请删去它"
+            raise RulebookSyntaxError(f"名称中不能有{shown}", at, why)
+    return name
+
+
+@functools.cache
+def _bare_name():
+    """The NAME terminal's pattern and every keyword (a name equal to a keyword must be quoted)."""
+    import re
+
+    words = frozenset(t.pattern.value for t in _parser().terminals if t.pattern.type == "str")
+    return re.compile(_parser().get_terminal("NAME").pattern.to_regexp()), words
+
+
+def name_text(name: str) -> str:
+    """A name as the rulebook must write it: bare when the grammar reads it as one name, else quoted."""
+    pattern, words = _bare_name()
+    if pattern.fullmatch(name) and name not in words:
+        return name
+    for left, right in (("“", "”"), ("「", "」"), ('"', '"')):
+        if right not in name:
+            return f"{left}{name}{right}"
+    return f"“{name}”"  # pragma: no cover - a parsed name never holds all three closing quotes
 
 
 def _unquote(tok) -> str:

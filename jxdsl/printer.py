@@ -9,6 +9,7 @@ from functools import singledispatch
 
 from jxdsl import ast
 from jxdsl.formulas import CMP_SIGN, formula_text
+from jxdsl.parse import name_text
 
 INDENT = "  "
 
@@ -94,12 +95,16 @@ def _(r: ast.FromTargets) -> str:
     return "来自目标表"
 
 
+def path_text(path) -> str:
+    return "/".join(name_text(p) for p in path)
+
+
 def _quote(text: str) -> str:
     return f"“{text}”" if '"' in text else f'"{text}"'
 
 
 def indicator_line(ind: ast.Indicator, name: str | None = None) -> str:
-    parts = [name or ind.name, "权重", _num(ind.weight)]
+    parts = [name or name_text(ind.name), "权重", _num(ind.weight)]
     if ind.rule is not None:
         parts.append(rule(ind.rule))
     if ind.rounding is not None:
@@ -120,11 +125,11 @@ def _children(ind: ast.Indicator, depth: int) -> list[str]:
     out: list[str] = []
     for c in ind.children:
         out += statement(c, depth + 1)
-    out += [f"{pad}{i.name} {_num(i.points)}" for i in ind.items]
+    out += [f"{pad}{name_text(i.name)} {_num(i.points)}" for i in ind.items]
     out += [f"{pad}若 {_expr(v.condition)} 则 {_num(v.score)}" for v in ind.vetoes]
     if ind.survey is not None:
-        label = f"{ind.survey.label} " if ind.survey.label else ""
-        out.append(f"{pad}{label}问卷 " + " ".join(f"{o.name}={_num(o.weight)}" for o in ind.survey.options))
+        label = f"{name_text(ind.survey.label)} " if ind.survey.label else ""
+        out.append(f"{pad}{label}问卷 " + " ".join(f"{name_text(o.name)}={_num(o.weight)}" for o in ind.survey.options))
     out += [f"{pad}{t.kind} {_quote(t.text)}" for t in ind.texts]
     return out
 
@@ -166,13 +171,13 @@ def _(st: ast.Grades, depth: int) -> list[str]:
 def _(st: ast.FactsBlock, depth: int) -> list[str]:
     out = ["事实"]
     for f in st.facts:
-        out.append(INDENT + " ".join(x for x in (f.name, f.type, _quote(f.description) if f.description else None) if x))
+        out.append(INDENT + " ".join(x for x in (name_text(f.name), f.type, _quote(f.description) if f.description else None) if x))
     return out
 
 
 @statement.register
 def _(st: ast.Derived, depth: int) -> list[str]:
-    return [f"{st.name} = {_expr(st.expr)}"]
+    return [f"{name_text(st.name)} = {_expr(st.expr)}"]
 
 
 @statement.register
@@ -182,7 +187,7 @@ def _(st: ast.Indicator, depth: int) -> list[str]:
 
 @statement.register
 def _(st: ast.Adjust, depth: int) -> list[str]:
-    parts = ["调整", "/".join(st.path)]
+    parts = ["调整", path_text(st.path)]
     if st.weight is not None:
         parts += ["权重", _num(st.weight)]
     if st.rule is not None:
@@ -198,18 +203,18 @@ def _(st: ast.Adjust, depth: int) -> list[str]:
 
 @statement.register
 def _(st: ast.Replace, depth: int) -> list[str]:
-    line = indicator_line(st.indicator, "/".join(st.path))
+    line = indicator_line(st.indicator, path_text(st.path))
     return [f"替换 {line}", *_children(st.indicator, 0)]
 
 
 @statement.register
 def _(st: ast.Remove, depth: int) -> list[str]:
-    return [f"删除 {'/'.join(st.path)}"]
+    return [f"删除 {path_text(st.path)}"]
 
 
 @statement.register
 def _(st: ast.Add, depth: int) -> list[str]:
-    out = [f"新增 {'/'.join(st.parent)}"]
+    out = [f"新增 {path_text(st.parent)}"]
     for ind in st.indicators:
         out += statement(ind, 1)
     return out
@@ -218,18 +223,18 @@ def _(st: ast.Add, depth: int) -> list[str]:
 @statement.register
 def _(st: ast.BonusBlock, depth: int) -> list[str]:
     head = "加分" + (f" 上限 {_num(st.cap)}" if st.cap is not None else "")
-    return [head, *(f"{INDENT}{i.name} 加 {_num(i.points)}" for i in st.items)]
+    return [head, *(f"{INDENT}{name_text(i.name)} 加 {_num(i.points)}" for i in st.items)]
 
 
 @statement.register
 def _(st: ast.PenaltyBlock, depth: int) -> list[str]:
     head = "扣分" + (f" 上限 {_num(st.cap)}" if st.cap is not None else "")
-    return [head, *(f"{INDENT}{i.name} 扣 {_num(i.points)}" for i in st.items)]
+    return [head, *(f"{INDENT}{name_text(i.name)} 扣 {_num(i.points)}" for i in st.items)]
 
 
 @statement.register
 def _(st: ast.VetoBlock, depth: int) -> list[str]:
-    return ["一票否决", *(f"{INDENT}{i}" for i in st.items)]
+    return ["一票否决", *(f"{INDENT}{name_text(i)}" for i in st.items)]
 
 
 @statement.register

@@ -168,18 +168,33 @@ _CMP_PREFIX = re.compile(r"^\s*(>=|<=|≥|≤|≧|≦|>|<|=)\s*")
 _CMP_SIGN = {"≥": ">=", "≧": ">=", "≤": "<=", "≦": "<="}
 _LEAD = re.compile(r"^([0-9][0-9,]*)(\.[0-9]*)?")
 
+# Comparison words of published forms (docs/facts-table.md): 不少于12种, 控制在3%以内, 95%及以上.
+# 以上/以下/以内 include the number, as in Chinese law (刑法第九十九条); 达到 means at least.  A word
+# counts only before or after a number (达到预期 stays words); a suffix that contradicts the prefix
+# (不低于5%以下) stays in the value, which then cannot be read.  The SQL twin is sqltext.cmp_parts.
+CMP_WORDS_BEFORE = {"不少于": ">=", "不低于": ">=", "不小于": ">=", "达到": ">=", "不超过": "<=", "不高于": "<=", "不大于": "<=", "不多于": "<=", "控制在": "<="}
+CMP_WORDS_AFTER = {"及以上": ">=", "以上": ">=", "及以下": "<=", "以下": "<=", "以内": "<="}
+_CMP_WORDS = re.compile(
+    rf"^\s*({'|'.join(CMP_WORDS_BEFORE)})?\s*([0-9].*?)\s*({'|'.join(CMP_WORDS_AFTER)})?\s*\Z", re.S
+)
+
 
 def split_cmp(text: str) -> tuple[str | None, str]:
-    """A target or actual as written: its comparison sign (canonical, or None) and the rest.
+    """A target or actual as written: its comparison (a sign or a word, canonical; or None) and the rest.
 
-    >>> split_cmp(" ≥ 1734人"), split_cmp("合格")
-    (('>=', '1734人'), (None, '合格'))
+    >>> split_cmp(" ≥ 1734人"), split_cmp("合格"), split_cmp("不少于12种"), split_cmp("控制在3%以内")
+    (('>=', '1734人'), (None, '合格'), ('>=', '12种'), ('<=', '3%'))
     """
     t = normalize(text)
     m = _CMP_PREFIX.match(t)
-    if not m:
+    if m:
+        return _CMP_SIGN.get(m.group(1), m.group(1)), t[m.end():].strip()
+    w = _CMP_WORDS.match(t)
+    if not w or not (w.group(1) or w.group(3)):
         return None, t.strip()
-    return _CMP_SIGN.get(m.group(1), m.group(1)), t[m.end():].strip()
+    before, body, after = w.group(1) or "", w.group(2), w.group(3) or ""
+    op = CMP_WORDS_BEFORE[before] if before else CMP_WORDS_AFTER[after]
+    return op, body if not after or CMP_WORDS_AFTER[after] == op else body + after
 
 
 def target_number(body: str) -> Quantity | None:

@@ -173,6 +173,7 @@ def _fact_units(scheme: ir.Scheme) -> dict[str, str]:
 
 # ---- self-evaluation tables (target-table schemes) ----------------------------------------------
 WORDS = ["提高", "合格", "及时", "长期", "按时"]
+CMP_FORMS = ["不少于{}", "不低于{}", "{}以上", "{}及以上", "达到{}", "不超过{}", "不高于 {}", "{}以下", "{}以内", "控制在{}以内", "控制在{}"]
 TIERS = ["达成", "部分达成", "未达成", "基本达成"]
 
 
@@ -216,7 +217,7 @@ def self_eval_rows(rng: random.Random, n_projects: int, weights: dict[str, float
             second = pick(["数量指标", "质量指标", "时效指标", "成本指标", ""]) if first == "产出指标" else pick(["社会效益指标", "服务对象满意度指标"])
             first_written = pick([first, first.removesuffix("指标"), "其他指标"]) if i == 0 and num(0, 5) == 0 else first
             rare = num(0, 9) == 0
-            kind = pick(["ge", "ge", "le", "eq", "plain", "date", "word", "word", "override", "pct", "zero"] + (["bad"] if rare else []))
+            kind = pick(["ge", "ge", "le", "eq", "plain", "date", "word", "word", "override", "pct", "zero", "cmpword"] + (["bad"] if rare else []))
             t = a = tier = score = ""
             if kind == "ge":
                 u = pick(["人", "万人", "个"])
@@ -255,6 +256,11 @@ def self_eval_rows(rng: random.Random, n_projects: int, weights: dict[str, float
                     score = pick(["", dec(0, 30, 1), "abc", "5%"]) if rare else inside
                 elif rare:
                     score = dec(0, 30, 2)
+            elif kind == "cmpword":  # comparison words of published forms (units.CMP_WORDS_BEFORE/AFTER)
+                u = pick(["种", "%", "人", "日", "万元"])
+                n = f"{dec(1, 100, pick([0, 0, 1]))}{u}"
+                t = pick(CMP_FORMS + (["不低于{}以下", "以上{}"] if rare else [])).format(n)
+                a = pick([f"{dec(0, 120, pick([0, 1]))}{u}", f"{dec(0, 120, 0)}{u}", f"达到{n}", f"{n}以上", n] + (["", "未统计"] if rare else []))
             elif kind == "override":
                 t = f"≥{dec(1, 100, 0)}人"
                 a = pick([f"{dec(0, 120, 0)}人", "", "未统计", f"{dec(0, 120, 0)}户"])

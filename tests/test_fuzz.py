@@ -612,3 +612,36 @@ def test_partial_forms_and_row_records_score_or_report(rows, records):
 @functools.cache
 def _national():
     return Linker().load(ROOT / "rulebooks/national/self-eval.jx")
+
+
+# ---- issue 13, names: names as printed on forms, bare or in quotes ------------------------------
+_NAME_CHARS = list("农村低保标准其中水稻aZ_09０★☆、·《》()（）:：+-×÷*/／=＝%％<>≥≤,，[]［］ \t\u3000#＃\"“”「」'") + ["最小(", "权重", "清单"]
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(_NAME_CHARS), min_size=1, max_size=10).map("".join), st.sampled_from(["", "“”", '""', "「」"]))
+def test_names_as_printed_parse_or_report(raw, quotes):
+    """Any text written as a name, bare or in quotes, on an indicator line, in a formula, a path and a
+    record: either a name that prints back to itself (printer → parser) and scores under the name
+    as written, or a located error; never a crash."""
+    from jxdsl.parse import name_text
+    from jxdsl.printer import print_document
+
+    written = f"{quotes[:1]}{raw}{quotes[1:]}"
+    text = f"规则集 名称\n产出 权重 100\n  {written} 权重 100 酌情\n甲值 = {written} + 1\n"
+    try:
+        doc = parse(text, "n.jx")
+    except JxError as e:
+        assert all(x.span is not None and x.span.line >= 1 for x in getattr(e, "errors", [e]))
+        return
+    name = doc.statements[1].children[0].name
+    assert parse(print_document(doc), "n.jx") == doc
+    assert parse(f"规则集 名称\n{name_text(name)} 权重 1 酌情\n", "n.jx").statements[1].name == name
+    path = TEMP / "names.jx"
+    path.write_text(f"规则集 名称\n产出 权重 100\n  {written} 权重 100 酌情\n", encoding="utf-8")
+    try:
+        book = Linker().load(path)
+    except JxError:
+        return
+    result = evaluate(book, Facts("项目", {}, {f"产出/{name}": {"得分": "60"}}))
+    assert [r.score for r in result.walk() if r.path == ("产出", name)] == [60]

@@ -345,10 +345,8 @@ class SqlOps(Sql):
 
     def read_cmp(self, raw):
         t = self.p.bind(T.normalize(raw))
-        hit = self.p.bind(T.matches(t, T.CMP_RE))
-        op = T.extract(t, T.CMP_RE, 1)
-        canonical = case((N.isin(op, lit("≥"), lit("≧")), lit(">=")), (N.isin(op, lit("≤"), lit("≦")), lit("<=")), default=op)
-        return SText(self, self.p.bind(case((hit, canonical)))), SText(self, self.p.bind(case((hit, T.strip(T.extract(t, T.CMP_RE, 2))), default=T.strip(t))))
+        op, rest = T.cmp_parts(t, self.p.bind)
+        return SText(self, self.p.bind(op)), SText(self, self.p.bind(rest))
 
     def target_number(self, body) -> SQty:
         """units.target_number: digits then a unit, as the rulebook writes a literal; else NULL."""

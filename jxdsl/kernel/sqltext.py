@@ -44,12 +44,13 @@ from jxdsl.kernel.sqlnodes import (  # noqa: F401  (re-exported for the compiler
 )
 from sqlglot import exp
 
-from jxdsl.units import DATE, MAX_DIGITS, MONEY, NFKC_FROM, NFKC_TO, TEXT
+from jxdsl.units import CMP_WORDS_AFTER, CMP_WORDS_BEFORE, DATE, MAX_DIGITS, MONEY, NFKC_FROM, NFKC_TO, TEXT
 
 WS = r"[\t\n\x0B\f\r\x1C-\x1F \x85\xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
 STRIP_RE = rf"^{WS}*((?s:.*?)){WS}*\z"
 EDGE_RE = rf"^{WS}|{WS}\z"
 CMP_RE = rf"^{WS}*(>=|<=|≥|≤|≧|≦|>|<|=){WS}*((?s:.*))\z"
+CMP_WORDS_RE = rf"^{WS}*({'|'.join(CMP_WORDS_BEFORE)})?{WS}*([0-9](?s:.*?)){WS}*({'|'.join(CMP_WORDS_AFTER)})?{WS}*\z"
 DATE_RE = r"^([0-9]{4})年(?:([0-9]{1,2})月(?:([0-9]{1,2})日)?|(底|末))?\z"
 ISO_RE = r"^([0-9]{4})-([0-9]{1,2})(?:-([0-9]{1,2}))?\z"
 NUM_RE = rf"^([+-]?)([0-9][0-9,]*)(?:\.([0-9]+))?{WS}*((?s:.*))\z"
@@ -94,10 +95,28 @@ def digit_count(whole, decimals):
     return add(length(trim(func("replace", whole, lit(","), lit("")), "0", "LEADING")), length(decimals))
 
 
+def cmp_parts(t, bind=lambda e: e):
+    """units.split_cmp of a normalized text: (comparison or NULL, the rest); ``bind`` names a
+    repeated subexpression once (Program.bind) where the caller has a program."""
+    hit = bind(matches(t, CMP_RE))
+    sign = extract(t, CMP_RE, 1)
+    canonical = case((isin(sign, lit("≥"), lit("≧")), lit(">=")), (isin(sign, lit("≤"), lit("≦")), lit("<=")), default=sign)
+    before = bind(func("coalesce", extract(t, CMP_WORDS_RE, 1), lit("")))
+    body = bind(func("coalesce", extract(t, CMP_WORDS_RE, 2), lit("")))
+    after = bind(func("coalesce", extract(t, CMP_WORDS_RE, 3), lit("")))
+    op_before = case(*[(eq(before, lit(w)), lit(o)) for w, o in CMP_WORDS_BEFORE.items()])
+    op_after = bind(case(*[(eq(after, lit(w)), lit(o)) for w, o in CMP_WORDS_AFTER.items()]))
+    word_op = bind(func("coalesce", op_before, op_after))
+    word = bind(and_(matches(t, CMP_WORDS_RE), or_(not_(eq(before, lit(""))), not_(eq(after, lit(""))))))
+    agree = or_(eq(after, lit("")), eq(op_after, word_op))
+    op = case((hit, canonical), (word, word_op))
+    rest = case((hit, strip(extract(t, CMP_RE, 2))), (word, case((agree, body), default=concat(body, after))), default=strip(t))
+    return op, rest
+
+
 def number_problem(t):
     """units.number_problem of a cleaned text: why a text that begins as a number is not one, or NULL."""
-    body = extract(t, CMP_RE, 2)
-    body = strip(case((matches(t, CMP_RE), body), default=t))
+    body = cmp_parts(t)[1]
     whole, decimals = extract(body, NUM_RE, 2), extract(body, NUM_RE, 3)
     exponent = concat(lit("数值“"), short(body), lit("”用了科学计数法，无法读取，请写成普通数字"))
     return case(

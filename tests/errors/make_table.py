@@ -50,6 +50,8 @@ RULEBOOK_KINDS = {
     "grade-rate-percent": "按得分率定级，下限没有写成百分数",
     "max-mismatch": "声明的满分与一级指标权重之和不符",
     "merge-unknown-sibling": "“未设置时 并入”的指标不在同一级（拼写错误）",
+    "name-operator": "名称里有运算符号或标点却没加引号",
+    "name-slash": "名称里有路径分隔符“/”",
 }
 FACT_KINDS = {
     "missing-fact": "缺少数据",
