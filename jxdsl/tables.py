@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from jxdsl.encoding import note as encoding_note
 from jxdsl.errors import FactError, Span, UsageError
+from jxdsl.facts import FACT_COLUMNS
 from jxdsl.inputs import Entry, Fact, Problem, ProjectInputs, Record
 from jxdsl.tablesql import facts_table_statements, self_eval_statements
 
@@ -28,11 +29,11 @@ SCHEMA = {
     "projects": ("pid BIGINT", "project VARCHAR", "year VARCHAR", "source VARCHAR", "facts_line BIGINT"),
     "facts": ("pid BIGINT", "seq BIGINT", "name VARCHAR", "value VARCHAR", "line BIGINT"),
     "records": ("pid BIGINT", "rec BIGINT", "key VARCHAR", "line BIGINT", "field VARCHAR", "question INTEGER", "item INTEGER", "option VARCHAR", "value VARCHAR"),
-    "targets": ("pid BIGINT", "line BIGINT", "first VARCHAR", "second VARCHAR", "third VARCHAR", "weight VARCHAR", "target VARCHAR", "actual VARCHAR", "tier VARCHAR", "score VARCHAR", "note VARCHAR"),
+    "targets": ("pid BIGINT", "line BIGINT", "first VARCHAR", "second VARCHAR", "third VARCHAR", "weight VARCHAR", "target VARCHAR", "actual VARCHAR", "tier VARCHAR", "score VARCHAR", "note VARCHAR", "method VARCHAR", "parent BIGINT"),
     "problems": ("pid BIGINT", "seq BIGINT", "line BIGINT", "message VARCHAR", "hint VARCHAR"),
 }
 SELF_EVAL_COLUMNS = ("项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值")
-SELF_EVAL_OPTIONAL = ("档次", "评价得分", "说明", "年度")
+SELF_EVAL_OPTIONAL = ("档次", "评价得分", "说明", "年度", "计分方法", "明细", *FACT_COLUMNS)
 FACTS_COLUMNS = ("项目", "名称")
 FACTS_OPTIONAL = ("类别", "值", "档次", "得分", "说明", "发现", "次数", "满足", "未满足", "不适用", "发生", "问卷", "年度")
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".parquet")
@@ -66,7 +67,7 @@ def rows_of(projects: list[ProjectInputs]) -> dict[str, list[tuple]]:
         for row in p.targets:
             text = lambda v: None if v is None else as_text(v)  # noqa: E731
             line = row.span.line if row.span else None
-            out["targets"].append((pid, line, row.first, row.second, row.third, text(row.weight), text(row.target), text(row.actual), text(row.tier), text(row.score), text(row.note)))
+            out["targets"].append((pid, line, row.first, row.second, row.third, text(row.weight), text(row.target), text(row.actual), text(row.tier), text(row.score), text(row.note), row.method, row.parent))
         for seq, prob in enumerate(p.problems):
             out["problems"].append((pid, seq, prob.line, prob.message, prob.hint))
     return out
@@ -420,10 +421,10 @@ def fetch_inputs(con, pids: list[int] | None = None) -> list[ProjectInputs]:
                 r["fields"][field] = (*entries, Entry(question or 0, option, value))
     from jxdsl.facts import TargetRow
 
-    for pid, line, first, second, third, weight, target, actual, tier, score, note in con.execute(
-        "SELECT pid, line, first, second, third, weight, target, actual, tier, score, note FROM targets" + where + " ORDER BY pid, line").fetchall():
+    for pid, line, first, second, third, weight, target, actual, tier, score, note, method, parent in con.execute(
+        "SELECT pid, line, first, second, third, weight, target, actual, tier, score, note, method, parent FROM targets" + where + " ORDER BY pid, line").fetchall():
         p = projects[pid]
-        p["targets"].append(TargetRow(first, second or "", third, weight, target, actual, tier, score, note, Span(p["source"], line, 1)))
+        p["targets"].append(TargetRow(first, second or "", third, weight, target, actual, tier, score, note, Span(p["source"], line, 1), method, parent is not None, parent))
     for pid, line, message, hint in con.execute("SELECT pid, line, message, hint FROM problems" + (where or " WHERE pid IS NOT NULL") + " ORDER BY pid, seq").fetchall():
         projects[pid]["problems"].append(Problem(message, line, hint))
     out = []

@@ -30,6 +30,10 @@ def candidates(code: str, leaf: ir.Leaf | None, scheme: ir.Scheme, inputs) -> li
         return [k for k in inputs.facts if k not in known]
     if code == "table":
         return [t.name for t in scheme.tables()]
+    if code == "method":
+        from jxdsl.kernel.rows import METHODS
+
+        return list(METHODS)
     rule = leaf.rule if leaf is not None else (scheme.defaults.qualitative if code == "tier" else None)
     if code == "tier" and isinstance(rule, ir.Tiers):
         return [t.name for t in rule.tiers]

@@ -127,6 +127,10 @@ def _actual_bound(b, d):
     return b.concat(b.text("实际完成值写作“"), d["actual"], b.text("”，按下限 "), d["value"], b.text(" 计"))
 
 
+def _row_method(b, d):
+    return b.concat(b.text("按本行计分方法“"), d["method"], b.text("”计分"))
+
+
 def _qualitative_met(b, d):
     return b.concat(b.text("实际完成值与指标值一致，按“达成”得满分 "), d["score"])
 
@@ -153,6 +157,7 @@ SENTENCES = {
     "not_applicable": _not_applicable,
     "row": _row,
     "actual_bound": _actual_bound,
+    "row_method": _row_method,
     "qualitative_met": _qualitative_met,
     "missing": _missing,
 }
