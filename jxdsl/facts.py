@@ -23,6 +23,7 @@ OPTIONAL_COLUMNS = ("档次", "评价得分", "说明", "计分方法", "明细"
 METHODS = ("正向", "反向", "达标", "定性")
 # a breakdown row (明细 = 是) is shown under the row above it and carries no weight of its own
 DETAIL_WORDS = {"是": True, "否": False}
+DETAIL_HINT = "明细行（其中、1、2、3…）写 是，其他行不写或写 否"
 # budget facts a self-evaluation table may give as columns (and 事实:名称 for any other fact)
 FACT_COLUMNS = ("年初预算数", "调整后预算数", "全年预算数", "全年执行数")
 FACT_PREFIXES = ("事实:", "事实：")
@@ -176,7 +177,7 @@ def _row(row: dict, span: Span, file: str, n: int) -> TargetRow:
     detail = get("明细")
     detail = ("是" if detail else "否") if isinstance(detail, bool) else detail
     if detail is not None and str(detail).strip() not in DETAIL_WORDS:
-        raise FactError(f"目标表第 {n} 行的“明细”应为“是”或“否”，实际是“{detail}”", span, "明细行（其中、1、2、3…）写 是，其他行不写或写 否")
+        raise FactError(f"目标表第 {n} 行的“明细”应为“是”或“否”，实际是“{detail}”", span, DETAIL_HINT)
     is_detail = detail is not None and DETAIL_WORDS[str(detail).strip()]
     for k in ("一级指标", "三级指标") if is_detail else ("一级指标", "三级指标", "分值"):
         if get(k) is None:

@@ -87,6 +87,7 @@ class ProjectInputs:
     targets: tuple[TargetRow, ...] = ()
     problems: tuple[Problem, ...] = ()
     facts_line: int | None = None  # where the facts begin (for errors about absent facts)
+    kind: str = "facts"  # what it was read from: a facts file, a "self-eval" table or a "facts-table"
 
     def span(self, line: int | None) -> Span | None:
         return Span(self.source or "<事实>", line, 1) if line else None

@@ -26,7 +26,7 @@ from jxdsl.inputs import Entry, Fact, Problem, ProjectInputs, Record
 from jxdsl.tablesql import facts_table_statements, self_eval_statements
 
 SCHEMA = {
-    "projects": ("pid BIGINT", "project VARCHAR", "year VARCHAR", "source VARCHAR", "facts_line BIGINT"),
+    "projects": ("pid BIGINT", "project VARCHAR", "year VARCHAR", "source VARCHAR", "facts_line BIGINT", "kind VARCHAR"),
     "facts": ("pid BIGINT", "seq BIGINT", "name VARCHAR", "value VARCHAR", "line BIGINT"),
     "records": ("pid BIGINT", "rec BIGINT", "key VARCHAR", "line BIGINT", "field VARCHAR", "question INTEGER", "item INTEGER", "option VARCHAR", "value VARCHAR"),
     "targets": ("pid BIGINT", "line BIGINT", "first VARCHAR", "second VARCHAR", "third VARCHAR", "weight VARCHAR", "target VARCHAR", "actual VARCHAR", "tier VARCHAR", "score VARCHAR", "note VARCHAR", "method VARCHAR", "parent BIGINT"),
@@ -59,7 +59,7 @@ def rows_of(projects: list[ProjectInputs]) -> dict[str, list[tuple]]:
 
     out: dict[str, list[tuple]] = {k: [] for k in SCHEMA}
     for pid, p in enumerate(projects, 1):
-        out["projects"].append((pid, p.project, str(p.year) if p.year is not None else None, p.source or "<事实>", p.facts_line))
+        out["projects"].append((pid, p.project, str(p.year) if p.year is not None else None, p.source or "<事实>", p.facts_line, p.kind))
         for seq, (name, fact) in enumerate(p.facts.items()):
             out["facts"].append((pid, seq, name, fact.text, fact.line))
         for rec in p.records:
@@ -404,8 +404,8 @@ def _numbered(con, line_column: str, shown: str) -> None:
 def fetch_inputs(con, pids: list[int] | None = None) -> list[ProjectInputs]:
     """The projects of the input relations as ``ProjectInputs``, in pid order."""
     where = "" if pids is None else f" WHERE pid IN ({', '.join(str(int(p)) for p in pids)})"
-    projects = {pid: dict(project=name, year=year, source=source, facts_line=fl, facts={}, records={}, targets=[], problems=[])
-                for pid, name, year, source, fl in con.execute("SELECT pid, project, year, source, facts_line FROM projects" + where + " ORDER BY pid").fetchall()}
+    projects = {pid: dict(project=name, year=year, source=source, facts_line=fl, kind=kind, facts={}, records={}, targets=[], problems=[])
+                for pid, name, year, source, fl, kind in con.execute("SELECT pid, project, year, source, facts_line, kind FROM projects" + where + " ORDER BY pid").fetchall()}
     for pid, name, value, line in con.execute("SELECT pid, name, value, line FROM facts" + where + " ORDER BY pid, seq").fetchall():
         projects[pid]["facts"][name] = Fact(value, line)
     for pid, rec, key, line, field, question, item, option, value in con.execute(
@@ -431,7 +431,7 @@ def fetch_inputs(con, pids: list[int] | None = None) -> list[ProjectInputs]:
     for pid, p in projects.items():
         records = tuple(Record(r["key"], r["fields"], r["line"], rec) for rec, r in sorted(p["records"].items()))
         year = int(p["year"]) if p["year"] else None
-        out.append(ProjectInputs(p["project"], p["source"], year, p["facts"], records, tuple(p["targets"]), tuple(p["problems"]), p["facts_line"]))
+        out.append(ProjectInputs(p["project"], p["source"], year, p["facts"], records, tuple(p["targets"]), tuple(p["problems"]), p["facts_line"], p["kind"]))
     return out
 
 

@@ -12,7 +12,7 @@ from sqlglot import exp
 from jxdsl.compile.sqlb import agg, case, coalesce, col, fn, is_null, lit, not_null, row_number
 from jxdsl.kernel import sqltext as T
 
-from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW, DETAIL_WORDS, DUPLICATE_BUDGET, FACT_COLUMNS, FACT_PREFIXES
+from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW, DETAIL_HINT, DETAIL_WORDS, DUPLICATE_BUDGET, FACT_COLUMNS, FACT_PREFIXES
 from jxdsl.inputs import DETAIL_ORPHAN, DETAIL_ORPHAN_HINT
 YEAR_RE = r"^([0-9]{4})(?:年度|年|度)?\z"
 RECORD_FIELDS = ("档次", "得分", "说明", "次数", "不适用", "发生")
@@ -37,12 +37,12 @@ def _year_checks(year: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
     return case((ok, digits)), exp.and_(not_null(year), exp.not_(coalesce(ok, lit(False))))
 
 
-def _projects(source: str, label: str) -> list[tuple[str, exp.Expression]]:
+def _projects(source: str, label: str, kind: str) -> list[tuple[str, exp.Expression]]:
     """pid by first appearance of each project name; the year its rows last give."""
     first = exp.select(col("project"), fn("min", col("line")).as_("first_line")).from_(source).where(exp.not_(col("project").eq(lit("")))).group_by(col("project"))
     pids = exp.select(col("project"), row_number([], [exp.Ordered(this=col("first_line"))]).as_("pid")).from_(first.subquery("f"))
     years = exp.select(col("project"), agg("arg_max", col("year_ok"), col("line"), where=not_null(col("year_ok"))).as_("year")).from_(source).group_by(col("project"))
-    projects = exp.select(col("pid", "p"), col("project", "p"), col("year", "y"), lit(label).as_("source"), exp.cast(exp.null(), "BIGINT").as_("facts_line")).from_(
+    projects = exp.select(col("pid", "p"), col("project", "p"), col("year", "y"), lit(label).as_("source"), exp.cast(exp.null(), "BIGINT").as_("facts_line"), lit(kind).as_("kind")).from_(
         exp.alias_(exp.to_table("jx_pid"), "p")).join(exp.alias_(years.subquery(), "y"), on=col("project", "y").eq(col("project", "p")), join_type="left")
     return [("jx_pid", pids), ("projects", projects)]
 
@@ -76,25 +76,27 @@ def self_eval_statements(header: set[str], label: str) -> list[tuple[str, exp.Ex
         T.strip(_c("计分方法", header)).as_("method"), detail.as_("detail_text"), detail.eq(lit("是")).as_("is_detail"),
         *[T.strip(_c(c, header)).as_(f"f_{i}") for i, c in enumerate(columns.values())],
     ).from_("raw")
-    reason = case(
-        (col("project").eq(lit("")), lit("自评表缺少项目名称")),
-        (col("year_bad"), T.concat(lit("“年度”应是四位年份，如 2021，实际是“"), col("year"), lit("”"))),
-        (col("budget"), exp.null()),
-        (exp.not_(col("detail_text").isin(lit(""), *[lit(w) for w in DETAIL_WORDS])), T.concat(lit("“明细”应为“是”或“否”，实际是“"), col("detail_text"), lit("”"))),
-        (is_null(col("first")), lit("缺少“一级指标”")),
-        (col("third").eq(lit("")), lit("缺少“三级指标”")),
-        (exp.and_(is_null(col("weight")), exp.not_(col("is_detail"))), lit("缺少“分值”")),
-    )
-    checked0 = exp.select(exp.Star(), reason.as_("reason0")).from_("jx_raw_rows")
+    checks = [
+        (col("project").eq(lit("")), lit("自评表缺少项目名称"), None),
+        (col("year_bad"), T.concat(lit("“年度”应是四位年份，如 2021，实际是“"), col("year"), lit("”")), None),
+        (col("budget"), exp.null(), None),
+        (exp.not_(col("detail_text").isin(lit(""), *[lit(w) for w in DETAIL_WORDS])), T.concat(lit("“明细”应为“是”或“否”，实际是“"), col("detail_text"), lit("”")), DETAIL_HINT),
+        (is_null(col("first")), lit("缺少“一级指标”"), None),
+        (col("third").eq(lit("")), lit("缺少“三级指标”"), None),
+        (exp.and_(is_null(col("weight")), exp.not_(col("is_detail"))), lit("缺少“分值”"), None),
+    ]
+    reason = case(*[(c, m) for c, m, _ in checks])
+    reason_hint = case(*[(c, lit(h) if h else exp.null()) for c, _, h in checks])
+    checked0 = exp.select(exp.Star(), reason.as_("reason0"), reason_hint.as_("hint0")).from_("jx_raw_rows")
     ordinary = case((exp.and_(is_null(col("reason0")), exp.not_(col("budget")), exp.not_(col("is_detail"))), col("line")))
     above = exp.Window(this=fn("max", ordinary), partition_by=[col("project"), T.strip(col("first"))], order=exp.Order(expressions=[exp.Ordered(this=col("line"))]))
     checked1 = exp.select(exp.Star(), case((exp.and_(col("is_detail"), exp.not_(col("budget"))), above)).as_("parent")).from_("jx_checked0")
     orphan = exp.and_(col("is_detail"), exp.not_(col("budget")), is_null(col("parent")))
     orphan_text = T.concat(lit(DETAIL_ORPHAN.split("{}")[0]), col("third"), lit(DETAIL_ORPHAN.split("{}")[1]))
     checked = exp.select(exp.Star(), coalesce(col("reason0"), case((orphan, orphan_text))).as_("reason"),
-                         case((exp.and_(is_null(col("reason0")), orphan), lit(DETAIL_ORPHAN_HINT))).as_("reason_hint")).from_("jx_checked1")
+                         case((exp.and_(is_null(col("reason0")), orphan), lit(DETAIL_ORPHAN_HINT)), default=col("hint0")).as_("reason_hint")).from_("jx_checked1")
     stmts = [("jx_raw_rows", rows), ("jx_checked0", checked0), ("jx_checked1", checked1), ("jx_checked", checked)]
-    stmts += _projects("jx_checked", label)
+    stmts += _projects("jx_checked", label, "self-eval")
     stmts.append(("jx_budget_n", _pid_budget()))
     stmts.append(("jx_fact_cells", _fact_cells(columns)))
     stmts.append(("jx_fact_values", _fact_values()))
@@ -212,7 +214,7 @@ def facts_table_statements(header: set[str], label: str) -> list[tuple[str, exp.
     )
     checked = exp.select(exp.Star(), reason.as_("reason")).from_("jx_raw_rows")
     stmts = [("jx_raw_rows", rows), ("jx_checked", checked)]
-    stmts += _projects("jx_checked", label)
+    stmts += _projects("jx_checked", label, "facts-table")
     ok = is_null(col("reason", "r"))
     named = _with_pid(exp.select(col("pid", "p"), col("line", "r"), col("name", "r"), col("is_record", "r"), col("value", "r"), *[col(f"c_{i}", "r") for i in range(len(record_cols))]), "jx_checked").where(ok)
     counted = exp.select(exp.Star(), exp.Window(this=fn("count", exp.Star()), partition_by=[col("pid"), col("name"), col("is_record")]).as_("times"),
