@@ -123,7 +123,7 @@ def _quantitative(scope, c, defaults: ir.RowDefaults, t_op, t_body, target, actu
     """A number or date against its target, by the row's 计分方法 when it names one (正向 and 反向
     then take the 零分 of the first 默认规则 line of that kind), else by the 默认规则 of its comparator."""
     b = scope.b
-    date = b.let(b.eq(target.dim, b.text(DATE)))
+    date = b.let(b.all(b.not_(b.is_null(target)), lambda: b.eq(target.dim, b.text(DATE))))  # blank: only by a 计分方法
     op = b.let(b.coalesce(t_op, b.cases((date, b.text("<=")), default=b.text(">="))))
     kinds = {op_: defaults.for_cmp(ir.Cmp(op_)) for op_ in OPS}
     by_op = b.cases(*[(b.eq(op, b.text(o)), b.text(d.kind.value)) for o, d in kinds.items() if d is not None], default=b.null)
