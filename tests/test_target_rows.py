@@ -214,3 +214,17 @@ def test_budget_row_score_and_note_are_its_record_in_every_form(tmp_path):
         assert budget["score"] == 10 and "9.5" in budget["explanation"] and "超支部分已追加预算" in budget["explanation"]
         outs.append([(i["path"], i["score"], i["explanation"]) for i in projects[0]["indicators"]])
     assert outs[0] == outs[1]
+
+
+def test_row_errors_come_in_table_order_in_every_engine(tmp_path):
+    """A row without 二级指标 is reported where it stands, not with the first such row (SQL sorted
+    every ungrouped row at the line of the first one, before a group between them)."""
+    rows = [["堤防项目", "预算执行率", "", "预算执行率", "10", "50万元", "50万元"],
+            ["堤防项目", "产出指标", "", "加固长度", "20", "≥2公里", "2公里"],
+            ["堤防项目", "产出指标", "质量指标", "验收", "20", "合格", "不合格"],
+            ["堤防项目", "产出指标", "", "完工时间", "10", "2023年13月", "2023年6月"],
+            ["堤防项目", "效益指标", "社会效益", "防洪标准", "30", "≥20年一遇", "20年一遇"],
+            ["堤防项目", "满意度指标", "满意度", "满意度", "10", "≥90%", "95%"]]
+    code, projects, err = both(NATIONAL, write_csv(tmp_path / "t.csv", rows))
+    errors = projects[0]["errors"]
+    assert code == 1 and [e.split("：")[0].split("/")[-1] for e in errors[:2]] == ["验收”", "完工时间”"], errors
