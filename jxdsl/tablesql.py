@@ -188,11 +188,6 @@ def _pid_budget() -> exp.Expression:
     )
 
 
-def _empty_records() -> exp.Expression:
-    cols = [("pid", "BIGINT"), ("rec", "BIGINT"), ("key", "VARCHAR"), ("line", "BIGINT"), ("field", "VARCHAR"), ("question", "INT"), ("item", "INT"), ("option", "VARCHAR"), ("value", "VARCHAR")]
-    return exp.select(*[exp.cast(exp.null(), t).as_(n) for n, t in cols]).where(lit(False))
-
-
 # ---- facts tables ---------------------------------------------------------------------------------
 def facts_table_statements(header: set[str], label: str) -> list[tuple[str, exp.Expression]]:
     year_ok, year_bad = _year_checks(_c("年度", header))
