@@ -18,7 +18,7 @@ from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW, DUPLICATE_BUDGET, Facts, Targe
 from jxdsl.units import MAX_DIGITS
 
 # evaluator record fields and whether they hold a list
-SCALAR_FIELDS = ("档次", "得分", "说明", "次数", "不适用", "发生")
+SCALAR_FIELDS = ("档次", "得分", "说明", "次数", "不适用", "发生", "分值")
 LIST_FIELDS = ("发现", "满足", "未满足", "问卷")
 FIELDS = SCALAR_FIELDS + LIST_FIELDS
 ALL = "全部"

@@ -15,7 +15,7 @@ from jxdsl.kernel import sqltext as T
 from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW, DETAIL_HINT, DETAIL_WORDS, DUPLICATE_BUDGET, FACT_COLUMNS, FACT_PREFIXES
 from jxdsl.inputs import DETAIL_ORPHAN, DETAIL_ORPHAN_HINT
 YEAR_RE = r"^([0-9]{4})(?:年度|年|度)?\z"
-RECORD_FIELDS = ("档次", "得分", "说明", "次数", "不适用", "发生")
+RECORD_FIELDS = ("档次", "得分", "说明", "次数", "不适用", "发生", "分值")
 LIST_FIELDS = ("发现", "满足", "未满足")
 ALL_WORDS = ("全部", "all")
 NONE_WORDS = ("无", "没有", "none")
@@ -163,9 +163,9 @@ def _fact_values() -> exp.Expression:
 
 
 def _budget_record() -> exp.Expression:
-    """The 预算执行率 row's 档次, 评价得分 and 说明: the evaluator record of 预算执行率, as a facts
-    file's ``评价: 预算执行率: {得分: …}`` (only when the project has one such row)."""
-    fields = (("档次", "tier"), ("得分", "score"), ("说明", "note"))
+    """The 预算执行率 row's 档次, 评价得分, 说明 and 分值: the evaluator record of 预算执行率, as a facts
+    file's ``评价: 预算执行率: {得分: …, 分值: …}`` (only when the project has one such row)."""
+    fields = (("档次", "tier"), ("得分", "score"), ("说明", "note"), ("分值", "weight"))
     src = _with_pid(exp.select(col("pid", "p"), col("line", "r"), *[col(c, "r") for _, c in fields]), "jx_checked").join(
         exp.alias_(exp.to_table("jx_budget_n"), "b"), on=col("pid", "b").eq(col("pid", "p"))).where(
         exp.and_(col("budget", "r"), is_null(col("reason", "r")), col("n", "b").eq(lit(1)), exp.or_(*[not_null(col(c, "r")) for _, c in fields])))
