@@ -138,7 +138,8 @@ def from_facts(facts: Facts) -> ProjectInputs:
 def _budget_rows(rows, values: dict, records: list, problems: list) -> tuple[list[TargetRow], list[TargetRow]]:
     """The 预算执行率 row of a 目标表, read as a self-evaluation table reads it (``tablesql``): its
     年度指标值 and 实际完成值 are the facts 全年预算数 and 全年执行数, its 档次, 评价得分 and 说明 the
-    evaluator record of 预算执行率; the same fact or record written twice is a problem."""
+    evaluator record of 预算执行率 with its 分值 (checked against the rulebook's weight); the same
+    fact or record written twice is a problem."""
     budget = [r for r in rows if r.third == BUDGET_ROW]
     rest = [r for r in rows if r.third != BUDGET_ROW]
     line = lambda r: r.span.line if r.span else None  # noqa: E731
@@ -159,7 +160,7 @@ def _budget_rows(rows, values: dict, records: list, problems: list) -> tuple[lis
                 values[name] = Fact(None, values[name].line)
             elif name not in values:
                 values[name] = Fact(text, line(r))
-        fields = {k: as_text(v) for k, v in (("档次", r.tier), ("得分", r.score), ("说明", r.note)) if v is not None}
+        fields = {k: as_text(v) for k, v in (("档次", r.tier), ("得分", r.score), ("说明", r.note), ("分值", r.weight)) if v is not None}
         if fields:
             if any(rec.key == BUDGET_ROW for rec in records):
                 problems.append(Problem(f"评价记录“{BUDGET_ROW}”写了两次（评价下和目标表的预算执行率行），只用评价下的", line(r), "只写一处"))
