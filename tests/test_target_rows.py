@@ -228,3 +228,21 @@ def test_row_errors_come_in_table_order_in_every_engine(tmp_path):
     code, projects, err = both(NATIONAL, write_csv(tmp_path / "t.csv", rows))
     errors = projects[0]["errors"]
     assert code == 1 and [e.split("：")[0].split("/")[-1] for e in errors[:2]] == ["验收”", "完工时间”"], errors
+
+
+def test_budget_row_weight_is_checked_against_the_rulebook_in_every_form(tmp_path):
+    """A form that weighs 预算执行率 at 20 is not silently rescored on the rulebook's 10."""
+    rows = [r[:] for r in METHOD_ROWS]
+    rows[0][4] = "20"
+    code, projects, err = both(NATIONAL, write_csv(tmp_path / "t.csv", rows))
+    assert code == 1 and projects[0]["total"] is None
+    assert "t.csv:2:1" in err and "所填分值“20”与规则集规定的权重 10 不符" in err
+    code, out, err = cli("score", NATIONAL, write_yaml(tmp_path / "t.yaml", rows))
+    assert code == 1 and "所填分值“20”与规则集规定的权重 10 不符" in out + err
+    rows[0][4] = "10分"
+    code, projects, err = both(NATIONAL, write_csv(tmp_path / "t.csv", rows))
+    assert code == 0 and by_path(projects[0])["预算执行率"]["score"] == 9.5, err
+    facts_table = tmp_path / "f.csv"
+    facts_table.write_text("项目,名称,值,分值\n丙,全年预算数,10万元,\n丙,全年执行数,10万元,\n丙,预算执行率,,8\n", encoding="utf-8")
+    _, _, err = both(NATIONAL, facts_table)
+    assert "f.csv:4:1" in err and "所填分值“8”与规则集规定的权重 10 不符" in err

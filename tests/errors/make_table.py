@@ -80,6 +80,7 @@ TABLE_KINDS = {  # table files (tests/errors/facts/<file>), scored with the nati
     "detail-word.csv": ("“明细”列写了“是”“否”以外的字", ()),
     "fact-conflict.csv": ("自评表中同一数据写了不同的值（预算执行率行与“全年预算数”列）", ()),
     "missing-fact-table.csv": ("自评表缺少规则集需要的数据（提示加一列）", ()),
+    "budget-weight.csv": ("预算执行率行的分值与规则集的权重不同", ()),
 }
 
 
