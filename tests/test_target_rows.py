@@ -246,3 +246,20 @@ def test_budget_row_weight_is_checked_against_the_rulebook_in_every_form(tmp_pat
     facts_table.write_text("项目,名称,值,分值\n丙,全年预算数,10万元,\n丙,全年执行数,10万元,\n丙,预算执行率,,8\n", encoding="utf-8")
     _, _, err = both(NATIONAL, facts_table)
     assert "f.csv:4:1" in err and "所填分值“8”与规则集规定的权重 10 不符" in err
+
+
+def test_facts_table_command_carries_the_budget_row_and_its_weight(tmp_path):
+    """``facts-table`` on a facts file whose 目标表 has only the 预算执行率 row: its facts and its
+    record (with 分值) become rows, and the table scores 预算执行率 as the file does."""
+    doc = tmp_path / "p.yaml"
+    doc.write_text("项目: 戊项目\n目标表:\n  - {一级指标: 预算执行率, 三级指标: 预算执行率, 分值: 10, 年度指标值: 100万元, 实际完成值: 95万元, 说明: 年底集中支付}\n", encoding="utf-8")
+    table = tmp_path / "事实表.csv"
+    code, _, err = cli("facts-table", doc, "-o", table)
+    assert code == 0, err
+    header = table.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert header[-1] == "分值"
+    _, from_file, _ = cli("score", NATIONAL, doc, "--format", "json")
+    _, projects, _ = both(NATIONAL, table)
+    budget = [by_path(p)["预算执行率"] for p in (json.loads(from_file), projects[0])]
+    assert budget[0]["score"] == budget[1]["score"] == 9.5 and budget[0]["explanation"] == budget[1]["explanation"]
+    assert "年底集中支付" in budget[0]["explanation"]
