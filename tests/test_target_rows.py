@@ -263,3 +263,23 @@ def test_facts_table_command_carries_the_budget_row_and_its_weight(tmp_path):
     budget = [by_path(p)["预算执行率"] for p in (json.loads(from_file), projects[0])]
     assert budget[0]["score"] == budget[1]["score"] == 9.5 and budget[0]["explanation"] == budget[1]["explanation"]
     assert "年底集中支付" in budget[0]["explanation"]
+
+
+def test_an_sql_side_mistake_in_the_new_columns_fails_the_engine_comparison(tmp_path, monkeypatch):
+    """If the SQL side alone dropped the 计分方法 from a row's texts, or listed 明细 rows otherwise,
+    the comparison above would catch it (the kernel is shared, so only such SQL wiring can diverge)."""
+    import pytest
+
+    from jxdsl import compile as compiled
+    from jxdsl.compile import rows as sql_rows
+
+    table = write_csv(tmp_path / "t.csv", METHOD_ROWS[:2] + DETAIL_ROWS[1:4] + METHOD_ROWS[4:])
+    for name, broken in (("ROW_TEXTS", tuple(c for c in sql_rows.ROW_TEXTS if c != "method")), ("DETAILS", "；明细：")):
+        with monkeypatch.context() as m:
+            m.setattr(sql_rows, name, broken)
+            compiled._CACHE.clear()
+            compiled._TEXTS.clear()
+            with pytest.raises(AssertionError):
+                both(NATIONAL, table)
+    compiled._CACHE.clear()
+    compiled._TEXTS.clear()
