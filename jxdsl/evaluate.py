@@ -13,12 +13,12 @@ import attrs
 from jxdsl import ir
 from jxdsl.errors import FactError, Span, suggest
 from jxdsl.facts import Facts, TargetRow
-from jxdsl.inputs import ProjectInputs, from_facts
+from jxdsl.inputs import ProjectInputs, as_text, from_facts
 from jxdsl.rowrecords import fold_row_records
 from jxdsl.kernel import hints, tree
 from jxdsl.kernel.leaf import run_leaf
 from jxdsl.kernel.pyscope import EMPTY, PyRecord, PyScope, record_index, record_key
-from jxdsl.kernel.rows import RowTexts, score_row
+from jxdsl.kernel.rows import DETAILS, RowTexts, detail_part, score_row
 from jxdsl.kernel.stage import PY
 from jxdsl.kernel.values import Problem
 from jxdsl.link import Rulebook
@@ -242,7 +242,7 @@ class _Run:
                 self.error(message, None, hints.refine(problem, None, self.scheme, self.inputs), row.span.line if row.span else None)
 
     def _table(self, node: ir.TargetTable) -> IndicatorResult:
-        rows = [r for r in self.inputs.targets if table_key(r.first) == node.key]
+        rows = [r for r in self.inputs.targets if table_key(r.first) == node.key and not r.detail]
         groups: dict[str, list[TargetRow]] = {}
         order: list = []  # each 二级指标 where its first row is, each row without one where it is
         for r in rows:
@@ -279,6 +279,8 @@ class _Run:
         path = (*parent, row.third)
         got, weight, steps, text = _score_row(self.scope, RowTexts.of(row))
         line = row.span.line if row.span else None
+        details = [detail_part(PY, d.third, *[None if v is None else as_text(v) for v in (d.target, d.actual)]) for d in self.inputs.targets if d.detail and d.parent == line]
+        text = text + DETAILS + "；".join(details) if details and line is not None else text
         if got.problem is not None:
             hint = hints.refine(got.problem, None, self.scheme, self.inputs)
             self.error(got.problem.message, path, hint, line)
@@ -319,7 +321,7 @@ def _score_row(scope, texts: RowTexts):
     every project); the results are not mutated."""
     scheme = scope.scheme
     memo = _ROWS.setdefault(scheme.content_hash + "/".join(scheme.files), {})
-    key = (texts.weight, texts.target, texts.actual, texts.tier, texts.score, texts.note)
+    key = (texts.weight, texts.target, texts.actual, texts.tier, texts.score, texts.note, texts.method)
     got = memo.get(key)
     if got is None:
         if len(memo) >= ROW_MEMO:

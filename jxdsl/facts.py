@@ -18,7 +18,15 @@ from jxdsl.errors import FactError, Span, UsageError, remember_source, suggest
 
 TOP_KEYS = ("项目", "年度", "事实", "评价", "目标表")
 TABLE_COLUMNS = ("项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值")
-OPTIONAL_COLUMNS = ("档次", "评价得分", "说明", "备注")  # 备注: working notes, never read further
+OPTIONAL_COLUMNS = ("档次", "评价得分", "说明", "计分方法", "明细", "备注")  # 备注: working notes, never read further
+# what a row's 计分方法 may say (it overrides the rulebook's 默认规则 for that row)
+METHODS = ("正向", "反向", "达标", "定性")
+# a breakdown row (明细 = 是) is shown under the row above it and carries no weight of its own
+DETAIL_WORDS = {"是": True, "否": False}
+DETAIL_HINT = "明细行（其中、1、2、3…）写 是，其他行不写或写 否"
+# budget facts a self-evaluation table may give as columns (and 事实:名称 for any other fact)
+FACT_COLUMNS = ("年初预算数", "调整后预算数", "全年预算数", "全年执行数")
+FACT_PREFIXES = ("事实:", "事实：")
 TABLE_EXTRA = ("年度",)  # optional per-project column
 BUDGET_ROW = "预算执行率"
 # the budget-execution row carries these two facts (contracts.md: 年度指标值 = A, 实际完成值 = B)
@@ -41,6 +49,9 @@ class TargetRow:
     score: Any = None
     note: str | None = None
     span: Span | None = attrs.field(default=None, eq=False)
+    method: str | None = None  # 计分方法: overrides the 默认规则 (the kernel checks the word)
+    detail: bool = False  # 明细 = 是: a breakdown of the row above, not scored
+    parent: int | None = None  # a breakdown row's parent: that row's line
 
 
 @attrs.frozen
@@ -163,7 +174,12 @@ def _row(row: dict, span: Span, file: str, n: int) -> TargetRow:
         if k not in TABLE_COLUMNS + OPTIONAL_COLUMNS:
             close = suggest(str(k), TABLE_COLUMNS + OPTIONAL_COLUMNS)
             raise FactError(f"目标表第 {n} 行有未知的列“{k}”", span, f"是否应为“{close}”？" if close else None)
-    for k in ("一级指标", "三级指标", "分值"):
+    detail = get("明细")
+    detail = ("是" if detail else "否") if isinstance(detail, bool) else detail
+    if detail is not None and str(detail).strip() not in DETAIL_WORDS:
+        raise FactError(f"目标表第 {n} 行的“明细”应为“是”或“否”，实际是“{detail}”", span, DETAIL_HINT)
+    is_detail = detail is not None and DETAIL_WORDS[str(detail).strip()]
+    for k in ("一级指标", "三级指标") if is_detail else ("一级指标", "三级指标", "分值"):
         if get(k) is None:
             raise FactError(f"目标表第 {n} 行缺少“{k}”", span)
     return TargetRow(
@@ -177,4 +193,6 @@ def _row(row: dict, span: Span, file: str, n: int) -> TargetRow:
         get("评价得分"),
         str(get("说明")) if get("说明") is not None else None,
         span,
+        str(get("计分方法")).strip() if get("计分方法") is not None else None,
+        is_detail,
     )

@@ -14,6 +14,7 @@ from jxdsl.inputs import ProjectInputs, Record, read_error
 from jxdsl.outfile import check_out, safe_text, staged
 
 COLUMNS = ("项目", "年度", "类别", "名称", "值", "档次", "得分", "说明", "发现", "次数", "满足", "未满足", "不适用", "发生", "问卷")
+OPTIONAL = ("分值",)
 
 
 def project_rows(p: ProjectInputs) -> list[dict[str, str]]:
@@ -68,7 +69,8 @@ def write_facts_table(paths: list[str], out: str) -> int:
             names[p.project] = path
             rows += project_rows(p)
     with staged(out, paths) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.DictWriter(fh, COLUMNS, lineterminator="\n")
+        columns = COLUMNS + tuple(c for c in OPTIONAL if any(c in row for row in rows))  # 分值 only when a record has one
+        w = csv.DictWriter(fh, columns, lineterminator="\n")
         w.writeheader()
         w.writerows({k: safe_text(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows)
     return len(names)

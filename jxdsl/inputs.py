@@ -14,11 +14,11 @@ from typing import Any
 import attrs
 
 from jxdsl.errors import FactError, Span, suggest
-from jxdsl.facts import Facts, TargetRow
+from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW, DUPLICATE_BUDGET, Facts, TargetRow
 from jxdsl.units import MAX_DIGITS
 
 # evaluator record fields and whether they hold a list
-SCALAR_FIELDS = ("档次", "得分", "说明", "次数", "不适用", "发生")
+SCALAR_FIELDS = ("档次", "得分", "说明", "次数", "不适用", "发生", "分值")
 LIST_FIELDS = ("发现", "满足", "未满足", "问卷")
 FIELDS = SCALAR_FIELDS + LIST_FIELDS
 NOTE_FIELD = "备注"  # an evaluator's working note in a record or a table: read past, never printed
@@ -88,6 +88,7 @@ class ProjectInputs:
     targets: tuple[TargetRow, ...] = ()
     problems: tuple[Problem, ...] = ()
     facts_line: int | None = None  # where the facts begin (for errors about absent facts)
+    kind: str = "facts"  # what it was read from: a facts file, a "self-eval" table or a "facts-table"
 
     def span(self, line: int | None) -> Span | None:
         return Span(self.source or "<事实>", line, 1) if line else None
@@ -129,9 +130,64 @@ def from_facts(facts: Facts) -> ProjectInputs:
         rec, found = _record(key, raw, line, n, lambda field, key=key: facts.lines.get(("评价", key, field)))
         problems += found
         records.append(rec)
+    targets, budget = _budget_rows(facts.targets, values, records, problems)
     return ProjectInputs(
-        facts.project, facts.source, facts.year, values, tuple(records), tuple(facts.targets), tuple(problems), facts.lines.get(("事实",))
+        facts.project, facts.source, facts.year, values, tuple(records), with_parents(targets, problems), tuple(problems), facts.lines.get(("事实",))
     )
+
+
+def _budget_rows(rows, values: dict, records: list, problems: list) -> tuple[list[TargetRow], list[TargetRow]]:
+    """The 预算执行率 row of a 目标表, read as a self-evaluation table reads it (``tablesql``): its
+    年度指标值 and 实际完成值 are the facts 全年预算数 and 全年执行数, its 档次, 评价得分 and 说明 the
+    evaluator record of 预算执行率 with its 分值 (checked against the rulebook's weight); the same
+    fact or record written twice is a problem."""
+    budget = [r for r in rows if r.third == BUDGET_ROW]
+    rest = [r for r in rows if r.third != BUDGET_ROW]
+    line = lambda r: r.span.line if r.span else None  # noqa: E731
+    if len(budget) > 1:
+        for r in budget:
+            problems.append(Problem(DUPLICATE_BUDGET.format(len(budget)), line(r), "每个项目只能有一行预算执行率：删去多余的行"))
+        for name in BUDGET_FACTS:
+            values.setdefault(name, Fact(None, line(budget[0])))
+        return rest, budget
+    for r in budget:
+        for name, raw in zip(BUDGET_FACTS, (r.target, r.actual)):
+            if raw is None:
+                continue
+            text = as_text(raw)
+            if name in values and values[name].text != text:
+                problems.append(Problem(f"数据“{name}”写了两个不同的值（“{values[name].text}”和预算执行率行的“{text}”），无法确定用哪一个",
+                                        line(r), f"只写一处：事实下的“{name}”或预算执行率行"))
+                values[name] = Fact(None, values[name].line)
+            elif name not in values:
+                values[name] = Fact(text, line(r))
+        fields = {k: as_text(v) for k, v in (("档次", r.tier), ("得分", r.score), ("说明", r.note), ("分值", r.weight)) if v is not None}
+        if fields:
+            if any(rec.key == BUDGET_ROW for rec in records):
+                problems.append(Problem(f"评价记录“{BUDGET_ROW}”写了两次（评价下和目标表的预算执行率行），只用评价下的", line(r), "只写一处"))
+            else:
+                records.append(Record(BUDGET_ROW, fields, line(r), len(records)))
+    return rest, budget
+
+
+DETAIL_ORPHAN = "明细行“{}”上面没有它所属的指标行（同一一级指标下的非明细行）"
+DETAIL_ORPHAN_HINT = "把明细行放在它所属的行下面，或去掉“明细”"
+
+
+def with_parents(rows, problems: list) -> tuple[TargetRow, ...]:
+    """Each breakdown row (明细) with its parent, the nearest row above it of the same 一级指标
+    that is not itself a breakdown (``tablesql`` says the same in SQL); one without is a problem."""
+    out, last = [], {}
+    for r in rows:
+        line = r.span.line if r.span else None
+        if not r.detail:
+            last[r.first] = line
+            out.append(r)
+        elif r.first in last and last[r.first] is not None:
+            out.append(attrs.evolve(r, parent=last[r.first]))
+        else:
+            problems.append(Problem(DETAIL_ORPHAN.format(r.third), line, DETAIL_ORPHAN_HINT))
+    return tuple(out)
 
 
 def _fact_text(name: str, raw: Any) -> tuple[str | None, str | None]:

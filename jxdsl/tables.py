@@ -21,20 +21,21 @@ from sqlglot import exp
 
 from jxdsl.encoding import note as encoding_note
 from jxdsl.errors import FactError, Span, UsageError
+from jxdsl.facts import FACT_COLUMNS
 from jxdsl.inputs import Entry, Fact, Problem, ProjectInputs, Record
 from jxdsl.tablesql import facts_table_statements, self_eval_statements
 
 SCHEMA = {
-    "projects": ("pid BIGINT", "project VARCHAR", "year VARCHAR", "source VARCHAR", "facts_line BIGINT"),
+    "projects": ("pid BIGINT", "project VARCHAR", "year VARCHAR", "source VARCHAR", "facts_line BIGINT", "kind VARCHAR"),
     "facts": ("pid BIGINT", "seq BIGINT", "name VARCHAR", "value VARCHAR", "line BIGINT"),
     "records": ("pid BIGINT", "rec BIGINT", "key VARCHAR", "line BIGINT", "field VARCHAR", "question INTEGER", "item INTEGER", "option VARCHAR", "value VARCHAR"),
-    "targets": ("pid BIGINT", "line BIGINT", "first VARCHAR", "second VARCHAR", "third VARCHAR", "weight VARCHAR", "target VARCHAR", "actual VARCHAR", "tier VARCHAR", "score VARCHAR", "note VARCHAR"),
+    "targets": ("pid BIGINT", "line BIGINT", "first VARCHAR", "second VARCHAR", "third VARCHAR", "weight VARCHAR", "target VARCHAR", "actual VARCHAR", "tier VARCHAR", "score VARCHAR", "note VARCHAR", "method VARCHAR", "parent BIGINT"),
     "problems": ("pid BIGINT", "seq BIGINT", "line BIGINT", "message VARCHAR", "hint VARCHAR"),
 }
 SELF_EVAL_COLUMNS = ("项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值")
-SELF_EVAL_OPTIONAL = ("档次", "评价得分", "说明", "年度", "备注")  # 备注: working notes, never read
+SELF_EVAL_OPTIONAL = ("档次", "评价得分", "说明", "年度", "计分方法", "明细", "备注", *FACT_COLUMNS)  # 备注: working notes, never read
 FACTS_COLUMNS = ("项目", "名称")
-FACTS_OPTIONAL = ("类别", "值", "档次", "得分", "说明", "发现", "次数", "满足", "未满足", "不适用", "发生", "问卷", "年度", "备注")
+FACTS_OPTIONAL = ("类别", "值", "档次", "得分", "分值", "说明", "发现", "次数", "满足", "未满足", "不适用", "发生", "问卷", "年度", "备注")
 SUFFIXES = (".csv", ".xlsx", ".xlsm", ".parquet")
 HEADER_SEARCH = 20  # rows a form may have above its header (a title, the unit, the date)
 MAX_ROWS = 2_000_000  # a province's year; JXDSL_MAX_ROWS raises it for larger batches
@@ -58,7 +59,7 @@ def rows_of(projects: list[ProjectInputs]) -> dict[str, list[tuple]]:
 
     out: dict[str, list[tuple]] = {k: [] for k in SCHEMA}
     for pid, p in enumerate(projects, 1):
-        out["projects"].append((pid, p.project, str(p.year) if p.year is not None else None, p.source or "<事实>", p.facts_line))
+        out["projects"].append((pid, p.project, str(p.year) if p.year is not None else None, p.source or "<事实>", p.facts_line, p.kind))
         for seq, (name, fact) in enumerate(p.facts.items()):
             out["facts"].append((pid, seq, name, fact.text, fact.line))
         for rec in p.records:
@@ -66,7 +67,7 @@ def rows_of(projects: list[ProjectInputs]) -> dict[str, list[tuple]]:
         for row in p.targets:
             text = lambda v: None if v is None else as_text(v)  # noqa: E731
             line = row.span.line if row.span else None
-            out["targets"].append((pid, line, row.first, row.second, row.third, text(row.weight), text(row.target), text(row.actual), text(row.tier), text(row.score), text(row.note)))
+            out["targets"].append((pid, line, row.first, row.second, row.third, text(row.weight), text(row.target), text(row.actual), text(row.tier), text(row.score), text(row.note), row.method, row.parent))
         for seq, prob in enumerate(p.problems):
             out["problems"].append((pid, seq, prob.line, prob.message, prob.hint))
     return out
@@ -403,8 +404,8 @@ def _numbered(con, line_column: str, shown: str) -> None:
 def fetch_inputs(con, pids: list[int] | None = None) -> list[ProjectInputs]:
     """The projects of the input relations as ``ProjectInputs``, in pid order."""
     where = "" if pids is None else f" WHERE pid IN ({', '.join(str(int(p)) for p in pids)})"
-    projects = {pid: dict(project=name, year=year, source=source, facts_line=fl, facts={}, records={}, targets=[], problems=[])
-                for pid, name, year, source, fl in con.execute("SELECT pid, project, year, source, facts_line FROM projects" + where + " ORDER BY pid").fetchall()}
+    projects = {pid: dict(project=name, year=year, source=source, facts_line=fl, kind=kind, facts={}, records={}, targets=[], problems=[])
+                for pid, name, year, source, fl, kind in con.execute("SELECT pid, project, year, source, facts_line, kind FROM projects" + where + " ORDER BY pid").fetchall()}
     for pid, name, value, line in con.execute("SELECT pid, name, value, line FROM facts" + where + " ORDER BY pid, seq").fetchall():
         projects[pid]["facts"][name] = Fact(value, line)
     for pid, rec, key, line, field, question, item, option, value in con.execute(
@@ -420,17 +421,17 @@ def fetch_inputs(con, pids: list[int] | None = None) -> list[ProjectInputs]:
                 r["fields"][field] = (*entries, Entry(question or 0, option, value))
     from jxdsl.facts import TargetRow
 
-    for pid, line, first, second, third, weight, target, actual, tier, score, note in con.execute(
-        "SELECT pid, line, first, second, third, weight, target, actual, tier, score, note FROM targets" + where + " ORDER BY pid, line").fetchall():
+    for pid, line, first, second, third, weight, target, actual, tier, score, note, method, parent in con.execute(
+        "SELECT pid, line, first, second, third, weight, target, actual, tier, score, note, method, parent FROM targets" + where + " ORDER BY pid, line").fetchall():
         p = projects[pid]
-        p["targets"].append(TargetRow(first, second or "", third, weight, target, actual, tier, score, note, Span(p["source"], line, 1)))
+        p["targets"].append(TargetRow(first, second or "", third, weight, target, actual, tier, score, note, Span(p["source"], line, 1), method, parent is not None, parent))
     for pid, line, message, hint in con.execute("SELECT pid, line, message, hint FROM problems" + (where or " WHERE pid IS NOT NULL") + " ORDER BY pid, seq").fetchall():
         projects[pid]["problems"].append(Problem(message, line, hint))
     out = []
     for pid, p in projects.items():
         records = tuple(Record(r["key"], r["fields"], r["line"], rec) for rec, r in sorted(p["records"].items()))
         year = int(p["year"]) if p["year"] else None
-        out.append(ProjectInputs(p["project"], p["source"], year, p["facts"], records, tuple(p["targets"]), tuple(p["problems"]), p["facts_line"]))
+        out.append(ProjectInputs(p["project"], p["source"], year, p["facts"], records, tuple(p["targets"]), tuple(p["problems"]), p["facts_line"], p["kind"]))
     return out
 
 

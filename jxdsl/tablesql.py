@@ -12,11 +12,10 @@ from sqlglot import exp
 from jxdsl.compile.sqlb import agg, case, coalesce, col, fn, is_null, lit, not_null, row_number
 from jxdsl.kernel import sqltext as T
 
-BUDGET_ROW = "预算执行率"
-BUDGET_FACTS = ("全年预算数", "全年执行数")
-DUPLICATE_BUDGET = "项目有 {} 行“预算执行率”，无法确定用哪一行"
+from jxdsl.facts import BUDGET_FACTS, BUDGET_ROW, DETAIL_HINT, DETAIL_WORDS, DUPLICATE_BUDGET, FACT_COLUMNS, FACT_PREFIXES
+from jxdsl.inputs import DETAIL_ORPHAN, DETAIL_ORPHAN_HINT
 YEAR_RE = r"^([0-9]{4})(?:年度|年|度)?\z"
-RECORD_FIELDS = ("档次", "得分", "说明", "次数", "不适用", "发生")
+RECORD_FIELDS = ("档次", "得分", "说明", "次数", "不适用", "发生", "分值")
 LIST_FIELDS = ("发现", "满足", "未满足")
 ALL_WORDS = ("全部", "all")
 NONE_WORDS = ("无", "没有", "none")
@@ -38,12 +37,12 @@ def _year_checks(year: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
     return case((ok, digits)), exp.and_(not_null(year), exp.not_(coalesce(ok, lit(False))))
 
 
-def _projects(source: str, label: str) -> list[tuple[str, exp.Expression]]:
+def _projects(source: str, label: str, kind: str) -> list[tuple[str, exp.Expression]]:
     """pid by first appearance of each project name; the year its rows last give."""
     first = exp.select(col("project"), fn("min", col("line")).as_("first_line")).from_(source).where(exp.not_(col("project").eq(lit("")))).group_by(col("project"))
     pids = exp.select(col("project"), row_number([], [exp.Ordered(this=col("first_line"))]).as_("pid")).from_(first.subquery("f"))
     years = exp.select(col("project"), agg("arg_max", col("year_ok"), col("line"), where=not_null(col("year_ok"))).as_("year")).from_(source).group_by(col("project"))
-    projects = exp.select(col("pid", "p"), col("project", "p"), col("year", "y"), lit(label).as_("source"), exp.cast(exp.null(), "BIGINT").as_("facts_line")).from_(
+    projects = exp.select(col("pid", "p"), col("project", "p"), col("year", "y"), lit(label).as_("source"), exp.cast(exp.null(), "BIGINT").as_("facts_line"), lit(kind).as_("kind")).from_(
         exp.alias_(exp.to_table("jx_pid"), "p")).join(exp.alias_(years.subquery(), "y"), on=col("project", "y").eq(col("project", "p")), join_type="left")
     return [("jx_pid", pids), ("projects", projects)]
 
@@ -52,55 +51,131 @@ def _with_pid(select: exp.Select, source: str) -> exp.Select:
     return select.from_(exp.alias_(exp.to_table(source), "r")).join(exp.alias_(exp.to_table("jx_pid"), "p"), on=col("project", "p").eq(col("project", "r")), join_type="left")
 
 
+def fact_columns(header: set[str]) -> dict[str, str]:
+    """Fact name → column: the budget columns a self-evaluation table may have (年初预算数 …),
+    and ``事实:名称`` for any other fact of the rulebook."""
+    out = {c: c for c in FACT_COLUMNS if c in header}
+    for c in sorted(header):
+        for prefix in FACT_PREFIXES:
+            if c.startswith(prefix) and c[len(prefix):].strip():
+                out.setdefault(c[len(prefix):].strip(), c)
+    return out
+
+
 def self_eval_statements(header: set[str], label: str) -> list[tuple[str, exp.Expression]]:
     year_ok, year_bad = _year_checks(_c("年度", header))
     third = T.strip(coalesce(_c("三级指标", header), lit("")))
+    detail = T.clean(coalesce(_c("明细", header), lit("")))
+    columns = fact_columns(header)
     rows = exp.select(
         col("line"), T.strip(coalesce(_c("项目", header), lit(""))).as_("project"),
         _c("一级指标", header).as_("first"), _c("二级指标", header).as_("second"), third.as_("third"),
         _c("分值", header).as_("weight"), _c("年度指标值", header).as_("target"), _c("实际完成值", header).as_("actual"),
         _c("档次", header).as_("tier"), _c("评价得分", header).as_("score"), _c("说明", header).as_("note"),
         _c("年度", header).as_("year"), year_ok.as_("year_ok"), year_bad.as_("year_bad"), third.eq(lit(BUDGET_ROW)).as_("budget"),
+        T.strip(_c("计分方法", header)).as_("method"), detail.as_("detail_text"), detail.eq(lit("是")).as_("is_detail"),
+        *[T.strip(_c(c, header)).as_(f"f_{i}") for i, c in enumerate(columns.values())],
     ).from_("raw")
-    reason = case(
-        (col("project").eq(lit("")), lit("自评表缺少项目名称")),
-        (col("year_bad"), T.concat(lit("“年度”应是四位年份，如 2021，实际是“"), col("year"), lit("”"))),
-        (col("budget"), exp.null()),
-        (is_null(col("first")), lit("缺少“一级指标”")),
-        (col("third").eq(lit("")), lit("缺少“三级指标”")),
-        (is_null(col("weight")), lit("缺少“分值”")),
-    )
-    checked = exp.select(exp.Star(), reason.as_("reason")).from_("jx_raw_rows")
-    stmts = [("jx_raw_rows", rows), ("jx_checked", checked)]
-    stmts += _projects("jx_checked", label)
+    checks = [
+        (col("project").eq(lit("")), lit("自评表缺少项目名称"), None),
+        (col("year_bad"), T.concat(lit("“年度”应是四位年份，如 2021，实际是“"), col("year"), lit("”")), None),
+        (col("budget"), exp.null(), None),
+        (exp.not_(col("detail_text").isin(lit(""), *[lit(w) for w in DETAIL_WORDS])), T.concat(lit("“明细”应为“是”或“否”，实际是“"), col("detail_text"), lit("”")), DETAIL_HINT),
+        (is_null(col("first")), lit("缺少“一级指标”"), None),
+        (col("third").eq(lit("")), lit("缺少“三级指标”"), None),
+        (exp.and_(is_null(col("weight")), exp.not_(col("is_detail"))), lit("缺少“分值”"), None),
+    ]
+    reason = case(*[(c, m) for c, m, _ in checks])
+    reason_hint = case(*[(c, lit(h) if h else exp.null()) for c, _, h in checks])
+    checked0 = exp.select(exp.Star(), reason.as_("reason0"), reason_hint.as_("hint0")).from_("jx_raw_rows")
+    ordinary = case((exp.and_(is_null(col("reason0")), exp.not_(col("budget")), exp.not_(col("is_detail"))), col("line")))
+    above = exp.Window(this=fn("max", ordinary), partition_by=[col("project"), T.strip(col("first"))], order=exp.Order(expressions=[exp.Ordered(this=col("line"))]))
+    checked1 = exp.select(exp.Star(), case((exp.and_(col("is_detail"), exp.not_(col("budget"))), above)).as_("parent")).from_("jx_checked0")
+    orphan = exp.and_(col("is_detail"), exp.not_(col("budget")), is_null(col("parent")))
+    orphan_text = T.concat(lit(DETAIL_ORPHAN.split("{}")[0]), col("third"), lit(DETAIL_ORPHAN.split("{}")[1]))
+    checked = exp.select(exp.Star(), coalesce(col("reason0"), case((orphan, orphan_text))).as_("reason"),
+                         case((exp.and_(is_null(col("reason0")), orphan), lit(DETAIL_ORPHAN_HINT)), default=col("hint0")).as_("reason_hint")).from_("jx_checked1")
+    stmts = [("jx_raw_rows", rows), ("jx_checked0", checked0), ("jx_checked1", checked1), ("jx_checked", checked)]
+    stmts += _projects("jx_checked", label, "self-eval")
     stmts.append(("jx_budget_n", _pid_budget()))
+    stmts.append(("jx_fact_cells", _fact_cells(columns)))
+    stmts.append(("jx_fact_values", _fact_values()))
     dup = exp.and_(col("budget", "r"), is_null(col("reason", "r")), col("n", "b") > lit(1))
     problem_rows = _with_pid(exp.select(
         col("pid", "p"), col("line", "r"),
         case((dup, T.concat(lit(DUPLICATE_BUDGET.split("{}")[0]), T.text_of(col("n", "b")), lit(DUPLICATE_BUDGET.split("{}")[1]))), default=col("reason", "r")).as_("message"),
-        case((dup, lit("每个项目只能有一行预算执行率：删去多余的行"))).as_("hint"),
+        case((dup, lit("每个项目只能有一行预算执行率：删去多余的行")), default=col("reason_hint", "r")).as_("hint"),
     ), "jx_checked").join(exp.alias_(exp.to_table("jx_budget_n"), "b"), on=col("pid", "b").eq(col("pid", "p")), join_type="left").where(exp.or_(not_null(col("reason", "r")), dup))
+    conflicts = exp.select(col("pid"), col("line"), col("message"), col("hint")).from_("jx_fact_values").where(not_null(col("message")))
+    problem_rows = exp.union(problem_rows, conflicts, distinct=False)
     problems = exp.select(col("pid"), row_number([col("pid")], [exp.Ordered(this=col("line"))]).as_("seq"), col("line"), col("message"), col("hint")).from_(problem_rows.subquery("q"))
-    facts = []
-    for n, (fact, column) in enumerate(zip(BUDGET_FACTS, ("target", "actual"))):
-        one = exp.and_(col("budget", "r"), is_null(col("reason", "r")))
-        q = _with_pid(exp.select(
-            col("pid", "p"), lit(n).as_("seq"), lit(fact).as_("name"),
-            case((col("n", "b").eq(lit(1)), col(column, "r"))).as_("value"), col("line", "r"),
-        ), "jx_checked").join(exp.alias_(exp.to_table("jx_budget_n"), "b"), on=col("pid", "b").eq(col("pid", "p"))).where(
-            exp.and_(one, col("line", "r").eq(col("first_line", "b")), exp.or_(col("n", "b") > lit(1), not_null(col(column, "r")))))
-        facts.append(q)
+    facts = exp.select(col("pid"), row_number([col("pid")], [exp.Ordered(this=col("line")), exp.Ordered(this=col("k"))]).as_("seq"), col("name"), col("value"), col("line")).from_("jx_fact_values")
     targets = _with_pid(exp.select(
         col("pid", "p"), col("line", "r"), T.strip(col("first", "r")).as_("first"), T.strip(coalesce(col("second", "r"), lit(""))).as_("second"), col("third", "r"),
         col("weight", "r"), col("target", "r"), col("actual", "r"), T.strip(col("tier", "r")).as_("tier"), col("score", "r"), col("note", "r"),
+        col("method", "r"), col("parent", "r"),
     ), "jx_checked").where(exp.and_(is_null(col("reason", "r")), exp.not_(col("budget", "r"))))
     stmts += [
         ("problems", problems),
-        ("facts", exp.union(*facts, distinct=False)),
-        ("records", _empty_records()),
+        ("facts", facts),
+        ("records", _budget_record()),
         ("targets", targets),
     ]
     return stmts
+
+
+def _fact_cells(columns: dict[str, str]) -> exp.Expression:
+    """Every fact a project's rows give: the 预算执行率 row's two (NULL when the project has two
+    such rows: ``bad``), then each fact column's non-blank cells; k orders the names."""
+    one = exp.and_(col("budget", "r"), is_null(col("reason", "r")))
+    parts = []
+    for n, (fact, column) in enumerate(zip(BUDGET_FACTS, ("target", "actual"))):
+        parts.append(_with_pid(exp.select(
+            col("pid", "p"), lit(n).as_("k"), lit(fact).as_("name"), T.strip(col(column, "r")).as_("value"), col("line", "r"), (col("n", "b") > lit(1)).as_("bad"),
+        ), "jx_checked").join(exp.alias_(exp.to_table("jx_budget_n"), "b"), on=col("pid", "b").eq(col("pid", "p"))).where(
+            exp.and_(one, col("line", "r").eq(col("first_line", "b")), exp.or_(col("n", "b") > lit(1), not_null(col(column, "r"))))))
+    for i, name in enumerate(columns):
+        parts.append(_with_pid(exp.select(
+            col("pid", "p"), lit(len(BUDGET_FACTS) + i).as_("k"), lit(name).as_("name"), col(f"f_{i}", "r").as_("value"), col("line", "r"), lit(False).as_("bad"),
+        ), "jx_checked").where(exp.and_(not_null(col(f"f_{i}", "r")), not_null(col("pid", "p")), exp.not_(col("project", "r").eq(lit(""))))))
+    out = parts[0]
+    for q in parts[1:]:
+        out = exp.union(out, q, distinct=False)
+    return out
+
+
+def _fact_values() -> exp.Expression:
+    """One fact per project and name; cells that disagree make it unusable and a problem at the
+    first of them, naming each value with the first line that gives it."""
+    firsts = exp.select(col("pid"), col("name"), col("value"), fn("min", col("line")).as_("vline"), fn("min", col("k")).as_("k"), agg("bool_or", col("bad")).as_("bad")).from_(
+        "jx_fact_cells").group_by(col("pid"), col("name"), col("value"))
+    shown = T.concat(lit("第 "), T.text_of(col("vline")), lit(" 行“"), coalesce(col("value"), lit("")), lit("”"))
+    grouped = exp.select(
+        col("pid"), col("name"), fn("min", col("k")).as_("k"), fn("min", col("vline")).as_("line"), fn("count", col("value")).as_("n"), agg("bool_or", col("bad")).as_("bad"),
+        fn("min", col("value")).as_("one"), agg("string_agg", shown, lit("、"), order=col("vline")).as_("listed"),
+    ).from_(firsts.subquery("f")).group_by(col("pid"), col("name"))
+    clash = exp.and_(exp.not_(col("bad")), col("n") > lit(1))
+    return exp.select(
+        col("pid"), col("name"), col("k"), col("line"), case((exp.or_(col("bad"), col("n") > lit(1)), exp.null()), default=col("one")).as_("value"),
+        case((clash, T.concat(lit("数据“"), col("name"), lit("”写了不同的值（"), col("listed"), lit("），无法确定用哪一个")))).as_("message"),
+        case((clash, T.concat(lit("同一项目的“"), col("name"), lit("”只能有一个值：改正或删去不同的那个")))).as_("hint"),
+    ).from_(grouped.subquery("g"))
+
+
+def _budget_record() -> exp.Expression:
+    """The 预算执行率 row's 档次, 评价得分, 说明 and 分值: the evaluator record of 预算执行率, as a facts
+    file's ``评价: 预算执行率: {得分: …, 分值: …}`` (only when the project has one such row)."""
+    fields = (("档次", "tier"), ("得分", "score"), ("说明", "note"), ("分值", "weight"))
+    src = _with_pid(exp.select(col("pid", "p"), col("line", "r"), *[col(c, "r") for _, c in fields]), "jx_checked").join(
+        exp.alias_(exp.to_table("jx_budget_n"), "b"), on=col("pid", "b").eq(col("pid", "p"))).where(
+        exp.and_(col("budget", "r"), is_null(col("reason", "r")), col("n", "b").eq(lit(1)), exp.or_(*[not_null(col(c, "r")) for _, c in fields])))
+    base = [col("pid"), col("line").as_("rec"), lit(BUDGET_ROW).as_("key"), col("line")]
+    nulls = [exp.cast(exp.null(), "INT").as_("question"), exp.cast(exp.null(), "INT").as_("item"), exp.cast(exp.null(), "VARCHAR").as_("option")]
+    out = exp.select(*base, exp.cast(exp.null(), "VARCHAR").as_("field"), *nulls, exp.cast(exp.null(), "VARCHAR").as_("value")).from_(src.subquery("s"))
+    for field, c in fields:
+        value = T.strip(col(c)) if field == "档次" else col(c)
+        out = exp.union(out, exp.select(*base, lit(field).as_("field"), *nulls, value.as_("value")).from_(src.subquery("s")).where(not_null(col(c))), distinct=False)
+    return out
 
 
 def _pid_budget() -> exp.Expression:
@@ -111,11 +186,6 @@ def _pid_budget() -> exp.Expression:
         .where(exp.and_(col("budget", "r"), is_null(col("reason", "r"))))
         .group_by(col("pid", "p"))
     )
-
-
-def _empty_records() -> exp.Expression:
-    cols = [("pid", "BIGINT"), ("rec", "BIGINT"), ("key", "VARCHAR"), ("line", "BIGINT"), ("field", "VARCHAR"), ("question", "INT"), ("item", "INT"), ("option", "VARCHAR"), ("value", "VARCHAR")]
-    return exp.select(*[exp.cast(exp.null(), t).as_(n) for n, t in cols]).where(lit(False))
 
 
 # ---- facts tables ---------------------------------------------------------------------------------
@@ -139,7 +209,7 @@ def facts_table_statements(header: set[str], label: str) -> list[tuple[str, exp.
     )
     checked = exp.select(exp.Star(), reason.as_("reason")).from_("jx_raw_rows")
     stmts = [("jx_raw_rows", rows), ("jx_checked", checked)]
-    stmts += _projects("jx_checked", label)
+    stmts += _projects("jx_checked", label, "facts-table")
     ok = is_null(col("reason", "r"))
     named = _with_pid(exp.select(col("pid", "p"), col("line", "r"), col("name", "r"), col("is_record", "r"), col("value", "r"), *[col(f"c_{i}", "r") for i in range(len(record_cols))]), "jx_checked").where(ok)
     counted = exp.select(exp.Star(), exp.Window(this=fn("count", exp.Star()), partition_by=[col("pid"), col("name"), col("is_record")]).as_("times"),
@@ -225,5 +295,5 @@ def _survey_field(base, src, c) -> exp.Expression:
 
 
 def _empty_targets() -> exp.Expression:
-    cols = [("pid", "BIGINT"), ("line", "BIGINT")] + [(c, "VARCHAR") for c in ("first", "second", "third", "weight", "target", "actual", "tier", "score", "note")]
+    cols = [("pid", "BIGINT"), ("line", "BIGINT")] + [(c, "VARCHAR") for c in ("first", "second", "third", "weight", "target", "actual", "tier", "score", "note", "method")] + [("parent", "BIGINT")]
     return exp.select(*[exp.cast(exp.null(), t).as_(n) for n, t in cols]).where(lit(False))

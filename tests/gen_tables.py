@@ -13,7 +13,7 @@ from jxdsl import ir
 from jxdsl.units import plain
 
 FACTS_COLUMNS = ["项目", "年度", "类别", "名称", "值", "档次", "得分", "说明", "不适用", "发生", "次数", "发现", "满足", "未满足", "问卷"]
-SELF_EVAL_COLUMNS = ["项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值", "档次", "评价得分", "说明"]
+SELF_EVAL_COLUMNS = ["项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值", "档次", "评价得分", "说明", "计分方法", "明细", "年初预算数", "事实:全年预算数"]
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
@@ -188,6 +188,7 @@ def self_eval_rows(rng: random.Random, n_projects: int, weights: dict[str, float
         return f"{v / 10**places:.{places}f}" if places else str(v)
 
     rows = []
+    extra = random.Random(rng.random())  # the optional columns (计分方法, 明细, budget facts)
     for p in range(n_projects):
         name = f"项目{p}" + pick(["", "（县级）", " "])
         budget = pick(["ok", "missing", "zero", "text", "negative", "over", "twice", "exact"]) if num(0, 4) == 0 else "ok"
@@ -272,8 +273,26 @@ def self_eval_rows(rng: random.Random, n_projects: int, weights: dict[str, float
                 if t == "≥12人" and num(0, 1):
                     w = pick(["abc", "-1", "5%", w])
             rows.append([name, first_written, second, f"指标{i}", w, t, a, tier, score, pick(["", "说明文字"])])
+            _row_extras(extra, rows, first_written, second, t, a)
         if num(0, 3) == 0:
             rows.append([name, "", "", "无一级", "5", "1人", "1人", "", "", ""])
     if num(0, 3) == 0:
         rows.append(["", "产出指标", "", "无项目", "5", "1人", "1人", "", "", ""])
-    return rows
+    return [r + [""] * (len(SELF_EVAL_COLUMNS) - len(r)) for r in rows]
+
+
+METHODS = ["正向", "反向", "达标", "定性"]
+
+
+def _row_extras(rng: random.Random, rows: list[list[str]], first: str, second: str, target: str, actual: str) -> None:
+    """The optional columns on the row just written: now and then a 计分方法 (rarely a misspelt
+    one), a budget fact column (the same value, or now and then another), and breakdown rows (明细)
+    below it — rarely one with a wrong 明细 word, or one whose 一级指标 has no row above it."""
+    row = rows[-1]
+    method = rng.choice(["", "", "", "", "", *METHODS, " 达标 "] + (["正相", "酌情"] if rng.random() < 0.1 else []))
+    budget = "" if rng.random() < 0.85 else rng.choice(["100万元", "100万元", "100万元", "120万元"])
+    row += [method, "", budget, "" if rng.random() < 0.97 else rng.choice(["100万元", "90万元"])]
+    for k in range(rng.choice([0, 0, 0, 0, 1, 2])):
+        word = rng.choice(["是", "是", "是", " 是", "√"] if rng.random() < 0.2 else ["是"])
+        detail_first = rng.choice([first, first, first, "效益指标"]) if rng.random() < 0.1 else first
+        rows.append([row[0], detail_first, second, f"其中：{k + 1}", rng.choice(["", "", "2"]), target, rng.choice([actual, "", "3人"]), "", "", "", "", word, "", ""])

@@ -645,3 +645,46 @@ def test_names_as_printed_parse_or_report(raw, quotes):
         return
     result = evaluate(book, Facts("项目", {}, {f"产出/{name}": {"得分": "60"}}))
     assert [r.score for r in result.walk() if r.path == ("产出", name)] == [60]
+
+
+# ---- issue 13, rows: 计分方法, 明细 and fact columns in target tables, as a table and as a facts file ----
+ROW_CELLS = {
+    "计分方法": st.sampled_from(["", "正向", "反向", "达标", "定性", " 达标 ", "正相", "酌情", "ＺＸ"]),
+    "明细": st.sampled_from(["", "", "是", "否", " 是", "√", "1"]),
+    "年初预算数": st.sampled_from(["", "", "100万元", "120万元", "0万元", "abc", "-5万元"]),
+    "事实:全年执行数": st.sampled_from(["", "", "90万元", "95万元", "九十"]),
+}
+ROW_BASE = st.tuples(
+    st.sampled_from(["产出指标", "效益指标", "满意度指标", "预算执行率", ""]), st.sampled_from(["数量指标", "", "社会效益"]),
+    st.sampled_from(["指标甲", "其中：A镇", "1、东村", "预算执行率", ""]), st.sampled_from(["", "5", "10", "30", "abc"]),
+    st.sampled_from(["≥10公里", "≤5%", "提高", "2022年底", "", "≥", "100万元"]), st.sampled_from(["9公里", "4%", "提高", "", "2023年1月", "95万元"]),
+)
+
+
+@FUZZ
+@given(st.lists(st.tuples(ROW_BASE, st.fixed_dictionaries(ROW_CELLS)), min_size=1, max_size=8))
+def test_target_rows_with_method_detail_and_fact_columns_never_crash(rows):
+    """The same rows as a self-evaluation table and as a facts file's 目标表: no crash either way."""
+    import csv
+    import io
+    import json
+
+    columns = ["项目", "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "实际完成值", *ROW_CELLS]
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(columns)
+    for base, extra in rows:
+        w.writerow(["甲", *base, *extra.values()])
+    table = TEMP / "rows.csv"
+    table.write_text(buf.getvalue(), encoding="utf-8")
+    book = str(ROOT / "tests/rulebooks/self-eval-rows.jx")
+    runs = [CliRunner().invoke(main, ["score", book, str(table), "--format", "jsonl", "--engine", "interpreter"])]
+    budget = next((e["年初预算数"] for _, e in rows if e["年初预算数"].strip()), None)
+    document = {"项目": "甲", "事实": {"年初预算数": budget} if budget else {}, "目标表": [
+        {k: v for k, v in zip(columns[1:7], base) if v} | {k: v for k, v in extra.items() if k in ("计分方法", "明细") and v} for base, extra in rows]}
+    facts = TEMP / "rows.json"
+    facts.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    runs.append(CliRunner().invoke(main, ["score", book, str(facts), "--format", "json"]))
+    for run in runs:
+        assert run.exit_code in (0, 1, 2) and "Traceback" not in run.output, run.output
+        assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)

@@ -136,7 +136,8 @@ def _targets() -> exp.Expression:
         return exp.case().when(exp.or_(exp.Is(this=col(c), expression=exp.null()), T.strip(col(c)).eq(lit(""))), exp.null()).else_(col(c)).as_(c)
 
     keep = [col(c) for c in ("pid", "line", "first", "second", "third")]
-    return exp.select(*keep, *[blank(c) for c in ("weight", "target", "actual", "tier", "score", "note")]).from_("targets")
+    scored = exp.Is(this=col("parent"), expression=exp.null())  # breakdown rows (明细) are only shown
+    return exp.select(*keep, *[blank(c) for c in ("weight", "target", "actual", "tier", "score", "note", "method")]).from_("targets").where(scored)
 
 
 # ---- dialects -----------------------------------------------------------------------------------

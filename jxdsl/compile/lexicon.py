@@ -18,7 +18,7 @@ QTY = ("dim", "unit", "num", "den", "start", "text", "words", "ndig", "ddig", "o
 def _texts() -> exp.Expression:
     parts = [
         exp.select(col("value").as_("x")).from_("facts"),
-        exp.select(col("value").as_("x")).from_("records").where(exp.and_(col("field").isin(exp.Literal.string("得分"), exp.Literal.string("次数")), exp.Is(this=col("item"), expression=exp.null()))),
+        exp.select(col("value").as_("x")).from_("records").where(exp.and_(col("field").isin(exp.Literal.string("得分"), exp.Literal.string("次数"), exp.Literal.string("分值")), exp.Is(this=col("item"), expression=exp.null()))),
         *[exp.select(col(c).as_("x")).from_("jx_targets") for c in ("weight", "target", "actual", "score")],
     ]
     union = parts[0]

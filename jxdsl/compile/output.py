@@ -160,7 +160,8 @@ def helper_statements(plan: Plan) -> list[tuple[str, exp.Expression]]:
     gl = exp.select(col("pid"), col("tk"), col("second"), fn("min", col("line")).as_("gline")).from_("jx_rows").group_by(col("pid"), col("tk"), col("second"))
     table_paths = case(*[(col("tk", "w").eq(lit(t.index)), lit("/".join(t.path))) for t in plan.targets if t.kind == "table"]) if any(t.kind == "table" for t in plan.targets) else lit("")
     path = T.concat(table_paths, case((col("second", "w").eq(lit("")), lit("")), default=T.concat(lit("/"), col("second", "w"))), lit("/"), col("third", "w"))
-    row_errors = exp.select(col("pid", "w"), col("tk", "w"), col("line", "w"), col("gline", "g"), path.as_("path"), col("pm", "w"), col("ph", "w"), col("pc", "w"), col("pa", "w")).from_(
+    own = case((col("second", "w").eq(lit("")), col("line", "w")), default=col("gline", "g"))  # a row without 二级指标 is its own group, where it is
+    row_errors = exp.select(col("pid", "w"), col("tk", "w"), col("line", "w"), own.as_("gline"), path.as_("path"), col("pm", "w"), col("ph", "w"), col("pc", "w"), col("pa", "w")).from_(
         exp.alias_(exp.to_table("jx_rows"), "w")).join(exp.alias_(gl.subquery(), "g"), on=exp.and_(col("pid", "g").eq(col("pid", "w")), col("tk", "g").eq(col("tk", "w")), col("second", "g").eq(col("second", "w")))).where(not_null(col("pm", "w")))
     return [("jx_proj_line", proj_line), ("jx_stray", stray), ("jx_claims", claims), ("jx_row_errors", row_errors)]
 

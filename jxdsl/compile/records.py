@@ -90,7 +90,7 @@ def statements(plan: Plan) -> list[tuple[str, exp.Expression]]:
     )
     listed = exp.or_(col("item", "e") >= lit(1), exp.and_(is_null(col("item", "e")), col("field", "e").isin(lit("满足"), lit("未满足")), exp.not_(col("value", "e").isin(*[lit(w) for w in ALL_WORDS]))))
     with_entry = exp.select(col("*", "e"), *[col(c, "l") for c in READINGS], exp.func("coalesce", listed, lit(False)).as_("entry")).from_(exp.alias_(exp.to_table("jx_entries"), "e")).join(
-        exp.alias_(exp.to_table("jx_lex"), "l"), on=exp.and_(col("x", "l").eq(col("value", "e")), is_null(col("item", "e")), col("field", "e").isin(lit("得分"), lit("次数"))), join_type="left")
+        exp.alias_(exp.to_table("jx_lex"), "l"), on=exp.and_(col("x", "l").eq(col("value", "e")), is_null(col("item", "e")), col("field", "e").isin(lit("得分"), lit("次数"), lit("分值"))), join_type="left")
     counted = (
         exp.select(col("pid"), col("target"), col("field"), col("value"), fn("count", exp.Star()).as_("c"))
         .from_("jx_e").where(col("entry")).group_by(col("pid"), col("target"), col("field"), col("value"))
@@ -145,6 +145,7 @@ def long_statement(plan: Plan) -> exp.Expression:
         col("pid"), col("target"), lit(True).as_("p"), fn("min", col("rline")).as_("l"),
         *[agg("max", col("value"), where=_field(field, True)).as_(short) for field, short in SCALARS],
         *[agg("max", col(r), where=_field("得分", True)).as_(f"score_{r}") for r in READINGS if r.startswith("q_")],
+        *[agg("max", col(r), where=_field("分值", True)).as_(f"wt_{r}") for r in READINGS if r.startswith("q_")],
         *[agg("max", col(r), where=_field("次数", True)).as_(f"cnt_{r}") for r in READINGS if r.startswith("k_")],
         # 扣分
         agg("bool_or", lit(True), where=_field("发现")).as_("fg"),
@@ -193,7 +194,7 @@ def long_statement(plan: Plan) -> exp.Expression:
     )
 
 
-SCALARS = (("档次", "tier"), ("得分", "score"), ("说明", "note"), ("不适用", "na"), ("发生", "occ"), ("次数", "cnt"))
+SCALARS = (("档次", "tier"), ("得分", "score"), ("说明", "note"), ("不适用", "na"), ("发生", "occ"), ("次数", "cnt"), ("分值", "wt"))
 _FLAGS = {"p", "fg", "mg", "ug", "ma", "ul", "sg", "sx"}
 _COUNT = {"fc": 0, "q": 0, "sd": 1, "sn": 1}
 

@@ -10,7 +10,7 @@ from jxdsl.compile.scope import SqlScope
 from jxdsl.compile.source import keyed_source
 from jxdsl.compile.sqlb import agg, big, case, col, fn, is_null, lit, not_null
 from jxdsl.kernel import sqltext as T
-from jxdsl.kernel.rows import RowTexts, score_row
+from jxdsl.kernel.rows import DETAILS, RowTexts, detail_part, score_row
 from jxdsl.kernel import tree
 from jxdsl.kernel.sentences import leaf_explanation, parent_explanation
 from jxdsl.kernel.sql import Caps, Program, SBool, SNum, SText, expr_of
@@ -31,7 +31,7 @@ def _blank(b, name: str):
     return SText(b, case((exp.or_(is_null(c), T.strip(c).eq(lit(""))), exp.null()), default=c))
 
 
-ROW_TEXTS = ("weight", "target", "actual", "tier", "score", "note")  # what a row's score reads
+ROW_TEXTS = ("weight", "target", "actual", "tier", "score", "note", "method")  # what a row's score reads
 
 
 def row_program(plan: Plan, caps: Caps) -> tuple[Program, SqlOps, dict, list[str]]:
@@ -103,9 +103,11 @@ def _joined(plan: Plan, caps: Caps, key: list[str], outputs: list[str]) -> exp.E
     parent's explanation (``tree.child_part``, from the scored texts' shown score)."""
     on = [exp.NullSafeEQ(this=col(c, "t"), expression=col(c, "r")) if c in ROW_TEXTS else col(c, "t").eq(col(c, "r")) for c in key]
     row_columns = ["pid", "line", "first", "second", "third", "target", "actual"]
+    with_details = case((is_null(col("dx", "d")), col("x", "r")), default=T.concat(col("x", "r"), lit(DETAILS), col("dx", "d"))).as_("x")
     joined = exp.select(
-        *[col(c, "t") for c in row_columns], table_index(plan, col("first", "t")).as_("tk"), *[col(c, "r") for c in outputs],
-    ).from_(exp.alias_(exp.to_table("jx_targets"), "t")).join(exp.alias_(exp.to_table("jx_rk"), "r"), on=exp.and_(*on), join_type="inner")
+        *[col(c, "t") for c in row_columns], table_index(plan, col("first", "t")).as_("tk"), *[with_details if c == "x" else col(c, "r") for c in outputs],
+    ).from_(exp.alias_(exp.to_table("jx_targets"), "t")).join(exp.alias_(exp.to_table("jx_rk"), "r"), on=exp.and_(*on), join_type="inner").join(
+        exp.alias_(exp.to_table("jx_details"), "d"), on=exp.and_(col("pid", "d").eq(col("pid", "t")), col("parent", "d").eq(col("line", "t"))), join_type="left")
     p = Program(joined.subquery("j"), [*row_columns, "tk", *outputs], prefix="v")
     b = SqlOps(p, caps)
     part = tree.named_part(b, SText(b, exp.column("third")), SText(b, exp.column("ss")))
@@ -126,9 +128,20 @@ def _divides(b, x, scale: int):
     return SBool(b, T.func("coalesce", T.eq(T.mod(T.mul(x.num, big(scale)), x.den), big(0)), lit(False)))
 
 
+def _details(caps: Caps) -> exp.Expression:
+    """Each row's breakdown rows (明细), listed as ``kernel.rows.detail_part`` words them."""
+    cols = ["pid", "line", "parent", "third", "target", "actual"]
+    src = exp.select(*[col(c) for c in cols]).from_("targets").where(not_null(col("parent")))
+    p = Program(src.subquery("dt0"), cols, prefix="dt")
+    b = SqlOps(p, caps)
+    part = detail_part(b, SText(b, exp.column("third")), SText(b, exp.column("target")), SText(b, exp.column("actual")))
+    q = p.query("jx_details_k", {"part": expr_of(part)}, ["pid", "line", "parent"])
+    return exp.select(col("pid"), col("parent"), agg("string_agg", col("part"), lit("；"), order=col("line")).as_("dx")).from_(q.subquery("dp")).group_by(col("pid"), col("parent"))
+
+
 def rows_statement(plan: Plan, caps: Caps) -> list[tuple[str, exp.Expression]]:
     p, b, outputs, key = row_program(plan, caps)
-    stmts = p.statements("jx_rk", outputs, key)
+    stmts = [("jx_details", _details(caps)), *p.statements("jx_rk", outputs, key)]
     stmts.append(("jx_rows", _joined(plan, caps, key, list(outputs))))
     stmts += _aggregates(plan, caps)
     return stmts, b

@@ -105,6 +105,7 @@ class SqlRecord:
         self.items = items or []
         b.lexicon_column(f"r{t}_score", f"r{t}_score_")
         b.lexicon_column(f"r{t}_cnt", f"r{t}_cnt_")
+        b.lexicon_column(f"r{t}_wt", f"r{t}_wt_")
 
     def _c(self, suffix: str) -> exp.Column:
         return exp.column(f"r{self.t}_{suffix}")
@@ -130,6 +131,10 @@ class SqlRecord:
     @property
     def score(self):
         return self._text("score")
+
+    @property
+    def weight_text(self):
+        return self._text("wt")
 
     @property
     def note(self):

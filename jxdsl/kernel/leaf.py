@@ -13,7 +13,8 @@ from jxdsl import ir
 from jxdsl.kernel import rules
 from jxdsl.kernel.rules import Outcome, Zero
 from jxdsl.kernel.sources import _steps, expression, value_of
-from jxdsl.kernel.values import Step, Valued, bare, bare_problem, formula_text, missing, substituted
+from jxdsl.kernel.values import Step, Valued, bare, bare_problem, formula_text, invalid, missing, substituted
+from jxdsl.units import plain
 from jxdsl.lower import names
 
 
@@ -229,7 +230,20 @@ def run_leaf(scope, leaf: ir.Leaf, rec) -> LeafResult:
         na_result = LeafResult(w, b.text("not_applicable"), None, [Step("not_applicable", {"mode": b.text(mode.value), "score": b.plain(w, 2)})], b.num(0), rec.note)
     else:
         na_result = LeafResult(b.num(0), b.text("not_applicable"), None, [Step("not_applicable", {"mode": b.text(mode.value), "score": b.null})], w, rec.note)
-    return b.cases((na, lambda: na_result), default=result)
+    wrong = b.let(_form_weight_wrong(b, w, rec.weight_text))
+    wrong_result = lambda: LeafResult(b.null, b.text("invalid"), invalid(  # noqa: E731
+        b, b.concat(b.text("所填分值“"), rec.weight_text, b.text(f"”与规则集规定的权重 {plain(leaf.weight, 4)} 不符")), b.text("改正所填的分值（自评表预算执行率行的“分值”或评价记录的“分值”），或换用与之相符的规则集"),
+    ), [], b.num(0), rec.note)
+    return b.cases((wrong, wrong_result), (na, lambda: na_result), default=result)
+
+
+def _form_weight_wrong(b, w, text):
+    """Whether the 分值 a record carries (a form's 预算执行率 row, ``评价: …: {分值: …}``) is not the
+    rulebook's weight: a form scored on other weights than the rulebook's is not silently rescored."""
+    q = b.let(b.cases((b.is_null(text), b.null_qty), default=lambda: b.parse(text)))
+    return b.all(b.not_(b.is_null(text)), lambda: b.any(
+        b.is_null(q), lambda: b.not_(b.any(b.eq(q.dim, b.text("")), b.eq(q.dim, b.text("分")))), lambda: b.eq(q.unit, b.text("%")), lambda: b.not_(b.eq(q.value, w)),
+    ))
 
 
 def finish(c: LeafCtx, ruled: Outcome, overridable, pre: list[Step], evidence) -> LeafResult:

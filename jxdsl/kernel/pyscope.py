@@ -130,6 +130,7 @@ class PyRecord:
         get = rec.text if rec is not None else (lambda _: None)
         self.tier = get("档次")
         self.score = get("得分")
+        self.weight_text = get("分值")  # the weight a form prints beside the indicator
         note = get("说明")
         self.note = note if note not in (None, "") else None
         self.na_text = get("不适用")

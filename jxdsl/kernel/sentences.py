@@ -164,7 +164,12 @@ def _row(b, d):
 
 
 def _actual_bound(b, d):
-    return b.concat(b.text("实际完成值写作“"), d["actual"], b.text("”，按下限"), d["value"], b.text("计"))
+    """≥750人 is counted as its lower bound 750人, ≤5% (5%以内) as its upper bound."""
+    return b.concat(b.text("实际完成值写作“"), d["actual"], b.text("”，按"), d["side"], d["value"], b.text("计"))
+
+
+def _row_method(b, d):
+    return b.concat(b.text("按本行计分方法“"), d["method"], b.text("”计分"))
 
 
 def _qualitative_met(b, d):
@@ -193,6 +198,7 @@ SENTENCES = {
     "not_applicable": _not_applicable,
     "row": _row,
     "actual_bound": _actual_bound,
+    "row_method": _row_method,
     "qualitative_met": _qualitative_met,
     "missing": _missing,
 }

@@ -83,6 +83,12 @@ TABLE_KINDS = {  # table files (tests/errors/facts/<file>), scored with the nati
     "formula-without-value.xlsx": ("Excel 公式没有保存计算结果", ()),
     "not-a-workbook.xlsx": ("Excel 文件损坏或不是 .xlsx", ()),
     "formula-without-value.xlsx --sheet": ("--sheet 指定的工作表不存在", ("--sheet", "自评")),
+    "unknown-method.csv": ("自评表“计分方法”写错", ()),
+    "detail-orphan.csv": ("明细行上面没有它所属的行", ()),
+    "detail-word.csv": ("“明细”列写了“是”“否”以外的字", ()),
+    "fact-conflict.csv": ("自评表中同一数据写了不同的值（预算执行率行与“全年预算数”列）", ()),
+    "missing-fact-table.csv": ("自评表缺少规则集需要的数据（提示加一列）", ()),
+    "budget-weight.csv": ("预算执行率行的分值与规则集的权重不同", ()),
 }
 
 
