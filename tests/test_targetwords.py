@@ -110,3 +110,15 @@ def test_audit_reads_the_words_as_the_engines(tmp_path):
     p.write_text("路径,分值,得分,指标值,实际值,等级\n甲,50,37.5,不少于12种,9种,\n乙,50,50,控制在4%以内,5%,\n合计,100,87.5,,,\n", encoding="utf-8")
     findings = audit(read_table(p), Linker().load(SELF_EVAL))
     assert [(f.path, f.kind, f.expected) for f in findings if f.kind == "rule"] == [("乙", "rule", "40")]
+
+
+def test_an_actual_value_with_an_upper_bound_is_said_as_such(tmp_path):
+    """实际完成值 ≤3% / 3%以内 is counted as 3% and the explanation says 按上限 (≥ / 以上: 按下限), in
+    every engine."""
+    rows = _rows("甲", "≤4%", "3%以内") + _rows("乙", "≥12种", "≥13种")
+    got = assert_engines_agree(SELF_EVAL, _table(tmp_path / "t.csv", rows))
+    (code, out, err), (_, explained, _) = got["duckdb"]
+    assert code == 0, err
+    assert "实际完成值写作“3%以内”，按上限3%计" in explained
+    assert "实际完成值写作“≥13种”，按下限13种计" in explained
+    assert _scored(out)["甲"]["产出指标/数量指标/培训品种"]["score"] == 50

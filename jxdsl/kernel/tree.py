@@ -84,7 +84,7 @@ def target_table(b, node: ir.TargetTable, present, weight_sum, weight_bad, kids:
 
     na = b.flag(False) if na is None else b.let(na)
     w = b.let(b.sum(b.num(node.weight), *[b.cases((m, b.num(src.weight)), default=b.num(0)) for m, src in zip(moved, node.merged_from)]))
-    notes = [b.cases((m, b.text(f"（含未设置的“{src.name}”并入的 {_plain(src.weight)} 分）")), default=b.text("")) for m, src in zip(moved, node.merged_from)]
+    notes = [b.cases((m, b.text(f"（含未设置的“{src.name}”并入的{_plain(src.weight)}分）")), default=b.text("")) for m, src in zip(moved, node.merged_from)]
     unset = b.let(b.all(b.flag(node.merge_into is not None), b.not_(present), b.not_(na)))
     ok = b.let(b.all(present, b.not_(weight_bad), lambda: b.eq(weight_sum, w)))
     shown_sum = b.plain(b.cases((weight_bad, b.num(0)), default=weight_sum), 4)
@@ -96,7 +96,7 @@ def target_table(b, node: ir.TargetTable, present, weight_sum, weight_bad, kids:
         score,
         b.cases((unset, b.text("not_applicable")), (na, na_out.status), (b.not_(present), b.text("missing")), (b.not_(ok), b.text("invalid")), default=kids.status),
         b.cases(
-            (unset, b.text(f"项目未设置“{node.name}”（目标表中没有对应的行），其权重 {_plain(node.weight)} 分并入“{node.merge_into}”")),
+            (unset, b.text(f"项目未设置“{node.name}”（目标表中没有对应的行），其权重{_plain(node.weight)}分并入“{node.merge_into}”")),
             (na, na_out.explanation),
             (b.not_(present), b.text("无法计分：目标表中没有对应的行")),
             (b.not_(ok), lambda: b.concat(b.text("无法计分："), message)),
