@@ -197,7 +197,7 @@ def test_audit_of_score_csv_is_clean_for_every_variant(rulebook, tmp_path):
 
 
 # ---- files written by score ------------------------------------------------------------------------
-@pytest.mark.parametrize("fmt", ["parquet", pytest.param("csv", marks=pytest.mark.xfail(strict=True, reason="issue 13 merge: the SQL engines' CSV differs from the interpreter's (known defect, stop note)")), "jsonl"])
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
 def test_output_files_equal_in_every_engine(fmt, tmp_path):
     """``-o`` files: the same rows from every engine (DuckDB writes JSON lines and Parquet itself
     with COPY); Parquet keeps NULL apart from empty text; the JSON lines file is what stdout shows."""

@@ -71,8 +71,8 @@ def score_row(scope, row) -> tuple[LeafResult, Any]:
     method = b.let(b.cases((b.any(b.is_null(row.method), lambda: b.eq(b.normalize(row.method), b.text(""))), b.null), default=lambda: b.normalize(row.method)))
     bad_method = LeafResult(
         b.null, b.text("invalid"), invalid(b, b.concat(b.text("计分方法“"), b.coalesce(row.method, b.text("")), b.text("”无法识别")), b.text(METHOD_HINT), b.text("method"), method),
-        [], b.num(0), row.note,
-    )
+        [Step("row", {"target": b.coalesce(row.target, b.text("")), "actual": b.coalesce(row.actual, b.text(""))})], b.num(0), row.note,
+    )  # the row step: the score table prints the row's target and actual also when its 计分方法 is wrong
     result = b.cases(
         (b.not_(w_ok), lambda: bad_weight),
         (b.all(b.not_(b.is_null(method)), lambda: b.not_(b.in_(method, METHODS))), lambda: bad_method),
