@@ -40,6 +40,17 @@ SINGLE = [c for c in CASES if not str(c["facts"]).endswith((".csv", ".xlsx"))]
 # characters that matter to the language, plus some that never should
 ALPHABET = list("权重正向反向满分达标清单档次分段扣每处得若则问卷加上限调整替换删除新增=＝:：(（)）[]［］,，%％≥≤<>+-×÷*/ \t\u3000\n#0123456789.万元人年月底\"'\\{}$`") + ["__import__('os')", "最小(", "0/0", "1e309"]
 TEMP = Path(tempfile.mkdtemp(prefix="jxdsl-fuzz-"))
+
+
+def _linked_or_located(text: str, name: str):
+    """The rulebook linked, or None after checking that its error is located (a crash fails)."""
+    path = TEMP / name
+    path.write_text(text, encoding="utf-8")
+    try:
+        return Linker().load(path)
+    except JxError as e:
+        assert e.span is None or e.span.line >= 1
+        return None
 shutil.copytree(ROOT / "rulebooks", TEMP / "rulebooks")
 
 
@@ -454,12 +465,8 @@ def test_random_derived_graphs_and_bands_link_or_report(edges, bands, otherwise,
     rule = " ".join(f"{op}{bound}:1" for op, bound in bands) + (" 否则:0" if otherwise else "")
     text = "规则集 图\n事实\n  底数 数值\n  占比 百分比\n" + "\n".join(lines) + f"\n{names[-1]} 权重 1 分段 {rule}\n"
     text += f"乙 权重 1 扣分 每处1 扣完为止\n  若 占比 {bands[0][0]}{bands[0][1]} 则 0\n"
-    path = TEMP / "graph.jx"
-    path.write_text(text, encoding="utf-8")
-    try:
-        book = Linker().load(path)
-    except JxError as e:
-        assert e.span is None or e.span.line >= 1
+    book = _linked_or_located(text, "graph.jx")
+    if book is None:
         return
     env = {"底数": data.draw(st.sampled_from(["0", "2", "7", "50%", "3万元"])), "占比": data.draw(st.sampled_from(["25%", "0%"]))}
     result = evaluate(book, Facts("项目", env, {"乙": {"发现": []}}))
@@ -525,12 +532,8 @@ def test_roundings_maxima_and_rate_grades_link_or_report(roundings, declared, gr
         f"乙组 权重 45 {r[2]}\n  乙 权重 45 酌情\n"
         f"丙 权重 10 来自目标表\n默认规则\n  定量 ≥ : 正向 {r[3]}\n"
     )
-    path = TEMP / "round.jx"
-    path.write_text(text, encoding="utf-8")
-    try:
-        book = Linker().load(path)
-    except JxError as e:
-        assert e.span is None or e.span.line >= 1
+    book = _linked_or_located(text, "round.jx")
+    if book is None:
         return
     rows = (TargetRow("丙", "数量指标", "子", "10", "≥1000人", values[1].replace("%", "人")),)
     evaluations = {"乙组/乙": {"得分": given_score}} if given_score else {}
