@@ -32,7 +32,7 @@ def results(con, c: Compiled, pids: list[int]) -> dict[int, Result]:
         return {}
     keep = ", ".join(str(int(p)) for p in pids)
     nodes: dict[int, list] = {p: [] for p in pids}
-    for row in con.execute(f"SELECT pid, path, status, explanation, source, s_int, w_int, ex_int, target, actual FROM jx_nodes WHERE pid IN ({keep}) ORDER BY pid, k, g, r").fetchall():
+    for row in con.execute(f"SELECT pid, path, status, explanation, source, s_int, w_int, ex_int, target, actual, method FROM jx_nodes WHERE pid IN ({keep}) ORDER BY pid, k, g, r").fetchall():
         nodes[row[0]].append(row[1:])
     errs_of = project_errors(con, c, pids)
     cols = ["total_s", "grade", "bonus", "penalty", "ptotal", "pmax", "punscored"] + [f"ts{n}_on" for n in range(len(c.total_steps))]
@@ -102,9 +102,10 @@ def _tree(rows, scale: int) -> tuple[IndicatorResult, ...]:
     built: list[tuple[tuple, dict]] = []
     roots: list[dict] = []
     stack: list[tuple[tuple, dict]] = []
-    for path_json, status, explanation, source, s, w, ex, target, actual in rows:
+    for path_json, status, explanation, source, s, w, ex, target, actual, method in rows:
         path = tuple(json.loads(path_json))
         steps = (Step("row", {"target": target, "actual": actual}),) if target is not None else ()
+        steps += (Step("row_method", {"method": method}),) if method else ()  # kernel.rows.scored_method
         node = {"path": path, "weight": _frac(w, scale) if w is not None else Fraction(0), "score": _frac(s, scale), "status": status,
                 "text": explanation, "origin": _span(source), "excluded": _frac(ex, scale) or Fraction(0), "children": [], "steps": steps}
         while stack and not (len(stack[-1][0]) < len(path) and path[: len(stack[-1][0])] == stack[-1][0]):

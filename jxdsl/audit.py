@@ -13,12 +13,13 @@ import attrs
 
 from jxdsl import ast
 from jxdsl.errors import FactError, Span, UsageError
+from jxdsl.kernel.rows import METHODS
 from jxdsl.link import Rulebook
 from jxdsl.tables import check_header, csv_records, find_header
 from jxdsl.units import normalize, number_problem, plain, plain_number, shorten
 
 COLUMNS = ("路径", "分值", "得分")
-OPTIONAL = ("指标值", "实际值", "等级", "项目")
+OPTIONAL = ("指标值", "实际值", "等级", "项目", "计分方法")  # 计分方法: a target-table row's own, overriding the 默认规则
 # other names a published form gives a column (used only when the column's own name is absent)
 ALIASES = {
     "分值": ("权重", "满分", "指标分值", "标准分值"),
@@ -27,6 +28,7 @@ ALIASES = {
     "实际值": ("实际完成值", "全年实际值", "完成值"),
     "等级": ("评价等级", "自评等级"),
     "项目": ("项目名称",),
+    "计分方法": ("评分方法", "计分方式"),
 }
 LEVELS = ("一级指标", "二级指标", "三级指标", "四级指标")  # the form's own columns, instead of 路径
 TOTAL, BONUS, PENALTY = "合计", "加分", "扣分"
@@ -49,6 +51,7 @@ class Row:
     line: int = 0
     project: str | None = None  # the 项目 column of a table of several projects
     problem: str | None = None  # why the row cannot be read (a blank path, a score like 约5)
+    method: str | None = None  # 计分方法: the row's own, overriding the rulebook's 默认规则
 
     @property
     def key(self) -> str:
@@ -167,8 +170,11 @@ def _row(n: int, cell, has_project: bool) -> Row:
         if problem:
             problems.append(problem)
     path = tuple(x.strip() for x in normalize(name).split("/")) if name else ()
+    method = normalize(cell("计分方法") or "").strip() or None
+    if method is not None and method not in METHODS:
+        problems.append(f"计分方法“{method}”无法识别（只能是：{'、'.join(METHODS)}）")
     problem = "；".join(problems) or None
-    return Row(path, numbers[0], numbers[1], cell("得分") or "", cell("指标值"), cell("实际值"), cell("等级"), n, cell("项目") if has_project else None, problem)
+    return Row(path, numbers[0], numbers[1], cell("得分") or "", cell("指标值"), cell("实际值"), cell("等级"), n, cell("项目") if has_project else None, problem, method)
 
 
 def _number(text: str | None, column: str) -> tuple[Fraction | None, str | None]:
@@ -484,7 +490,8 @@ def result_rows(result) -> list[dict]:
     out = []
     for r in result.walk():
         row = next((s.data for s in r.steps if s.kind == "row"), {})
-        out.append({"路径": "/".join(r.path), "分值": plain(r.weight, 4), "得分": plain(r.score, d) if r.score is not None else "", "指标值": row.get("target", ""), "实际值": row.get("actual", ""), "等级": ""})
+        method = next((s.data["method"] for s in r.steps if s.kind == "row_method"), "")  # kernel.rows.scored_method
+        out.append({"路径": "/".join(r.path), "分值": plain(r.weight, 4), "得分": plain(r.score, d) if r.score is not None else "", "指标值": row.get("target", ""), "实际值": row.get("actual", ""), "等级": "", "计分方法": method})
     if result.bonus_items:
         cap = result.bonus_cap if result.bonus_cap is not None else sum(i.points for i in result.bonus_items)
         out.append({"路径": BONUS, "分值": plain(cap), "得分": plain(result.bonus, d), "指标值": "", "实际值": "", "等级": ""})

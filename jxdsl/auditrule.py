@@ -75,7 +75,7 @@ def rule_findings(r: Row, ind: LinkedIndicator | None, book: Rulebook | None, pl
         return [Finding(r.key, "unreadable_number", r.score_text, None, f"{unreadable}，无法按规则核对得分", r.line)]
     target = _quantity(r.target)
     actual = _quantity(r.actual)
-    if target.dim == TEXT or actual.dim == TEXT:
+    if target.dim == TEXT or actual.dim == TEXT or r.method == "定性":
         return _qualitative(r, target, actual, book)
     bare = actual.dim == "" and actual.unit == "" and target.dim not in ("", DATE)
     if not bare and actual.dim != target.dim:
@@ -145,7 +145,7 @@ def _score(r: Row, actual_text: str, scheme: ir.Scheme):
     from jxdsl.kernel.pyscope import PyScope
     from jxdsl.kernel.rows import RowTexts, score_row
 
-    texts = RowTexts(plain(r.weight, 8), r.target, actual_text, None, None, None)
+    texts = RowTexts(plain(r.weight, 8), r.target, actual_text, None, None, None, r.method)
     got, _ = score_row(PyScope(scheme, ProjectInputs("核对")), texts)
     if got.problem is not None or got.score is None:
         return None, []

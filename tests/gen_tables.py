@@ -177,9 +177,11 @@ CMP_FORMS = ["不少于{}", "不低于{}", "{}以上", "{}及以上", "达到{}"
 TIERS = ["达成", "部分达成", "未达成", "基本达成"]
 
 
-def self_eval_rows(rng: random.Random, n_projects: int, weights: dict[str, float] | None = None) -> list[list[str]]:
+def self_eval_rows(rng: random.Random, n_projects: int, weights: dict[str, float] | None = None, m: float = 1.0, budget_weight: str = "10") -> list[list[str]]:
     """A long self-evaluation table: 6–12 target rows per project plus a budget row, mostly valid;
-    ``weights`` are the rulebook's 一级指标 weights (Xing county's 50/30/10 by default)."""
+    ``weights`` are the rulebook's 一级指标 weights (Xing county's 50/30/10 by default); ``m`` 0
+    leaves out the unit's mistakes (a table every project of which is scored); ``budget_weight``
+    is the 分值 written on the 预算执行率 row."""
     pick = rng.choice
     num = rng.randint
 
@@ -191,7 +193,7 @@ def self_eval_rows(rng: random.Random, n_projects: int, weights: dict[str, float
     extra = random.Random(rng.random())  # the optional columns (计分方法, 明细, budget facts)
     for p in range(n_projects):
         name = f"项目{p}" + pick(["", "（县级）", " "])
-        budget = pick(["ok", "missing", "zero", "text", "negative", "over", "twice", "exact"]) if num(0, 4) == 0 else "ok"
+        budget = pick(["ok", "missing", "zero", "text", "negative", "over", "twice", "exact"] if m else ["ok", "exact"]) if num(0, 4) == 0 else "ok"
         if budget != "missing":
             a = dec(1, 900, 2)
             b = {"ok": dec(0, 900, 2), "zero": "5万元", "text": "未统计", "negative": "-3万元", "twice": dec(1, 900, 2), "over": dec(901, 2000, 1), "exact": a}[budget]
@@ -199,8 +201,8 @@ def self_eval_rows(rng: random.Random, n_projects: int, weights: dict[str, float
             a_text = "0万元" if budget == "zero" else f"{a}{unit}"
             b_text = b if budget in ("text", "negative", "zero") else f"{b}{pick(['万元', unit]) if budget != 'exact' else unit}"
             if budget == "twice":
-                rows.append([name, "预算执行率", "", "预算执行率", "10", "100万元", "1万元", "", "", ""])
-            rows.append([name, "预算执行率", "", "预算执行率", "10", a_text, b_text, "", "", ""])
+                rows.append([name, "预算执行率", "", "预算执行率", budget_weight, "100万元", "1万元", "", "", ""])
+            rows.append([name, "预算执行率", "", "预算执行率", budget_weight, a_text, b_text, "", "", ""] + ([] if m else ["", "", a_text, ""]))  # 年初预算数 too
         n_rows = num(6, 12)
         weights = weights or {"产出指标": 50, "效益指标": 30, "满意度指标": 10}
         unset = "满意度指标" in weights and num(0, 5) == 0  # no 满意度 rows: its weight goes to 产出 (财预〔2020〕10号)
@@ -211,13 +213,13 @@ def self_eval_rows(rng: random.Random, n_projects: int, weights: dict[str, float
             cuts = sorted(num(0, total) for _ in range(k - 1))
             parts = [y - x for x, y in zip([0, *cuts], [*cuts, total])]
             shares[f] = [str(x / 4).removesuffix(".0") for x in parts]
-        if num(0, 9) == 0:
+        if num(0, 9) == 0 and m:
             shares["产出指标"][0] = str(float(shares["产出指标"][0]) + 1).removesuffix(".0")  # weights off by one
         for i, first in enumerate(firsts):
             w = shares[first].pop(0)
             second = pick(["数量指标", "质量指标", "时效指标", "成本指标", ""]) if first == "产出指标" else pick(["社会效益指标", "服务对象满意度指标"])
-            first_written = pick([first, first.removesuffix("指标"), "其他指标"]) if i == 0 and num(0, 5) == 0 else first
-            rare = num(0, 9) == 0
+            first_written = pick([first, first.removesuffix("指标"), "其他指标"]) if i == 0 and num(0, 5) == 0 and m else first
+            rare = num(0, 9) == 0 and bool(m)
             kind = pick(["ge", "ge", "le", "eq", "plain", "date", "word", "word", "override", "pct", "zero", "cmpword"] + (["bad"] if rare else []))
             t = a = tier = score = ""
             if kind == "ge":
@@ -264,7 +266,7 @@ def self_eval_rows(rng: random.Random, n_projects: int, weights: dict[str, float
                 a = pick([f"{dec(0, 120, pick([0, 1]))}{u}", f"{dec(0, 120, 0)}{u}", f"达到{n}", f"{n}以上", n] + (["", "未统计"] if rare else []))
             elif kind == "override":
                 t = f"≥{dec(1, 100, 0)}人"
-                a = pick([f"{dec(0, 120, 0)}人", "", "未统计", f"{dec(0, 120, 0)}户"])
+                a = pick([f"{dec(0, 120, 0)}人", "", "未统计", f"{dec(0, 120, 0)}户"] if m else [f"{dec(0, 120, 0)}人"])
                 ok = f"{float(w) * num(0, 100) / 100:.{pick([0, 2])}f}"
                 score = pick([dec(0, 10, 2), "99", "abc", "3分"]) if rare else pick([ok, f"{ok}分", "0"])
             else:
@@ -273,22 +275,31 @@ def self_eval_rows(rng: random.Random, n_projects: int, weights: dict[str, float
                 if t == "≥12人" and num(0, 1):
                     w = pick(["abc", "-1", "5%", w])
             rows.append([name, first_written, second, f"指标{i}", w, t, a, tier, score, pick(["", "说明文字"])])
-            _row_extras(extra, rows, first_written, second, t, a)
-        if num(0, 3) == 0:
+            _row_extras(extra, rows, first_written, second, t, a, kind, m)
+        if num(0, 3) == 0 and m:
             rows.append([name, "", "", "无一级", "5", "1人", "1人", "", "", ""])
-    if num(0, 3) == 0:
+    if num(0, 3) == 0 and m:
         rows.append(["", "产出指标", "", "无项目", "5", "1人", "1人", "", "", ""])
     return [r + [""] * (len(SELF_EVAL_COLUMNS) - len(r)) for r in rows]
 
 
 METHODS = ["正向", "反向", "达标", "定性"]
+# without mistakes, a 计分方法 that fits the row (反向 or 达标 on ≤, 定性 on words)
+FITTING_METHODS = {"ge": ["正向", "达标"], "pct": ["正向", "达标"], "le": ["反向", "达标"], "eq": ["达标", "正向"], "word": ["定性"]}
 
 
-def _row_extras(rng: random.Random, rows: list[list[str]], first: str, second: str, target: str, actual: str) -> None:
+def _row_extras(rng: random.Random, rows: list[list[str]], first: str, second: str, target: str, actual: str, kind: str = "", m: float = 1.0) -> None:
     """The optional columns on the row just written: now and then a 计分方法 (rarely a misspelt
     one), a budget fact column (the same value, or now and then another), and breakdown rows (明细)
-    below it — rarely one with a wrong 明细 word, or one whose 一级指标 has no row above it."""
+    below it — rarely one with a wrong 明细 word, or one whose 一级指标 has no row above it. With
+    ``m`` 0 only what a careful unit writes: a fitting 计分方法 and plain 明细 rows."""
     row = rows[-1]
+    if not m:
+        method = rng.choice(["", "", *FITTING_METHODS.get(kind, [""])])
+        row += [method, "", "", ""]
+        for k in range(rng.choice([0, 0, 0, 0, 1, 2])):
+            rows.append([row[0], first, second, f"其中：{k + 1}", "", target, actual, "", "", "", "", "是", "", ""])
+        return
     method = rng.choice(["", "", "", "", "", *METHODS, " 达标 "] + (["正相", "酌情"] if rng.random() < 0.1 else []))
     budget = "" if rng.random() < 0.85 else rng.choice(["100万元", "100万元", "100万元", "120万元"])
     row += [method, "", budget, "" if rng.random() < 0.97 else rng.choice(["100万元", "90万元"])]

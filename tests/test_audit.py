@@ -353,6 +353,24 @@ def test_unreadable_rows_are_findings_and_the_audit_goes_on(tmp_path):
     assert run.exit_code == 1 and "t.csv:3: （没有路径）［此行无法读取］此行无法核对：没有路径" in run.output and "t.csv:6: 丙［得分超出分值］" in run.output
 
 
+def test_a_rows_own_scoring_method_decides_its_expected_score(tmp_path):
+    """计分方法 (the score table's column, a target-table row's own rule) overrides the default:
+    达标 on ≥ gives all or nothing, 定性 on numbers checks the tier; a misspelt one is a finding."""
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "路径,分值,得分,指标值,实际值,计分方法\n甲,10,0,≥100%,95.3%,达标\n乙,10,9.53,≥100%,95.3%,正向\n丙,10,9.53,≥100%,95.3%,\n"
+        "丁,10,9,12人,12人,定性\n戊,10,9.53,≥100%,95.3%,酌情\n",
+        encoding="utf-8",
+    )
+    rows = read_table(p)
+    assert [r.method for r in rows] == ["达标", "正向", None, "定性", "酌情"]
+    assert [(f.path, f.kind) for f in audit(rows)] == [("戊", "unreadable_row")]
+    assert "计分方法“酌情”无法识别" in audit(rows)[0].message
+    p.write_text(p.read_text(encoding="utf-8").replace(",0,≥100%,95.3%,达标", ",9.53,≥100%,95.3%,达标").replace("9,12人,12人,定性", "5,12人,12人,定性"), encoding="utf-8")
+    found = [(f.path, f.kind, f.expected) for f in audit(read_table(p))]
+    assert found[:2] == [("甲", "rule", "0"), ("丁", "tier", "8–10")], found
+
+
 # ---- property: the engine's own table audits clean; one unit off in one leaf is flagged ----------------
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402

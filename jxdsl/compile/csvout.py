@@ -44,21 +44,21 @@ def csv_lines_sql(compiled, lo: int, hi: int) -> str:
         col("pid", "n"), lit(0).as_("part"), col("k", "n"), col("g", "n"), col("r", "n"), col("project", "p"),
         exp.func("array_to_string", exp.func("from_json", col("path", "n"), lit('["VARCHAR"]')), lit("/")).as_("path"),
         col("weight", "n").as_("w"), col("s_int", "n").as_("s"), coalesce(col("target", "n"), lit("")).as_("t"),
-        coalesce(col("actual", "n"), lit("")).as_("a"), lit("").as_("grade"),
+        coalesce(col("actual", "n"), lit("")).as_("a"), lit("").as_("grade"), coalesce(col("method", "n"), lit("")).as_("m"),
     ).from_(exp.alias_(exp.select(exp.Star()).from_("jx_nodes").where(within).subquery(), "n")).join(exp.alias_(exp.to_table("projects"), "p"), using=["pid"])
     total = exp.select(
         col("pid", "j"), lit(1).as_("part"), lit(0).as_("k"), lit(0).as_("g"), lit(0).as_("r"), col("project", "p"), lit("合计").as_("path"),
         lit(plain(scheme.max)).as_("w"), exp.cast(col("total_s", "j"), "DECIMAL(38,0)").as_("s"), lit("").as_("t"), lit("").as_("a"),
-        coalesce(col("grade", "j"), lit("")).as_("grade"),
+        coalesce(col("grade", "j"), lit("")).as_("grade"), lit("").as_("m"),
     ).from_(exp.alias_(exp.select(exp.Star()).from_("jx_proj").where(within).subquery(), "j")).join(exp.alias_(exp.to_table("projects"), "p"), using=["pid"])
     rows = exp.union(nodes, total, distinct=False)
-    base = ["pid", "part", "k", "g", "r", "project", "path", "w", "s", "t", "a", "grade"]
+    base = ["pid", "part", "k", "g", "r", "project", "path", "w", "s", "t", "a", "grade", "m"]
     p = Program(rows.subquery("c"), base, prefix="v")
     b = SqlOps(p, Caps())
     scale = 10**plan.scale
     score = SNum(b, exp.column("s"), big(scale), 38, len(str(scale)), dc=scale)
     shown = b.cases((b.is_null(score), b.text("")), default=lambda: b.plain(score, digits))
-    cells = [exp.column(c) for c in ("project", "path", "w")] + [expr_of(shown)] + [exp.column(c) for c in ("t", "a", "grade")]
+    cells = [exp.column(c) for c in ("project", "path", "w")] + [expr_of(shown)] + [exp.column(c) for c in ("t", "a", "grade", "m")]
     line = exp.func("concat_ws", lit(","), *[csv_field(safe_cell(coalesce(c, lit("")))) for c in cells])
     q = p.query("jx_csv_k", {"line": line}, ["pid", "part", "k", "g", "r"])
     from jxdsl.compile import _DuckDB

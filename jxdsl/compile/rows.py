@@ -10,7 +10,7 @@ from jxdsl.compile.scope import SqlScope
 from jxdsl.compile.source import keyed_source
 from jxdsl.compile.sqlb import agg, big, case, col, fn, is_null, lit, not_null
 from jxdsl.kernel import sqltext as T
-from jxdsl.kernel.rows import DETAILS, RowTexts, detail_part, score_row
+from jxdsl.kernel.rows import DETAILS, RowTexts, detail_part, score_row, scored_method
 from jxdsl.kernel import tree
 from jxdsl.kernel.sentences import leaf_explanation, parent_explanation
 from jxdsl.kernel.sql import Caps, Program, SBool, SNum, SText, expr_of
@@ -69,6 +69,7 @@ def row_program(plan: Plan, caps: Caps) -> tuple[Program, SqlOps, dict, list[str
         "pc": got.problem.code if got.problem is not None else b.null,
         "pa": got.problem.arg if got.problem is not None else b.null,
         "ws": b.plain(weight, 4),
+        "mt": scored_method(b, got.steps),
         "ss": b.plain(score, d),
         "ds": tree.shown_deduction(b, weight, score, b.num(0), got.status, d),
         # what its group or table aggregates (``tree.parent_of``): see ``_aggregates``

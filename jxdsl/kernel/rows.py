@@ -177,6 +177,13 @@ def _quantitative(scope, c, defaults: ir.RowDefaults, t_op, t_body, target, actu
     return b.cases(*branches, default=lambda: Outcome(missing(b, b.text("规则集没有对应的默认规则"))))
 
 
+def scored_method(b, steps):
+    """The 计分方法 a row was scored by, as the score table prints it (blank: the 默认规则, or a
+    misspelt word, which is an error of its own): every engine reads it from the row_method step."""
+    found = [s for s in steps if s.kind == "row_method"]
+    return b.cases(*[(s.when, lambda s=s: s.payload()["method"]) for s in found], default=b.text(""))
+
+
 DETAILS = "；明细（不另计分）："  # between a row's explanation and its breakdown rows (明细)
 
 
