@@ -32,6 +32,15 @@ settings.load_profile("jxdsl")
 
 HEAD = "规则集 测试规则集\n"
 
+# Modules whose tests run whole engines (DuckDB, Spark) on generated tables: started first, so that the
+# run does not end on one worker with a long test while the other idles (with --dist worksteal).
+SLOW_FIRST = ("test_mutations.py", "test_engines.py", "test_fuzz.py", "test_cli.py", "test_cases.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: k for k, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))
+
 
 def write_rulebook(directory: Path, text: str, name: str = "x.jx") -> Path:
     path = Path(directory) / name
