@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from jxdsl.batch import ENGINES, is_table, memory_guard, open_run, process_started
-from jxdsl.errors import JxError, UsageError
+from jxdsl.errors import JxError, RulebookWarning, UsageError
 from jxdsl.explain import blank_full_notes, dumps, render_explanation, render_tree
 from jxdsl.link import Linker, Rulebook
 from jxdsl.outfile import check_out, interruptible, safe_text
@@ -199,6 +199,32 @@ def diff_cmd(old: str, new: str, fmt: str) -> None:
         click.echo(dumps(diff_mod.to_json(a, b, changes)))
     else:
         click.echo(diff_mod.render(a, b, changes))
+
+
+# ---- draft (issue 14) ----------------------------------------------------------------------
+@main.command(name="draft")
+@click.argument("table")
+@click.option("-o", "--out", "out", metavar="文件", help="写入的规则集（.jx）；不能是输入的表格；已存在时须加 --force。不写时输出到屏幕")
+@click.option("--force", is_flag=True, help="覆盖已存在的 -o 文件")
+@click.option("--sheet", help="读 Excel 文件的这个工作表（默认：当前工作表，隐藏时用第一个可见的）")
+def draft_cmd(table: str, out: str | None, force: bool, sheet: str | None) -> None:
+    """从指标体系/评分表（CSV/XLSX）起草规则集：指标树、分值、指标解释、评分标准；认得出的评分标准写成计分规则，其余写酌情并注明“待确认”。"""
+    from jxdsl.draft import check_draft, draft
+
+    try:
+        text = draft(table, out, force, sheet, note=lambda t: click.echo(t, err=True))
+    except JxError as e:
+        _fail(e)
+        return
+    if out is None:
+        click.echo(text, nl=False)
+    problems = check_draft(text, out)
+    for p in problems:
+        click.echo(str(p), err=True)
+    failed = any(not isinstance(p, RulebookWarning) for p in problems)
+    if out is not None:
+        click.echo(f"已写入“{out}”：{text.count('# 待确认：')} 处待确认" + ("；规则集检查未通过，见上" if failed else ""), err=True)
+    sys.exit(EXIT_INVALID if failed else EXIT_OK)
 
 
 def entry() -> None:  # pragma: no cover - the console script; tests call ``main``
