@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from jxdsl.batch import ENGINES, is_table, memory_guard, open_run, process_started
-from jxdsl.errors import JxError, RulebookWarning, UsageError
+from jxdsl.errors import JxError, UsageError
 from jxdsl.explain import blank_full_notes, dumps, render_explanation, render_tree
 from jxdsl.link import Linker, Rulebook
 from jxdsl.outfile import check_out, interruptible, safe_text
@@ -218,10 +218,9 @@ def draft_cmd(table: str, out: str | None, force: bool, sheet: str | None) -> No
         return
     if out is None:
         click.echo(text, nl=False)
-    problems = check_draft(text, out)
-    for p in problems:
-        click.echo(str(p), err=True)
-    failed = any(not isinstance(p, RulebookWarning) for p in problems)
+    messages, failed = check_draft(text, out)
+    for m in messages:
+        click.echo(m, err=True)
     if out is not None:
         click.echo(f"已写入“{out}”：{text.count('# 待确认：')} 处待确认" + ("；规则集检查未通过，见上" if failed else ""), err=True)
     sys.exit(EXIT_INVALID if failed else EXIT_OK)

@@ -18,7 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from jxdsl.draftrules import Recognised, norm, number, quote_name, quote_text, recognise
-from jxdsl.errors import FactError, Span, UsageError
+from jxdsl.errors import FactError, Span, UsageError, remember_source
 
 LEVELS = ("一级指标", "二级指标", "三级指标", "四级指标", "五级指标")
 COLUMNS = {
@@ -64,6 +64,8 @@ def read(path: str | Path, sheet: str | None = None, note=lambda t: None) -> Tab
         raise UsageError(f"不支持的表格类型“{p.suffix}”", None, "draft 读 .csv 或 .xlsx 的指标体系/评分表")
     if not p.is_file():
         raise UsageError(f"找不到表格文件“{path}”")
+    if p.suffix.lower() == ".csv":
+        remember_source(str(p))  # errors show the CSV line
     line, header, rows, title = _records(p, sheet, note)
     cols = _columns(header, str(p), line)
     roots: dict[str, Node] = {}
@@ -121,7 +123,8 @@ def _columns(header: list[str], file: str, line: int) -> dict[str, int]:
         if key is None:
             continue
         if key in cols:
-            raise FactError(f"表头有两列“{key}”（第 {cols[key] + 1} 列和第 {i + 1} 列）", Span(file, line, i + 1), "删去或改名其中一列")
+            span, ref = at(file, line, i + 1)
+            raise FactError(f"表头有两列“{key}”（{at(file, line, cols[key] + 1)[1]} 和 {ref}）", span, "删去或改名其中一列")
         cols[key] = i
     if LEVELS[0] not in cols:
         raise FactError("找不到表头：没有“一级指标”列", Span(file, line, 1),
@@ -131,6 +134,13 @@ def _columns(header: list[str], file: str, line: int) -> dict[str, int]:
         missing = next(lv for lv in LEVELS if lv not in cols)
         raise FactError(f"表头缺少“{missing}”列（有 {'、'.join(present)}）", Span(file, line, 1), f"加上“{missing}”列")
     return cols
+
+
+def at(file: str, line: int, col: int) -> tuple[Span, str]:
+    """The span of a cell (a CSV's column 1, where the shown line starts) and its name, such as C5."""
+    from jxdsl.tables import column_letter
+
+    return Span(file, line, 1 if file.lower().endswith(".csv") else col), f"{column_letter(col)}{line}"
 
 
 def _cell(cells: list[str], cols: dict[str, int], key: str) -> str:
@@ -148,7 +158,8 @@ def _add_row(roots, previous: list[str], n: int, cells: list[str], cols, header,
     other = any(_cell(cells, cols, k) for k in ("分值", "指标解释", "评分标准"))
     if deepest < 0:
         if other:
-            raise FactError(f"第 {n} 行没有指标名称", Span(file, n, cols[LEVELS[0]] + 1), "在这一行写上指标名称，或删去这一行")
+            span, ref = at(file, n, cols[LEVELS[0]] + 1)
+            raise FactError(f"第 {n} 行没有指标名称（{ref} 是空的）", span, "在这一行写上指标名称，或删去这一行")
         return previous
     path: list[tuple[str, Fraction | None, int]] = []
     for i in range(deepest + 1):
@@ -157,16 +168,17 @@ def _add_row(roots, previous: list[str], n: int, cells: list[str], cols, header,
         elif i < len(previous):
             path.append((previous[i], None, i))
         else:
-            raise FactError(f"第 {n} 行的“{levels[i]}”是空的，上面也没有可沿用的指标", Span(file, n, cols[levels[i]] + 1),
+            span, ref = at(file, n, cols[levels[i]] + 1)
+            raise FactError(f"第 {n} 行的“{levels[i]}”（{ref}）是空的，上面也没有可沿用的指标", span,
                             f"填上{levels[i]}名称（合并单元格或空着表示与上一行相同）")
     node, siblings = None, roots
     for depth, (name, weight, i) in enumerate(path):
-        col = cols[levels[i]] + 1
+        span, _ = at(file, n, cols[levels[i]] + 1)
         node = siblings.get(norm(name))
         if node is None:
-            node = siblings[norm(name)] = Node(name, Span(file, n, col))
+            node = siblings[norm(name)] = Node(name, span)
         if weight is not None:
-            _set_weight(node, weight, Span(file, n, col))
+            _set_weight(node, weight, span)
         siblings = node.children
     _leaf_row(node, n, cells, cols, file)
     return [name for name, _, _ in path]
@@ -197,12 +209,12 @@ def _leaf_row(node: Node, n: int, cells, cols, file: str) -> None:
     text = _cell(cells, cols, "分值")
     if not text:
         return
-    span = Span(file, n, cols["分值"] + 1)
+    span, ref = at(file, n, cols["分值"] + 1)
     if text.startswith("="):
-        raise FactError(f"分值“{text}”是公式", span, "请写出数值（在 Excel 中复制后“粘贴为数值”，或另存后再读）")
+        raise FactError(f"分值“{text}”（{ref}）是公式", span, "请写出数值（在 Excel 中复制后“粘贴为数值”，或另存后再读）")
     m = _WEIGHT.match(norm(text))
     if not m:
-        raise FactError(f"分值“{text}”不是数字", span, "分值写数字，如 5 或 5分")
+        raise FactError(f"分值“{text}”（{ref}）不是数字", span, "分值写数字，如 5 或 5分")
     _set_weight(node, Fraction(m.group("w")), span)
 
 
@@ -313,9 +325,12 @@ def draft(table_path: str, out: str | None, force: bool, sheet: str | None = Non
     return text
 
 
-def check_draft(text: str, out: str | None) -> list:
-    """What ``jxdsl check`` says about the draft: its warnings, or its errors (located in ``out``,
-    or in a temporary copy when the draft went to the screen)."""
+SCREEN = "草稿（屏幕输出）"  # how check messages name a draft that went to the screen
+
+
+def check_draft(text: str, out: str | None) -> tuple[list[str], bool]:
+    """What ``jxdsl check`` says about the draft (its messages, and whether it failed), located in
+    ``out``; a draft that went to the screen is checked in a temporary copy named ``SCREEN``."""
     import tempfile
 
     from jxdsl.errors import JxError
@@ -326,8 +341,9 @@ def check_draft(text: str, out: str | None) -> list:
         if path is None:
             path = str(Path(tmp) / "草稿.jx")
             Path(path).write_text(text, encoding="utf-8")
+        shown = (lambda m: m) if out is not None else (lambda m: m.replace(path, SCREEN))
         try:
             book = Linker().load(path)
         except JxError as e:
-            return [e]
-        return [w.with_sources(book.sources) for w in book.warnings]
+            return [shown(str(e))], True
+        return [shown(str(w.with_sources(book.sources))) for w in book.warnings], False

@@ -24,7 +24,8 @@ from fractions import Fraction
 
 _NUM = r"\d+(?:\.\d+)?"
 _CJK = r"[\u3400-\u4dbf\u4e00-\u9fff]"
-_RATIO = rf"(?P<ratio>{_CJK}{{1,20}}?率)\s*[YXyx]?"
+_RATIO_END = r"(?:率|比例|比率|占比)"
+_RATIO = rf"(?P<ratio>{_CJK}{{0,20}}?{_RATIO_END})\s*[YXyx]?"
 _WEIGHT_WORD = r"(?:指标)?(?:满分值|满分|分值|权重|标准分)"
 _SCORE = [
     re.compile(rf"(?:得分|指标分值|得分值|分值)\s*=\s*{_RATIO}\s*[×*xX]\s*{_WEIGHT_WORD}"),
@@ -33,10 +34,10 @@ _SCORE = [
     re.compile(rf"(?:按|按照)?{_RATIO}\s*乘以\s*(?:指标)?(?:满分|分值|满分值)\s*计(?:算)?得?分"),
 ]
 _DEFINE = re.compile(
-    rf"(?P<name>{_CJK}{{1,20}}率)\s*[YXyx]?\s*=\s*\[?\(?\s*(?P<num>{_CJK}{{1,30}})\s*[/÷]\s*(?P<den>{_CJK}{{1,30}})\s*\)?\]?\s*[×*xX]\s*100\s*%"
+    rf"(?P<name>{_CJK}{{0,20}}?{_RATIO_END})\s*[YXyx]?\s*=\s*\[?\(?\s*(?P<num>{_CJK}{{1,30}})\s*[/÷]\s*(?P<den>{_CJK}{{1,30}})\s*\)?\]?\s*[×*xX]\s*100\s*%"
 )
 _FULL_MARK = re.compile(rf"满分值?\s*(?P<n>{_NUM})\s*分|得分不(?:超过|高于|得超过)\s*(?P<m>{_NUM})\s*分")
-_DEDUCT = re.compile(rf"每(?:发现|出现|存在|有)?(?:一|1)(?:处|项|次|个|例|笔)[^,;。]*?扣(?:除|减)?\s*(?P<n>{_NUM})\s*分")
+_DEDUCT = re.compile(rf"每(?:发现|出现|存在|有)?(?:一|1)(?:处|项|次|个|例|笔)[^;。]{{0,30}}?扣(?:除|减)?\s*(?P<n>{_NUM})\s*分")
 _UNTIL_ZERO = re.compile(r"扣完为止|扣至0分|扣满为止|最低(?:为|得)?0分|扣完即止")
 _INTERVAL = re.compile(rf"(?P<o>[(\[])\s*(?P<a>{_NUM})\s*,\s*(?P<b>{_NUM})\s*(?P<c>[)\]])")
 _TIER = re.compile(rf"^(?P<label>.*?)(?:的|者)?得\s*(?:(?P<pct>{_NUM})\s*%|(?P<pts>{_NUM})\s*分?|(?P<iv>@\d+@)\s*分?)$")

@@ -91,6 +91,16 @@ TABLE_KINDS = {  # table files (tests/errors/facts/<file>), scored with the nati
     "budget-weight.csv": ("预算执行率行的分值与规则集的权重不同", ()),
 }
 
+DRAFT_KINDS = {  # 指标体系/评分表 files (tests/errors/facts/<file>) given to `jxdsl draft`
+    "draft-no-header.csv": "draft：找不到表头（没有“一级指标”列）",
+    "draft-no-weight.csv": "draft：没有“分值”列，名称中也没有写分值",
+    "draft-weight-text.csv": "draft：分值不是数字",
+    "draft-formula.csv": "draft：分值是公式",
+    "draft-duplicate.csv": "draft：同一指标路径写了两行",
+    "draft-blank-level.csv": "draft：指标名称空着，上面也没有可沿用的",
+    "draft-weights-sum.csv": "draft：分值加不拢（照写，草稿的检查报错）",
+}
+
 
 def first_error(output: str) -> str:
     """The first located message line, shortened for a table cell."""
@@ -119,6 +129,10 @@ def rows() -> list[tuple[str, str, str, int]]:
         path = f"tests/errors/facts/{name.split()[0]}"
         run = runner.invoke(main, ["score", "rulebooks/national/self-eval.jx", path, *extra])
         out.append((kind, f"`{path}`" + (f" `{' '.join(extra)}`" if extra else ""), first_error(run.output), run.exit_code))
+    for name, kind in DRAFT_KINDS.items():
+        path = f"tests/errors/facts/{name}"
+        run = runner.invoke(main, ["draft", path])
+        out.append((kind, f"`{path}`", first_error(run.output), run.exit_code))
     run = runner.invoke(main, ["score", "rulebooks/national/self-eval.jx", "tests/errors/facts/bad-row-table.csv"])
     out.append(("自评表中一行有误（其余项目照常计分）", "`tests/errors/facts/bad-row-table.csv`", "共 2 个项目：1 个计分完成，1 个有数据问题", run.exit_code))
     run = runner.invoke(main, ["score", "rulebooks/national/self-eval.jx", "没有这个文件.yaml"])
