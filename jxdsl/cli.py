@@ -36,7 +36,9 @@ def main() -> None:
 @main.command()
 @click.argument("rulebooks", nargs=-1, required=True)
 def check(rulebooks: tuple[str, ...]) -> None:
-    """检查规则集：语法、继承、权重与引用；列出指标树或全部错误。"""
+    """检查规则集：语法、继承、权重与引用；列出指标树和需要的数据，或列出全部错误。"""
+    from jxdsl.template import render_needs
+
     code = EXIT_OK
     for path in rulebooks:
         try:
@@ -46,6 +48,7 @@ def check(rulebooks: tuple[str, ...]) -> None:
             code = max(code, EXIT_USAGE if isinstance(e, UsageError) else EXIT_INVALID)
             continue
         click.echo(render_tree(book))
+        click.echo(render_needs(book))
         for w in book.warnings:
             click.echo(str(w.with_sources(book.sources)), err=True)
     sys.exit(code)
@@ -224,6 +227,34 @@ def draft_cmd(table: str, out: str | None, force: bool, sheet: str | None) -> No
     if out is not None:
         click.echo(f"已写入“{out}”：{text.count('# 待确认：')} 处待确认" + ("；规则集检查未通过，见上" if failed else ""), err=True)
     sys.exit(EXIT_INVALID if failed else EXIT_OK)
+
+
+# ---- template (issue 14) -------------------------------------------------------------------
+@main.command(name="template")
+@click.argument("rulebook")
+@click.option("-o", "--out", "out", metavar="文件", help="写入的空白事实文件（.yaml）；不能是规则集；已存在时须加 --force。不写时输出到屏幕")
+@click.option("--force", is_flag=True, help="覆盖已存在的 -o 文件")
+def template_cmd(rulebook: str, out: str | None, force: bool) -> None:
+    """为规则集写一个空白事实文件（YAML）：恰好列出它需要的数据和评价记录，每项注明类型和用到它的指标。"""
+    from jxdsl.outfile import check_out, write_text
+    from jxdsl.template import yaml_template
+
+    try:
+        book = _load(rulebook)
+        if out is not None:
+            check_out(out, book.files)
+            if Path(out).suffix.lower() not in (".yaml", ".yml"):
+                raise UsageError(f"空白事实文件只能写成 YAML（.yaml），“{out}”不是", None, "用 -o 事实.yaml")
+            if Path(out).exists() and not force:
+                raise UsageError(f"输出文件“{out}”已存在", None, "换一个文件名，或加 --force 覆盖它")
+        text = yaml_template(book)
+        if out is None:
+            click.echo(text, nl=False)
+        else:
+            write_text(out, text, inputs=book.files)
+            click.echo(f"已写入“{out}”", err=True)
+    except JxError as e:
+        _fail(e)
 
 
 def entry() -> None:  # pragma: no cover - the console script; tests call ``main``
