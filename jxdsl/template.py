@@ -135,8 +135,13 @@ _PLAIN_KEY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z_][\u3400-\u4dbf\u4e0
 
 
 def key(name: str) -> str:
-    """A YAML key: bare when it is plain, else JSON-quoted (valid YAML)."""
-    return name if _PLAIN_KEY.fullmatch(name) else json.dumps(name, ensure_ascii=False)
+    """A YAML key: bare when it is plain and YAML reads it back as that text (not ``on`` → True),
+    else JSON-quoted (valid YAML)."""
+    import yaml
+
+    if _PLAIN_KEY.fullmatch(name) and yaml.safe_load(f"{name}: 1") == {name: 1}:
+        return name
+    return json.dumps(name, ensure_ascii=False)
 
 
 def yaml_template(book: Rulebook) -> str:

@@ -721,3 +721,21 @@ def test_draft_tables_draft_or_report(rows):
     assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
     if run.exit_code == 0:
         Linker().load(out)
+
+
+# ---- template (issue 14): what a rulebook needs -------------------------------------------------
+@FUZZ
+@given(st.sampled_from(RULEBOOKS), st.data())
+def test_templates_of_mutated_rulebooks_are_yaml(path, data):
+    """A mutated rulebook that links gets a template that is valid YAML listing its needs."""
+    from jxdsl.template import needs, yaml_template
+
+    rel = path.relative_to(ROOT)
+    target = TEMP / rel.parent / f"fuzz-template-{rel.name}"
+    target.write_text(mutate(path.read_text(encoding="utf-8"), data), encoding="utf-8")
+    try:
+        book = Linker().load(target)
+    except JxError:
+        return
+    doc = yaml.safe_load(yaml_template(book))
+    assert set(doc["事实"] or {}) == set(needs(book).facts)

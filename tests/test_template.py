@@ -154,3 +154,10 @@ def test_template_out_file(tmp_path):
     assert run("template", str(book), "-o", str(tmp_path / "x.xlsx")).exit_code == 2
     onto = run("template", str(book), "-o", str(book))
     assert onto.exit_code == 2 and "就是输入文件" in onto.output
+
+
+def test_names_yaml_would_misread_are_quoted(tmp_path):
+    book = tmp_path / "book.jx"
+    book.write_text("规则集 引号\n事实\n  on 数值\n  “a: b” 数值\n甲 权重 50 达标 ≥1 取 on\n乙 权重 50 达标 ≥1 取 “a: b”\n", encoding="utf-8")
+    template = run("template", str(book)).output
+    assert set(yaml.safe_load(template)["事实"]) == {"on", "a: b"}
