@@ -232,26 +232,31 @@ def draft_cmd(table: str, out: str | None, force: bool, sheet: str | None) -> No
 # ---- template (issue 14) -------------------------------------------------------------------
 @main.command(name="template")
 @click.argument("rulebook")
-@click.option("-o", "--out", "out", metavar="文件", help="写入的空白事实文件（.yaml）；不能是规则集；已存在时须加 --force。不写时输出到屏幕")
+@click.option("-o", "--out", "out", metavar="文件",
+              help="写入的空白文件：.yaml 为事实文件，.xlsx 为自评表（来自目标表的规则集）或事实表；不能是规则集；已存在时须加 --force。不写时把 YAML 输出到屏幕")
 @click.option("--force", is_flag=True, help="覆盖已存在的 -o 文件")
 def template_cmd(rulebook: str, out: str | None, force: bool) -> None:
-    """为规则集写一个空白事实文件（YAML）：恰好列出它需要的数据和评价记录，每项注明类型和用到它的指标。"""
-    from jxdsl.outfile import check_out, write_text
-    from jxdsl.template import yaml_template
+    """为规则集写空白事实文件（YAML）或空白自评表/事实表（XLSX）：恰好列出它需要的数据和评价记录，注明类型和用到它的指标。"""
+    from jxdsl.outfile import check_out, staged, write_text
+    from jxdsl.template import write_xlsx, yaml_template
 
     try:
         book = _load(rulebook)
-        if out is not None:
-            check_out(out, book.files)
-            if Path(out).suffix.lower() not in (".yaml", ".yml"):
-                raise UsageError(f"空白事实文件只能写成 YAML（.yaml），“{out}”不是", None, "用 -o 事实.yaml")
-            if Path(out).exists() and not force:
-                raise UsageError(f"输出文件“{out}”已存在", None, "换一个文件名，或加 --force 覆盖它")
-        text = yaml_template(book)
         if out is None:
-            click.echo(text, nl=False)
+            click.echo(yaml_template(book), nl=False)
+            return
+        check_out(out, book.files)
+        suffix = Path(out).suffix.lower()
+        if suffix not in (".yaml", ".yml", ".xlsx"):
+            raise UsageError(f"空白文件只能写成 YAML（.yaml）或 Excel（.xlsx），“{out}”都不是", None, "用 -o 事实.yaml 或 -o 自评表.xlsx")
+        if Path(out).exists() and not force:
+            raise UsageError(f"输出文件“{out}”已存在", None, "换一个文件名，或加 --force 覆盖它")
+        if suffix == ".xlsx":
+            with staged(out, book.files) as tmp:
+                rows = write_xlsx(book, tmp)
+            click.echo(f"已写入“{out}”：{rows} 行待填", err=True)
         else:
-            write_text(out, text, inputs=book.files)
+            write_text(out, yaml_template(book), inputs=book.files)
             click.echo(f"已写入“{out}”", err=True)
     except JxError as e:
         _fail(e)

@@ -187,3 +187,45 @@ def render_needs(book: Rulebook) -> str:
     if len(out) == 1:
         out.append("  无")
     return "\n".join(out)
+
+
+# ---- the blank table (xlsx) ----------------------------------------------------------------------
+def write_xlsx(book: Rulebook, path) -> int:
+    """A blank table for ``book`` at ``path``: a self-evaluation table (one row per 来自目标表 group,
+    a column per fact) when it scores target tables, else a facts table (docs/facts-table.md: one
+    row per fact and per evaluator record, with a cell comment saying what to write).  Returns the
+    number of rows."""
+    import openpyxl
+    from openpyxl.comments import Comment
+
+    from jxdsl.errors import UsageError
+    from jxdsl.facts import FACT_COLUMNS
+    from jxdsl.tables import SELF_EVAL_COLUMNS
+
+    n = needs(book)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    if n.tables:
+        if n.records:
+            raise UsageError("这个规则集既有目标表又有评价记录，一张自评表写不下", None, "用 -o 事实.yaml 写空白事实文件")
+        ws.title = "自评表"
+        facts = [f if f in FACT_COLUMNS else f"事实:{f}" for f in n.facts]
+        ws.append([*SELF_EVAL_COLUMNS, "档次", "评价得分", "说明", *facts])
+        for group, weight in n.tables:
+            ws.append(["", group])
+            ws.cell(ws.max_row, 2).comment = Comment(f"{group}的每个三级指标一行；本组各行分值之和 {weight}", "jxdsl")
+        for i, (name, (kind, used)) in enumerate(n.facts.items()):
+            ws.cell(1, len(SELF_EVAL_COLUMNS) + 4 + i).comment = Comment(f"{kind}；用于 {'、'.join(dict.fromkeys(used))}；填在该项目任一行", "jxdsl")
+    else:
+        ws.title = "事实表"
+        columns = ["项目", "类别", "名称", "值", *dict.fromkeys(k for _, _, blank in n.records for k in blank)]
+        ws.append(columns)
+        for name, (kind, used) in n.facts.items():
+            ws.append(["", "事实", name])
+            example = f"如 {n.examples[name]}" if name in n.examples else _EXAMPLES.get(kind, "")
+            ws.cell(ws.max_row, 3).comment = Comment(f"{kind}（{example}）；用于 {'、'.join(dict.fromkeys(used))}", "jxdsl")
+        for name, what, blank in n.records:
+            ws.append(["", "评价", name, *[blank.get(c) if isinstance(blank.get(c), str) else None for c in columns[4:]]])
+            ws.cell(ws.max_row, 3).comment = Comment(what, "jxdsl")
+    wb.save(path)
+    return ws.max_row - 1

@@ -151,7 +151,11 @@ def test_template_out_file(tmp_path):
     again = run("template", str(book), "-o", str(out))
     assert again.exit_code == 2 and "已存在" in again.output
     assert run("template", str(book), "-o", str(out), "--force").exit_code == 0
-    assert run("template", str(book), "-o", str(tmp_path / "x.xlsx")).exit_code == 2
+    assert run("template", str(book), "-o", str(tmp_path / "x.txt")).exit_code == 2
+    mixed = tmp_path / "mixed.jx"
+    mixed.write_text("规则集 混合\n产出指标 权重 50 来自目标表\n其他 权重 50 酌情\n默认规则\n  定量 ≥ : 正向\n", encoding="utf-8")
+    refused = run("template", str(mixed), "-o", str(tmp_path / "m.xlsx"))
+    assert refused.exit_code == 2 and "一张自评表写不下" in refused.output and not (tmp_path / "m.xlsx").exists()
     onto = run("template", str(book), "-o", str(book))
     assert onto.exit_code == 2 and "就是输入文件" in onto.output
 
@@ -161,3 +165,56 @@ def test_names_yaml_would_misread_are_quoted(tmp_path):
     book.write_text("规则集 引号\n事实\n  on 数值\n  “a: b” 数值\n甲 权重 50 达标 ≥1 取 on\n乙 权重 50 达标 ≥1 取 “a: b”\n", encoding="utf-8")
     template = run("template", str(book)).output
     assert set(yaml.safe_load(template)["事实"]) == {"on", "a: b"}
+
+
+def _fill_xlsx(path: Path) -> None:
+    """Fill a blank table from its own cell comments (as a unit would), in place."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    col = {name: i + 1 for i, name in enumerate(header)}
+    for r in range(2, ws.max_row + 1):
+        ws.cell(r, 1, "表格项目")
+        note = (ws.cell(r, 3).comment or ws.cell(r, 2).comment).text
+        if "一级指标" in col:  # a self-evaluation table: one target row per group
+            weight = re.search(r"分值之和 (\S+)", note).group(1)
+            for k, v in {"二级指标": "数量指标", "三级指标": "完成数", "分值": weight, "年度指标值": "≥10个", "实际完成值": "10个"}.items():
+                ws.cell(r, col[k], v)
+            for name in header[10:]:
+                ws.cell(r, col[name], "100万元")
+        elif ws.cell(r, col["类别"]).value == "事实":
+            ws.cell(r, col["值"], re.search(r"（如 ([^）、]+)", note).group(1) if "（如 " in note else "是")
+        else:
+            if "档次" in col and note.startswith("档次："):
+                ws.cell(r, col["档次"], re.search(r"档次：([^（]+)（", note).group(1))
+                m = re.search(r"档次：[^（]+（[\[(]([\d.]+),([\d.]+)[\])]分）", note)
+                if m:
+                    ws.cell(r, col["得分"], m.group(2))
+            elif note.startswith("酌情"):
+                ws.cell(r, col["得分"], 0)
+            elif note.startswith("扣分："):
+                ws.cell(r, col["发现"], "无")
+            elif note.startswith("清单"):
+                ws.cell(r, col["满足"], "全部")
+            elif note.startswith("问卷"):
+                options = re.search(r"人数（(.+)）", note).group(1).split("、")
+                ws.cell(r, col["问卷"], "、".join(f"{o}=1" for o in options))
+    wb.save(path)
+
+
+@pytest.mark.parametrize("book", ["shandong/qixia-2021", "xinjiang/kashgar-2021", "national/self-eval", "shanxi/xingxian-2022-self-eval"])
+def test_a_filled_blank_table_scores_without_missing_data(book, tmp_path):
+    """The xlsx template (facts table, or self-evaluation table for 来自目标表) filled from its own
+    comments scores every indicator."""
+    path = ROOT / f"rulebooks/{book}.jx"
+    table = tmp_path / "空白.xlsx"
+    made = run("template", str(path), "-o", str(table))
+    assert made.exit_code == 0, made.output
+    _fill_xlsx(table)
+    scored = run("score", str(path), str(table), "--format", "jsonl", "--engine", "interpreter")
+    assert scored.exit_code == 0, scored.output
+    result = json.loads(scored.output.splitlines()[0])
+    assert result["total"] is not None
+    assert all(i["status"] in ("scored", "not_applicable", "vetoed") for i in result["indicators"]), scored.output
