@@ -12,6 +12,7 @@ merged) repeats the one above; a weight may also be written in the name, ``决�
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -66,20 +67,31 @@ def read(path: str | Path, sheet: str | None = None, note=lambda t: None) -> Tab
         raise UsageError(f"找不到表格文件“{path}”")
     if p.suffix.lower() == ".csv":
         remember_source(str(p))  # errors show the CSV line
-    line, header, rows, title = _records(p, sheet, note)
+    line, header, rows, title, merges = _records(p, sheet, note)
     cols = _columns(header, str(p), line)
+    weight_col = cols["分值"] + 1 if "分值" in cols else None
+    spans = [m for m in merges if m[0] == m[2] == weight_col and m[3] > m[1] > line]  # one 分值 for several rows
+    if merges:
+        from jxdsl.xlsxread import fill_merged
+
+        rows = list(fill_merged(rows, [m for m in merges if m not in spans], line))
     roots: dict[str, Node] = {}
     previous: list[str] = []
+    chains: dict[int, list[Node]] = {}
+    held = {n for m in spans for n in range(m[1], m[3] + 1)}
     for n, cells in rows:
-        previous = _add_row(roots, previous, n, cells, cols, header, str(p))
+        previous = _add_row(roots, previous, n, cells, cols, header, str(p), chains, n in held)
+    for m in spans:
+        _spanned_weight(m, dict(rows), chains, cols, str(p))
     if not roots:
         raise FactError("表中没有指标行", Span(str(p), line, 1), "表头下面每行写一个指标：各级指标名称、分值、评分标准")
     _check_weights(roots, "分值" in cols, str(p), line)
     return Table(title, roots, str(p))
 
 
-def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tuple[int, list[str]]], str]:
-    """(header line, header, data rows, the title: the first text above the header)."""
+def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tuple[int, list[str]]], str, list]:
+    """(header line, header, data rows, the title: the first text above the header, the merged
+    ranges of a workbook as (min_col, min_row, max_col, max_row), not yet filled)."""
     from jxdsl.audit import csv_records
     from jxdsl.tables import find_header
 
@@ -94,8 +106,8 @@ def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tup
             note(f"“{p}”{encoding_note(enc)}")
         rows = [(n, r) for n, r in csv_records(p, enc) if r]
         line, header, rest = find_header(rows, wanted)
-        return line, header, list(rest), _title(rows, line)
-    from jxdsl.xlsxread import SheetRows, choose_sheet, close_book, fill_merged, open_book
+        return line, header, list(rest), _title(rows, line), []
+    from jxdsl.xlsxread import SheetRows, choose_sheet, close_book, open_book
 
     wb = open_book(p)
     try:
@@ -108,7 +120,7 @@ def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tup
     rows = [(n, r + [""] * (width - len(r))) for n, r in rows]
     note(f"读取“{p}”的工作表“{ws.title}”")
     line, header, rest = find_header(rows, wanted)
-    return line, header, list(fill_merged(rest, reader.merges, line)), _title(rows, line)
+    return line, header, list(rest), _title(rows, line), reader.merges
 
 
 def _title(rows, line: int) -> str:
@@ -148,8 +160,9 @@ def _cell(cells: list[str], cols: dict[str, int], key: str) -> str:
     return cells[i].strip() if i is not None and i < len(cells) else ""
 
 
-def _add_row(roots, previous: list[str], n: int, cells: list[str], cols, header, file: str) -> list[str]:
-    """Put one row's indicator into the tree; returns its path (for the blank cells of the next row)."""
+def _add_row(roots, previous: list[str], n: int, cells: list[str], cols, header, file: str, chains: dict, held: bool) -> list[str]:
+    """Put one row's indicator into the tree; returns its path (for the blank cells of the next row).
+    ``chains`` gets the row's nodes; ``held``: its 分值 is a merged cell of several rows (``_spanned_weight``)."""
     levels = [lv for lv in LEVELS if lv in cols]
     names = [re.sub(r"\s+", "", _cell(cells, cols, lv)) for lv in levels]
     if [norm(c) for c in cells] == [norm(c) for c in header] or norm(names[0]) in SKIP_ROWS:
@@ -171,8 +184,8 @@ def _add_row(roots, previous: list[str], n: int, cells: list[str], cols, header,
             span, ref = at(file, n, cols[levels[i]] + 1)
             raise FactError(f"第 {n} 行的“{levels[i]}”（{ref}）是空的，上面也没有可沿用的指标", span,
                             f"填上{levels[i]}名称（合并单元格或空着表示与上一行相同）")
-    node, siblings = None, roots
-    for depth, (name, weight, i) in enumerate(path):
+    node, siblings, chain = None, roots, chains.setdefault(n, [])
+    for name, weight, i in path:
         span, _ = at(file, n, cols[levels[i]] + 1)
         node = siblings.get(norm(name))
         if node is None:
@@ -180,7 +193,8 @@ def _add_row(roots, previous: list[str], n: int, cells: list[str], cols, header,
         if weight is not None:
             _set_weight(node, weight, span)
         siblings = node.children
-    _leaf_row(node, n, cells, cols, file)
+        chain.append(node)
+    _leaf_row(node, n, cells, cols, file, held)
     return [name for name, _, _ in path]
 
 
@@ -199,7 +213,7 @@ def _set_weight(node: Node, weight: Fraction, span: Span) -> None:
     node.weight, node.weight_span = weight, node.weight_span or span
 
 
-def _leaf_row(node: Node, n: int, cells, cols, file: str) -> None:
+def _leaf_row(node: Node, n: int, cells, cols, file: str, held: bool = False) -> None:
     """The 分值, 指标解释 and 评分标准 of the row whose deepest level is ``node``."""
     if node.row is not None:
         raise FactError(f"第 {n} 行的指标与第 {node.row} 行相同：“{node.name}”（同一路径写了两次）", Span(file, n, 1),
@@ -207,15 +221,38 @@ def _leaf_row(node: Node, n: int, cells, cols, file: str) -> None:
     node.row = n
     node.explain, node.standard = _cell(cells, cols, "指标解释"), _cell(cells, cols, "评分标准")
     text = _cell(cells, cols, "分值")
-    if not text:
-        return
-    span, ref = at(file, n, cols["分值"] + 1)
+    if text and not held:
+        _set_weight(node, _weight(text, *at(file, n, cols["分值"] + 1)), at(file, n, cols["分值"] + 1)[0])
+
+
+def _weight(text: str, span: Span, ref: str) -> Fraction:
+    """A 分值 cell's number: ``5``, ``5分``; a formula or other text is a located error."""
     if text.startswith("="):
         raise FactError(f"分值“{text}”（{ref}）是公式", span, "请写出数值（在 Excel 中复制后“粘贴为数值”，或另存后再读）")
     m = _WEIGHT.match(norm(text))
     if not m:
         raise FactError(f"分值“{text}”（{ref}）不是数字", span, "分值写数字，如 5 或 5分")
-    _set_weight(node, Fraction(m.group("w")), span)
+    return Fraction(m.group("w"))
+
+
+def _spanned_weight(merge, rows: dict, chains: dict, cols, file: str) -> None:
+    """A 分值 cell merged over several rows is the weight of the indicator those rows make up
+    (a 三级指标 over its 四级 rows); over part of an indicator's rows, or over several, an error."""
+    min_col, first, _, last = merge
+    lines = [n for n in range(first, last + 1) if chains.get(n)]
+    cells = rows.get(first, [])
+    text = cells[min_col - 1].strip() if len(cells) >= min_col else ""
+    if not lines or not text:
+        return
+    span, ref = at(file, first, min_col)
+    same = itertools.takewhile(lambda nodes: all(x is nodes[0] for x in nodes), zip(*(chains[n] for n in lines)))
+    common = [nodes[0] for nodes in same]
+    under = [n for n, chain in chains.items() if common and any(x is common[-1] for x in chain)]
+    if not common or sorted(under) != lines:
+        names = "、".join(dict.fromkeys(chains[n][-1].name for n in lines))
+        raise FactError(f"合并单元格 {ref} 的分值 {text} 跨了第 {first}–{last} 行（{names}），不是一个指标的全部行", span,
+                        "把分值写在各指标自己的行（或名称后，如 资金到位率（3分）），不要跨指标合并")
+    _set_weight(common[-1], _weight(text, span, ref), span)
 
 
 def _check_weights(roots: dict[str, Node], has_column: bool, file: str, line: int) -> None:

@@ -265,3 +265,36 @@ def test_a_ratio_defined_in_a_shared_explanation_is_not_given_to_other_leaves():
     assert other.notes and "培训人次" in other.notes[0]
     same, _ = recognise("得分=完成率×满分值", explain, "完成率", Fraction(2))
     assert same.derived == [("完成率", "实际完成数 / 计划数")]
+
+
+def _merged_weight_book(path: Path, spans: list[str], weights=(2, None, 3)) -> None:
+    """A four-level table as published (Qixia 附件4): the 分值 column merged over each 三级 group."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["一级指标", "二级指标", "三级指标", "四级指标", "分值", "评价标准"])
+    ws.append(["决策", "项目立项", "立项依据充分性", "必要性（1分）", 2, "符合得1分，不符合得0分"])
+    ws.append([None, None, None, "合理性（1分）", None, "相符得1分，不相符得0分"])
+    ws.append([None, None, "立项程序规范性", "合规性", 3, "合规得3分，不合规得0分"])
+    for row, weight in zip((2, 3, 4), weights):
+        ws.cell(row, 5).value = weight
+    for ref in spans:
+        ws.merge_cells(ref)
+    wb.save(path)
+
+
+def test_a_weight_merged_over_a_group_is_the_groups_weight(tmp_path):
+    """Merged over the rows of one 三级指标, the 分值 is that indicator's (not each 四级 row's:
+    copying it into every row would double the group silently)."""
+    table = tmp_path / "体系.xlsx"
+    _merged_weight_book(table, ["A2:A4", "B2:B4", "C2:C3", "E2:E3"])
+    result, out = _draft(tmp_path, table)
+    assert result.exit_code == 0, result.output
+    book = Linker().load(out)
+    assert [(i.name, i.weight) for i in book.walk()] == [
+        ("决策", 5), ("项目立项", 5), ("立项依据充分性", 2), ("必要性", 1), ("合理性", 1), ("立项程序规范性", 3), ("合规性", 3)]
+    table2 = tmp_path / "跨.xlsx"
+    _merged_weight_book(table2, ["A2:A4", "B2:B4", "C2:C3", "E3:E4"], (None, 4, None))
+    bad = run("draft", str(table2), "-o", str(tmp_path / "b.jx"))
+    assert bad.exit_code == 1 and "合并单元格 E3 的分值" in bad.output and "不是一个指标的全部行" in bad.output
