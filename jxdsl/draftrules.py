@@ -12,7 +12,8 @@ Recognised:
   standard or the 指标解释) becomes a derived value over two facts;
 * deduction — ``每发现一处…扣0.5分，扣完为止``: ``扣分 每处0.5 扣完为止``;
 * tiers — ``有效得1分，较有效得0.5分，无效得0分``, ``效果显著得(2,3]分``, ``优…得100%，良…得80%``,
-  ``较差不得分``: ``档次``.
+  ``较差不得分``: ``档次``;
+* bands — ``Y≥4%得2分；3%≤Y<4%得1.5分；…；Y<0%得0分`` (contiguous, down to a lowest band): ``分段``.
 """
 from __future__ import annotations
 
@@ -75,7 +76,8 @@ def recognise(standard: str, explain: str, leaf: str, weight: Fraction) -> tuple
     text = norm(standard)
     if not text:
         return None, "没有评分标准"
-    found = [r for r in (proportional(text, norm(explain), leaf), deduction(text), tiers(text, weight)) if r is not None]
+    found = [r for r in (proportional(text, norm(explain), leaf), deduction(text), tiers(text, weight), bands(text, leaf))
+             if r is not None]
     if len(found) == 1:
         found[0].notes.extend(_full_mark_notes(text, weight))
         return found[0], ""
@@ -83,6 +85,48 @@ def recognise(standard: str, explain: str, leaf: str, weight: Fraction) -> tuple
         return None, "未能确定计分规则"
     kinds = "、".join(r.kind for r in found)
     return None, f"同时像{kinds}，不能确定是哪一种"
+
+
+_PCT = rf"{_NUM}%"
+_BAND_VAR = r"[^≥≤<>=;。]*?"
+_BAND_TAIL = rf"时?,?(?:得(?P<p>{_NUM})分|(?P<none>不得分|得0分))$"
+_BAND_TOP = re.compile(rf"^(?:当)?(?P<var>{_BAND_VAR})(?:≥|>=)(?P<a>{_PCT}){_BAND_TAIL}")
+_BAND_MID = re.compile(rf"^(?:当)?(?P<a>{_PCT})(?:≤|<=)(?P<var>{_BAND_VAR})<(?P<b>{_PCT}){_BAND_TAIL}")
+_BAND_LOW = re.compile(rf"^(?:当)?(?:(?P<var>{_BAND_VAR})<(?P<a>{_PCT})|(?P<a2>{_PCT})>(?P<var2>{_BAND_VAR})){_BAND_TAIL}")
+
+
+def bands(text: str, leaf: str) -> Recognised | None:
+    """``Y≥4%得2分；3%≤Y<4%得1.5分；…；Y<0%得0分``: 分段, when the bands are contiguous from the top
+    down (each band's upper bound the lower bound of the one above) on one variable, in percent."""
+    clauses = [c for c in re.split(r"[;。]", text) if c]
+    if len(clauses) < 2:
+        return None
+    top = _BAND_TOP.match(clauses[0])
+    if top is None:
+        return None
+    out, lower, names = [f"≥{top['a']}:{_points(top)}"], top["a"], {top["var"]}
+    for i, clause in enumerate(clauses[1:], start=1):
+        if (m := _BAND_MID.match(clause)) and Fraction(m["b"][:-1]) == Fraction(lower[:-1]):
+            out.append(f"≥{m['a']}:{_points(m)}")
+            lower = m["a"]
+            names.add(m["var"])
+        elif (m := _BAND_LOW.match(clause)) and i == len(clauses) - 1 and Fraction((m["a"] or m["a2"])[:-1]) == Fraction(lower[:-1]):
+            out.append(f"否则:{_points(m)}")
+            names.add(m["var"] or m["var2"])
+        else:
+            return None
+    if len(names) != 1 or not out[-1].startswith("否则"):
+        return None  # one variable, and every value in some band (the text states the lowest one)
+    var = names.pop()
+    clean = var.replace("|", "").rstrip("YXyx")
+    notes = [f"评分标准按“{clean}”分段，起草为读取数据“{leaf}”（百分数）"] if clean and clean != norm(leaf) else []
+    if "|" in var:
+        notes.append(f"评分标准写的是绝对值“{var}”，起草为按数值本身（负数即超支时落入最低一档），请确认")
+    return Recognised("分段 " + " ".join(out), "分段", [(leaf, f"百分比 本指标的{clean or '数值'}（分段计分）")], notes=notes)
+
+
+def _points(m: re.Match) -> str:
+    return "0" if m["none"] else number(Fraction(m["p"]))
 
 
 def _full_mark_notes(text: str, weight: Fraction) -> list[str]:

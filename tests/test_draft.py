@@ -63,9 +63,12 @@ def test_qixia_draft_rules_where_the_standard_states_one(tmp_path):
     assert "资金到位率 = 实际到位资金 / 预算资金" in text
     # the published standard says 满分值2分 while the weight is 3: stated, not silently taken
     assert "# 待确认：评分标准写“满分值2分”，而分值是 3 分；按分值 3 分起草" in text
-    # bands (成本节约率) are not recognised: 酌情, with the standard quoted
-    assert lines["产业项目和基础设施项目成本节约率"].endswith("权重 2 酌情")
-    assert "# 待确认：评分标准“成本节约率 |Y| ≥ 4% 时" in text
+    # bands (成本节约率), with the published |Y| stated for confirmation
+    assert lines["产业项目和基础设施项目成本节约率"].endswith("权重 2 分段 ≥4%:2 ≥3%:1.5 ≥2%:1 ≥0%:0.5 否则:0")
+    assert "# 待确认：评分标准写的是绝对值“成本节约率|Y|”" in text
+    # satisfaction (一般采用社会调查的方式) states no rule: 酌情, with the standard quoted
+    assert lines["受益对象满意度"].endswith("权重 8 酌情")
+    assert "# 待确认：评分标准“社会公众或服务对象是指受帮扶对象" in text
     # the veto clause of 资金使用规范性 is not dropped silently
     assert "20%资金使用不规范的,该指标相关三级指标不得分”没有写成规则" in text
 
@@ -128,9 +131,20 @@ def test_tier_phrasings(standard, weight, rule):
     assert found.rule == rule
 
 
+@pytest.mark.parametrize("standard, rule", [
+    ("覆盖率≥95%得5分；90%≤覆盖率<95%得3分；覆盖率<90%不得分", "分段 ≥95%:5 ≥90%:3 否则:0"),
+    ("当Y>=10%时，得4分；5%<=Y<10%时，得2分；0%>Y，得0分", None),  # 0% is not the lower bound above (5%): a gap
+    ("Y≥10%时，得4分；5%≤Y<10%时，得2分；Y<5%时，得0分", "分段 ≥10%:4 ≥5%:2 否则:0"),
+    ("Y≥4%得2分；2%≤Y<3%得1分", None),  # a gap between 3% and 4%
+])
+def test_band_phrasings(standard, rule):
+    found, why = recognise(standard, "", "覆盖率", Fraction(5))
+    assert (found.rule if found else None) == rule, why
+
+
 @pytest.mark.parametrize("standard", [
     "得分=完成率×分值；每发现一处问题扣1分",  # two rules at once
-    "Y≥4%得2分；3%≤Y<4%得1.5分；Y<3%得0分",  # bands: not recognised
+    "成本节约率≥4%得2分；3%≤成本节约率<4%得1.5分",  # bands without a lowest band: not all values covered
     "由专家综合评定",
     "合格得2分",  # one tier is not a tier rule
     "",
