@@ -79,8 +79,12 @@ def read(path: str | Path, sheet: str | None = None, note=lambda t: None) -> Tab
     previous: list[str] = []
     chains: dict[int, list[Node]] = {}
     held = {n for m in spans for n in range(m[1], m[3] + 1)}
+    from jxdsl.link import MAX_INDICATORS
+
     for n, cells in rows:
         previous = _add_row(roots, previous, n, cells, cols, header, str(p), chains, n in held)
+        if len(chains) > MAX_INDICATORS:  # a rulebook holds no more (link.py); stop reading here
+            raise FactError(f"表中的指标行超过 {MAX_INDICATORS} 行", Span(str(p), n, 1), "一个规则集最多 5000 个指标：请把表分成几个")
     for m in spans:
         _spanned_weight(m, dict(rows), chains, cols, str(p))
     if not roots:

@@ -312,3 +312,11 @@ def test_a_weight_merged_over_a_group_is_the_groups_weight(tmp_path):
     _merged_weight_book(table2, ["A2:A4", "B2:B4", "C2:C3", "E3:E4"], (None, 4, None))
     bad = run("draft", str(table2), "-o", str(tmp_path / "b.jx"))
     assert bad.exit_code == 1 and "合并单元格 E3 的分值" in bad.output and "不是一个指标的全部行" in bad.output
+
+
+def test_more_rows_than_a_rulebook_holds_stop_with_a_located_error(tmp_path, monkeypatch):
+    monkeypatch.setattr("jxdsl.link.MAX_INDICATORS", 3)
+    table = tmp_path / "t.csv"
+    table.write_text("一级指标,二级指标,分值\n" + "".join(f"决策,指标{chr(0x4e00 + i)},1\n" for i in range(6)), encoding="utf-8")
+    result = run("draft", str(table))
+    assert result.exit_code == 1 and "t.csv:5:1:" in result.output and "表中的指标行超过 3 行" in result.output
