@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from jxdsl import link
 from jxdsl.draftrules import Recognised, norm, number, quote_name, quote_text, recognise
 from jxdsl.errors import FactError, Span, UsageError, remember_source
 
@@ -79,14 +80,13 @@ def read(path: str | Path, sheet: str | None = None, note=lambda t: None) -> Tab
     previous: list[str] = []
     chains: dict[int, list[Node]] = {}
     held = {n for m in spans for n in range(m[1], m[3] + 1)}
-    from jxdsl.link import MAX_INDICATORS
-
     for n, cells in rows:
         previous = _add_row(roots, previous, n, cells, cols, header, str(p), chains, n in held)
-        if len(chains) > MAX_INDICATORS:  # a rulebook holds no more (link.py); stop reading here
-            raise FactError(f"表中的指标行超过 {MAX_INDICATORS} 行", Span(str(p), n, 1), "一个规则集最多 5000 个指标：请把表分成几个")
+        if len(chains) > link.MAX_INDICATORS:  # a rulebook holds no more; stop reading here
+            raise FactError(f"表中的指标行超过 {link.MAX_INDICATORS} 行", Span(str(p), n, 1),
+                            f"一个规则集最多 {link.MAX_INDICATORS} 个指标：请把表分成几个")
     for m in spans:
-        _spanned_weight(m, dict(rows), chains, cols, str(p))
+        _spanned_weight(m, dict(rows), chains, str(p))
     if not roots:
         raise FactError("表中没有指标行", Span(str(p), line, 1), "表头下面每行写一个指标：各级指标名称、分值、评分标准")
     _check_weights(roots, "分值" in cols, str(p), line)
@@ -239,7 +239,7 @@ def _weight(text: str, span: Span, ref: str) -> Fraction:
     return Fraction(m.group("w"))
 
 
-def _spanned_weight(merge, rows: dict, chains: dict, cols, file: str) -> None:
+def _spanned_weight(merge, rows: dict, chains: dict, file: str) -> None:
     """A 分值 cell merged over several rows is the weight of the indicator those rows make up
     (a 三级指标 over its 四级 rows); over part of an indicator's rows, or over several, an error."""
     min_col, first, _, last = merge
@@ -278,7 +278,7 @@ def _walk(nodes):
 # ---- writing --------------------------------------------------------------------------------
 def render(table: Table, name: str) -> str:
     """The rulebook text of the drafted table."""
-    facts: dict[str, str] = {}
+    facts: dict[str, tuple[str, str]] = {}  # name → (type or "", description)
     derived: dict[str, str] = {}
     body: list[str] = []
     for node in table.roots.values():
@@ -292,16 +292,12 @@ def render(table: Table, name: str) -> str:
     head += ["# 待确认：等级按财预〔2020〕10号的通行划分，表中没有写明", "等级 优 ≥90 良 ≥80 中 ≥60 差", ""]
     if facts:
         head.append("事实")
-        head += [f"  {quote_name(f)} {_fact_type(d)}{quote_text(d.removeprefix('百分比 '))}" for f, d in facts.items()]
+        head += [f"  {quote_name(f)} {kind + ' ' if kind else ''}{quote_text(d)}" for f, (kind, d) in facts.items()]
         head.append("")
     head += [f"{quote_name(d)} = {' / '.join(quote_name(x) for x in expr.split(' / '))}" for d, expr in derived.items()]
     if derived:
         head.append("")
     return "\n".join(head + body) + "\n"
-
-
-def _fact_type(description: str) -> str:
-    return "百分比 " if description.startswith("百分比 ") else ""
 
 
 def _indicator(node: Node, depth: int, out: list[str], facts: dict, derived: dict) -> None:
@@ -324,8 +320,8 @@ def _rule(node: Node, facts: dict, derived: dict) -> tuple[str, list[str]]:
     """The leaf's rule and its 待确认 notes; 酌情 unless a recogniser is sure."""
     found, why = recognise(node.standard, node.explain, node.name, node.total())
     if found is not None and _fits(found, facts, derived):
-        for name, desc in found.facts:
-            facts.setdefault(name, desc)
+        for name, kind, desc in found.facts:
+            facts.setdefault(name, (kind, desc))
         derived.update(found.derived)
         return found.rule, found.notes
     if found is not None:

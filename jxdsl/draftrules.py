@@ -52,7 +52,7 @@ class Recognised:
 
     rule: str
     kind: str
-    facts: list[tuple[str, str]] = field(default_factory=list)  # (name, description)
+    facts: list[tuple[str, str, str]] = field(default_factory=list)  # (name, type or "", description)
     derived: list[tuple[str, str]] = field(default_factory=list)  # (name, "a / b")
     notes: list[str] = field(default_factory=list)
 
@@ -122,7 +122,7 @@ def bands(text: str, leaf: str) -> Recognised | None:
     notes = [f"评分标准按“{clean}”分段，起草为读取数据“{leaf}”（百分数）"] if clean and clean != norm(leaf) else []
     if "|" in var:
         notes.append(f"评分标准写的是绝对值“{var}”，起草为按数值本身（负数即超支时落入最低一档），请确认")
-    return Recognised("分段 " + " ".join(out), "分段", [(leaf, f"百分比 本指标的{clean or '数值'}（分段计分）")], notes=notes)
+    return Recognised("分段 " + " ".join(out), "分段", [(leaf, "百分比", f"本指标的{clean or '数值'}（分段计分）")], notes=notes)
 
 
 def _points(m: re.Match) -> str:
@@ -151,10 +151,10 @@ def proportional(text: str, explain: str, leaf: str) -> Recognised | None:
     if defined is not None:
         name = defined.group("name")
         num, den = defined.group("num"), defined.group("den")
-        facts = [(num, f"{name}的分子（评分标准：{name}={num}/{den}×100%）"), (den, f"{name}的分母")]
+        facts = [(num, "", f"{name}的分子（评分标准：{name}={num}/{den}×100%）"), (den, "", f"{name}的分母")]
         rule = "正向 满分=100%" + ("" if own == name else f" 取 {name}")
         return Recognised(rule, "按比例计分", facts, [(name, f"{num} / {den}")])
-    fact = [(leaf, f"百分比 本指标的{ratio}，得分 = {ratio} × 分值")]
+    fact = [(leaf, "百分比", f"本指标的{ratio}，得分 = {ratio} × 分值")]
     if own == ratio or own.endswith(ratio):
         return Recognised("正向 满分=100%", "按比例计分", fact)
     return Recognised("正向 满分=100%", "按比例计分", fact,
