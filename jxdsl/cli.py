@@ -36,7 +36,9 @@ def main() -> None:
 @main.command()
 @click.argument("rulebooks", nargs=-1, required=True)
 def check(rulebooks: tuple[str, ...]) -> None:
-    """检查规则集：语法、继承、权重与引用；列出指标树或全部错误。"""
+    """检查规则集：语法、继承、权重与引用；列出指标树和需要的数据，或列出全部错误。"""
+    from jxdsl.template import render_needs
+
     code = EXIT_OK
     for path in rulebooks:
         try:
@@ -46,6 +48,7 @@ def check(rulebooks: tuple[str, ...]) -> None:
             code = max(code, EXIT_USAGE if isinstance(e, UsageError) else EXIT_INVALID)
             continue
         click.echo(render_tree(book))
+        click.echo(render_needs(book))
         for w in book.warnings:
             click.echo(str(w.with_sources(book.sources)), err=True)
     sys.exit(code)
@@ -199,6 +202,64 @@ def diff_cmd(old: str, new: str, fmt: str) -> None:
         click.echo(dumps(diff_mod.to_json(a, b, changes)))
     else:
         click.echo(diff_mod.render(a, b, changes))
+
+
+# ---- draft (issue 14) ----------------------------------------------------------------------
+@main.command(name="draft")
+@click.argument("table")
+@click.option("-o", "--out", "out", metavar="文件", help="写入的规则集（.jx）；不能是输入的表格；已存在时须加 --force。不写时输出到屏幕")
+@click.option("--force", is_flag=True, help="覆盖已存在的 -o 文件")
+@click.option("--sheet", help="读 Excel 文件的这个工作表（默认：当前工作表，隐藏时用第一个可见的）")
+def draft_cmd(table: str, out: str | None, force: bool, sheet: str | None) -> None:
+    """从指标体系/评分表（CSV/XLSX）起草规则集：指标树、分值、指标解释、评分标准；认得出的评分标准写成计分规则，其余写酌情并注明“待确认”。"""
+    from jxdsl.draft import check_draft, draft
+
+    try:
+        text = draft(table, out, force, sheet, note=lambda t: click.echo(t, err=True))
+    except JxError as e:
+        _fail(e)
+        return
+    if out is None:
+        click.echo(text, nl=False)
+    messages, failed = check_draft(text, out)
+    for m in messages:
+        click.echo(m, err=True)
+    if out is not None:
+        click.echo(f"已写入“{out}”：{text.count('# 待确认：')} 处待确认" + ("；规则集检查未通过，见上" if failed else ""), err=True)
+    sys.exit(EXIT_INVALID if failed else EXIT_OK)
+
+
+# ---- template (issue 14) -------------------------------------------------------------------
+@main.command(name="template")
+@click.argument("rulebook")
+@click.option("-o", "--out", "out", metavar="文件",
+              help="写入的空白文件：.yaml 为事实文件，.xlsx 为自评表（来自目标表的规则集）或事实表；不能是规则集；已存在时须加 --force。不写时把 YAML 输出到屏幕")
+@click.option("--force", is_flag=True, help="覆盖已存在的 -o 文件")
+def template_cmd(rulebook: str, out: str | None, force: bool) -> None:
+    """为规则集写空白事实文件（YAML）或空白自评表/事实表（XLSX）：恰好列出它需要的数据和评价记录，注明类型和用到它的指标。"""
+    from jxdsl.outfile import check_out, staged, write_text
+    from jxdsl.template import write_xlsx, yaml_template
+
+    try:
+        book = _load(rulebook)
+        if out is None:
+            click.echo(yaml_template(book), nl=False)
+            return
+        check_out(out, book.files)
+        suffix = Path(out).suffix.lower()
+        if suffix not in (".yaml", ".yml", ".xlsx"):
+            raise UsageError(f"空白文件只能写成 YAML（.yaml）或 Excel（.xlsx），“{out}”都不是", None, "用 -o 事实.yaml 或 -o 自评表.xlsx")
+        if Path(out).exists() and not force:
+            raise UsageError(f"输出文件“{out}”已存在", None, "换一个文件名，或加 --force 覆盖它")
+        if suffix == ".xlsx":
+            with staged(out, book.files) as tmp:
+                rows = write_xlsx(book, tmp)
+            click.echo(f"已写入“{out}”：{rows} 行待填", err=True)
+        else:
+            write_text(out, yaml_template(book), inputs=book.files)
+            click.echo(f"已写入“{out}”", err=True)
+    except JxError as e:
+        _fail(e)
 
 
 def entry() -> None:  # pragma: no cover - the console script; tests call ``main``

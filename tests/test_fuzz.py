@@ -691,3 +691,51 @@ def test_target_rows_with_method_detail_and_fact_columns_never_crash(rows):
     for run in runs:
         assert run.exit_code in (0, 1, 2) and "Traceback" not in run.output, run.output
         assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
+
+
+# ---- draft (issue 14): 指标体系/评分表 → rulebook ---------------------------------------------
+DRAFT_CELLS = st.sampled_from([
+    "", "决策", "决策（20分）", "过程 (30分)", "立项", "资金到位率", "合计", "一级指标", "5", "5分", "约5", "=A1", "0.5", "-3", "1e3",
+    "符合得2分，不符合得0分", "每发现一处扣0.5分，扣完为止", "得分=到位率×分值", "资金到位率=实际到位/计划投入×100%，得分=到位率×分值",
+    "效果显著得(2,3]分；较好得(1,2]分；较差不得分", "优得100%，良得80%", "“复合肥+缓控释肥”", "a/b", "事实", "Y≥4%得2分", "\"", "#",
+])
+
+
+@FUZZ
+@given(st.lists(st.lists(DRAFT_CELLS, min_size=5, max_size=5), min_size=1, max_size=6))
+def test_draft_tables_draft_or_report(rows):
+    """Any 评分表 drafts to a rulebook or a located error; exit 0 means the draft links."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["一级指标", "二级指标", "三级指标", "分值", "评分标准"])
+    w.writerows(rows)
+    table = TEMP / "draft.csv"
+    table.write_text(buf.getvalue(), encoding="utf-8")
+    out = TEMP / "draft.jx"
+    out.unlink(missing_ok=True)
+    run = CliRunner().invoke(main, ["draft", str(table), "-o", str(out)])
+    assert run.exit_code in (0, 1, 2) and "Traceback" not in run.output, run.output
+    assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
+    if run.exit_code == 0:
+        Linker().load(out)
+
+
+# ---- template (issue 14): what a rulebook needs -------------------------------------------------
+@FUZZ
+@given(st.sampled_from(RULEBOOKS), st.data())
+def test_templates_of_mutated_rulebooks_are_yaml(path, data):
+    """A mutated rulebook that links gets a template that is valid YAML listing its needs."""
+    from jxdsl.template import needs, yaml_template
+
+    rel = path.relative_to(ROOT)
+    target = TEMP / rel.parent / f"fuzz-template-{rel.name}"
+    target.write_text(mutate(path.read_text(encoding="utf-8"), data), encoding="utf-8")
+    try:
+        book = Linker().load(target)
+    except JxError:
+        return
+    doc = yaml.safe_load(yaml_template(book))
+    assert set(doc["事实"] or {}) == set(needs(book).facts)

@@ -91,6 +91,17 @@ TABLE_KINDS = {  # table files (tests/errors/facts/<file>), scored with the nati
     "budget-weight.csv": ("预算执行率行的分值与规则集的权重不同", ()),
 }
 
+DRAFT_KINDS = {  # 指标体系/评分表 files (tests/errors/facts/<file>) given to `jxdsl draft`
+    "draft-no-header.csv": "draft：找不到表头（没有“一级指标”列）",
+    "draft-no-weight.csv": "draft：没有“分值”列，名称中也没有写分值",
+    "draft-weight-text.csv": "draft：分值不是数字",
+    "draft-formula.csv": "draft：分值是公式",
+    "draft-duplicate.csv": "draft：同一指标路径写了两行",
+    "draft-blank-level.csv": "draft：指标名称空着，上面也没有可沿用的",
+    "draft-weights-sum.csv": "draft：分值加不拢（照写，草稿的检查报错）",
+    "draft-merged-weight.xlsx": "draft：合并的分值单元格跨了几个指标",
+}
+
 
 def first_error(output: str) -> str:
     """The first located message line, shortened for a table cell."""
@@ -119,6 +130,10 @@ def rows() -> list[tuple[str, str, str, int]]:
         path = f"tests/errors/facts/{name.split()[0]}"
         run = runner.invoke(main, ["score", "rulebooks/national/self-eval.jx", path, *extra])
         out.append((kind, f"`{path}`" + (f" `{' '.join(extra)}`" if extra else ""), first_error(run.output), run.exit_code))
+    for name, kind in DRAFT_KINDS.items():
+        path = f"tests/errors/facts/{name}"
+        run = runner.invoke(main, ["draft", path])
+        out.append((kind, f"`{path}`", first_error(run.output), run.exit_code))
     run = runner.invoke(main, ["score", "rulebooks/national/self-eval.jx", "tests/errors/facts/bad-row-table.csv"])
     out.append(("自评表中一行有误（其余项目照常计分）", "`tests/errors/facts/bad-row-table.csv`", "共 2 个项目：1 个计分完成，1 个有数据问题", run.exit_code))
     run = runner.invoke(main, ["score", "rulebooks/national/self-eval.jx", "没有这个文件.yaml"])
@@ -160,6 +175,7 @@ def document() -> str:
         "事实文件（YAML/JSON）不超过 50 MB、嵌套不超过 50 层，不允许 YAML 锚点、别名、合并键和标签。",
         "继承只读规则集根目录（本目录树、`JXDSL_PATH`、自带规则集库）中的普通 `.jx` 文件（`JXDSL_INHERIT_ANYWHERE=1` 时不限）；",
         "错误信息只摘录规则集和本次读入的事实文件的原文。",
+        "`draft` 读的指标体系/评分表最多 5000 个指标行（与规则集的指标数上限相同）。",
         "事实、目标表和评分表中的数值最多 100 位数字（不计整数部分开头的 0），不用科学计数法（如 1e5），",
         "千位分隔符只能每三位一个（12,500、1,234,567.5；全角逗号同样），否则报错而不猜测；全角数字、阿拉伯-印度数字（٠–٩）和数学字体数字（𝟎–𝟗）按 0–9 读取。",
     ]
