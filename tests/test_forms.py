@@ -1,0 +1,171 @@
+"""项目支出绩效自评表 as units fill it in (``jxdsl/forms.py``), built here with openpyxl in the
+layout of the Xing county forms (seed 001): merged header and 一级/二级 cells, numeric, date and
+percentage cells, amounts with thousands separators, 其中 rows.  A form must score as the long
+self-evaluation table of the same data, in every engine; a sheet that is not a form is a located
+error."""
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from jxdsl.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = str(ROOT / "rulebooks/shanxi/xingxian-2022-self-eval.jx")
+CASES = ("wengang", "shuzi", "yulu", "tiexi", "dangan", "zichan")
+TOP_WEIGHTS = {"产出指标": 50, "效益指标": 30, "满意度指标": 10}
+
+
+def published(case: str) -> dict:
+    return {c["id"]: c["published"] for c in yaml.safe_load((ROOT / "examples/cases.yaml").read_text(encoding="utf-8"))}[f"xingxian-2022-{case}"]
+
+
+def facts(case: str) -> dict:
+    return yaml.safe_load((ROOT / f"examples/xingxian-2022-{case}/facts.yaml").read_text(encoding="utf-8"))
+
+
+def published_scores(case: str) -> dict[str, str]:
+    with (ROOT / f"examples/xingxian-2022-{case}/published.csv").open(encoding="utf-8-sig") as fh:
+        return {r["路径"]: r["得分"] for r in csv.DictReader(fh)}
+
+
+def amount(text: str) -> Decimal:
+    return Decimal(str(text).removesuffix("万元"))
+
+
+def write_form(ws, data: dict, scores: dict[str, str], *, style: int = 0, extra_rows: int = 0) -> None:
+    """One project's form in the seed's layout.  ``style`` varies what the provinces vary: 0 amounts
+    as numbers (万元 in the block's label), 1 amounts as text in 元 with thousands separators, a
+    percentage cell and date cells; ``extra_rows`` blank rows above the form (a title block)."""
+    o = extra_rows
+    put = lambda r, c, v: ws.cell(o + r, c, v)  # noqa: E731
+    merge = lambda r1, c1, r2, c2: ws.merge_cells(start_row=o + r1, start_column=c1, end_row=o + r2, end_column=c2)  # noqa: E731
+    put(1, 1, "项目支出绩效自评表"), merge(1, 1, 1, 10)
+    put(2, 1, "（2022年度）"), merge(2, 1, 2, 10)
+    put(3, 1, "项目名称"), merge(3, 1, 3, 2), put(3, 3, data["项目"]), merge(3, 3, 3, 10)
+    put(4, 1, "主管部门"), merge(4, 1, 4, 2), put(4, 3, "兴县乡村振兴局"), merge(4, 3, 4, 5), put(4, 6, "实施单位"), put(4, 7, "兴县乡村振兴局"), merge(4, 7, 4, 10)
+    a, b = amount(data["事实"]["全年预算数"]), amount(data["事实"]["全年执行数"])
+    put(5, 1, "项目资金\n（万元）\n（10分）" if style == 0 else "项目资金（10分）"), merge(5, 1, 9, 1)
+    for c, h in enumerate(("年初预算数", "全年预算数（A）", "全年执行数（B）", "分值（10分）", "执行率（B/A）", "得分", "得分计算方法"), 3):
+        put(5, c, h)
+    for r, label in ((6, "年度资金总额："), (7, "其中：当年财政拨款"), (8, "上年结转资金"), (9, "其他资金")):
+        put(r, 2, label)
+        if r > 7:
+            continue
+        if style == 0:
+            put(r, 3, float(a)), put(r, 4, float(a)), put(r, 5, float(b))
+        else:  # in 元, thousands separated, as text
+            put(r, 3, f"{a * 10000:,.2f}元"), put(r, 4, f"{a * 10000:,.2f}元"), put(r, 5, f"{b * 10000:,.2f}元")
+        put(r, 6, 10)
+        rate = put(r, 7, float(round(b / a, 4)))
+        rate.number_format = "0.00%"
+        put(r, 8, float(scores["预算执行率"]))
+    put(10, 1, "年度总体目标"), merge(10, 1, 11, 1), put(10, 2, "预期目标"), merge(10, 2, 10, 5), put(10, 6, "实际完成情况"), merge(10, 6, 10, 10)
+    put(11, 2, "按计划完成"), merge(11, 2, 11, 5), put(11, 6, "已完成"), merge(11, 6, 11, 10)
+    heads = ("一级指标", "二级指标", "三级指标", "年度指标值（A）", "实际完成值（B）", "分值", "评分标准", "得分", "偏差原因分析及改进措施", "档次", "评价得分")
+    put(12, 1, "绩效指标")
+    for c, h in enumerate(heads, 2):
+        put(12, c, h)
+    r = 13
+    rows = data["目标表"]
+    for i, row in enumerate(rows):
+        first = row["一级指标"]
+        if i == 0 or rows[i - 1]["一级指标"] != first:
+            span = sum(1 for x in rows[i:] if x["一级指标"] == first and all(y["一级指标"] == first for y in rows[i : rows.index(x) + 1]))
+            put(r, 2, f"{first}（{TOP_WEIGHTS[first]}分）"), merge(r, 2, r + span - 1, 2)
+        if i == 0 or rows[i - 1]["二级指标"] != row["二级指标"] or rows[i - 1]["一级指标"] != first:
+            span = 1
+            while i + span < len(rows) and rows[i + span]["二级指标"] == row["二级指标"] and rows[i + span]["一级指标"] == first:
+                span += 1
+            put(r, 3, row["二级指标"]), merge(r, 3, r + span - 1, 3)
+        put(r, 4, row["三级指标"])
+        for c, k in ((5, "年度指标值"), (6, "实际完成值")):
+            put(r, c, _cell_value(str(row[k]), style))
+            if style and str(row[k]).endswith("%") and not str(row[k]).startswith(("≥", "≤")):
+                ws.cell(o + r, c).number_format = "0%"
+        put(r, 7, row["分值"]), put(r, 8, "完成指标得满分；未完成按完成情况得分")
+        path = f"{first}/{row['二级指标']}/{row['三级指标']}"
+        put(r, 9, float(scores[path]) if path in scores else None)
+        put(r, 11, row.get("档次")), put(r, 12, row.get("评价得分"))
+        r += 1
+    put(r, 1, "总  分"), merge(r, 1, r, 8), put(r, 9, float(scores["合计"]))
+    put(r + 1, 1, "项目用款单位自我评定"), merge(r + 1, 1, r + 1, 2), put(r + 1, 3, f"{'优' if float(scores['合计']) >= 90 else '良'} ☑   中 □   差 □")
+
+
+def _cell_value(text: str, style: int):
+    """A value as a unit types it: in style 1, 100% as the number 1 (formatted as a percentage) and
+    a date at year's end as a date cell."""
+    if style == 0:
+        return text
+    if re.fullmatch(r"[0-9.]+%", text):
+        return float(Decimal(text[:-1]) / 100)
+    if text == "2022年底":
+        return datetime.datetime(2022, 12, 31)
+    return text
+
+
+def forms_book(path: Path, cases=CASES, hidden: str | None = None) -> Path:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for n, case in enumerate(cases):
+        write_form(wb.create_sheet(case), facts(case), published_scores(case), style=n % 2, extra_rows=n % 3)
+    if hidden:
+        ws = wb.create_sheet(hidden)
+        ws["A1"] = "草稿"
+        ws.sheet_state = "hidden"
+    wb.create_sheet("Sheet2")  # Excel's empty sheet
+    wb.save(path)
+    return path
+
+
+def cli(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def totals(out: str) -> dict[str, tuple[str, str]]:
+    return {m[0]: (m[1], m[2]) for m in re.findall(r"^(\S+)：总分 (\S+) / 100，等级 (\S+)$", out, re.M)}
+
+
+@pytest.mark.parametrize("engine", ["interpreter", "duckdb"])
+def test_six_xingxian_forms_score_their_published_totals(tmp_path, engine):
+    book = forms_book(tmp_path / "兴县自评表.xlsx", hidden="隐藏的草稿")
+    r = cli("score", BOOK, str(book), "--engine", engine)
+    assert r.exit_code == 0, r.output
+    got = totals(r.output)
+    want = {facts(c)["项目"]: published(c) for c in CASES}
+    assert list(got) == list(want)  # sheet order
+    for name, p in want.items():
+        assert got[name] == (str(p["total"]), p["grade"]), name
+    assert "6 份项目支出绩效自评表" in r.output
+
+
+def test_a_form_scores_as_the_long_table_of_the_same_data(tmp_path):
+    """Same scores and explanations as the long table built from the facts files (explanation
+    notes aside: the long table quotes the facts files' 说明)."""
+    book = forms_book(tmp_path / "f.xlsx", cases=("shuzi", "dangan"))
+    outs = {}
+    for src in (book, ROOT / "examples/xingxian-2022-shuzi/facts.yaml", ROOT / "examples/xingxian-2022-dangan/facts.yaml"):
+        r = CliRunner().invoke(main, ["score", BOOK, str(src), "--format", "jsonl", "--engine", "interpreter"])
+        assert r.exit_code == 0, r.output
+        for line in r.stdout.splitlines():
+            if line.startswith("{"):
+                d = json.loads(line)
+                outs.setdefault(d["project"], []).append(d)
+    assert len(outs) == 2
+    for name, (from_form, from_facts) in outs.items():
+        assert from_form["total"] == from_facts["total"] and from_form["grade"] == from_facts["grade"], name
+        scores = lambda d: [(n["path"], n["weight"], n["score"], n["status"]) for n in d["indicators"]]  # noqa: E731
+        assert scores(from_form) == scores(from_facts), name
+    # a target row's source is its form's file, sheet and row
+    row = next(n for n in outs["精准扶贫档案整理服务"][0]["indicators"] if n["path"][-1] == "精准扶贫档案整理质量")
+    assert row["source"] == f"{book}[dangan]:15:1"  # second sheet: one title row more, row 14 + 1
