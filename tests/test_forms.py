@@ -64,6 +64,8 @@ def write_form(ws, data: dict, scores: dict[str, str], *, style: int = 0, extra_
             continue
         if style == 0:
             put(r, 3, float(a)), put(r, 4, float(a)), put(r, 5, float(b))
+        elif style == 2:  # in 万元 with thousands separators, as text
+            put(r, 3, f"{a:,}万元"), put(r, 4, f"{a:,}万元"), put(r, 5, f"{b:,}万元")
         else:  # in 元, thousands separated, as text
             put(r, 3, f"{a * 10000:,.2f}元"), put(r, 4, f"{a * 10000:,.2f}元"), put(r, 5, f"{b * 10000:,.2f}元")
         put(r, 6, 10)
@@ -95,7 +97,7 @@ def write_form(ws, data: dict, scores: dict[str, str], *, style: int = 0, extra_
                 ws.cell(o + r, c).number_format = "0%"
         put(r, 7, row["分值"]), put(r, 8, "完成指标得满分；未完成按完成情况得分")
         path = f"{first}/{row['二级指标']}/{row['三级指标']}"
-        put(r, 9, float(scores[path]) if path in scores else None)
+        put(r, 9, float(scores[path]) if scores.get(path) else None)
         put(r, 11, row.get("档次")), put(r, 12, row.get("评价得分"))
         r += 1
     put(r, 1, "总  分"), merge(r, 1, r, 8), put(r, 9, float(scores["合计"]))
@@ -169,3 +171,141 @@ def test_a_form_scores_as_the_long_table_of_the_same_data(tmp_path):
     # a target row's source is its form's file, sheet and row
     row = next(n for n in outs["精准扶贫档案整理服务"][0]["indicators"] if n["path"][-1] == "精准扶贫档案整理质量")
     assert row["source"] == f"{book}[dangan]:15:1"  # second sheet: one title row more, row 14 + 1
+
+
+# ---- a new project of the same class: ★ names, a 其中 row, text amounts with separators -----------------
+NEW = {
+    "项目": "2023年农村道路建设项目",
+    "事实": {"全年预算数": "1000.00万元", "全年执行数": "950万元"},
+    "目标表": [
+        {"一级指标": "产出指标", "二级指标": "数量指标", "三级指标": "★新建道路长度", "分值": 30, "年度指标值": "≥12公里", "实际完成值": "12.5公里"},
+        {"一级指标": "产出指标", "二级指标": "数量指标", "三级指标": "其中：A镇", "分值": None, "年度指标值": "≥5公里", "实际完成值": "5公里"},
+        {"一级指标": "产出指标", "二级指标": "质量指标", "三级指标": "验收合格率", "分值": 20, "年度指标值": "≥95%", "实际完成值": "100%"},
+        {"一级指标": "效益指标", "二级指标": "社会效益指标", "三级指标": "受益人口", "分值": 30, "年度指标值": "≥1,000人", "实际完成值": "800人"},
+        {"一级指标": "满意度指标", "二级指标": "服务对象满意度指标", "三级指标": "群众满意度", "分值": 10, "年度指标值": "≥90%", "实际完成值": "95%"},
+    ],
+}
+NEW_SCORES = {"预算执行率": "9.5", "合计": "93.5"}
+
+
+def new_form(path: Path, style: int = 2, **edits) -> Path:
+    wb = openpyxl.Workbook()
+    write_form(wb.active, {**NEW, **edits}, NEW_SCORES, style=style)
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("engine", ["interpreter", "duckdb"])
+def test_a_new_form_with_a_star_name_a_breakdown_row_and_separators(tmp_path, engine):
+    """1,000.00万元 as text, ★ kept in the name, the 其中 row without a weight shown under its
+    parent (not scored), 受益人口 800 of ≥1,000 → 24 of 30: 9.5 + 50 + 24 + 10 = 93.5."""
+    form = new_form(tmp_path / "道路.xlsx")
+    r = cli("explain", BOOK, str(form), "--engine", engine)
+    assert r.exit_code == 0, r.output
+    assert "2023年农村道路建设项目：总分 93.5 / 100，等级 优" in r.output
+    assert re.search("★新建道路长度：30 / 30\u3000.*明细（不另计分）：其中：A镇", r.output), r.output
+    assert "预算执行率 = 950万元 ÷ 1000.00万元 = 95.00%" in r.output  # the cell: 1,000.00万元
+    assert "受益人口：24 / 30" in r.output
+
+
+def test_a_folder_of_forms_scores_every_file_in_name_order(tmp_path):
+    folder = tmp_path / "自评表"
+    folder.mkdir()
+    forms_book(folder / "b.xlsx", cases=("yulu", "tiexi"))
+    new_form(folder / "a.xlsx")
+    (folder / "~$a.xlsx").write_bytes(b"lock")  # Excel's lock file while a.xlsx is open
+    (folder / "说明.txt").write_text("不是表格", encoding="utf-8")
+    r = cli("score", BOOK, str(folder))
+    assert r.exit_code == 0, r.output
+    assert list(totals(r.output)) == ["2023年农村道路建设项目", "2021-2022年度雨露计划项目", "2021-2022年脱贫人口小额贷款贴息"]
+    assert "3 份项目支出绩效自评表" in r.output
+
+
+def test_a_folder_file_that_is_not_a_form_is_located(tmp_path):
+    folder = tmp_path / "自评表"
+    folder.mkdir()
+    new_form(folder / "a.xlsx")
+    wb = openpyxl.Workbook()
+    wb.active.append(["项目", "一级指标", "二级指标"])
+    wb.save(folder / "b.xlsx")
+    r = cli("score", BOOK, str(folder))
+    assert r.exit_code == 1
+    assert f"{folder / 'b.xlsx'}:1:1: 数据错误：工作表“Sheet”不是项目支出绩效自评表：找不到“项目名称”" in r.output
+    assert "Traceback" not in r.output
+
+
+def _fails(path: Path, *where: str) -> str:
+    r = cli("score", BOOK, str(path))
+    assert r.exit_code == 1, r.output
+    assert "Traceback" not in r.output
+    for w in where:
+        assert w in r.output, r.output
+    return r.output
+
+
+def test_a_form_without_its_indicator_block_is_located(tmp_path):
+    path = new_form(tmp_path / "f.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb.active.delete_rows(12, 30)
+    wb.save(path)
+    _fails(path, f"{path}:6:1: 数据错误：工作表“Sheet”找不到指标栏", "提示：自评表应有 一级指标")
+
+
+def test_two_forms_in_one_sheet_are_located(tmp_path):
+    path = tmp_path / "f.xlsx"
+    wb = openpyxl.Workbook()
+    write_form(wb.active, NEW, NEW_SCORES, style=2)
+    write_form(wb.active, {**NEW, "项目": "另一个项目"}, NEW_SCORES, style=2, extra_rows=30)
+    wb.save(path)
+    _fails(path, f"{path}:33:1: 数据错误：工作表“Sheet”A33：有两处“项目名称”（A3 和 A33），一个工作表只能填一个项目")
+
+
+def test_a_chart_sheet_is_located(tmp_path):
+    from openpyxl.chart import BarChart, Reference
+
+    path = new_form(tmp_path / "f.xlsx")
+    wb = openpyxl.load_workbook(path)
+    chart = BarChart()
+    chart.add_data(Reference(wb.active, min_col=7, min_row=13, max_row=17))
+    wb.create_chartsheet("得分图").add_chart(chart)
+    wb.save(path)
+    _fails(path, f"{path}:1:1: 数据错误：工作表“得分图”是图表，不是项目支出绩效自评表", "--sheet")
+    r = cli("score", BOOK, str(path), "--sheet", "Sheet")  # the form alone
+    assert r.exit_code == 0 and "总分 93.5" in r.output, r.output
+
+
+def test_a_blank_form_is_located(tmp_path):
+    path = new_form(tmp_path / "f.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    ws["C3"] = None
+    wb.save(path)
+    _fails(path, f"{path}:3:3: 数据错误：工作表“Sheet”C3：“项目名称”没有填写")
+
+
+def test_a_form_without_funds_or_with_an_amount_without_unit_is_located(tmp_path):
+    path = new_form(tmp_path / "f.xlsx", style=1)  # 元 in the cells, no unit in the block's label
+    wb = openpyxl.load_workbook(path)
+    wb.active["D6"] = 1000
+    wb.save(path)
+    _fails(path, f"{path}:6:4: 数据错误：工作表“Sheet”D6：金额“1000”没有单位", "（万元）")
+    wb.active.delete_rows(5, 5)
+    wb.save(path)
+    _fails(path, f"{path}:3:1: 数据错误：工作表“Sheet”找不到资金栏")
+
+
+def test_a_formula_without_its_value_is_located(tmp_path):
+    path = new_form(tmp_path / "f.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb.active["F16"] = "=0.95"  # openpyxl saves no calculated value
+    wb.save(path)
+    _fails(path, f"{path}:16:6: 数据错误：工作表“Sheet”F16 是公式，但文件中没有保存公式的计算结果")
+
+
+def test_a_row_problem_names_the_forms_sheet(tmp_path):
+    """What the long table's reader finds (here a row without 分值) is located in the form's sheet."""
+    path = new_form(tmp_path / "f.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb.active["G15"] = None  # 验收合格率 without its weight
+    wb.save(path)
+    _fails(path, f"{path}[Sheet]:15:1: 数据错误：项目“2023年农村道路建设项目”：缺少“分值”")
