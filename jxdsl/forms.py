@@ -404,9 +404,22 @@ def _ending(s: Sheet, end: int) -> tuple[str | None, int, str | None]:
         elif label in GRADE_LABELS and grade is None:
             grade = s.after(r, own[0][0])[1] or None
         elif "自我评定" in label and grade is None:
-            ticked = [g for _, t in own[1:] for g in GRADES if re.search(rf"{g}\s*[{''.join(CHECKED)}]|[{''.join(CHECKED)}]\s*{g}", t)]
-            grade = ticked[0] if len(ticked) == 1 else None
+            grade = _ticked(" ".join(t for _, t in own[1:]))
     return total, line, grade
+
+
+def _ticked(text: str) -> str | None:
+    """The one grade whose box is ticked (优 ☑ 良 □ …, or ☑优 □良 …: boxes after or before the
+    words, as the form's first box shows); None when none or several are."""
+    boxes = "□☐" + "".join(CHECKED)
+    first_box = min((text.find(b) for b in boxes if b in text), default=-1)
+    first_word = min((text.find(g) for g in GRADES if g in text), default=-1)
+    if first_box < 0 or first_word < 0:
+        return None
+    ticks = "[" + "".join(CHECKED) + "]"
+    pattern = (lambda g: rf"{g}\s*{ticks}") if first_word < first_box else (lambda g: rf"{ticks}\s*{g}")
+    found = [g for g in GRADES if re.search(pattern(g), text)]
+    return found[0] if len(found) == 1 else None
 
 
 # ---- the long table's rows, for tables.read_table --------------------------------------------------
@@ -420,3 +433,26 @@ def long_rows(forms: list[Form]) -> tuple[list[str], list[tuple[int, list[str]]]
         for row in form.rows:
             out.append((row.line, [str(row.cells.get(c, "") or "") for c in COLUMNS] + [str(part)]))
     return header, out
+
+
+# ---- the audit table's rows, for audit.read_table -------------------------------------------------
+def audit_records(forms: list[Form]) -> list[tuple[int, dict]]:
+    """(line, cells) of the published score table the forms make (``docs/audit.md``): each form's
+    预算执行率 row, its indicators with the 得分 printed (明细 rows carry no score of their own) and
+    its 总分 row with the grade ticked."""
+    out = []
+    for form in forms:
+        budget, *rows = form.rows
+        c = budget.cells
+        out.append((budget.line, {"项目": form.project, "路径": "预算执行率", "分值": c["分值"], "得分": budget.published or "",
+                                  "指标值": c["年度指标值"], "实际值": c["实际完成值"]}))
+        for row in rows:
+            c = row.cells
+            if c.get("明细") == "是" and not row.published:
+                continue
+            out.append((row.line, {"项目": form.project, "一级指标": c["一级指标"], "二级指标": c.get("二级指标", ""), "三级指标": c["三级指标"],
+                                   "分值": c.get("分值", ""), "得分": row.published or "", "指标值": c.get("年度指标值", ""),
+                                   "实际值": c.get("实际完成值", ""), "计分方法": c.get("计分方法", "")}))
+        if form.total is not None or form.grade is not None:
+            out.append((form.total_line, {"项目": form.project, "路径": "合计", "得分": form.total or "", "等级": form.grade or ""}))
+    return out
