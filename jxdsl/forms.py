@@ -24,6 +24,7 @@ from jxdsl.xlsxread import cell_text
 
 MAX_FORM_BYTES = 16 * 2**20  # a filled-in form unpacks to a few hundred KB; more is not one form
 MAX_FORM_ROWS = 5_000
+TABLE_MARKS = {"一级指标", "三级指标", "路径", "名称"}  # beside 项目 in one row: a long table's header, not a form
 SNIFF_ROWS = 30  # rows of a sheet looked at to tell a form from a long table
 PROJECT_LABEL = "项目名称"
 HEADER_LABELS = ("项目名称", "主管部门", "实施单位")
@@ -151,8 +152,8 @@ def _text(c, formulas, title: str, file: str) -> str:
 
 # ---- telling a form from a long table ---------------------------------------------------------
 def is_form(path: Path, sheet: str | None) -> bool:
-    """Whether a workbook is a form: the sheet read has a 项目名称 label in its first rows and no
-    header row of the long table (项目 and 一级指标 in one row)."""
+    """Whether a workbook is a form: the sheet read has a 项目名称 label in its first rows before
+    any header row of a long table (项目 or 项目名称 beside 一级指标, 路径 or 名称)."""
     from jxdsl.xlsxread import SheetRows, choose_sheet, close_book, open_book
 
     wb = open_book(path)
@@ -162,8 +163,8 @@ def is_form(path: Path, sheet: str | None) -> bool:
         try:
             for n, (_, cells) in enumerate(it):
                 keys = {key(c) for c in cells if c.strip()}
-                if "项目" in keys and "一级指标" in keys or "项目" in keys and "名称" in keys:
-                    return False
+                if keys & {"项目", PROJECT_LABEL} and keys & TABLE_MARKS:
+                    return False  # a long table's header (项目名称 may name its project column)
                 if PROJECT_LABEL in keys:
                     return True
                 if n >= SNIFF_ROWS:
