@@ -23,11 +23,12 @@ from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.xlsxread import cell_text
 
 MAX_FORM_BYTES = 16 * 2**20  # a filled-in form unpacks to a few hundred KB; more is not one form
-MAX_FORM_ROWS = 5_000
+MAX_FORM_ROWS, MAX_FORM_COLUMNS = 2_000, 100  # a form has some dozens of rows and a dozen columns
 TABLE_MARKS = {"一级指标", "三级指标", "路径", "名称"}  # beside 项目 in one row: a long table's header, not a form
 SNIFF_ROWS = 30  # rows of a sheet looked at to tell a form from a long table
 PROJECT_LABEL = "项目名称"
 HEADER_LABELS = ("项目名称", "主管部门", "实施单位")
+TOTAL_FUNDS = ("年度资金总额", "资金总额", "合计")  # the funds block's row read (else the row under its header)
 FUNDS = ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
 # the indicator block's columns: the form's name (after label cleaning) → the long table's column
 INDICATOR_COLUMNS = {
@@ -110,7 +111,10 @@ class Sheet:
                     if (rr, cc) != (r.min_row, r.min_col):
                         self.owner[(rr, cc)] = (r.min_row, r.min_col)
                         self.cells.pop((rr, cc), None)
-        self.rows = sorted({r for r, _ in self.cells})
+        self.by_row: dict[int, list[tuple[int, str]]] = {}
+        for (r, c), t in sorted(self.cells.items()):
+            self.by_row.setdefault(r, []).append((c, t))
+        self.rows = sorted(self.by_row)
 
     def value(self, r: int, c: int) -> str:
         """The cell's text, a merged cell's from its top-left cell."""
@@ -118,7 +122,7 @@ class Sheet:
 
     def row(self, r: int) -> list[tuple[int, str]]:
         """(column, text) of the row's own non-empty cells (top-left cells of merges), left to right."""
-        return sorted((c, t) for (rr, c), t in self.cells.items() if rr == r)
+        return self.by_row.get(r, [])
 
     def after(self, r: int, c: int) -> tuple[int, str]:
         """The next non-empty cell right of (r, c) and of its merged range: (column, text)."""
@@ -236,8 +240,6 @@ def _read_file(path: Path, sheet: str | None) -> list[Form]:
         if not hasattr(ws, "iter_rows") or (getattr(ws, "_charts", None) and ws.max_row <= 1 and ws.cell(1, 1).value is None):
             raise FactError(f"工作表“{ws.title}”是图表，不是项目支出绩效自评表", Span(file, 1, 1),
                             "把图表放在隐藏的工作表里，或用 --sheet 工作表名 只读自评表所在的工作表")
-        if ws.max_row > MAX_FORM_ROWS:
-            raise FactError(f"工作表“{ws.title}”有 {ws.max_row} 行，不像一份自评表", Span(file, 1, 1), "很多项目请用一行一个指标的自评表（docs/facts-table.md）")
         if ws.max_row <= 1 and ws.max_column <= 1 and ws.cell(1, 1).value is None:
             continue  # Excel's empty Sheet2, Sheet3
         forms.append(read_sheet(ws, formulas, file))
@@ -248,14 +250,16 @@ def _read_file(path: Path, sheet: str | None) -> list[Form]:
 
 def read_sheet(ws, formulas, file: str) -> Form:
     """One sheet's form: its blocks found by their labels."""
-    if ws.max_row > MAX_FORM_ROWS:
-        raise FactError(f"工作表“{ws.title}”有 {ws.max_row} 行，不像一份自评表", Span(file, 1, 1), "很多项目请用一行一个指标的自评表（docs/facts-table.md）")
+    if ws.max_row > MAX_FORM_ROWS or ws.max_column > MAX_FORM_COLUMNS:
+        raise FactError(f"工作表“{ws.title}”有 {ws.max_row} 行、{ws.max_column} 列，不像一份自评表（至多 {MAX_FORM_ROWS} 行、{MAX_FORM_COLUMNS} 列）",
+                        Span(file, 1, 1), "很多项目请用一行一个指标的自评表（docs/facts-table.md）")
     s = Sheet(ws, formulas, file)
     if not s.cells:
         raise FactError(f"工作表“{ws.title}”是空的", Span(file, 1, 1), LAYOUT_HINT)
     project, at = _header(s)
-    funds = _funds(s, at)
-    rows, end = _indicators(s, project, funds["line"])
+    heads = [r for r in s.rows if {"一级指标", "三级指标"} <= {key(t) for _, t in s.row(r)}]
+    funds = _funds(s, at, heads[0] if heads else max(s.rows) + 1)
+    rows, end = _indicators(s, project, funds["line"], heads)
     budget = Row(funds["line"], {"项目": project, "一级指标": "预算执行率", "三级指标": "预算执行率", "分值": funds["分值"],
                                  "年度指标值": funds["全年预算数"], "实际完成值": funds["全年执行数"], "年初预算数": funds.get("年初预算数", "")},
                  funds.get("得分") or None)
@@ -289,7 +293,7 @@ def _weight_note(text: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _funds(s: Sheet, at: tuple[int, int]) -> dict:
+def _funds(s: Sheet, at: tuple[int, int], until: int) -> dict:
     """The funds block's amounts (with their unit), the weight of 预算执行率, and its row."""
     heads = [r for r in s.rows if {"全年预算数", "全年执行数"} <= {key(t) for _, t in s.row(r)}]
     if not heads:
@@ -301,10 +305,11 @@ def _funds(s: Sheet, at: tuple[int, int]) -> dict:
     cols = {key(t): c for c, t in s.row(head) if key(t) in FUNDS}
     unit = _unit(s, head)
     first = min(cols.values())
-    data = next((r for r in s.rows if r > head and any(s.value(r, cols[k]) for k in ("全年预算数", "全年执行数"))
-                 and not key(" ".join(t for c, t in s.row(r) if c < first)).startswith("其中")), None)
-    if data is None:
-        raise s.error(head + 1, cols["全年预算数"], "资金栏没有填写全年预算数、全年执行数")
+    below = [r for r in s.rows if head < r < until]
+    label = lambda r: key("".join(t for c, t in s.row(r) if c < first))  # noqa: E731
+    data = next((r for r in below if label(r).startswith(TOTAL_FUNDS)), below[0] if below else head + 1)
+    if not s.value(data, cols["全年预算数"]) and not s.value(data, cols["全年执行数"]):
+        raise s.error(data, cols["全年预算数"], "资金栏没有填写全年预算数、全年执行数")
     out: dict = {"line": data}
     for name in ("年初预算数", "全年预算数", "全年执行数"):
         if name in cols:
@@ -343,9 +348,8 @@ def _amount(s: Sheet, r: int, c: int, unit: str | None, required: bool) -> str:
     return text + unit
 
 
-def _indicators(s: Sheet, project: str, after: int) -> tuple[list[Row], int]:
-    """The indicator block's rows (merged 一级/二级 cells filled down) and the row after it."""
-    heads = [r for r in s.rows if {"一级指标", "三级指标"} <= {key(t) for _, t in s.row(r)}]
+def _indicators(s: Sheet, project: str, after: int, heads: list[int]) -> tuple[list[Row], int]:
+    """The indicator block's rows (merged or blank 一级/二级 cells filled from above) and the row after it."""
     if not heads:
         raise FactError(f"工作表“{s.title}”找不到指标栏（“一级指标”“三级指标”等列）", Span(s.file, after, 1),
                         "自评表应有 一级指标、二级指标、三级指标、年度指标值、实际完成值、分值、得分 各列；" + LAYOUT_HINT)
@@ -363,7 +367,7 @@ def _indicators(s: Sheet, project: str, after: int) -> tuple[list[Row], int]:
     missing = [k for k in REQUIRED if k not in cols]
     if missing:
         raise s.error(head, 1, f"指标栏缺少列：{'、'.join(missing)}")
-    rows, end = [], max(s.rows) + 1
+    rows, end, above = [], max(s.rows) + 1, {"一级指标": "", "二级指标": ""}
     for r in range(head + 1, max(s.rows) + 1):
         own = s.row(r)
         if own and key(own[0][1]) in END_WORDS + ("项目用款单位自我评定", "自我评定") + GRADE_LABELS:
@@ -372,6 +376,11 @@ def _indicators(s: Sheet, project: str, after: int) -> tuple[list[Row], int]:
         cells = {name: s.value(r, c) for name, c in cols.items()}
         if not any(v for k, v in cells.items() if k not in ("一级指标", "二级指标")):
             continue  # a blank row, or one that only a merged 一级/二级 cell reaches
+        if cells["一级指标"] and cells["一级指标"] != above["一级指标"]:
+            above = {"一级指标": cells["一级指标"], "二级指标": ""}
+        for level in ("一级指标", "二级指标"):  # a blank level under a written one: the same, as if merged
+            if level in cells:
+                cells[level] = above[level] = cells[level] or above[level]
         rows.append(_indicator_row(r, project, cells))
     if not rows:
         raise s.error(head + 1, cols["三级指标"], "指标栏没有填写任何指标")

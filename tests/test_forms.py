@@ -350,3 +350,33 @@ def test_audit_of_a_new_form(tmp_path):
     assert ("total", "合计", 18, "95", "99.5") in got
     assert ("grade", "合计", 18, "良", "优") in got
     assert ("score_out_of_range", "效益指标/社会效益指标/受益人口", 16, "30", "≤ 30") not in got
+
+
+def test_blank_levels_are_read_as_the_row_above_and_the_funds_row_is_above_the_indicators(tmp_path):
+    """A form typed without merging: 一级/二级 blank under the first row of their group; the funds
+    block's amounts blank: its 年度资金总额 row is the one reported (not a row of the goals below
+    it, 预期目标 under the 全年预算数 column)."""
+    path = new_form(tmp_path / "f.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    for rng in list(ws.merged_cells.ranges):
+        if rng.min_col in (2, 3) and rng.min_row >= 13:
+            ws.unmerge_cells(str(rng))
+    wb.save(path)
+    r = cli("score", BOOK, str(path), "--engine", "interpreter")
+    assert r.exit_code == 0 and "总分 93.5" in r.output, r.output
+    for c in ("C6", "D6", "E6", "C7", "D7", "E7"):
+        ws[c] = None
+    wb.save(path)
+    _fails(path, f"{path}:6:4: 数据错误：工作表“Sheet”D6：资金栏没有填写全年预算数、全年执行数")
+
+
+def test_a_sheet_too_large_to_be_a_form_is_refused(tmp_path, monkeypatch):
+    from jxdsl import forms
+
+    monkeypatch.setattr(forms, "MAX_FORM_ROWS", 30)
+    path = new_form(tmp_path / "f.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb.active["A31"] = "备注"
+    wb.save(path)
+    _fails(path, f"{path}:1:1: 数据错误：工作表“Sheet”有 31 行、12 列，不像一份自评表（至多 30 行、100 列）")
