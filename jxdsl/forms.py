@@ -210,7 +210,10 @@ def _open(path: Path):
     """(values, formulas) workbooks of a form file; a file too large to be forms is refused."""
     import openpyxl
 
-    data = path.read_bytes() if path.stat().st_size <= MAX_FORM_BYTES else None
+    try:
+        data = path.read_bytes() if path.stat().st_size <= MAX_FORM_BYTES else None
+    except OSError as e:
+        raise UsageError(f"无法读取“{path}”（{e.strerror or type(e).__name__}）", None, "检查文件是否存在、是否有权限读取") from None
     try:
         size = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist()) if data is not None else MAX_FORM_BYTES + 1
     except (zipfile.BadZipFile, ValueError):
