@@ -80,7 +80,14 @@ def read_table(path: str | Path, sheet: str | None = None, note=None) -> list[Ro
     """The rows of an audit table (CSV or XLSX), numbers exact as printed; read as the scoring
     commands read tables (``tables.py``: UTF-8 or GB18030, the sheet chosen the same way, merged
     cells filled, one name per column); ``note`` is told which sheet or encoding was read."""
+    return _read(path, sheet, note)[0]
+
+
+def _read(path: str | Path, sheet: str | None, note) -> tuple[list[Row], bool]:
+    """The rows, and whether they came from 项目支出绩效自评表 (one sheet per project)."""
     p = Path(path)
+    if p.is_dir() or p.suffix.lower() in (".xlsx", ".xlsm") and p.is_file() and _is_form(p, sheet):
+        return _form_rows(p, sheet, note or (lambda text: None)), True
     if not p.is_file():
         raise UsageError(f"找不到评分表“{path}”")
     suffix = p.suffix.lower()
@@ -103,6 +110,26 @@ def read_table(path: str | Path, sheet: str | None = None, note=None) -> list[Ro
         if all(cell(k) is None for k in header):
             continue  # a blank line between blocks
         rows.append(_row(n, cell, "项目" in header))
+    return rows, False
+
+
+def _is_form(p: Path, sheet: str | None) -> bool:
+    from jxdsl.forms import is_form
+
+    return is_form(p, sheet)
+
+
+def _form_rows(p: Path, sheet: str | None, note) -> list[Row]:
+    """项目支出绩效自评表 (a workbook, or a folder of them): every form's printed rows (``forms``),
+    read as the rows of any other table."""
+    from jxdsl.forms import audit_records, read_forms
+
+    forms = read_forms(p, sheet)
+    note(f"按项目支出绩效自评表读取“{p}”：{len(forms)} 份（{'、'.join(f.source for f in forms)}）")
+    rows = []
+    for n, r in audit_records(forms):
+        cell = lambda k: None if not r.get(k) or not str(r[k]).strip() else str(r[k]).strip()  # noqa: E731, B023
+        rows.append(_row(n, cell, True))
     return rows
 
 
@@ -192,11 +219,14 @@ def _number(text: str | None, column: str) -> tuple[Fraction | None, str | None]
 def audit_file(path: str, book: Rulebook | None = None, sheet: str | None = None, note=None) -> list["Finding"]:
     """Audit a table file; a table with a 项目 column holds several projects, each audited alone."""
     projects: dict[str | None, list[Row]] = {}
-    for r in read_table(path, sheet, note):
+    rows, forms = _read(path, sheet, note)
+    for r in rows:
         projects.setdefault(r.project, []).append(r)
     findings = []
     for project, rows in projects.items():
         findings += [attrs.evolve(f, project=project) for f in audit(rows, book)] if project is not None else audit(rows, book)
+    if forms:
+        return findings  # each form's rows are numbered in its own sheet: the forms in order, each in row order
     return sorted(findings, key=lambda f: f.line)
 
 

@@ -234,7 +234,8 @@ def _has(con, table: str) -> bool:
 
 
 def is_table(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in SUFFIXES
+    """A table file, or a folder of 项目支出绩效自评表 (``forms``)."""
+    return Path(path).suffix.lower() in SUFFIXES or Path(path).is_dir()
 
 
 def process_started() -> float:
@@ -257,7 +258,7 @@ def open_run(book: Rulebook, facts_path: str | Path, engine: str = "duckdb", pro
     if engine not in ENGINES:
         raise UsageError(f"未知的计分引擎“{engine}”", None, f"可用：{'、'.join(ENGINES)}")
     path = Path(facts_path)
-    if not path.is_file():
+    if not path.is_file() and not path.is_dir():
         raise UsageError(f"找不到事实文件“{facts_path}”")
     start = time.perf_counter() if started is None else started
     con = duckdb_connect()

@@ -72,6 +72,8 @@ class Facts:
 def load(path: str | Path) -> list[Facts]:
     """Every project in a facts file: one for YAML/JSON, one per project for a table."""
     p = Path(path)
+    if p.is_dir():  # a folder of 项目支出绩效自评表
+        return load_table(p)
     if not p.is_file():
         raise UsageError(f"找不到事实文件“{path}”")
     remember_source(str(p))

@@ -109,10 +109,12 @@ class TableFile:
     kind: str
     sheet: str | None = None
     encoding: str | None = None
+    forms: int = 0  # 项目支出绩效自评表 read (one project each)
 
     def note(self) -> str:
         """For the summary line: which sheet, which encoding (nothing for a UTF-8 CSV)."""
         parts = [f"工作表“{self.sheet}”"] if self.sheet is not None else []
+        parts += [f"{self.forms} 份项目支出绩效自评表"] if self.forms else []
         parts += [encoding_note(self.encoding)] if self.encoding and encoding_note(self.encoding) else []
         return f"（{'，'.join(parts)}）" if parts else ""
 
@@ -133,7 +135,10 @@ def read_table(con, path: Path, label: str, sheet: str | None = None) -> TableFi
         )
     for name, q in stmts:
         con.execute(exp.Create(this=exp.to_table(name), kind="TABLE", expression=q, replace=True).sql("duckdb"))
-    return TableFile(kind, read.get("sheet"), read.get("encoding"))
+    forms = read.get("forms") or []
+    if forms:  # each project's messages name its form's file and sheet
+        con.executemany("UPDATE projects SET source = ? WHERE project = ?", [(f.source, f.project) for f in forms])
+    return TableFile(kind, read.get("sheet"), read.get("encoding"), len(forms))
 
 
 def _raw(con, path: Path, sheet: str | None) -> tuple[list[str], dict]:
@@ -142,12 +147,18 @@ def _raw(con, path: Path, sheet: str | None) -> tuple[list[str], dict]:
     import tempfile
 
     suffix = path.suffix.lower()
+    if path.is_dir():
+        return _load_forms(con, path, sheet)
     if suffix not in SUFFIXES:
         raise UsageError(f"不支持的表格类型“{path.suffix}”", None, "支持 .csv .xlsx .parquet")
     if sheet is not None and suffix not in (".xlsx", ".xlsm"):
         raise UsageError(f"--sheet 只用于 Excel 文件（.xlsx），“{path}”不是", None, "去掉 --sheet")
     with tempfile.TemporaryDirectory(prefix="jxdsl-") as tmp:
         if suffix in (".xlsx", ".xlsm"):
+            from jxdsl.forms import is_form
+
+            if is_form(path, sheet):
+                return _load_forms(con, path, sheet)
             read = _load_xlsx(con, path, tmp, sheet)
         elif suffix == ".csv":
             read = _load_csv_file(con, path, tmp)
@@ -231,6 +242,23 @@ def _load_xlsx(con, path: Path, tmp: str, sheet: str | None) -> dict:
     _load_csv(con, out, str(path), padded=True)
     _numbered(con, LINE, str(path))
     return {"sheet": title, "line": line}
+
+
+def _load_forms(con, path: Path, sheet: str | None) -> tuple[list[str], dict]:
+    """项目支出绩效自评表 (a workbook of forms, or a folder of them) as the long table's rows,
+    read from there on as any other table (``forms``)."""
+    import tempfile
+
+    from jxdsl.forms import long_rows, read_forms
+
+    forms = read_forms(path, sheet)
+    header, rows = long_rows(forms)
+    with tempfile.TemporaryDirectory(prefix="jxdsl-") as tmp:
+        out = _write_lined(rows, header, str(path), tmp, "forms.csv")
+        _load_csv(con, out, str(path), padded=True)
+    _numbered(con, LINE, str(path))
+    names = [d[0] for d in con.execute("SELECT * FROM raw LIMIT 0").description][1:]
+    return names, {"line": 1, "forms": forms}
 
 
 def _load_csv_file(con, path: Path, tmp: str) -> dict:

@@ -37,9 +37,14 @@ def _year_checks(year: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
     return case((ok, digits)), exp.and_(not_null(year), exp.not_(coalesce(ok, lit(False))))
 
 
-def _projects(source: str, label: str, kind: str) -> list[tuple[str, exp.Expression]]:
-    """pid by first appearance of each project name; the year its rows last give."""
-    first = exp.select(col("project"), fn("min", col("line")).as_("first_line")).from_(source).where(exp.not_(col("project").eq(lit("")))).group_by(col("project"))
+PART = "jx:part"  # forms.PART: the form a row came from, when the table was read from forms
+PART_ROWS = 2**21  # more than a sheet's rows: (part, line) ordered as one number
+
+
+def _projects(source: str, label: str, kind: str, order: exp.Expression | None = None) -> list[tuple[str, exp.Expression]]:
+    """pid by first appearance of each project name (``order``: by form, then line); the year
+    its rows last give."""
+    first = exp.select(col("project"), fn("min", order if order is not None else col("line")).as_("first_line")).from_(source).where(exp.not_(col("project").eq(lit("")))).group_by(col("project"))
     pids = exp.select(col("project"), row_number([], [exp.Ordered(this=col("first_line"))]).as_("pid")).from_(first.subquery("f"))
     years = exp.select(col("project"), agg("arg_max", col("year_ok"), col("line"), where=not_null(col("year_ok"))).as_("year")).from_(source).group_by(col("project"))
     projects = exp.select(col("pid", "p"), col("project", "p"), col("year", "y"), lit(label).as_("source"), exp.cast(exp.null(), "BIGINT").as_("facts_line"), lit(kind).as_("kind")).from_(
@@ -74,6 +79,7 @@ def self_eval_statements(header: set[str], label: str) -> list[tuple[str, exp.Ex
         _c("档次", header).as_("tier"), _c("评价得分", header).as_("score"), _c("说明", header).as_("note"),
         _c("年度", header).as_("year"), year_ok.as_("year_ok"), year_bad.as_("year_bad"), third.eq(lit(BUDGET_ROW)).as_("budget"),
         T.strip(_c("计分方法", header)).as_("method"), detail.as_("detail_text"), detail.eq(lit("是")).as_("is_detail"),
+        coalesce(exp.TryCast(this=_c(PART, header), to=exp.DataType.build("BIGINT")), lit(0)).as_("part"),
         *[T.strip(_c(c, header)).as_(f"f_{i}") for i, c in enumerate(columns.values())],
     ).from_("raw")
     checks = [
@@ -96,7 +102,7 @@ def self_eval_statements(header: set[str], label: str) -> list[tuple[str, exp.Ex
     checked = exp.select(exp.Star(), coalesce(col("reason0"), case((orphan, orphan_text))).as_("reason"),
                          case((exp.and_(is_null(col("reason0")), orphan), lit(DETAIL_ORPHAN_HINT)), default=col("hint0")).as_("reason_hint")).from_("jx_checked1")
     stmts = [("jx_raw_rows", rows), ("jx_checked0", checked0), ("jx_checked1", checked1), ("jx_checked", checked)]
-    stmts += _projects("jx_checked", label, "self-eval")
+    stmts += _projects("jx_checked", label, "self-eval", col("part") * lit(PART_ROWS) + col("line"))
     stmts.append(("jx_budget_n", _pid_budget()))
     stmts.append(("jx_fact_cells", _fact_cells(columns)))
     stmts.append(("jx_fact_values", _fact_values()))

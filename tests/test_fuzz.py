@@ -739,3 +739,79 @@ def test_templates_of_mutated_rulebooks_are_yaml(path, data):
         return
     doc = yaml.safe_load(yaml_template(book))
     assert set(doc["事实"] or {}) == set(needs(book).facts)
+
+
+# ---- issue 14, forms: 项目支出绩效自评表 as filled in (labels moved, cells replaced, merges, chart sheets) ----
+_FORM = [
+    ["项目名称", None, "甲项目"],
+    ["主管部门", None, "乡村振兴局", "实施单位", "乡村振兴局"],
+    ["项目资金（万元）（10分）", None, "年初预算数", "全年预算数（A）", "全年执行数（B）", "分值", "执行率（B/A）", "得分"],
+    [None, "年度资金总额", 100, 100, 95, 10, 0.95, 9.5],
+    [None, "其中：财政拨款", 100, 100, 95],
+    ["绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值（A）", "实际完成值（B）", "分值", "得分", "偏差原因分析及改进措施"],
+    [None, "产出指标（50分）", "数量指标", "★道路", "≥12公里", "12公里", 50, 50],
+    [None, None, None, "其中：A镇", "≥5公里", "5公里"],
+    [None, "效益指标（30分）", "社会效益指标", "受益人口", "≥1,000人", "800人", 30, 24],
+    [None, "满意度指标（10分）", "服务对象满意度指标", "满意度", "≥90%", 0.95, 10, 10],
+    ["总分", None, None, None, None, None, None, 93.5],
+    ["项目用款单位自我评定", None, "优 ☑ 良 □ 中 □ 差 □"],
+]
+_FORM_CELLS = st.one_of(
+    st.none(), st.sampled_from(["项目名称", "全年预算数", "全年执行数", "一级指标", "三级指标", "分值", "总分", "其中：", "=A1", "1,000.00万元", "8,835,600元", "(元)", "优 ☑"]),
+    st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=5), st.integers(-5, 10**9), st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.datetimes(min_value=datetime.datetime(1990, 1, 1), max_value=datetime.datetime(2100, 1, 1)), st.booleans(),
+)
+
+
+@st.composite
+def _form_books(draw) -> bytes:
+    """A valid form with cells replaced, rows dropped, ranges merged, percent formats, maybe a
+    second form, a hidden or chart sheet."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for n in range(draw(st.integers(1, 2))):
+        ws = wb.active if n == 0 else wb.create_sheet()
+        rows = [list(r) for r in _FORM if not draw(st.integers(0, 9)) == 0]
+        for _ in range(draw(st.integers(0, 4))):
+            if rows:
+                row = draw(st.sampled_from(rows))
+                col = draw(st.integers(0, 8))
+                row.extend([None] * (col + 1 - len(row)))
+                row[col] = draw(_FORM_CELLS)
+        for _ in range(draw(st.integers(0, 2))):
+            ws.append([])
+        for r in rows:
+            ws.append([("项目乙" if n and c == "甲项目" else c) for c in r])
+        for _ in range(draw(st.integers(0, 3))):
+            r, c = draw(st.integers(1, 14)), draw(st.integers(1, 9))
+            ws.merge_cells(start_row=r, start_column=c, end_row=r + draw(st.integers(0, 3)), end_column=c + draw(st.integers(0, 2)))
+        if draw(st.booleans()):
+            ws.cell(draw(st.integers(1, 14)), draw(st.integers(1, 9))).number_format = "0.00%"
+        if n and draw(st.booleans()):
+            ws.sheet_state = "hidden"
+    if draw(st.integers(0, 4)) == 0:
+        from openpyxl.chart import BarChart, Reference
+
+        chart = BarChart()
+        chart.add_data(Reference(wb.worksheets[0], min_col=8, min_row=7, max_row=10))
+        wb.create_chartsheet("图").add_chart(chart)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@FUZZ
+@given(_form_books(), st.data())
+def test_forms_score_or_report(book, data):
+    path = TEMP / "form.xlsx"
+    path.write_bytes(book)
+    rulebook = str(ROOT / "rulebooks/shanxi/xingxian-2022-self-eval.jx")
+    engine = data.draw(st.sampled_from(["interpreter", "duckdb"]))
+    for args in (["score", rulebook, str(path), "--format", "jsonl", "--engine", engine], ["audit", str(path), "--rulebook", rulebook]):
+        run = CliRunner().invoke(main, args)
+        assert run.exit_code in (0, 1, 2), run.output
+        assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
+        assert "Traceback" not in run.output

@@ -89,6 +89,11 @@ TABLE_KINDS = {  # table files (tests/errors/facts/<file>), scored with the nati
     "fact-conflict.csv": ("自评表中同一数据写了不同的值（预算执行率行与“全年预算数”列）", ()),
     "missing-fact-table.csv": ("自评表缺少规则集需要的数据（提示加一列）", ()),
     "budget-weight.csv": ("预算执行率行的分值与规则集的权重不同", ()),
+    "form-no-indicators.xlsx": ("项目支出绩效自评表找不到指标栏", ()),
+    "form-two-projects.xlsx": ("一个工作表里填了两份自评表", ()),
+    "form-chart-sheet.xlsx": ("自评表工作簿中有图表工作表", ()),
+    "form-blank.xlsx": ("空白自评表（项目名称没有填写）", ()),
+    "form-amount-without-unit.xlsx": ("自评表资金栏的金额没有单位", ()),
 }
 
 DRAFT_KINDS = {  # 指标体系/评分表 files (tests/errors/facts/<file>) given to `jxdsl draft`
@@ -171,7 +176,7 @@ def document() -> str:
         "指标、上级指标或默认规则行自己的 `小数` 位数不多于开头的 `小数`（各项得分按开头的位数显示和相加），"
         "一个派生值直接或间接依赖的数据和派生值不超过 100 个，计算结果（分子与分母）不超过 1000 位数字；表格（自评表、事实表，CSV、Excel、Parquet，",
         "各引擎相同）不超过 200 万行（环境变量 JXDSL_MAX_ROWS 可放宽，读到上限即停），Excel 工作表的行号不超过 1048576、",
-        "解压后不超过 8 GB，CSV 单元格不超过 131072 个字符；",
+        "解压后不超过 8 GB，CSV 单元格不超过 131072 个字符；单位填写的项目支出绩效自评表原表每个文件解压后不超过 16 MB、每个工作表不超过 2000 行、100 列；",
         "事实文件（YAML/JSON）不超过 50 MB、嵌套不超过 50 层，不允许 YAML 锚点、别名、合并键和标签。",
         "继承只读规则集根目录（本目录树、`JXDSL_PATH`、自带规则集库）中的普通 `.jx` 文件（`JXDSL_INHERIT_ANYWHERE=1` 时不限）；",
         "错误信息只摘录规则集和本次读入的事实文件的原文。",
