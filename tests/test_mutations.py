@@ -71,7 +71,7 @@ def test_a_broken_sql_branch_of_each_rule_kind_fails(kind, monkeypatch, tmp_path
 
     monkeypatch.setattr(rules, kind, broken)
     rulebook = rulebook_using(kind)
-    table = table_for(rulebook, 1, tmp_path, mistakes=0)
+    table = table_for(rulebook, 1, tmp_path, n_projects=6, mistakes=0)  # six clean projects use every kind of their rulebook
     with pytest.raises(pytest.fail.Exception, match="first difference"):
         assert_engines_agree(rulebook, table, explain=False)
 
