@@ -13,10 +13,11 @@ import os
 import re
 from pathlib import Path
 
+from jxdsl.data import library_dir
 from jxdsl.errors import LinkError, Span, suggest
 from jxdsl.files import read_regular
 
-LIBRARY = Path(__file__).resolve().parent.parent / "rulebooks"
+LIBRARY = library_dir()
 ANYWHERE_ENV = "JXDSL_INHERIT_ANYWHERE"
 MAX_INHERITANCE = 32  # levels of 继承 above a rulebook
 HEADER_BYTES = 8192  # the declared name is looked for in this much of a file
