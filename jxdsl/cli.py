@@ -201,6 +201,30 @@ def diff_cmd(old: str, new: str, fmt: str) -> None:
         click.echo(diff_mod.render(a, b, changes))
 
 
+@main.command(name="rulebooks")
+@click.argument("folder", default=".", metavar="[文件夹]")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
+def rulebooks_cmd(folder: str, fmt: str) -> None:
+    """列出写在该文件夹（默认当前文件夹）中的规则集可按名称“继承”的规则集：名称、版本、年度、文件和来源
+    （本目录树、JXDSL_PATH、jxdsl 自带的规则集库），以及查找的先后顺序。"""
+    from jxdsl import library
+
+    if not Path(folder).is_dir():
+        _fail(UsageError(f"找不到文件夹“{folder}”"))
+    try:
+        places, entries = library.available(Path(folder), Linker().search_paths)
+    except JxError as e:
+        _fail(e)
+        return
+    if fmt == "json":
+        click.echo(dumps({
+            "search_path": [{"origin": o, "source": library.SOURCES[o], "folder": str(library.shown(r))} for o, r in places],
+            "rulebooks": [e.as_json() for e in entries],
+        }))
+    else:
+        click.echo(library.render(places, entries))
+
+
 def entry() -> None:  # pragma: no cover - the console script; tests call ``main``
     """The ``jxdsl`` command: ``main``, then, once the output is flushed and the DuckDB connections
     closed, exit without freeing the compiled rulebook's millions of objects one by one (half a

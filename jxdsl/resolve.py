@@ -93,8 +93,8 @@ class Resolver:
         # with jxdsl; the first root that has the name wins, two files with it in one root are an error
         names: set[str] = set()
         for root in dict.fromkeys(roots):
-            found = sorted(set(self._index(root, roots, span).get(ref, [])))
-            names |= set(self._index(root, roots, span))
+            found = sorted(set(self.index(root, roots, span).get(ref, [])))
+            names |= set(self.index(root, roots, span))
             if len(found) > 1:
                 files = "、".join(f"“{shown(f)}”" for f in found[:5])
                 raise LinkError(f"有 {len(found)} 个规则集文件都名为“{ref}”：{files}，无法确定继承哪一个", span, "规则集名称应唯一：改名或删去多余的文件，或写文件路径")
@@ -121,7 +121,8 @@ class Resolver:
         seen: set[Path] = set()
         return [(w, r) for w, r in labelled if not (r in seen or seen.add(r))]
 
-    def _index(self, root: Path, roots: list[Path], span: Span | None) -> dict[str, list[Path]]:
+    def index(self, root: Path, roots: list[Path], span: Span | None) -> dict[str, list[Path]]:
+        """Declared name → files under one root (built once per root)."""
         if root in self._names:
             return self._names[root]
         index: dict[str, list[Path]] = {}

@@ -8,6 +8,7 @@ Runs in CI with the rest of the suite (about 10–20 s).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import site
@@ -115,6 +116,13 @@ def test_installed_wheel_runs_a_rulebook_from_tmp_inheriting_by_name(wheel, tmp_
     check = _run([jxdsl, "check", "2024.jx"], cwd=work, env=env)
     assert check.returncode == 0, check.stderr
     assert "（继承 单位自评-财预2020-10）" in check.stdout and "预算执行率  权重 15" in check.stdout
+
+    listing = _run([jxdsl, "rulebooks", "--format", "json"], cwd=work, env=env)
+    assert listing.returncode == 0, listing.stderr
+    data = json.loads(listing.stdout)
+    national = next(r for r in data["rulebooks"] if r["name"] == "单位自评-财预2020-10")
+    assert national["source"] == "installed" and national["used"] and Path(national["file"]).is_relative_to(venv)
+    assert any(r["name"] == "某省-2024-单位自评" and r["source"] == "own-tree" for r in data["rulebooks"])
 
     for _ in range(2):  # the second start reads the parser from the cache written by the first
         explain = _run([jxdsl, "explain", "2024.jx", "facts.yaml"], cwd=work, env=env)
