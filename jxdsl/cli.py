@@ -3,16 +3,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from jxdsl.batch import ENGINES, is_table, memory_guard, open_run, process_started
 from jxdsl.errors import JxError, UsageError
-from jxdsl.explain import blank_full_notes, dumps, render_explanation, render_tree
-from jxdsl.link import Linker, Rulebook
 from jxdsl.outfile import check_out, interruptible, safe_text
 
+if TYPE_CHECKING:
+    from jxdsl.link import Rulebook
+
+# Only click and the error types at import: each command imports what it uses, so `jxdsl --help`
+# and a single project's `explain` never load sympy, sqlglot, openpyxl or python-docx
+# (docs/performance.md; tests/test_startup.py keeps it so).
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+ENGINES = ("interpreter", "duckdb", "spark")  # batch.ENGINES (tests/test_startup.py checks they agree)
 FORMATS = ["text", "json", "jsonl", "csv", "parquet", "xlsx", "docx", "html", "md"]
 
 
@@ -22,6 +27,8 @@ def _fail(err: JxError) -> None:
 
 
 def _load(path: str) -> Rulebook:
+    from jxdsl.link import Linker
+
     if not Path(path).is_file():
         raise UsageError(f"找不到规则集文件“{path}”")
     return Linker().load(path)
@@ -37,6 +44,7 @@ def main() -> None:
 @click.argument("rulebooks", nargs=-1, required=True)
 def check(rulebooks: tuple[str, ...]) -> None:
     """检查规则集：语法、继承、权重与引用；列出指标树和需要的数据，或列出全部错误。"""
+    from jxdsl.explain import render_tree
     from jxdsl.template import render_needs
 
     code = EXIT_OK
@@ -83,6 +91,7 @@ OUT_HELP = (
 def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | None, engine: str | None, sheet: str | None, no_full_notes: bool) -> None:
     """按规则集为一个项目（YAML/JSON）或表格中的每个项目（CSV/XLSX/Parquet 自评表或事实表）打分。"""
     from jxdsl import output
+    from jxdsl.batch import is_table, memory_guard
 
     run = _open(rulebook, facts, engine, project, sheet, out)
     try:
@@ -103,6 +112,9 @@ def score(rulebook: str, facts: str, fmt: str, out: str | None, project: str | N
 @interruptible
 def explain(rulebook: str, facts: str, project: str | None, engine: str | None, sheet: str | None, no_full_notes: bool) -> None:
     """逐条说明每个指标的得分、扣分原因、公式和代入的数值。"""
+    from jxdsl.batch import is_table, memory_guard
+    from jxdsl.explain import blank_full_notes, render_explanation
+
     run = _open(rulebook, facts, engine, project, sheet)
     try:
         with memory_guard(facts):
@@ -114,6 +126,8 @@ def explain(rulebook: str, facts: str, project: str | None, engine: str | None, 
 
 
 def _open(rulebook: str, facts: str, engine: str | None, project: str | None, sheet: str | None = None, out: str | None = None):
+    from jxdsl.batch import is_table, memory_guard, open_run, process_started
+
     try:
         book = _load(rulebook)
         if out is not None:  # refused before any scoring: -o onto an input, a folder, a FIFO
@@ -178,6 +192,8 @@ def audit(table: str, rulebook: str | None, fmt: str, sheet: str | None) -> None
         _fail(e)
         return
     if fmt == "json":
+        from jxdsl.explain import dumps
+
         click.echo(dumps({"findings": [f.as_json() for f in findings]}))
     else:
         click.echo(audit_mod.render(table, findings))
@@ -199,6 +215,8 @@ def diff_cmd(old: str, new: str, fmt: str) -> None:
         return
     changes = diff_mod.diff(a, b)
     if fmt == "json":
+        from jxdsl.explain import dumps
+
         click.echo(dumps(diff_mod.to_json(a, b, changes)))
     else:
         click.echo(diff_mod.render(a, b, changes))
@@ -262,6 +280,32 @@ def template_cmd(rulebook: str, out: str | None, force: bool) -> None:
         _fail(e)
 
 
+@main.command(name="rulebooks")
+@click.argument("folder", default=".", metavar="[文件夹]")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
+def rulebooks_cmd(folder: str, fmt: str) -> None:
+    """列出写在该文件夹（默认当前文件夹）中的规则集可按名称“继承”的规则集：名称、版本、年度、文件和来源
+    （本目录树、JXDSL_PATH、jxdsl 自带的规则集库），以及查找的先后顺序。"""
+    from jxdsl import library
+    from jxdsl.explain import dumps
+    from jxdsl.link import Linker
+
+    if not Path(folder).is_dir():
+        _fail(UsageError(f"找不到文件夹“{folder}”"))
+    try:
+        places, entries = library.available(Path(folder), Linker().search_paths)
+    except JxError as e:
+        _fail(e)
+        return
+    if fmt == "json":
+        click.echo(dumps({
+            "search_path": [{"origin": o, "source": library.SOURCES[o], "folder": str(library.shown(r))} for o, r in places],
+            "rulebooks": [e.as_json() for e in entries],
+        }))
+    else:
+        click.echo(library.render(places, entries))
+
+
 def entry() -> None:  # pragma: no cover - the console script; tests call ``main``
     """The ``jxdsl`` command: ``main``, then, once the output is flushed and the DuckDB connections
     closed, exit without freeing the compiled rulebook's millions of objects one by one (half a
@@ -274,11 +318,10 @@ def entry() -> None:  # pragma: no cover - the console script; tests call ``main
         code = e.code
     else:
         code = 0
-    from jxdsl import batch
-
     if "jxdsl.spark" in sys.modules and sys.modules["jxdsl.spark"]._SESSIONS:
         sys.exit(code)
-    batch.close_connections()
+    if "jxdsl.batch" in sys.modules:  # a command that opened DuckDB (never imported just to close nothing)
+        sys.modules["jxdsl.batch"].close_connections()
     if isinstance(code, str):
         click.echo(code, err=True)
         code = 1

@@ -1,4 +1,5 @@
-"""Formulas as sympy expressions built from the AST — the only module that imports sympy.
+"""Formulas as sympy expressions built from the AST — the only module that imports sympy, inside the
+functions that need it (250+ ms of imports; checking and explaining a rulebook mostly does not).
 
 User text never reaches ``sympify``/``eval``: every node is built from AST nodes, so a
 rulebook cannot run code. Values are exact (sympy Rational); units are checked by walking
@@ -10,8 +11,6 @@ from collections.abc import Mapping
 from fractions import Fraction
 from functools import singledispatch
 
-import sympy
-
 from jxdsl import ast
 from jxdsl.errors import FactError, LinkError
 from jxdsl.parse import name_text
@@ -19,7 +18,7 @@ from jxdsl.units import DATE, TEXT, Quantity, describe_dim, display, normalize, 
 
 OP_SIGN = {"+": "+", "-": "-", "*": "×", "/": "÷"}
 CMP_SIGN = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
-FUNC = {"最小": sympy.Min, "最大": sympy.Max}
+FUNC = {"最小": "Min", "最大": "Max"}  # sympy's names; sympy is imported only where a formula becomes sympy
 
 
 def literal(node: ast.Number | ast.DateLiteral) -> Quantity:
@@ -75,28 +74,32 @@ def _(node: ast.Call) -> list[ast.Ref]:
 
 # ---- AST → sympy -----------------------------------------------------------------------
 @singledispatch
-def to_sympy(node) -> sympy.Basic:
+def to_sympy(node):  # -> sympy.Basic (imported lazily)
     """The expression as sympy, with one Symbol per referenced name, in base units."""
     raise TypeError(f"no to_sympy() for {type(node).__name__}")
 
 
 @to_sympy.register
-def _(node: ast.Number) -> sympy.Basic:
+def _(node: ast.Number):  # -> sympy.Basic (imported lazily)
+    import sympy  # lazily (module docstring)
     return sympy.Rational(*_ratio(literal(node).value))
 
 
 @to_sympy.register
-def _(node: ast.DateLiteral) -> sympy.Basic:
+def _(node: ast.DateLiteral):  # -> sympy.Basic (imported lazily)
+    import sympy  # lazily (module docstring)
     return sympy.Rational(*_ratio(literal(node).value))
 
 
 @to_sympy.register
-def _(node: ast.Ref) -> sympy.Basic:
+def _(node: ast.Ref):  # -> sympy.Basic (imported lazily)
+    import sympy  # lazily (module docstring)
     return sympy.Symbol(node.name)
 
 
 @to_sympy.register
-def _(node: ast.BinOp) -> sympy.Basic:
+def _(node: ast.BinOp):  # -> sympy.Basic (imported lazily)
+    import sympy  # lazily (module docstring)
     left, right = to_sympy(node.left), to_sympy(node.right)
     if node.op == "+":
         return sympy.Add(left, right, evaluate=False)
@@ -108,17 +111,20 @@ def _(node: ast.BinOp) -> sympy.Basic:
 
 
 @to_sympy.register
-def _(node: ast.Neg) -> sympy.Basic:
+def _(node: ast.Neg):  # -> sympy.Basic (imported lazily)
+    import sympy  # lazily (module docstring)
     return sympy.Mul(-1, to_sympy(node.operand), evaluate=False)
 
 
 @to_sympy.register
-def _(node: ast.Call) -> sympy.Basic:
-    return FUNC[node.func](*(to_sympy(a) for a in node.args))
+def _(node: ast.Call):  # -> sympy.Basic (imported lazily)
+    import sympy  # lazily (module docstring)
+    return getattr(sympy, FUNC[node.func])(*(to_sympy(a) for a in node.args))
 
 
 @to_sympy.register
-def _(node: ast.Compare) -> sympy.Basic:
+def _(node: ast.Compare):  # -> sympy.Basic (imported lazily)
+    import sympy  # lazily (module docstring)
     left, right = to_sympy(node.left), to_sympy(node.right)
     return {
         ">=": sympy.GreaterThan,
@@ -172,6 +178,7 @@ def evaluate(node, env: Mapping[str, Quantity]) -> Quantity:
 
     Raises FactError for a unit mismatch or a division by zero.
     """
+    import sympy  # lazily (module docstring)
     if isinstance(node, (ast.Number, ast.DateLiteral)):
         return literal(node)
     if isinstance(node, ast.Neg) and isinstance(node.operand, ast.Number):
@@ -270,26 +277,73 @@ def check_dimensions(node, dims: Mapping[str, str]) -> None:
 
 
 # ---- which comparisons can still hold ------------------------------------------------------
-def _interval(op: str, value: Fraction) -> sympy.Set:
-    r = sympy.Rational(*_ratio(value))
+# Sets of rationals of the forms the conditions make (rays and points), as exact intervals
+# (low, low_closed, high, high_closed) with None for an infinite end.  Rays and points are all a
+# union of such conditions can hold, so no general set library is needed here (sympy's sets gave
+# the same answers, tests/test_startup.py compares them, but cost 250 ms of imports on every check).
+_Interval = tuple[Fraction | None, bool, Fraction | None, bool]
+_REALS: _Interval = (None, False, None, False)
+
+
+def _interval(op: str, value: Fraction) -> _Interval:
     return {
-        ">=": sympy.Interval(r, sympy.oo),
-        ">": sympy.Interval(r, sympy.oo, left_open=True),
-        "<=": sympy.Interval(-sympy.oo, r),
-        "<": sympy.Interval(-sympy.oo, r, right_open=True),
-        "=": sympy.FiniteSet(r),
+        ">=": (value, True, None, False),
+        ">": (value, False, None, False),
+        "<=": (None, False, value, True),
+        "<": (None, False, value, False),
+        "=": (value, True, value, True),
     }[op]
+
+
+def _meet(a: _Interval, b: _Interval) -> _Interval:
+    """The intersection of two intervals."""
+    lo, lo_closed = max((a[0], a[1]), (b[0], b[1]), key=lambda e: (e[0] is not None, e[0] or 0, not e[1]))
+    hi, hi_closed = min((a[2], a[3]), (b[2], b[3]), key=lambda e: (e[0] is None, e[0] or 0, e[1]))
+    return lo, lo_closed, hi, hi_closed
+
+
+def _size(i: _Interval) -> int:
+    """0 for an empty interval, 1 for a single point, 2 for infinitely many values."""
+    lo, lo_closed, hi, hi_closed = i
+    if lo is None or hi is None or lo < hi:
+        return 2
+    return 1 if lo == hi and lo_closed and hi_closed else 0
+
+
+class _Union:
+    """What a list of conditions accepts: the widest ray to each side and a set of points."""
+
+    def __init__(self) -> None:
+        self.below: _Interval | None = None  # (None, False, a, closed)
+        self.above: _Interval | None = None  # (b, closed, None, False)
+        self.points: set[Fraction] = set()
+
+    def add(self, i: _Interval) -> None:
+        if i[0] is None:
+            self.below = i if self.below is None else max(self.below, i, key=lambda r: (r[2], r[3]))
+        elif i[2] is None:
+            self.above = i if self.above is None else min(self.above, i, key=lambda r: (r[0], not r[1]))
+        else:
+            self.points.add(i[0])
+
+    def covers(self, i: _Interval) -> bool:
+        """Whether every value of ``i`` is accepted: what the rays leave of it is at most one of the points."""
+        if self.below is not None:
+            i = _meet(i, (self.below[2], not self.below[3], None, False))
+        if self.above is not None:
+            i = _meet(i, (None, False, self.above[0], not self.above[1]))
+        n = _size(i)
+        return n == 0 or (n == 1 and i[0] in self.points)
 
 
 def shadowed(conditions: list[tuple[str, Fraction]]) -> tuple[list[int], bool]:
     """For ``value op bound`` conditions tried in order: the indices of those that can never be
     the first to hold (every value they accept an earlier one accepts), and whether together they
-    accept every value (so an ``否则`` after them is never reached). Exact (sympy sets of rationals)."""
-    union: sympy.Set = sympy.EmptySet
-    out = []
+    accept every value (so an ``否则`` after them is never reached). Exact (rationals)."""
+    union, out = _Union(), []
     for n, (op, value) in enumerate(conditions):
-        s = _interval(op, value)
-        if s.is_subset(union):
+        i = _interval(op, Fraction(value))
+        if union.covers(i):
             out.append(n)
-        union = sympy.Union(union, s)
-    return out, sympy.Reals.is_subset(union)
+        union.add(i)
+    return out, union.covers(_REALS)

@@ -17,7 +17,7 @@ from jxdsl import ast
 from jxdsl.errors import ErrorGroup, JxError, LinkError, Span, suggest
 from jxdsl.formulas import check_dimensions, literal, references
 from jxdsl.parse import parse_file
-from jxdsl.resolve import MAX_INHERITANCE, Resolver
+from jxdsl.resolve import MAX_INHERITANCE, Resolver, parent_span
 from jxdsl.resolve import shown as _shown
 from jxdsl.graph import check_behind, order_derived
 from jxdsl.reach import check_bands, check_names, check_vetoes
@@ -207,7 +207,7 @@ class Linker:
                     f"继承层级过深（超过 {MAX_INHERITANCE} 层）", decl.span, "直接继承更上层的规则集，减少中间层"
                 ).with_sources({str(path): text})
             try:
-                parent_path = self._resolver.find(decl.parent, path, decl.span)
+                parent_path = self._resolver.find(decl.parent, path, parent_span(decl.span, decl.parent, text))
             except LinkError as e:
                 raise e.with_sources({str(path): text}) from None
             if parent_path.resolve() in [p.resolve() for p in [*chain, path]]:

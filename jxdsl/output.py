@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
-from sqlglot import exp
 
 from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.explain import dumps, render_text, summary_line, to_json
@@ -128,6 +127,8 @@ def _parquet(run, tmp: Path) -> None:
     """Every indicator of every project, one row each, with the project's total and grade."""
     if run.copies():
         return run.copy_parquet(tmp, PARQUET_COLUMNS)
+    from sqlglot import exp
+
     from jxdsl.explain import explanation
     from jxdsl.units import plain
 

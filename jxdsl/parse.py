@@ -1,6 +1,6 @@
 """Rulebook text → AST. The only module that knows about Lark.
 
-The grammar lives in ``grammar/jxdsl.lark``; this module runs it with an indentation
+The grammar lives in ``grammar/jxdsl.lark`` (``jxdsl/grammar/`` when installed, see data.py); this module runs it with an indentation
 post-lexer, turns Lark's tree into frozen AST nodes with spans, and translates Lark's
 failures into Chinese messages in the words of a scoring table.
 """
@@ -16,11 +16,11 @@ from lark.exceptions import UnexpectedInput, VisitError
 from lark.indenter import Indenter
 
 from jxdsl import ast
+from jxdsl.data import grammar_file, parser_cache
 from jxdsl.errors import ErrorGroup, JxError, RulebookSyntaxError, Span
 from jxdsl.files import read_regular
 from jxdsl.units import normalize, parse_date
 
-GRAMMAR_FILE = Path(__file__).resolve().parent.parent / "grammar" / "jxdsl.lark"
 
 MAX_FILE_BYTES = 2_000_000
 MAX_DEPTH = 12  # indentation levels
@@ -79,9 +79,11 @@ def keywords() -> frozenset[str]:
 
 @functools.cache
 def _parser() -> Lark:
+    grammar = grammar_file().read_text(encoding="utf-8")
     return Lark(
-        GRAMMAR_FILE.read_text(encoding="utf-8"),
+        grammar,
         parser="lalr",
+        cache=parser_cache(grammar),
         postlex=_ChineseIndenter(),
         propagate_positions=True,
         maybe_placeholders=False,

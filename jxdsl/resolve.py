@@ -4,7 +4,8 @@ Only rulebook roots are read: the rulebook's own tree (the nearest ``rulebooks``
 or its folder), the folders of ``JXDSL_PATH`` and of ``Linker(search_paths=…)``, and the library
 shipped with jxdsl (``rulebooks/``).  ``JXDSL_INHERIT_ANYWHERE=1`` lifts that for file paths.
 A name is looked up by reading only the first few kilobytes of regular ``.jx`` files (never a
-FIFO or a device, never a file a link leads out of the roots); a name declared by two files
+FIFO or a device, never a file a link leads out of the roots).  The roots are a search path,
+in that order: the first root that has the name wins; a name declared by two files in one root
 is an error naming both, as soon as it is looked up.
 """
 from __future__ import annotations
@@ -13,10 +14,11 @@ import os
 import re
 from pathlib import Path
 
+from jxdsl.data import library_dir
 from jxdsl.errors import LinkError, Span, suggest
 from jxdsl.files import read_regular
 
-LIBRARY = Path(__file__).resolve().parent.parent / "rulebooks"
+LIBRARY = library_dir()
 ANYWHERE_ENV = "JXDSL_INHERIT_ANYWHERE"
 MAX_INHERITANCE = 32  # levels of 继承 above a rulebook
 HEADER_BYTES = 8192  # the declared name is looked for in this much of a file
@@ -40,6 +42,16 @@ def declared_name(f: Path) -> str | None:
         return None
     m = _DECL.search(head.decode("utf-8-sig", errors="ignore"))
     return m.group(1) if m else None
+
+
+def parent_span(span: Span | None, ref: str, text: str) -> Span | None:
+    """The place of the parent's name after ``继承`` on the header line, for the caret."""
+    if span is None:
+        return None
+    lines = text.splitlines()
+    line = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
+    at = line.find(ref, max(line.find("继承"), 0))
+    return Span(span.file, span.line, at + 1) if at >= 0 else span
 
 
 class Resolver:
@@ -77,23 +89,40 @@ class Resolver:
             if p.resolve().suffix != ".jx":  # a link named .jx to some other file
                 raise LinkError(f"被继承的文件“{ref}”不是规则集文件（.jx）", span)
             return p
-        # the rulebook's own tree and the search path first, then the library shipped with jxdsl
-        tiers = [[roots[0], *self.search_paths], [LIBRARY.resolve()]]
+        # a search path: the rulebook's own tree, each JXDSL_PATH folder in order, the library shipped
+        # with jxdsl; the first root that has the name wins, two files with it in one root are an error
         names: set[str] = set()
-        for tier in tiers:
-            found = sorted({f for r in tier for f in self._index(r, roots, span).get(ref, [])})
-            names |= {n for r in tier for n in self._index(r, roots, span)}
+        for root in dict.fromkeys(roots):
+            found = sorted(set(self.index(root, roots, span).get(ref, [])))
+            names |= set(self.index(root, roots, span))
             if len(found) > 1:
                 files = "、".join(f"“{shown(f)}”" for f in found[:5])
                 raise LinkError(f"有 {len(found)} 个规则集文件都名为“{ref}”：{files}，无法确定继承哪一个", span, "规则集名称应唯一：改名或删去多余的文件，或写文件路径")
             if found:
                 return found[0]
-        close = suggest(ref, names)
-        raise LinkError(
-            f"找不到名为“{ref}”的规则集", span, f"是否应为“{close}”？" if close else "在同一 rulebooks 目录下放入该规则集，或写文件路径"
-        )
+        raise LinkError(f"找不到名为“{ref}”的规则集", span, self._not_found_hint(ref, names, roots))
 
-    def _index(self, root: Path, roots: list[Path], span: Span | None) -> dict[str, list[Path]]:
+    def _not_found_hint(self, ref: str, names: set[str], roots: list[Path]) -> str:
+        """A close name, or the name declared by a file called ``ref``.jx, then every place looked in."""
+        stems = {f.stem: (n, f) for r in dict.fromkeys(roots) for n, fs in self._names.get(r, {}).items() for f in fs}
+        close = suggest(ref, names)
+        if close:
+            first = f"是否应为“{close}”？"
+        elif ref in stems:
+            first = f"文件“{shown(stems[ref][1])}”的规则集名称是“{stems[ref][0]}”：“继承”后面写规则集名称，不是文件名。"
+        else:
+            first = "把该规则集放进本规则集所在的目录树或 JXDSL_PATH 中的目录，或写文件路径。"
+        return first + "已查找：" + "；".join(f"{what}“{shown(r)}”" for what, r in self.places(roots))
+
+    def places(self, roots: list[Path]) -> list[tuple[str, Path]]:
+        """The roots in search order, each named as a user knows it, without repeats."""
+        labelled = [("本规则集所在的目录树", roots[0])] + [("JXDSL_PATH", r) for r in self.search_paths]
+        labelled.append(("jxdsl 自带的规则集库", LIBRARY.resolve()))
+        seen: set[Path] = set()
+        return [(w, r) for w, r in labelled if not (r in seen or seen.add(r))]
+
+    def index(self, root: Path, roots: list[Path], span: Span | None) -> dict[str, list[Path]]:
+        """Declared name → files under one root (built once per root)."""
         if root in self._names:
             return self._names[root]
         index: dict[str, list[Path]] = {}

@@ -17,13 +17,11 @@ import os
 from pathlib import Path
 
 import attrs
-from sqlglot import exp
 
 from jxdsl.encoding import note as encoding_note
 from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.facts import FACT_COLUMNS
 from jxdsl.inputs import Entry, Fact, Problem, ProjectInputs, Record
-from jxdsl.tablesql import facts_table_statements, self_eval_statements
 
 SCHEMA = {
     "projects": ("pid BIGINT", "project VARCHAR", "year VARCHAR", "source VARCHAR", "facts_line BIGINT", "kind VARCHAR"),
@@ -48,8 +46,10 @@ def max_rows() -> int:
 
 
 def create_inputs(con) -> None:
+    """The input relations, empty.  Plain SQL from the constant SCHEMA (no user text): a single
+    project's facts file is scored without importing the SQL builder (sqlglot, ~120 ms)."""
     for name, cols in SCHEMA.items():
-        con.execute(exp.Create(this=exp.Schema(this=exp.to_table(name), expressions=[exp.ColumnDef(this=exp.to_identifier(c.split()[0]), kind=exp.DataType.build(c.split()[1])) for c in cols]), kind="TABLE", replace=True).sql("duckdb"))
+        con.execute(f"CREATE OR REPLACE TABLE {name} ({', '.join(cols)})")
 
 
 # ---- projects read in Python ------------------------------------------------------------------------
@@ -94,8 +94,7 @@ def load_inputs(con, projects: list[ProjectInputs]) -> None:
     create_inputs(con)
     for name, rows in rows_of(projects).items():
         if rows:
-            marks = exp.Tuple(expressions=[exp.Placeholder() for _ in SCHEMA[name]])
-            con.executemany(exp.insert(exp.Values(expressions=[marks]), name).sql("duckdb"), rows)
+            con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in SCHEMA[name])})", rows)
 
 
 # ---- table files read by DuckDB ----------------------------------------------------------------------
@@ -121,6 +120,9 @@ class TableFile:
 
 def read_table(con, path: Path, label: str, sheet: str | None = None) -> TableFile:
     """Read a table file into the input relations; returns its kind, sheet and encoding."""
+    from sqlglot import exp  # lazily: a facts file alone is read without the SQL builder
+    from jxdsl.tablesql import facts_table_statements, self_eval_statements  # with the SQL compiler: tables only
+
     header, read = _raw(con, path, sheet)
     if all(c in header for c in SELF_EVAL_COLUMNS):
         kind, stmts = "self-eval", self_eval_statements(set(header), label)
@@ -296,6 +298,7 @@ def _load_csv_file(con, path: Path, tmp: str) -> dict:
 
 
 def _load_parquet(con, path: Path) -> dict:
+    from sqlglot import exp  # lazily: a facts file alone is read without the SQL builder
     import duckdb
 
     try:
@@ -345,6 +348,7 @@ def csv_records(path: Path, enc: str):
 def _cell_sizes(con, file: str) -> None:
     """A cell longer than Python's csv module reads is refused here too, so that a CSV DuckDB
     reads directly and one rewritten through Python accept the same cells."""
+    from sqlglot import exp  # lazily: a facts file alone is read without the SQL builder
     limit = csv.field_size_limit()
     cols = [d[0] for d in con.execute("SELECT * FROM raw LIMIT 0").description][1:]
     if not cols:
@@ -398,6 +402,7 @@ def _load_csv(con, file: str, shown: str, padded: bool = False, serial: bool = F
     """A CSV as text columns, at most one row past the limit; ``padded``: our own rewrite, every
     row already as wide as the header; ``serial``: one reader thread (the only way DuckDB pads
     short rows when a cell holds a line break)."""
+    from sqlglot import exp  # lazily: a facts file alone is read without the SQL builder
     reader = exp.func(
         "read_csv", exp.Literal.string(file), exp.EQ(this=exp.column("header"), expression=exp.true()),
         exp.EQ(this=exp.column("all_varchar"), expression=exp.true()), exp.EQ(this=exp.column("delim"), expression=exp.Literal.string(",")),
@@ -412,6 +417,7 @@ def _load_csv(con, file: str, shown: str, padded: bool = False, serial: bool = F
 def _numbered(con, line_column: str, shown: str) -> None:
     """``raw``: the table's columns under their cleaned header names, with each row's line
     (``line_column``: our line column, or an SQL expression for files read directly)."""
+    from sqlglot import exp  # lazily: a facts file alone is read without the SQL builder
     import sqlglot
 
     cols = [d[0] for d in con.execute("SELECT * FROM raw0 LIMIT 0").description]

@@ -5,6 +5,7 @@ evaluated against ``Facts`` built in the test, so every test states its rule and
 """
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from fractions import Fraction
@@ -27,6 +28,8 @@ from jxdsl.link import Linker, Rulebook
 # no deadline (sympy's first call is slow), modest example counts so the suite stays fast.
 # Hypothesis also caches constants under its home directory (./.hypothesis by default): keep it in a temp dir.
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "jxdsl-tests-hypothesis")
+# The parser cache (jxdsl/data.py) likewise: not the user's ~/.cache/jxdsl.
+os.environ.setdefault("JXDSL_CACHE_DIR", str(Path(tempfile.gettempdir()) / "jxdsl-tests-cache"))
 settings.register_profile("jxdsl", database=None, deadline=None, max_examples=60, print_blob=True)
 settings.load_profile("jxdsl")
 

@@ -815,3 +815,24 @@ def test_forms_score_or_report(book, data):
         assert run.exit_code in (0, 1, 2), run.output
         assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
         assert "Traceback" not in run.output
+
+
+# ---- issue 14, pkg: 继承 by name and `jxdsl rulebooks` --------------------------------------------------
+INHERIT_NAME = st.lists(st.sampled_from(list("单位自评-财预2020-10栖霞规则集继承 .\\/*?\"'…\u3000") + ["../", "rulebooks", ".jx"]), min_size=1, max_size=16).map("".join)
+
+
+@FUZZ
+@given(INHERIT_NAME, st.sampled_from(["", "rulebooks"]))
+def test_inherit_by_any_name_never_crashes(name, folder):
+    """Whatever follows 继承: the parent is found, or a located error (syntax or 找不到, with the places
+    searched); `jxdsl rulebooks` of that folder lists without a traceback."""
+    home = TEMP / "inherit-fuzz" / folder
+    home.mkdir(parents=True, exist_ok=True)
+    child = home / "child.jx"
+    child.write_text(f"规则集 子-2024 继承 {name}\n年度 2024\n", encoding="utf-8")
+    try:
+        Linker().load(child)
+    except JxError as e:
+        assert e.span is not None and e.span.file.endswith("child.jx")
+    run = CliRunner().invoke(main, ["rulebooks", str(home), "--format", "json"])
+    assert run.exit_code == 0 and "Traceback" not in run.output, run.output

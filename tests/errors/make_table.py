@@ -38,6 +38,7 @@ RULEBOOK_KINDS = {
     "points-with-unit": "分数带了单位",
     "inherit-duplicate": "两个规则集文件声明同一名称（继承时）",
     "inherit-outside": "继承规则集目录以外的文件",
+    "inherit-name-typo": "继承的规则集名称写错（提示相近的名称和查找过的位置）",
     "bare-number": "数字漏写单位（百分数、金额）",
     "band-unreachable": "分段永远用不到（被前面的分段包含）",
     "veto-preempted": "否决条件永远不会起作用",
