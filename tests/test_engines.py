@@ -8,6 +8,7 @@ The published cases are compared the same way in ``test_cases.py``.
 """
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import os
@@ -92,8 +93,21 @@ def test_generated_tables_every_engine(rulebook, seed, tmp_path):
 @pytest.mark.skipif(not HAS_SPARK, reason="pyspark 未安装")
 @pytest.mark.parametrize("rulebook", [ROOT / "rulebooks/shanxi/xingxian-2022-self-eval.jx", ROOT / "rulebooks/hubei/caidian-2021.jx"], ids=lambda p: p.stem)
 def test_spark_agrees(rulebook, tmp_path):
-    """Spark takes ~20 s a run (a job per relation): the JSON lines carry the explanations."""
-    assert_engines_agree(rulebook, table_for(rulebook, 3, tmp_path, n_projects=6), engines=("interpreter", "spark"), explain=False)
+    """Spark takes a minute or more a run (a job per relation), so each run carries much: the JSON
+    lines carry the explanations, and the self-evaluation table also every comparison-word case of
+    test_targetwords (以上, 不少于, 控制在…以内 read by Spark's regular expressions)."""
+    table = table_for(rulebook, 3, tmp_path, n_projects=6)
+    if scheme_tables(rulebook):
+        from test_targetwords import CASES, _rows
+
+        with table.open("a", encoding="utf-8", newline="") as fh:
+            rows = [r + [""] * (len(SELF_EVAL_COLUMNS) - len(r)) for k, (t, a, _) in CASES.items() for r in _rows(k, t, a)]
+            csv.writer(fh).writerows(rows)
+    assert_engines_agree(rulebook, table, engines=("interpreter", "spark"), explain=False)
+
+
+def scheme_tables(rulebook: Path) -> bool:
+    return bool(lower(Linker().load(rulebook)).tables())
 
 
 # ---- the published cases ------------------------------------------------------------------------
@@ -260,7 +274,7 @@ def test_csv_with_line_breaks_in_cells_and_short_rows(tmp_path):
     table.write_text("\n".join([text[0], ",".join(first), short, ",".join(bad), *text[4:]]) + "\n", encoding="utf-8")
     got = assert_engines_agree(rulebook, table, explain=False)
     (code, out, err), _ = got["duckdb"]
-    assert out.count("\n") == 3 and f"breaks.csv:5:1: 数据错误：事实表缺少项目名称" in err, err
+    assert out.count("\n") == 3 and "breaks.csv:5:1: 数据错误：事实表缺少项目名称" in err, err
 
 
 _CELL_TEXT = st.text(alphabet=st.sampled_from(list('=+-@\t\r\n,"\' 0123456789.a中１')), max_size=8)

@@ -91,9 +91,7 @@ def test_comparison_words_score_in_every_engine(tmp_path):
         assert target.replace(" ", "") in explained.replace(" ", "")  # the original words are quoted
 
 
-def test_comparison_words_in_spark(tmp_path):
-    table = _table(tmp_path / "t.csv", [r for k, (t, a, _) in CASES.items() for r in _rows(k, t, a)])
-    assert_engines_agree(SELF_EVAL, table, engines=("interpreter", "spark"), explain=False)
+# Spark reads these cases in test_engines.test_spark_agrees (one Spark run carries them with a generated table)
 
 
 def test_words_no_comparison_stay_qualitative(tmp_path):
