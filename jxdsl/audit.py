@@ -15,7 +15,7 @@ from jxdsl import ast
 from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.kernel.rows import METHODS
 from jxdsl.link import Rulebook
-from jxdsl.tables import check_header, csv_records, find_header
+from jxdsl.tables import check_header, find_header, whole_table
 from jxdsl.units import normalize, number_problem, plain, plain_number, shorten
 
 COLUMNS = ("路径", "分值", "得分")
@@ -135,30 +135,11 @@ def _form_rows(p: Path, sheet: str | None, note) -> list[Row]:
 
 def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
     """(header line, header cells, data rows) of a CSV or of a workbook's sheet."""
-    if p.suffix.lower() == ".csv":
-        from jxdsl.encoding import detect, note as encoding_note
+    from jxdsl.xlsxread import fill_merged
 
-        enc = detect(p)
-        if encoding_note(enc):
-            note(f"“{p}”{encoding_note(enc)}")
-        rows = [(n, r) for n, r in csv_records(p, enc) if r]
-    else:
-        from jxdsl.xlsxread import SheetRows, choose_sheet, close_book, fill_merged, open_book
-
-        wb = open_book(p)
-        try:
-            ws = choose_sheet(wb, p, sheet)
-            reader = SheetRows(wb, ws, p)
-            rows = list(reader)
-            width = max((len(r) for _, r in rows), default=0)
-            rows = [(n, r + [""] * (width - len(r))) for n, r in rows]
-        finally:
-            close_book(wb)
-        note(f"读取“{p}”的工作表“{ws.title}”")
-        line, header, rest = find_header(rows, HEADERS)
-        return line, header, list(fill_merged(rest, reader.merges, line))
+    rows, merges = whole_table(p, sheet, note)
     line, header, rest = find_header(rows, HEADERS)
-    return line, header, list(rest)
+    return line, header, list(fill_merged(rest, merges, line)) if merges else list(rest)
 
 
 HEADERS = tuple(

@@ -96,35 +96,13 @@ def read(path: str | Path, sheet: str | None = None, note=lambda t: None) -> Tab
 def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tuple[int, list[str]]], str, list]:
     """(header line, header, data rows, the title: the first text above the header, the merged
     ranges of a workbook as (min_col, min_row, max_col, max_row), not yet filled)."""
-    from jxdsl.audit import csv_records
-    from jxdsl.tables import find_header
+    from jxdsl.tables import find_header, whole_table
 
-    wanted = tuple((alias,) for alias in COLUMNS["一级指标"])
-    if p.suffix.lower() == ".csv":
-        if sheet is not None:
-            raise UsageError(f"--sheet 只用于 Excel 文件（.xlsx），“{p}”不是", None, "去掉 --sheet")
-        from jxdsl.encoding import detect, note as encoding_note
-
-        enc = detect(p)
-        if encoding_note(enc):
-            note(f"“{p}”{encoding_note(enc)}")
-        rows = [(n, r) for n, r in csv_records(p, enc) if r]
-        line, header, rest = find_header(rows, wanted)
-        return line, header, list(rest), _title(rows, line), []
-    from jxdsl.xlsxread import SheetRows, choose_sheet, close_book, open_book
-
-    wb = open_book(p)
-    try:
-        ws = choose_sheet(wb, p, sheet)
-        reader = SheetRows(wb, ws, p)
-        rows = list(reader)
-    finally:
-        close_book(wb)
-    width = max((len(r) for _, r in rows), default=0)
-    rows = [(n, r + [""] * (width - len(r))) for n, r in rows]
-    note(f"读取“{p}”的工作表“{ws.title}”")
-    line, header, rest = find_header(rows, wanted)
-    return line, header, list(rest), _title(rows, line), reader.merges
+    if p.suffix.lower() == ".csv" and sheet is not None:
+        raise UsageError(f"--sheet 只用于 Excel 文件（.xlsx），“{p}”不是", None, "去掉 --sheet")
+    rows, merges = whole_table(p, sheet, note)
+    line, header, rest = find_header(rows, tuple((alias,) for alias in COLUMNS["一级指标"]))
+    return line, header, list(rest), _title(rows, line), merges
 
 
 def _title(rows, line: int) -> str:

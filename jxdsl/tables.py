@@ -327,6 +327,31 @@ def _parquet_columns(con, path: Path) -> list[str]:
     return names
 
 
+def whole_table(path: Path, sheet: str | None, note) -> tuple[list[tuple[int, list[str]]], list[tuple[int, int, int, int]]]:
+    """Every non-blank row of a small table read at once, ``(rows, merged ranges)``: a CSV in its
+    detected encoding, or a workbook's sheet padded to one width (audit and draft need all rows
+    before the header is known; large tables stream through ``read_table`` instead)."""
+    from jxdsl.encoding import detect
+
+    if path.suffix.lower() == ".csv":
+        enc = detect(path)
+        if encoding_note(enc):
+            note(f"“{path}”{encoding_note(enc)}")
+        return [(n, r) for n, r in csv_records(path, enc) if r], []
+    from jxdsl.xlsxread import SheetRows, choose_sheet, close_book, open_book
+
+    wb = open_book(path)
+    try:
+        ws = choose_sheet(wb, path, sheet)
+        reader = SheetRows(wb, ws, path)
+        rows = list(reader)
+    finally:
+        close_book(wb)
+    width = max((len(r) for _, r in rows), default=0)
+    note(f"读取“{path}”的工作表“{ws.title}”")
+    return [(n, r + [""] * (width - len(r))) for n, r in rows], reader.merges
+
+
 def csv_records(path: Path, enc: str):
     """(line, cells) of every record, the line where it starts; a cell over csv's size limit or
     a malformed record is a located FactError."""
