@@ -16,10 +16,11 @@ from jxdsl.errors import FactError, Span, UsageError
 from jxdsl.kernel.rows import METHODS
 from jxdsl.link import Rulebook
 from jxdsl.tables import check_header, find_header, whole_table
-from jxdsl.units import normalize, number_problem, plain, plain_number, shorten
+from jxdsl.units import normalize, number_problem, parse_quantity, plain, plain_number, shorten, to_decimal
 
 COLUMNS = ("路径", "分值", "得分")
-OPTIONAL = ("指标值", "实际值", "等级", "项目", "计分方法")  # 计分方法: a target-table row's own, overriding the 默认规则
+OPTIONAL = ("指标值", "实际值", "等级", "项目", "计分方法", "执行率")  # 计分方法: a target-table row's own, overriding the 默认规则;
+# 执行率: the budget row's printed rate, checked against 实际值 ÷ 指标值
 # other names a published form gives a column (used only when the column's own name is absent)
 ALIASES = {
     "分值": ("权重", "满分", "指标分值", "标准分值"),
@@ -29,6 +30,7 @@ ALIASES = {
     "等级": ("评价等级", "自评等级"),
     "项目": ("项目名称",),
     "计分方法": ("评分方法", "计分方式"),
+    "执行率": ("预算执行率", "资金执行率"),
 }
 LEVELS = ("一级指标", "二级指标", "三级指标", "四级指标")  # the form's own columns, instead of 路径
 TOTAL, BONUS, PENALTY = "合计", "加分", "扣分"
@@ -52,6 +54,7 @@ class Row:
     project: str | None = None  # the 项目 column of a table of several projects
     problem: str | None = None  # why the row cannot be read (a blank path, a score like 约5)
     method: str | None = None  # 计分方法: the row's own, overriding the rulebook's 默认规则
+    rate: str | None = None  # 执行率 as printed beside the budget (the 自评表's funds block)
 
     @property
     def key(self) -> str:
@@ -182,7 +185,8 @@ def _row(n: int, cell, has_project: bool) -> Row:
     if method is not None and method not in METHODS:
         problems.append(f"计分方法“{method}”无法识别（只能是：{'、'.join(METHODS)}）")
     problem = "；".join(problems) or None
-    return Row(path, numbers[0], numbers[1], cell("得分") or "", cell("指标值"), cell("实际值"), cell("等级"), n, cell("项目") if has_project else None, problem, method)
+    return Row(path, numbers[0], numbers[1], cell("得分") or "", cell("指标值"), cell("实际值"), cell("等级"), n, cell("项目") if has_project else None, problem, method,
+               cell("执行率"))
 
 
 def _number(text: str | None, column: str) -> tuple[Fraction | None, str | None]:
@@ -341,7 +345,7 @@ def audit(rows: list[Row], book: Rulebook | None = None) -> list[Finding]:
     for r in rows:
         if r.path == (TOTAL,):
             continue
-        findings += _range(r)
+        findings += _range(r) + _rate(r)
         if r.path in tree.kids:
             findings += _sums(tree.nodes[r.path], tree.children(r.path), tree.complete[r.path])
         elif r.path[0] not in (BONUS, PENALTY):
@@ -382,6 +386,27 @@ def _resolve(rows: list[Row], indicators: dict) -> tuple[list[Row], list[Finding
         hint = f"，可能是：{'、'.join('/'.join(p) for p in sorted(found))}" if found else ""
         findings.append(Finding(r.key, "unknown_path", None, None, f"规则集中没有指标“{r.key}”{hint}", r.line))
     return out, findings
+
+
+def _rate(r: Row) -> list[Finding]:
+    """The printed 执行率 against 实际值 ÷ 指标值 (全年执行数 ÷ 全年预算数), within what its printed
+    digits lose: 17% for 17.26% agrees, 95% for 17.26% does not.  Only amounts of one kind are
+    compared (元 with 元, 万元 converted); anything else is not a rate this row can check."""
+    if not r.rate or not r.target or not r.actual:
+        return []
+    target, actual = parse_quantity(r.target), parse_quantity(r.actual)
+    if target.kind != "num" or actual.kind != "num" or target.dim != actual.dim or target.is_percent or target.value <= 0:
+        return []
+    printed = parse_quantity(r.rate)
+    if printed.kind != "num" or printed.dim != "" or printed.unit not in ("", "%"):
+        return [Finding(r.key, "unreadable_number", r.rate, None, f"执行率“{shorten(r.rate)}”不是百分数，无法核对", r.line)]
+    shown = printed.value * 100 if printed.is_percent else printed.value  # 17.26% or 17.26 (in a 执行率（%） column)
+    digits = normalize(r.rate).strip().rstrip("%").strip()
+    expected = actual.value / target.value * 100
+    if abs(shown - expected) <= max(tolerance(digits), Fraction(1, 2 * 10**6)):  # a cell's formula result: float digits
+        return []
+    return [Finding(r.key, "rate", r.rate, f"{to_decimal(expected, 2)}%",
+                    f"执行率印作 {r.rate}，实际值 {r.actual} ÷ 指标值 {r.target} = {to_decimal(expected, 2)}%", r.line)]
 
 
 def _range(r: Row) -> list[Finding]:

@@ -264,7 +264,8 @@ def read_sheet(ws, formulas, file: str) -> Form:
     funds = _funds(s, at, heads[0] if heads else max(s.rows) + 1)
     rows, end = _indicators(s, project, funds["line"], heads)
     budget = Row(funds["line"], {"项目": project, "一级指标": "预算执行率", "三级指标": "预算执行率", "分值": funds["分值"],
-                                 "年度指标值": funds["全年预算数"], "实际完成值": funds["全年执行数"], "年初预算数": funds.get("年初预算数", "")},
+                                 "年度指标值": funds["全年预算数"], "实际完成值": funds["全年执行数"], "年初预算数": funds.get("年初预算数", ""),
+                                 "form:执行率": funds["执行率"]},
                  funds.get("得分") or None)
     total, total_line, grade = _ending(s, end)
     return Form(file, ws.title, project, (budget, *rows), total, total_line, grade)
@@ -458,7 +459,7 @@ def audit_records(forms: list[Form]) -> list[tuple[int, dict]]:
         budget, *rows = form.rows
         c = budget.cells
         out.append((budget.line, {"项目": form.project, "路径": "预算执行率", "分值": c["分值"], "得分": budget.published or "",
-                                  "指标值": c["年度指标值"], "实际值": c["实际完成值"]}))
+                                  "指标值": c["年度指标值"], "实际值": c["实际完成值"], "执行率": c.get("form:执行率", "")}))
         for row in rows:
             c = row.cells
             if c.get("明细") == "是" and not row.published:

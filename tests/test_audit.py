@@ -123,6 +123,20 @@ def test_rule_checks_from_target_and_actual(tmp_path):
     assert found == {("乙", "rule", "9.53"), ("丙", "rule", "1.66"), ("丁", "rule", "0")}
 
 
+def test_a_printed_execution_rate_is_checked_against_actual_over_target(tmp_path):
+    """The 执行率 beside the budget: 152.52万元 of 883.56万元 is 17.26%; 17% as printed to whole
+    percents agrees, 71.26% is a misprint; amounts in 元 and 万元 compare."""
+    p = tmp_path / "t.csv"
+    p.write_text("项目,路径,分值,得分,指标值,实际值,执行率\n"
+                 "甲,预算执行率,10,1.73,883.56万元,152.52万元,17%\n甲,合计,10,1.73,,,\n"
+                 "乙,预算执行率,10,1.73,883.56万元,\"1,525,200元\",71.26%\n乙,合计,10,1.73,,,\n"
+                 "丙,预算执行率,10,1.73,883.56万元,152.52万元,17.26\n丙,合计,10,1.73,,,\n", encoding="utf-8")
+    rows = read_table(p)
+    found = [(project, f.kind, f.published, f.expected) for project in ("甲", "乙", "丙")
+             for f in audit([x for x in rows if x.project == project])]
+    assert found == [("乙", "rate", "71.26%", "17.26%")]
+
+
 def test_score_above_weight_is_reported_once(tmp_path):
     rows = _table(tmp_path, "甲,15,30,≥750人,750人,\n合计,15,30,,,\n")
     kinds = [(f.path, f.kind) for f in audit(rows)]

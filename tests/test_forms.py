@@ -352,6 +352,31 @@ def test_audit_of_a_new_form(tmp_path):
     assert ("score_out_of_range", "效益指标/社会效益指标/受益人口", 16, "30", "≤ 30") not in got
 
 
+@pytest.mark.parametrize(("printed", "fmt", "finding"), [
+    (0.95, "0%", None),  # 95% as printed to whole percents: agrees with 950 ÷ 1000
+    (950 / 1000.0000001, "0.00%", None),  # a rate computed in the sheet: float digits, not a misprint
+    (0.9501, "0.00%", ("95.01%", "95.00%")),
+    (0.59, "0.00%", ("59%", "95.00%")),
+    ("95", "General", None),  # 95 in a 执行率（%） column
+    ("约95%", "General", "unreadable_number"),
+])
+def test_the_printed_execution_rate_is_checked_against_the_amounts(tmp_path, printed, fmt, finding):
+    path = new_form(tmp_path / "f.xlsx")
+    wb = openpyxl.load_workbook(path)
+    cell = wb.active["G6"]  # the funds row's 执行率（B/A）
+    cell.value, cell.number_format = printed, fmt
+    wb.save(path)
+    code, found = _audit(path)
+    rates = [f for f in found if f["path"] == "预算执行率"]
+    if finding is None:
+        assert (code, found) == (0, [])
+    elif finding == "unreadable_number":
+        assert code == 1 and [f["kind"] for f in rates] == ["unreadable_number"] and "执行率“约95%”" in rates[0]["message"]
+    else:
+        assert code == 1 and [(f["kind"], f["line"], f["published"], f["expected"]) for f in rates] == [("rate", 6, *finding)]
+        assert f"÷ 指标值 1,000.00万元 = {finding[1]}" in rates[0]["message"], rates[0]["message"]
+
+
 def test_blank_levels_are_read_as_the_row_above_and_the_funds_row_is_above_the_indicators(tmp_path):
     """A form typed without merging: 一级/二级 blank under the first row of their group; the funds
     block's amounts blank: its 年度资金总额 row is the one reported (not a row of the goals below
