@@ -494,6 +494,7 @@ KIND_WORDS = {
     "rule": "不符合计分规则",
     "tier": "不在档次内",
     "checklist": "清单得分不可能",
+    "rate": "执行率不符",
     "unit_mismatch": "单位不一致",
     "unreadable_number": "数值无法读取",
     "weight_vs_rulebook": "分值与规则集不符",

@@ -494,3 +494,17 @@ def test_a_workbook_form_with_merged_level_cells(tmp_path):
     rows = read_table(p)
     assert {r.project for r in rows} == {"丙项目"} and rows[2].key == "产出指标/时效指标/完成时间"
     assert _kinds(audit(rows, Linker().load(NATIONAL))) == {("合计", "total", "89.78"), ("合计", "grade", "优")}
+
+
+def test_every_finding_kind_has_words_and_a_docs_row():
+    """A kind added to the audit without its Chinese words or its line in docs/audit.md is caught here."""
+    import re
+
+    from jxdsl.audit import KIND_WORDS, SEVERITY
+
+    root = Path(__file__).resolve().parent.parent
+    source = (root / "jxdsl/audit.py").read_text(encoding="utf-8") + (root / "jxdsl/auditrule.py").read_text(encoding="utf-8")
+    kinds = set(re.findall(r'Finding\([^,]+, "([a-z_]+)"', source)) | set(SEVERITY)
+    docs = (root / "docs/audit.md").read_text(encoding="utf-8")
+    assert "rate" in kinds and kinds <= set(KIND_WORDS), kinds - set(KIND_WORDS)
+    assert [k for k in KIND_WORDS if f"| `{k}` | {KIND_WORDS[k]} |" not in docs] == []
