@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 import time
 import weakref
 from collections.abc import Iterator
@@ -65,6 +64,8 @@ def duckdb_connect():
     Two optimizer passes are off: on a rulebook's query (thousands of columns in a chain of
     stages) they cost minutes of planning and gain nothing on its row-wise projections."""
     import duckdb
+
+    import tempfile
 
     spill = os.path.join(tempfile.gettempdir(), "jxdsl-duckdb-spill")
     limit = os.environ.get("JXDSL_DUCKDB_MEMORY_LIMIT", MEMORY_LIMIT)

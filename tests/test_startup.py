@@ -1,6 +1,7 @@
 """Start-up: the parser cache (jxdsl/data.py) and which libraries a command imports."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -197,3 +198,52 @@ def test_example_facts_read_in_python_as_from_duckdb(facts):
     projects = [from_facts(f) for f in load(ROOT / facts)]
     via_duckdb, in_python = _both_ways(projects, None)
     assert in_python == via_duckdb and in_python
+
+
+# ---- the lexer's scanners (parse._Scanner): the tokens and errors of Lark's own -------------------
+RULEBOOK_TEXTS = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in sorted([*ROOT.glob("rulebooks/**/*.jx"), *ROOT.glob("tests/**/*.jx")])}
+
+
+@functools.cache
+def _stock_parser():
+    """The grammar with Lark's own contextual lexer (no cache, no plugins)."""
+    from lark import Lark
+
+    from jxdsl.data import grammar_file
+    from jxdsl.parse import _ChineseIndenter
+
+    return Lark(grammar_file().read_text(encoding="utf-8"), parser="lalr", postlex=_ChineseIndenter(), propagate_positions=True, maybe_placeholders=False)
+
+
+def _outcome(parser, text: str):
+    from lark import Token
+    from lark.exceptions import UnexpectedInput
+
+    try:
+        tree = parser.parse(text)
+    except UnexpectedInput as e:
+        expected = getattr(e, "expected", None) or getattr(e, "allowed", None) or ()
+        return type(e).__name__, e.line, e.column, sorted(expected), repr(getattr(e, "token", None))
+    except Exception as e:  # the indenter's own (too deep, bad dedent)
+        return (type(e).__name__,)
+    return [(t.type, str(t), t.line, t.column) for t in tree.scan_values(lambda v: isinstance(v, Token))], tree
+
+
+@pytest.mark.parametrize("name", list(RULEBOOK_TEXTS))
+def test_scanner_tokens_are_larks(name):
+    from jxdsl.parse import _parser
+
+    text = RULEBOOK_TEXTS[name] if RULEBOOK_TEXTS[name].endswith("\n") else RULEBOOK_TEXTS[name] + "\n"
+    assert _outcome(_parser(), text) == _outcome(_stock_parser(), text)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(sorted(RULEBOOK_TEXTS)), st.integers(0, 10**6), st.text(alphabet="甲分1０.%％（(）)：:，,、“\"#＃ \u3000\n≥=—·《", min_size=1, max_size=3))
+def test_scanner_agrees_with_larks_on_edited_text(name, at, inserted):
+    """A few characters put anywhere: the same tokens, or the same failure at the same place."""
+    from jxdsl.parse import _parser
+
+    text = RULEBOOK_TEXTS[name]
+    at %= len(text) + 1
+    text = text[:at] + inserted + text[at:] + "\n"
+    assert _outcome(_parser(), text) == _outcome(_stock_parser(), text)
