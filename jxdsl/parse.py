@@ -20,11 +20,9 @@ from lark.lexer import BasicLexer, ContextualLexer, Scanner, _create_unless
 from jxdsl import ast
 from jxdsl.data import grammar_file, parser_cache
 from jxdsl.errors import ErrorGroup, JxError, RulebookSyntaxError, Span
-from jxdsl.files import read_regular
+from jxdsl.trees import MAX_FILE_BYTES, read_rulebook
 from jxdsl.units import normalize, parse_date
 
-
-MAX_FILE_BYTES = 2_000_000
 MAX_DEPTH = 12  # indentation levels
 MAX_LINE_CHARS = 4000
 MAX_PARENS = 32  # nesting of brackets in one line
@@ -231,17 +229,9 @@ def _check_limits(text: str, file: str) -> None:
 
 
 def parse_file(path: str | Path) -> tuple[ast.Document, str]:
-    """Read and parse a rulebook file; returns the document and its text."""
-    try:
-        raw, longer = read_regular(path, MAX_FILE_BYTES)
-    except OSError as e:
-        raise RulebookSyntaxError(f"无法读取规则集文件：{e.strerror or e}", Span(str(path), 1, 1)) from None
-    if longer:
-        raise RulebookSyntaxError(f"规则集文件过大（超过 {MAX_FILE_BYTES // 1_000_000} MB）", Span(str(path), 1, 1))
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise RulebookSyntaxError("规则集文件不是 UTF-8 编码", Span(str(path), 1, e.start + 1)) from None
+    """Read and parse a rulebook file; returns the document and its text (``trees.load``: the same,
+    through the cache of syntax trees)."""
+    text = read_rulebook(path, MAX_FILE_BYTES)
     return parse(text, str(path)), text
 
 
@@ -692,23 +682,10 @@ def quoted_name(text: str, span: Span | None = None) -> str:
     return name
 
 
-@functools.cache
-def _bare_name():
-    """The NAME terminal's pattern and every keyword (a name equal to a keyword must be quoted)."""
-
-    words = frozenset(t.pattern.value for t in _parser().terminals if t.pattern.type == "str")
-    return re.compile(_parser().get_terminal("NAME").pattern.to_regexp()), words
-
-
-def name_text(name: str) -> str:
-    """A name as the rulebook must write it: bare when the grammar reads it as one name, else quoted."""
-    pattern, words = _bare_name()
-    if pattern.fullmatch(name) and name not in words:
-        return name
-    for left, right in (("“", "”"), ("「", "」"), ('"', '"')):
-        if right not in name:
-            return f"{left}{name}{right}"
-    return f"“{name}”"  # pragma: no cover - a parsed name never holds all three closing quotes
+def bare_name() -> tuple[str, list[str]]:
+    """The NAME terminal's pattern and every keyword (a name equal to a keyword must be quoted);
+    ``trees.bare_name`` keeps them, so that printing a name needs no Lark."""
+    return _parser().get_terminal("NAME").pattern.to_regexp(), sorted(t.pattern.value for t in _parser().terminals if t.pattern.type == "str")
 
 
 def _unquote(tok) -> str:

@@ -1,9 +1,12 @@
-"""Start-up: the parser cache (jxdsl/data.py) and which libraries a command imports."""
+"""Start-up: the parser cache (jxdsl/data.py), the cache of syntax trees (jxdsl/trees.py), the
+lexer's scanners, a facts file's inputs without DuckDB, and which libraries a command imports."""
 from __future__ import annotations
 
 import functools
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +44,7 @@ def test_unusable_parser_cache_still_parses(tmp_path, damage):
         cache.write_text("x")
     else:
         _child(LINK, cache, tmp_path)
+        shutil.rmtree(cache / "trees")  # else the trees kept there spare the parser
         (cached,) = cache.glob("parser-*.lark")
         if damage == "damaged file":
             cached.write_bytes(cached.read_bytes()[:300])
@@ -68,10 +72,13 @@ def test_help_imports_no_heavy_library(tmp_path):
 
 
 def test_single_project_explain_imports_neither_duckdb_nor_sympy_nor_the_sql_compiler(tmp_path):
-    """The interpreter scores a facts file from rows held in Python: no DuckDB, no pyarrow."""
-    loaded = _loaded(["explain", "rulebooks/shandong/qixia-2021.jx", "examples/qixia-2021/facts.yaml"], tmp_path)
-    assert "lark" in loaded and "jxdsl.batch" in loaded  # it did run
-    assert not {"duckdb", "pyarrow", "sympy", "sqlglot", "jxdsl.compile", "openpyxl", "docx", "rich"} & set(loaded)
+    """The interpreter scores a facts file from rows held in Python: no DuckDB, no pyarrow; once
+    the rulebooks' trees are kept (first run), not even Lark."""
+    args = ["explain", "rulebooks/shandong/qixia-2021.jx", "examples/qixia-2021/facts.yaml"]
+    first, again = _loaded(args, tmp_path), _loaded(args, tmp_path)
+    assert "lark" in first and "jxdsl.batch" in first and "jxdsl.batch" in again  # they did run
+    heavy = {"duckdb", "pyarrow", "sympy", "sqlglot", "jxdsl.compile", "openpyxl", "docx", "rich"}
+    assert not heavy & set(first) and not (heavy | {"lark"}) & set(again)
 
 
 def test_check_imports_neither_sympy_nor_duckdb(tmp_path):
@@ -247,3 +254,82 @@ def test_scanner_agrees_with_larks_on_edited_text(name, at, inserted):
     at %= len(text) + 1
     text = text[:at] + inserted + text[at:] + "\n"
     assert _outcome(_parser(), text) == _outcome(_stock_parser(), text)
+
+
+# ---- the cache of syntax trees (jxdsl/trees.py) ------------------------------------------------------
+import pickle  # noqa: E402
+
+from jxdsl import trees  # noqa: E402
+
+
+@pytest.fixture
+def tree_cache(tmp_path, monkeypatch):
+    """An empty cache folder, and a parser that counts its calls."""
+    import jxdsl.parse
+
+    monkeypatch.setenv("JXDSL_CACHE_DIR", str(tmp_path / "cache"))
+    calls = []
+    real = jxdsl.parse.parse
+    monkeypatch.setattr(jxdsl.parse, "parse", lambda text, file: calls.append(file) or real(text, file))
+    return tmp_path / "cache" / "trees", calls
+
+
+@pytest.mark.parametrize("name", [n for n in RULEBOOK_TEXTS if not n.startswith("tests/errors/")])
+def test_kept_tree_is_the_parsed_tree(name, tree_cache):
+    from jxdsl.parse import parse_file
+
+    _, calls = tree_cache
+    fresh = parse_file(ROOT / name)
+    calls.clear()
+    first, again = trees.load(ROOT / name), trees.load(ROOT / name)
+    assert calls == [str(ROOT / name)]  # parsed once, then read
+    assert first == again == fresh
+    assert pickle.dumps(again[0]) == pickle.dumps(fresh[0])  # spans too (equality ignores them)
+
+
+def test_kept_tree_follows_the_text_the_name_and_the_code(tree_cache, tmp_path, monkeypatch):
+    folder, calls = tree_cache
+    book = tmp_path / "a.jx"
+    book.write_text("规则集 甲\n产出 权重 100 酌情\n", encoding="utf-8")
+    trees.load(book)
+    book.write_text("规则集 甲\n产出 权重 90 酌情\n", encoding="utf-8")
+    assert trees.load(book)[0].statements[1].weight.magnitude == 90
+    other = tmp_path / "b.jx"
+    other.write_bytes(book.read_bytes())
+    assert trees.load(other)[0].statements[1].span.file == str(other)
+    monkeypatch.chdir(tmp_path)
+    assert trees.load("b.jx")[0].statements[1].span.file == "b.jx"  # the same file, named otherwise
+    monkeypatch.setattr(trees, "_code_stamp", lambda: "another jxdsl")
+    trees.load(book)
+    assert len(calls) == 5
+
+
+@pytest.mark.parametrize("damage", ["truncated", "foreign", "not a folder"])
+def test_unusable_kept_tree_is_parsed_again(tree_cache, tmp_path, damage):
+    folder, calls = tree_cache
+    book = ROOT / "rulebooks" / "national" / "self-eval.jx"
+    fresh = trees.load(book)
+    (entry,) = folder.glob("*.pickle")
+    if damage == "truncated":
+        entry.write_bytes(entry.read_bytes()[:-100])
+    elif damage == "foreign":
+        entry.write_bytes(entry.read_bytes()[:32] + pickle.dumps(["not", "a", "tree"]))
+    else:
+        shutil.rmtree(folder)
+        folder.write_text("x")
+    assert trees.load(book) == fresh and len(calls) == 2
+
+
+def test_names_are_printed_as_the_grammar_reads_them_with_or_without_the_kept_list(tree_cache):
+    import jxdsl.parse
+
+    folder, _ = tree_cache
+    trees.bare_name.cache_clear()
+    try:
+        pattern, words = jxdsl.parse.bare_name()
+        assert trees.bare_name() == (re.compile(pattern), frozenset(words))  # worked out, then kept
+        (folder / "names.json").write_text('{"stamp": "old", "name": "x", "words": []}', encoding="utf-8")
+        trees.bare_name.cache_clear()
+        assert trees.name_text("产出") == "产出" and trees.name_text("权重") == "“权重”"
+    finally:
+        trees.bare_name.cache_clear()
