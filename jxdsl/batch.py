@@ -1,12 +1,13 @@
 """Scoring with an engine: the interpreter, or the compiled SQL on DuckDB or Spark.
 
 ``open_run`` reads a facts file or a table into the input relations (``tables.py``) and scores
-every project (or the one ``--project`` names) with the chosen engine.  The relations live in DuckDB,
-except for a facts file scored by the interpreter: its rows stay in Python (``tables.sorted_rows``,
-read as DuckDB would give them back), so a single project's ``explain`` never starts DuckDB.  The ``Run`` then gives the
-results in one shape whatever the engine: ``Result`` objects (for JSON, explanations and reports),
-JSON lines built by DuckDB (streamed, for large tables), summary lines and errors.  A project the
-SQL query cannot compute exactly (numbers too long for 38 digits) is scored by the interpreter.
+every project (or the one ``--project`` names) with the chosen engine.  The relations live in
+DuckDB, except for a facts file scored by the interpreter: its rows stay in Python, read as DuckDB
+gives them back (``tables.sorted_rows``), so a single project's ``explain`` never starts DuckDB.
+The ``Run`` then gives the results in one shape whatever the engine: ``Result`` objects (for JSON,
+explanations and reports), JSON lines built by DuckDB (streamed, for large tables), summary lines
+and errors.  A project the SQL query cannot compute exactly (numbers too long for 38 digits) is
+scored by the interpreter.
 """
 from __future__ import annotations
 
@@ -63,9 +64,9 @@ def duckdb_connect():
     to a temporary directory; rows keep their order; x / 0 is NULL (guarded by the kernel anyway).
     Two optimizer passes are off: on a rulebook's query (thousands of columns in a chain of
     stages) they cost minutes of planning and gain nothing on its row-wise projections."""
-    import duckdb
-
     import tempfile
+
+    import duckdb
 
     spill = os.path.join(tempfile.gettempdir(), "jxdsl-duckdb-spill")
     limit = os.environ.get("JXDSL_DUCKDB_MEMORY_LIMIT", MEMORY_LIMIT)
@@ -236,10 +237,9 @@ class Run:
 
     def table_problems(self) -> list[FactError]:
         """Rows that belong to no project (no project name), located at their line."""
-        if self.rows is not None:  # a facts file: every row is its project's
-            rows = sorted(((line, m, h) for pid, _, line, m, h in self.rows["problems"] if pid is None), key=lambda r: (r[0] is None, r[0]))
-        else:
-            rows = self.con.execute("SELECT line, message, hint FROM problems WHERE pid IS NULL ORDER BY line").fetchall()
+        if self.rows is not None:  # a facts file: ``rows_of`` gives every row its project
+            return []
+        rows = self.con.execute("SELECT line, message, hint FROM problems WHERE pid IS NULL ORDER BY line").fetchall()
         return [FactError(m, Span(self.source, line or 1, 1), h) for line, m, h in rows]
 
 

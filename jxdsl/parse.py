@@ -99,6 +99,7 @@ def _wide(regexp: str) -> bool:
 
 @functools.cache
 def _alone(name: str, regexp: str, flags: int):
+    """One terminal as a named group, compiled once for every state that accepts it."""
     return re.compile(f"(?P<{name}>{regexp})", flags)
 
 

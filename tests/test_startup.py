@@ -175,20 +175,22 @@ def _projects(draw):
     return out
 
 
+@functools.cache
+def _connection():
+    from jxdsl.batch import duckdb_connect
+
+    return duckdb_connect()
+
+
 def _both_ways(projects, pids):
     """(read back from DuckDB, read from the rows in Python)."""
-    from jxdsl.batch import duckdb_connect
     from jxdsl.tables import fetch_inputs, inputs_of_rows, load_inputs, rows_of, sorted_rows
 
-    con = duckdb_connect()
-    try:
-        load_inputs(con, rows_of(projects))
-        return fetch_inputs(con, pids), inputs_of_rows(sorted_rows(rows_of(projects), pids))
-    finally:
-        con.close()
+    load_inputs(_connection(), rows_of(projects))  # replaces the relations
+    return fetch_inputs(_connection(), pids), inputs_of_rows(sorted_rows(rows_of(projects), pids))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(_projects(), st.booleans())
 def test_facts_rows_read_in_python_as_from_duckdb(projects, some):
     pids = [1, len(projects)] if some else None
