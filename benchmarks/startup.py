@@ -4,9 +4,9 @@
     .venv/bin/python benchmarks/startup.py --n 50 --root /tmp/old-checkout
 
 Each run is ``python -m jxdsl.cli …`` (the console script's entry) in a new process, from process
-start to exit, output discarded.  One unmeasured run first writes the parser cache (to a temporary
-JXDSL_CACHE_DIR) and the bytecode (to a temporary PYTHONPYCACHEPREFIX), as a user's first command
-does; "first start" times that run on its own.
+start to exit, output discarded.  One unmeasured run first writes the parser cache and the kept
+syntax trees (to a temporary JXDSL_CACHE_DIR) and the bytecode (to a temporary PYTHONPYCACHEPREFIX),
+as a user's first command does; "first start" times that run on its own.
 Then ``-X importtime`` of the same command lists the libraries it imported and their cumulative time.
 """
 from __future__ import annotations

@@ -1,17 +1,20 @@
 """Scoring with an engine: the interpreter, or the compiled SQL on DuckDB or Spark.
 
 ``open_run`` reads a facts file or a table into the input relations (``tables.py``) and scores
-every project (or the one ``--project`` names) with the chosen engine.  The ``Run`` then gives the
-results in one shape whatever the engine: ``Result`` objects (for JSON, explanations and reports),
-JSON lines built by DuckDB (streamed, for large tables), summary lines and errors.  A project the
-SQL query cannot compute exactly (numbers too long for 38 digits) is scored by the interpreter.
+every project (or the one ``--project`` names) with the chosen engine.  The relations live in
+DuckDB, except for a facts file scored by the interpreter: its rows stay in Python, read as DuckDB
+gives them back (``tables.sorted_rows``), so a single project's ``explain`` never starts DuckDB.
+The ``Run`` then gives the results in one shape whatever the engine: ``Result`` objects (for JSON,
+explanations and reports), JSON lines built by DuckDB (streamed, for large tables), summary lines
+and errors.  A project the SQL query cannot compute exactly (numbers too long for 38 digits) is
+scored by the interpreter.
 """
 from __future__ import annotations
 
 import contextlib
 import json
 import os
-import tempfile
+import sys
 import time
 import weakref
 from collections.abc import Iterator
@@ -24,7 +27,7 @@ from jxdsl.evaluate import Result, evaluate
 from jxdsl.explain import to_json
 from jxdsl.link import Rulebook
 from jxdsl.lower import lower
-from jxdsl.tables import SUFFIXES, fetch_inputs, load_inputs, read_table
+from jxdsl.tables import SUFFIXES, fetch_inputs, inputs_of_rows, load_inputs, read_table, rows_of, sorted_rows
 
 ENGINES = ("interpreter", "duckdb", "spark")
 MEMORY_LIMIT = "3GB"  # a million projects stay under 4 GB of memory; DuckDB spills the rest to disk
@@ -38,12 +41,13 @@ _CONNECTIONS: weakref.WeakSet = weakref.WeakSet()
 @contextlib.contextmanager
 def memory_guard(source: str):
     """DuckDB running out of its memory limit (reading, scoring or writing) is a usage error that
-    says how to go on, not a traceback."""
-    import duckdb
-
+    says how to go on, not a traceback.  DuckDB is not imported for it: not loaded, it raised nothing."""
     try:
         yield
-    except duckdb.OutOfMemoryException:
+    except Exception as e:
+        duckdb = sys.modules.get("duckdb")
+        if duckdb is None or not isinstance(e, duckdb.OutOfMemoryException):
+            raise
         limit = os.environ.get("JXDSL_DUCKDB_MEMORY_LIMIT", MEMORY_LIMIT)
         raise UsageError(f"处理“{source}”时 DuckDB 内存不足（上限 {limit}）", None,
                          "可设环境变量 JXDSL_DUCKDB_MEMORY_LIMIT 放宽（如 JXDSL_DUCKDB_MEMORY_LIMIT=12GB），或把表分成几张分别计分") from None
@@ -60,6 +64,8 @@ def duckdb_connect():
     to a temporary directory; rows keep their order; x / 0 is NULL (guarded by the kernel anyway).
     Two optimizer passes are off: on a rulebook's query (thousands of columns in a chain of
     stages) they cost minutes of planning and gain nothing on its row-wise projections."""
+    import tempfile
+
     import duckdb
 
     spill = os.path.join(tempfile.gettempdir(), "jxdsl-duckdb-spill")
@@ -77,7 +83,7 @@ class Run:
 
     book: Rulebook
     engine: str
-    con: object
+    con: object  # the DuckDB connection holding the relations; None while ``rows`` holds them
     source: str
     kind: str
     pids: list[int]
@@ -88,6 +94,19 @@ class Run:
     seconds: float = 0.0
     started: float = 0.0
     _seen: dict = attrs.Factory(dict)  # pid → (project, errors, warnings) of the results given out
+    rows: dict | None = None  # a facts file's input relations in Python (``tables.rows_of``), for the interpreter
+
+    def db(self):
+        """The DuckDB connection, opened on first use where the relations are held in Python."""
+        if self.con is None:
+            self.con = duckdb_connect()
+        return self.con
+
+    def inputs(self, pids: list[int]) -> list:
+        """These projects' ``ProjectInputs``, read from the relations wherever they are held."""
+        if self.rows is not None:
+            return inputs_of_rows(sorted_rows(self.rows, pids))
+        return fetch_inputs(self.con, pids)
 
     @property
     def scheme(self):
@@ -102,13 +121,13 @@ class Run:
 
     def _results(self, chunk: list[int]) -> list[Result]:
         if self.engine == "interpreter":
-            got = [evaluate(self.scheme, p) for p in fetch_inputs(self.con, chunk)]
+            got = [evaluate(self.scheme, p) for p in self.inputs(chunk)]
         else:
             from jxdsl.assemble import results
 
             sql = results(self.con, self.compiled, [p for p in chunk if p not in self.exact])
             exact = [p for p in chunk if p in self.exact]
-            interp = dict(zip(exact, (evaluate(self.scheme, p) for p in fetch_inputs(self.con, exact)))) if exact else {}
+            interp = dict(zip(exact, (evaluate(self.scheme, p) for p in self.inputs(exact)))) if exact else {}
             got = [interp[p] if p in interp else sql[p] for p in chunk]
         for pid, r in zip(chunk, got):
             self._seen[pid] = (r.project, list(r.errors), list(r.warnings))
@@ -218,6 +237,8 @@ class Run:
 
     def table_problems(self) -> list[FactError]:
         """Rows that belong to no project (no project name), located at their line."""
+        if self.rows is not None:  # a facts file: ``rows_of`` gives every row its project
+            return []
         rows = self.con.execute("SELECT line, message, hint FROM problems WHERE pid IS NULL ORDER BY line").fetchall()
         return [FactError(m, Span(self.source, line or 1, 1), h) for line, m, h in rows]
 
@@ -261,30 +282,33 @@ def open_run(book: Rulebook, facts_path: str | Path, engine: str = "duckdb", pro
     if not path.is_file() and not path.is_dir():
         raise UsageError(f"找不到事实文件“{facts_path}”")
     start = time.perf_counter() if started is None else started
-    con = duckdb_connect()
     label = str(facts_path)
     remember_source(label)  # errors may show lines of the facts file the tool reads (errors._source_text)
-    note = ""
+    note, rows = "", None
     if is_table(path):
+        con = duckdb_connect()
         read = read_table(con, path, label, sheet)
         kind, note = read.kind, read.note()
         rows_in = con.execute("SELECT COUNT(*) FROM raw").fetchone()[0]
+        if project is not None:
+            _only(con, project)
     else:
         from jxdsl import facts as facts_mod
         from jxdsl.inputs import from_facts
+        from jxdsl.rowrecords import fold_row_records
 
         if sheet is not None:
             raise UsageError(f"--sheet 只用于 Excel 文件（.xlsx），“{facts_path}”不是", None, "去掉 --sheet")
-        kind = "file"
-        from jxdsl.rowrecords import fold_row_records
-
-        scheme = lower(book)
-        load_inputs(con, [fold_row_records(scheme, from_facts(f)) for f in facts_mod.load(path)])
-        rows_in = 1
-    if project is not None:
-        _only(con, project)
-    pids = [p for (p,) in con.execute("SELECT pid FROM projects ORDER BY pid").fetchall()]
-    run = Run(book, engine, con, label, kind, pids, rows_in, note, started=start)
+        kind, rows_in, con = "file", 1, None
+        rows = rows_of([fold_row_records(lower(book), from_facts(f)) for f in facts_mod.load(path)])
+        if project is not None:
+            rows = _only_rows(rows, project)
+        if engine != "interpreter":  # the SQL engines read the relations from DuckDB
+            con = duckdb_connect()
+            load_inputs(con, rows)
+            rows = None
+    pids = sorted(r[0] for r in rows["projects"]) if rows is not None else [p for (p,) in con.execute("SELECT pid FROM projects ORDER BY pid").fetchall()]
+    run = Run(book, engine, con, label, kind, pids, rows_in, note, started=start, rows=rows)
     if engine == "duckdb":
         _duckdb(run, progress)
     elif engine == "spark":
@@ -297,14 +321,24 @@ def open_run(book: Rulebook, facts_path: str | Path, engine: str = "duckdb", pro
 
 def _only(con, project: str) -> None:
     """Keep one project (by name); an unknown name is a usage error with the nearest name."""
-    found = con.execute("SELECT pid FROM projects WHERE project = ?", [project]).fetchall()
-    if not found:
-        names = [n for (n,) in con.execute("SELECT project FROM projects ORDER BY pid").fetchall()]
-        close = suggest(project, names)
-        raise UsageError(f"事实文件中没有项目“{project}”", None, f"是否应为“{close}”？" if close else None)
-    pid = found[0][0]
+    pid = _pid(project, con.execute("SELECT pid, project FROM projects ORDER BY pid").fetchall())
     for table in ("projects", "facts", "records", "targets", "problems"):  # rows of no project stay reported
         con.execute(f"DELETE FROM {table} WHERE pid IS DISTINCT FROM ?" + (" AND pid IS NOT NULL" if table == "problems" else ""), [pid])
+
+
+def _only_rows(rows: dict[str, list[tuple]], project: str) -> dict[str, list[tuple]]:
+    """``_only`` on relation rows held in Python."""
+    pid = _pid(project, sorted((r[0], r[1]) for r in rows["projects"]))
+    return {name: [r for r in got if r[0] == pid or (name == "problems" and r[0] is None)] for name, got in rows.items()}
+
+
+def _pid(project: str, names: list[tuple[int, str]]) -> int:
+    """The first project of this name (pid order); an unknown name is a usage error with the nearest name."""
+    for pid, name in names:
+        if name == project:
+            return pid
+    close = suggest(project, [n for _, n in names])
+    raise UsageError(f"事实文件中没有项目“{project}”", None, f"是否应为“{close}”？" if close else None)
 
 
 def _duckdb(run: Run, progress: bool) -> None:

@@ -13,7 +13,7 @@ from functools import singledispatch
 
 from jxdsl import ast
 from jxdsl.errors import FactError, LinkError
-from jxdsl.parse import name_text
+from jxdsl.trees import name_text
 from jxdsl.units import DATE, TEXT, Quantity, describe_dim, display, normalize, parse_date, percent, with_unit
 
 OP_SIGN = {"+": "+", "-": "-", "*": "×", "/": "÷"}

@@ -10,7 +10,7 @@ import attrs
 
 from jxdsl import ast
 from jxdsl.errors import JxError
-from jxdsl.parse import parse_file
+from jxdsl import trees
 from jxdsl.resolve import Resolver, shown
 
 
@@ -69,7 +69,7 @@ def available(folder: Path, extra: list[Path]) -> tuple[list[tuple[str, Path]], 
 
 def _read(entry: Entry) -> Entry:
     try:
-        doc, _ = parse_file(entry.file)
+        doc, _ = trees.load(entry.file)
     except JxError as e:
         entry.problem = f"{e.kind}：{e.message}（jxdsl check 可看详情）"
         return entry

@@ -16,7 +16,7 @@ import attrs
 from jxdsl import ast
 from jxdsl.errors import ErrorGroup, JxError, LinkError, Span, suggest
 from jxdsl.formulas import check_dimensions, literal, references
-from jxdsl.parse import parse_file
+from jxdsl import trees
 from jxdsl.resolve import MAX_INHERITANCE, Resolver, parent_span
 from jxdsl.resolve import shown as _shown
 from jxdsl.graph import check_behind, order_derived
@@ -194,7 +194,7 @@ class Linker:
     # -- inheritance
     def _state_for(self, path: Path, chain: list[Path], errors: list[JxError]) -> _State:
         path = _shown(path)
-        doc, text = parse_file(path)
+        doc, text = trees.load(path)
         decls = [s for s in doc.statements if isinstance(s, ast.RulebookDecl)]
         if not decls:
             raise LinkError("规则集缺少名称行", Span(str(path), 1, 1), "第一行写：规则集 名称").with_sources({str(path): text})

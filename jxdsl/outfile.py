@@ -21,7 +21,6 @@ import contextlib
 import functools
 import os
 import re
-import secrets
 import signal
 import stat
 import sys
@@ -107,6 +106,8 @@ def staged(out: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> 
 
 def _create(folder: Path) -> Path:
     """A new empty temporary file (created by us, mode as the umask says, like any output)."""
+    import secrets  # here, not at the top: with hmac and hashlib ~4 ms of every start
+
     while True:
         tmp = folder / f".jxdsl-{os.getpid()}-{secrets.token_hex(4)}.tmp"
         try:

@@ -152,7 +152,7 @@ def _parquet(run, tmp: Path) -> None:
         read = exp.select(*[exp.column(k).as_(c) for k, c in zip(_KEYS, PARQUET_COLUMNS)]).from_(
             exp.func("read_json", exp.Literal.string(str(rows)), exp.PropertyEQ(this=exp.column("format"), expression=exp.Literal.string("newline_delimited")),
                      exp.PropertyEQ(this=exp.column("columns"), expression=columns)))
-        run.con.execute(f"COPY ({read.sql('duckdb')}) TO ? (FORMAT parquet, USE_TMP_FILE false)", [str(tmp)])
+        run.db().execute(f"COPY ({read.sql('duckdb')}) TO ? (FORMAT parquet, USE_TMP_FILE false)", [str(tmp)])
     finally:
         rows.unlink(missing_ok=True)
 

@@ -7,6 +7,7 @@ failures into Chinese messages in the words of a scoring table.
 from __future__ import annotations
 
 import functools
+import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -14,15 +15,14 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 from lark.indenter import Indenter
+from lark.lexer import BasicLexer, ContextualLexer, Scanner, _create_unless
 
 from jxdsl import ast
 from jxdsl.data import grammar_file, parser_cache
 from jxdsl.errors import ErrorGroup, JxError, RulebookSyntaxError, Span
-from jxdsl.files import read_regular
+from jxdsl.trees import MAX_FILE_BYTES, read_rulebook
 from jxdsl.units import normalize, parse_date
 
-
-MAX_FILE_BYTES = 2_000_000
 MAX_DEPTH = 12  # indentation levels
 MAX_LINE_CHARS = 4000
 MAX_PARENS = 32  # nesting of brackets in one line
@@ -69,6 +69,51 @@ class _BadDedent(Exception):
         self.token, self.got, self.want = token, got, want
 
 
+class _Scanner(Scanner):
+    """Lark's scanner for one parser state, with the costly terminals compiled once for all states.
+
+    Lark joins the terminals a state accepts into one regex, tried in order: the first terminal
+    that matches wins.  Python's regex compiler fills a 64K table, in Python, for every class that
+    spans CJK ranges; NAME and NUMBER have five, about 1 ms each time a state's regex is compiled
+    (some 48 states in a rulebook and its parent: ~25 ms of every start).  Here such a terminal is
+    a regex of its own, compiled once (``_alone``), between the joined runs of the others, tried in
+    the same order — as Lark itself splits a regex of more than 100 terminals — so every token is
+    the one Lark's scanner gives (``tests/test_startup.py`` compares them)."""
+
+    def _build_mres(self, terminals, max_size):
+        out, run = [], []
+        for t in terminals:
+            if _wide(t.pattern.to_regexp()):
+                out += super()._build_mres(run, len(run)) if run else []
+                out.append(_alone(t.name, t.pattern.to_regexp(), self.g_regex_flags))
+                run = []
+            else:
+                run.append(t)
+        return out + (super()._build_mres(run, len(run)) if run else [])
+
+
+def _wide(regexp: str) -> bool:
+    """A class range of 256 characters or more outside Latin-1 (the CJK ranges)."""
+    return any(ord(b) - ord(a) >= 256 for a, b in re.findall("([^\x00-\xff])-([^\x00-\xff])", regexp))
+
+
+@functools.cache
+def _alone(name: str, regexp: str, flags: int):
+    """One terminal as a named group, compiled once for every state that accepts it."""
+    return re.compile(f"(?P<{name}>{regexp})", flags)
+
+
+class _BasicLexer(BasicLexer):
+    def _build_scanner(self) -> Scanner:
+        """Lark's, with ``_Scanner`` (and without lexer callbacks: the parser is given none)."""
+        terminals, self.callback = _create_unless(self.terminals, self.g_regex_flags, self.re, self.use_bytes)
+        return _Scanner(terminals, self.g_regex_flags, self.re, self.use_bytes)
+
+
+class _ContextualLexer(ContextualLexer):
+    BasicLexer = _BasicLexer
+
+
 @functools.cache
 def keywords() -> frozenset[str]:
     """The language's Chinese keywords, read from the grammar."""
@@ -87,6 +132,7 @@ def _parser() -> Lark:
         postlex=_ChineseIndenter(),
         propagate_positions=True,
         maybe_placeholders=False,
+        _plugins={"ContextualLexer": _ContextualLexer},  # Lark's hook for its lexer classes (lark-cython uses it)
     )
 
 
@@ -184,17 +230,9 @@ def _check_limits(text: str, file: str) -> None:
 
 
 def parse_file(path: str | Path) -> tuple[ast.Document, str]:
-    """Read and parse a rulebook file; returns the document and its text."""
-    try:
-        raw, longer = read_regular(path, MAX_FILE_BYTES)
-    except OSError as e:
-        raise RulebookSyntaxError(f"无法读取规则集文件：{e.strerror or e}", Span(str(path), 1, 1)) from None
-    if longer:
-        raise RulebookSyntaxError(f"规则集文件过大（超过 {MAX_FILE_BYTES // 1_000_000} MB）", Span(str(path), 1, 1))
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise RulebookSyntaxError("规则集文件不是 UTF-8 编码", Span(str(path), 1, e.start + 1)) from None
+    """Read and parse a rulebook file; returns the document and its text (``trees.load``: the same,
+    through the cache of syntax trees)."""
+    text = read_rulebook(path, MAX_FILE_BYTES)
     return parse(text, str(path)), text
 
 
@@ -645,24 +683,10 @@ def quoted_name(text: str, span: Span | None = None) -> str:
     return name
 
 
-@functools.cache
-def _bare_name():
-    """The NAME terminal's pattern and every keyword (a name equal to a keyword must be quoted)."""
-    import re
-
-    words = frozenset(t.pattern.value for t in _parser().terminals if t.pattern.type == "str")
-    return re.compile(_parser().get_terminal("NAME").pattern.to_regexp()), words
-
-
-def name_text(name: str) -> str:
-    """A name as the rulebook must write it: bare when the grammar reads it as one name, else quoted."""
-    pattern, words = _bare_name()
-    if pattern.fullmatch(name) and name not in words:
-        return name
-    for left, right in (("“", "”"), ("「", "」"), ('"', '"')):
-        if right not in name:
-            return f"{left}{name}{right}"
-    return f"“{name}”"  # pragma: no cover - a parsed name never holds all three closing quotes
+def bare_name() -> tuple[str, list[str]]:
+    """The NAME terminal's pattern and every keyword (a name equal to a keyword must be quoted);
+    ``trees.bare_name`` keeps them, so that printing a name needs no Lark."""
+    return _parser().get_terminal("NAME").pattern.to_regexp(), sorted(t.pattern.value for t in _parser().terminals if t.pattern.type == "str")
 
 
 def _unquote(tok) -> str:

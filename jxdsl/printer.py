@@ -9,7 +9,7 @@ from functools import singledispatch
 
 from jxdsl import ast
 from jxdsl.formulas import CMP_SIGN, formula_text
-from jxdsl.parse import name_text
+from jxdsl.trees import name_text
 
 INDENT = "  "
 

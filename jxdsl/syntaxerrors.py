@@ -7,7 +7,8 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from jxdsl.errors import RulebookSyntaxError, Span, suggest
-from jxdsl.parse import _bare_name, _parser
+from jxdsl.parse import _parser
+from jxdsl.trees import bare_name
 
 
 # ---- error translation -------------------------------------------------------------
@@ -111,7 +112,7 @@ def _glued_to_name(text: str, line: int, column: int) -> tuple[str, str] | None:
     start = at
     while start > 0 and not _ends_word(row[start - 1]):
         start -= 1
-    pattern, _ = _bare_name()
+    pattern, _ = bare_name()
     before = row[start:at]
     if not pattern.fullmatch(before) or before.startswith(("最小", "最大")):
         return None

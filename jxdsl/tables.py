@@ -89,10 +89,10 @@ def _record_rows(pid: int, rec: Record) -> list[tuple]:
     return rows
 
 
-def load_inputs(con, projects: list[ProjectInputs]) -> None:
-    """Create the input relations on a DuckDB connection from projects read in Python."""
+def load_inputs(con, relations: dict[str, list[tuple]]) -> None:
+    """Create the input relations on a DuckDB connection from rows made in Python (``rows_of``)."""
     create_inputs(con)
-    for name, rows in rows_of(projects).items():
+    for name, rows in relations.items():
         if rows:
             con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in SCHEMA[name])})", rows)
 
@@ -460,15 +460,53 @@ def _numbered(con, line_column: str, shown: str) -> None:
 
 
 # ---- back to Python: the interpreter reads tables as the SQL engines do ----------------------------------
+# The order in which the interpreter reads each relation's rows (DuckDB's default: nulls last).
+ORDER = {
+    "projects": (("pid", False),),
+    "facts": (("pid", False), ("seq", False)),
+    "records": (("pid", False), ("rec", False), ("item", True)),  # (column, nulls first)
+    "targets": (("pid", False), ("line", False)),
+    "problems": (("pid", False), ("seq", False)),
+}
+
+
 def fetch_inputs(con, pids: list[int] | None = None) -> list[ProjectInputs]:
-    """The projects of the input relations as ``ProjectInputs``, in pid order."""
+    """The projects of the input relations on a DuckDB connection as ``ProjectInputs``, in pid order."""
     where = "" if pids is None else f" WHERE pid IN ({', '.join(str(int(p)) for p in pids)})"
+    rows = {}
+    for name, cols in SCHEMA.items():
+        order = ", ".join(c + (" NULLS FIRST" if first else "") for c, first in ORDER[name])
+        cond = where or (" WHERE pid IS NOT NULL" if name == "problems" else "")
+        rows[name] = con.execute(f"SELECT {', '.join(c.split()[0] for c in cols)} FROM {name}{cond} ORDER BY {order}").fetchall()
+    return inputs_of_rows(rows)
+
+
+def sorted_rows(rows: dict[str, list[tuple]], pids: list[int] | None = None) -> dict[str, list[tuple]]:
+    """``fetch_inputs``' selection and order applied to relation rows held in Python (``rows_of``):
+    a facts file is scored by the interpreter without a DuckDB round trip."""
+    keep = None if pids is None else set(pids)
+    out = {}
+    for name, cols in SCHEMA.items():
+        names = [c.split()[0] for c in cols]
+        at = [(names.index(c), first) for c, first in ORDER[name]]
+        if keep is not None:
+            chosen = [r for r in rows[name] if r[0] in keep]
+        else:
+            chosen = [r for r in rows[name] if r[0] is not None or name != "problems"]
+        out[name] = sorted(chosen, key=lambda r: tuple(k for i, first in at for k in ((r[i] is None) != first, r[i])))
+    return out
+
+
+def inputs_of_rows(rows: dict[str, list[tuple]]) -> list[ProjectInputs]:
+    """Relation rows (``SCHEMA``'s columns, in ``ORDER``) as ``ProjectInputs``: the one definition
+    of how every engine's input relations read as a project's inputs."""
+    from jxdsl.facts import TargetRow
+
     projects = {pid: dict(project=name, year=year, source=source, facts_line=fl, kind=kind, facts={}, records={}, targets=[], problems=[])
-                for pid, name, year, source, fl, kind in con.execute("SELECT pid, project, year, source, facts_line, kind FROM projects" + where + " ORDER BY pid").fetchall()}
-    for pid, name, value, line in con.execute("SELECT pid, name, value, line FROM facts" + where + " ORDER BY pid, seq").fetchall():
+                for pid, name, year, source, fl, kind in rows["projects"]}
+    for pid, _seq, name, value, line in rows["facts"]:
         projects[pid]["facts"][name] = Fact(value, line)
-    for pid, rec, key, line, field, question, item, option, value in con.execute(
-        "SELECT pid, rec, key, line, field, question, item, option, value FROM records" + where + " ORDER BY pid, rec, item NULLS FIRST").fetchall():
+    for pid, rec, key, line, field, question, item, option, value in rows["records"]:
         r = projects[pid]["records"].setdefault(rec, {"key": key, "line": line, "fields": {}})
         if field is None:
             continue
@@ -478,13 +516,10 @@ def fetch_inputs(con, pids: list[int] | None = None) -> list[ProjectInputs]:
             entries = r["fields"].setdefault(field, ())
             if item >= 1:
                 r["fields"][field] = (*entries, Entry(question or 0, option, value))
-    from jxdsl.facts import TargetRow
-
-    for pid, line, first, second, third, weight, target, actual, tier, score, note, method, parent in con.execute(
-        "SELECT pid, line, first, second, third, weight, target, actual, tier, score, note, method, parent FROM targets" + where + " ORDER BY pid, line").fetchall():
+    for pid, line, first, second, third, weight, target, actual, tier, score, note, method, parent in rows["targets"]:
         p = projects[pid]
         p["targets"].append(TargetRow(first, second or "", third, weight, target, actual, tier, score, note, Span(p["source"], line, 1), method, parent is not None, parent))
-    for pid, line, message, hint in con.execute("SELECT pid, line, message, hint FROM problems" + (where or " WHERE pid IS NOT NULL") + " ORDER BY pid, seq").fetchall():
+    for pid, _seq, line, message, hint in rows["problems"]:
         projects[pid]["problems"].append(Problem(message, line, hint))
     out = []
     for pid, p in projects.items():

@@ -630,7 +630,7 @@ def test_names_as_printed_parse_or_report(raw, quotes):
     """Any text written as a name, bare or in quotes, on an indicator line, in a formula, a path and a
     record: either a name that prints back to itself (printer → parser) and scores under the name
     as written, or a located error; never a crash."""
-    from jxdsl.parse import name_text
+    from jxdsl.trees import name_text
     from jxdsl.printer import print_document
 
     written = f"{quotes[:1]}{raw}{quotes[1:]}"

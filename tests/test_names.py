@@ -13,7 +13,8 @@ from jxdsl import ast
 from jxdsl.cli import main
 from jxdsl.errors import JxError, LinkError, RulebookSyntaxError
 from jxdsl.link import Linker
-from jxdsl.parse import name_text, parse
+from jxdsl.parse import parse
+from jxdsl.trees import name_text
 from jxdsl.printer import print_document
 
 H = "规则集 名称测试\n"
