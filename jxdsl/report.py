@@ -3,8 +3,10 @@
 Every writer renders the same table, built once from a ``Result`` (and the rulebook's 解释 and
 标准 texts): one row per leaf indicator, one column per indicator level with parents spanning
 their children's rows, then 指标解释, 评价标准, 分值, 得分 and 扣分说明, a 合计 row and the grade —
-the layout of the published 绩效评价得分表. Nothing is recomputed here; the lost-points text is
-``explain.explanation``. Files are written beside the target under a temporary name and renamed.
+the layout of the published 绩效评价得分表; a unit's self-evaluation goes to Excel as the
+项目支出绩效自评表 it hands in. Nothing is recomputed here; the lost-points text is
+``explain.explanation``; the workbook's sums are formulas only where the engine's number is that sum.
+Files are written beside the target under a temporary name and renamed.
 """
 from __future__ import annotations
 
@@ -92,17 +94,21 @@ class ScoreTable:
 
     @property
     def total_note(self) -> str:
-        r = self.result
-        d = r.digits
-        parts = [_total_sentence(s) for s in r.total_steps]
-        summed = total_sum(r)
-        if summed is not None:
-            parts.append(summed)
-        elif r.bonus or r.penalty:
-            parts.append(f"含加分 {plain(r.bonus, d)}，扣分 {plain(r.penalty, d)}")
-        if r.total is None:
-            parts.append("有指标无法计分，总分无法计算")
-        return "；".join(parts)
+        return total_note(self.result)
+
+
+def total_note(r: Result) -> str:
+    """The 合计 row's note: caps, floors and vetoes applied, the sum, or why there is no total."""
+    d = r.digits
+    parts = [_total_sentence(s) for s in r.total_steps]
+    summed = total_sum(r)
+    if summed is not None:
+        parts.append(summed)
+    elif r.bonus or r.penalty:
+        parts.append(f"含加分 {plain(r.bonus, d)}，扣分 {plain(r.penalty, d)}")
+    if r.total is None:
+        parts.append("有指标无法计分，总分无法计算")
+    return "；".join(parts)
 
 
 def score_table(result: Result, book: Rulebook | None = None) -> ScoreTable:
@@ -156,13 +162,18 @@ def score_table(result: Result, book: Rulebook | None = None) -> ScoreTable:
         groups.append(Group(0, first, len(lines) - 1, "一票否决", None, None))
     groups.sort(key=lambda g: (g.first, g.level))
     depth = max((len(line.path) for line in lines), default=1)
+    return ScoreTable(result, tuple(lines), tuple(groups), depth, _bands(book), table_notes(result))
+
+
+def table_notes(result: Result) -> tuple[str, ...]:
+    """The lines under a table: warnings, data problems, the rulebook and how scores are rounded."""
     notes = [f"注意：{w}" for w in result.warnings]
     notes += [f"数据问题：{e.message}" + (f"（{e.hint}）" if e.hint else "") for e in result.errors]
     notes.append(
         f"规则集：{result.rulebook}" + (f"（版本 {result.version}）" if result.version else "")
-        + f"，内容摘要 {result.content_hash[:12]}；每项得分保留 {d} 位小数（{result.rounding}），上级得分为下级得分之和"
+        + f"，内容摘要 {result.content_hash[:12]}；每项得分保留 {result.digits} 位小数（{result.rounding}），上级得分为下级得分之和"
     )
-    return ScoreTable(result, tuple(lines), tuple(groups), depth, _bands(book), tuple(notes))
+    return tuple(notes)
 
 
 def _score_hidden(r: IndicatorResult) -> bool:
@@ -599,7 +610,6 @@ def _score_sheet(ws, st: _Styles, table: ScoreTable) -> Sheet:
         ws.set_column(c, c, w)
     _put(ws, 0, 0, f"{r.project} 绩效评价得分表", st.title(), 0, ncols - 1)
     ws.set_row(0, 24)
-    weight_fmt, score_fmt = (st(align="right", num_format=_number_format(d)), st(align="right", num_format=_number_format(d)))
     total_rows = {len(cells) - 2, len(cells) - 1}
     line_rows = tuple(range(2, 2 + len(table.lines)))
     for i, row in enumerate(cells):
@@ -803,14 +813,13 @@ def _self_eval_sheet(ws, st: _Styles, result: Result, book: Rulebook | None) -> 
     _total(ws, total_row, 6, result.total, d, budget_parts + [(_a1(first + k, 6), _shown(x.score, d)) for k, x in enumerate(rows)], bold,
            _exact_total(result) and not result.bonus_items and not result.penalty_items and not any(_score_hidden(x) for x in leaves)
            and all(_sums_children(p) for p in result.walk() if p.children))
-    total_note = ScoreTable(result, (), (), 1, "", ()).total_note
     _put(ws, total_row, 7, None, st(bg_color="#F2F2F2"))
-    _put(ws, total_row, 8, total_note, left, total_row, ncols - 1)
+    _put(ws, total_row, 8, total_note(result), left, total_row, ncols - 1)
     _put(ws, total_row + 1, 0, "项目用款单位自我评定", st(align="center", bold=True), total_row + 1, 1)
     _put(ws, total_row + 1, 2, _grade_marks(result.grade, book), st(align="left", bold=True), total_row + 1, 7)
     bands = _bands(book)
     _put(ws, total_row + 1, 8, bands and f"等级划分：{bands}", left, total_row + 1, ncols - 1)
-    notes = [*score_table(result, book).notes, "扣分说明" + ("、" + "、".join(records) if records else "") + "：本工具的计分说明和评价人的记录，不属于自评表。"]
+    notes = [*table_notes(result), "扣分说明" + ("、" + "、".join(records) if records else "") + "：本工具的计分说明和评价人的记录，不属于自评表。"]
     _notes(ws, st, total_row + 3, notes, ncols, sum(widths))
     _print_setup(ws, head_row)
 
