@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from jxdsl.compile import Compiled
 from jxdsl.errors import FactError, Span
-from jxdsl.evaluate import IndicatorResult, ItemResult, Result, Step
+from jxdsl.evaluate import FUNDS, IndicatorResult, ItemResult, Result, Step
 from jxdsl.kernel import hints
 from jxdsl.tables import fetch_inputs
 
@@ -32,8 +32,12 @@ def results(con, c: Compiled, pids: list[int]) -> dict[int, Result]:
         return {}
     keep = ", ".join(str(int(p)) for p in pids)
     nodes: dict[int, list] = {p: [] for p in pids}
-    for row in con.execute(f"SELECT pid, path, status, explanation, source, s_int, w_int, ex_int, target, actual, method FROM jx_nodes WHERE pid IN ({keep}) ORDER BY pid, k, g, r").fetchall():
+    for row in con.execute(f"SELECT pid, path, status, explanation, source, s_int, w_int, ex_int, target, actual, method, tier, given, note FROM jx_nodes WHERE pid IN ({keep}) ORDER BY pid, k, g, r").fetchall():
         nodes[row[0]].append(row[1:])
+    funds: dict[int, list] = {p: [] for p in pids}
+    names = ", ".join(f"'{n}'" for n in FUNDS)
+    for pid, name, value in con.execute(f"SELECT pid, name, value FROM facts WHERE pid IN ({keep}) AND name IN ({names}) AND value IS NOT NULL AND value <> ''").fetchall():
+        funds[pid].append((name, value))
     errs_of = project_errors(con, c, pids)
     cols = ["total_s", "grade", "bonus", "penalty", "ptotal", "pmax", "punscored"] + [f"ts{n}_on" for n in range(len(c.total_steps))]
     cols += [f"ts{n}_{k}" for n, (_, keys) in enumerate(c.total_steps) for k in keys]
@@ -66,6 +70,7 @@ def results(con, c: Compiled, pids: list[int]) -> dict[int, Result]:
             indicators=roots, bonus_items=tuple(bonus), penalty_items=tuple(penalty), veto_items=tuple(vetoes), total_steps=tuple(steps),
             errors=tuple(errs), warnings=tuple(warnings), digits=scheme.digits, rounding=scheme.rounding_text(), grade_max=scheme.grade_max, bonus_cap=scheme.bonus_cap,
             partial_total=_dec(h["ptotal"]), partial_max=_dec(h["pmax"]), unscored=h["punscored"],
+            funds=tuple(sorted(funds[pid], key=lambda f: FUNDS.index(f[0]))),
         )
     return out
 
@@ -102,12 +107,13 @@ def _tree(rows, scale: int) -> tuple[IndicatorResult, ...]:
     built: list[tuple[tuple, dict]] = []
     roots: list[dict] = []
     stack: list[tuple[tuple, dict]] = []
-    for path_json, status, explanation, source, s, w, ex, target, actual, method in rows:
+    for path_json, status, explanation, source, s, w, ex, target, actual, method, tier, given, note in rows:
         path = tuple(json.loads(path_json))
-        steps = (Step("row", {"target": target, "actual": actual}),) if target is not None else ()
+        steps = (Step("row", {"target": target, "actual": actual, "tier": tier, "given": given}),) if target is not None else ()
         steps += (Step("row_method", {"method": method}),) if method else ()  # kernel.rows.scored_method
         node = {"path": path, "weight": _frac(w, scale) if w is not None else Fraction(0), "score": _frac(s, scale), "status": status,
-                "text": explanation, "origin": _span(source), "excluded": _frac(ex, scale) or Fraction(0), "children": [], "steps": steps}
+                "text": explanation, "origin": _span(source), "excluded": _frac(ex, scale) or Fraction(0), "children": [], "steps": steps,
+                "evidence": note}
         while stack and not (len(stack[-1][0]) < len(path) and path[: len(stack[-1][0])] == stack[-1][0]):
             stack.pop()
         (stack[-1][1]["children"] if stack else roots).append(node)
@@ -116,6 +122,6 @@ def _tree(rows, scale: int) -> tuple[IndicatorResult, ...]:
 
     def freeze(n) -> IndicatorResult:
         kids = tuple(freeze(k) for k in n["children"])
-        return IndicatorResult(n["path"], n["weight"], n["score"], n["status"], n["steps"], None, n["origin"], kids, n["excluded"], n["text"])
+        return IndicatorResult(n["path"], n["weight"], n["score"], n["status"], n["steps"], n["evidence"], n["origin"], kids, n["excluded"], n["text"])
 
     return tuple(freeze(r) for r in roots)

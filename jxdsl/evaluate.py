@@ -75,6 +75,15 @@ class ItemResult:
     status: str = "scored"
 
 
+FUNDS = ("年初预算数", "全年预算数", "全年执行数")  # the facts a 自评表's funds block shows
+
+
+def _with_record(steps: tuple[Step, ...], row: TargetRow) -> tuple[Step, ...]:
+    """The row step with the row's 档次 and 评价得分 as written, so that a report can write them back."""
+    record = {k: None if v is None else as_text(v) for k, v in (("tier", row.tier), ("given", row.score))}
+    return tuple(Step("row", {**s.data, **record}) if s.kind == "row" else s for s in steps)
+
+
 @attrs.frozen
 class Result:
     """Everything about one project's score, traceable to the exact rules used."""
@@ -104,6 +113,7 @@ class Result:
     partial_total: Fraction | None = None  # tree.partial: the points of the scored top-level indicators,
     partial_max: Fraction | None = None  # out of the weight they cover, when others have no score
     unscored: str | None = None
+    funds: tuple[tuple[str, str], ...] = ()  # FUNDS as written, for the 自评表's funds block
 
     def walk(self):
         for i in self.indicators:
@@ -210,6 +220,7 @@ class _Run:
             partial_total=part.total,
             partial_max=part.max,
             unscored=part.unscored,
+            funds=tuple((n, f.text) for n in FUNDS if (f := inputs.facts.get(n)) is not None and f.text),
         )
 
     def _node(self, node: ir.Node) -> IndicatorResult:
@@ -284,7 +295,7 @@ class _Run:
         if got.problem is not None:
             hint = hints.refine(got.problem, None, self.scheme, self.inputs)
             self.error(got.problem.message, path, hint, line)
-        return IndicatorResult(path, weight, got.score, got.status, steps, got.evidence, row.span, text=text)
+        return IndicatorResult(path, weight, got.score, got.status, _with_record(steps, row), got.evidence, row.span, text=text)
 
     # -- items
     def _item(self, item: ir.Item, kind: str):

@@ -3,8 +3,10 @@
 Every writer renders the same table, built once from a ``Result`` (and the rulebook's 解释 and
 标准 texts): one row per leaf indicator, one column per indicator level with parents spanning
 their children's rows, then 指标解释, 评价标准, 分值, 得分 and 扣分说明, a 合计 row and the grade —
-the layout of the published 绩效评价得分表. Nothing is recomputed here; the lost-points text is
-``explain.explanation``. Files are written beside the target under a temporary name and renamed.
+the layout of the published 绩效评价得分表; a unit's self-evaluation goes to Excel as the
+项目支出绩效自评表 it hands in. Nothing is recomputed here; the lost-points text is
+``explain.explanation``; the workbook's sums are formulas only where the engine's number is that sum.
+Files are written beside the target under a temporary name and renamed.
 """
 from __future__ import annotations
 
@@ -92,17 +94,21 @@ class ScoreTable:
 
     @property
     def total_note(self) -> str:
-        r = self.result
-        d = r.digits
-        parts = [_total_sentence(s) for s in r.total_steps]
-        summed = total_sum(r)
-        if summed is not None:
-            parts.append(summed)
-        elif r.bonus or r.penalty:
-            parts.append(f"含加分 {plain(r.bonus, d)}，扣分 {plain(r.penalty, d)}")
-        if r.total is None:
-            parts.append("有指标无法计分，总分无法计算")
-        return "；".join(parts)
+        return total_note(self.result)
+
+
+def total_note(r: Result) -> str:
+    """The 合计 row's note: caps, floors and vetoes applied, the sum, or why there is no total."""
+    d = r.digits
+    parts = [_total_sentence(s) for s in r.total_steps]
+    summed = total_sum(r)
+    if summed is not None:
+        parts.append(summed)
+    elif r.bonus or r.penalty:
+        parts.append(f"含加分 {plain(r.bonus, d)}，扣分 {plain(r.penalty, d)}")
+    if r.total is None:
+        parts.append("有指标无法计分，总分无法计算")
+    return "；".join(parts)
 
 
 def score_table(result: Result, book: Rulebook | None = None) -> ScoreTable:
@@ -156,13 +162,18 @@ def score_table(result: Result, book: Rulebook | None = None) -> ScoreTable:
         groups.append(Group(0, first, len(lines) - 1, "一票否决", None, None))
     groups.sort(key=lambda g: (g.first, g.level))
     depth = max((len(line.path) for line in lines), default=1)
+    return ScoreTable(result, tuple(lines), tuple(groups), depth, _bands(book), table_notes(result))
+
+
+def table_notes(result: Result) -> tuple[str, ...]:
+    """The lines under a table: warnings, data problems, the rulebook and how scores are rounded."""
     notes = [f"注意：{w}" for w in result.warnings]
     notes += [f"数据问题：{e.message}" + (f"（{e.hint}）" if e.hint else "") for e in result.errors]
     notes.append(
         f"规则集：{result.rulebook}" + (f"（版本 {result.version}）" if result.version else "")
-        + f"，内容摘要 {result.content_hash[:12]}；每项得分保留 {d} 位小数（{result.rounding}），上级得分为下级得分之和"
+        + f"，内容摘要 {result.content_hash[:12]}；每项得分保留 {result.digits} 位小数（{result.rounding}），上级得分为下级得分之和"
     )
-    return ScoreTable(result, tuple(lines), tuple(groups), depth, _bands(book), tuple(notes))
+    return tuple(notes)
 
 
 def _score_hidden(r: IndicatorResult) -> bool:
@@ -407,192 +418,454 @@ def _number_format(digits: int) -> str:
 
 
 def write_xlsx(results, books, path: str | Path, inputs: Iterable = ()) -> None:
-    """The 得分表 as a workbook: one sheet for one project (plus 综合评定), or a 汇总 sheet and
-    one sheet per project."""
-    from openpyxl import Workbook
+    """The 得分表 as a workbook: for one project its 得分表 and 综合评定 sheets (a self-evaluation:
+    the 项目支出绩效自评表 alone, which ``forms`` reads back), or a 汇总 sheet and one sheet per project.
+
+    XlsxWriter writes each subtotal as a formula with its cached value (``Sheet.total``), so the
+    file shows numbers in every reader and recalculates when a score is edited."""
+    import xlsxwriter
 
     results = _results(results)
-    wb = Workbook()
-    wb.remove(wb.active)
-    used: set[str] = set()
-    if len(results) == 1:
-        r = results[0]
-        _score_sheet(wb.create_sheet(sheet_name("得分表", used)), score_table(r, _book(r, books)))
-        _summary_sheet(wb.create_sheet(sheet_name("综合评定", used)), r)
+
+    def save(tmp: str) -> None:
+        wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
+        st = _Styles(wb)
+        used: set[str] = set()
+        if len(results) == 1:
+            r = results[0]
+            book = _book(r, books)
+            if is_self_eval(r):
+                _self_eval_sheet(wb.add_worksheet(sheet_name("自评表", used)), st, r, book)
+            else:
+                name = sheet_name("得分表", used)
+                leaves = _score_sheet(wb.add_worksheet(name), st, score_table(r, book))
+                _summary_sheet(wb.add_worksheet(sheet_name("综合评定", used)), st, r, name, leaves)
+        else:
+            overview = wb.add_worksheet(sheet_name("汇总", used))
+            names = [sheet_name(r.project, used) for r in results]
+            for r, name in zip(results, names):
+                _score_sheet(wb.add_worksheet(name), st, score_table(r, _book(r, books)))
+            _overview_sheet(overview, st, results, names, books)
+        wb.close()
+
+    _write_binary(path, save, inputs)
+
+
+def is_self_eval(result: Result) -> bool:
+    """Whether a result scores a unit's 自评表: its leaves carry the rows' 年度指标值 and 实际完成值."""
+    return any(s.kind == "row" for r in result.walk() for s in r.steps)
+
+
+class _Styles:
+    """XlsxWriter formats made once per workbook: 宋体 10 pt, thin grey borders, wrapped text."""
+
+    BASE = {"font_name": "宋体", "font_size": 10, "border": 1, "border_color": "#808080", "valign": "vcenter", "text_wrap": True}
+
+    def __init__(self, wb):
+        self.wb = wb
+        self.made: dict[tuple, object] = {}
+
+    def __call__(self, **props):
+        key = tuple(sorted(props.items()))
+        if key not in self.made:
+            self.made[key] = self.wb.add_format({**self.BASE, **props})
+        return self.made[key]
+
+    def title(self):
+        return self(bold=True, font_size=14, align="center", border=0)
+
+    def head(self, fill: str = "#D9E1F2"):
+        return self(bold=True, align="center", bg_color=fill)
+
+
+OUTSIDE_FILL = "#FFF2CC"  # columns the tool adds to the 自评表: not part of the form units fill in
+
+
+@attrs.frozen
+class Sheet:
+    """Where a table's numbers are: the excel rows (from 0) of its lines, and the score column."""
+
+    rows: tuple[int, ...]
+    weight_col: int
+    score_col: int
+
+
+def _a1(row: int, col: int, sheet: str | None = None) -> str:
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    ref = xl_rowcol_to_cell(row, col)
+    return f"'{sheet}'!{ref}" if sheet else ref
+
+
+def _sum_of(cells: list[str]) -> str:
+    """The cells added up: each run of adjacent cells in a column as ``SUM(F8:F13)``, joined by ``+``.
+
+    >>> _sum_of(["F6", "F8", "F9", "F10"]), _sum_of(["'得分表'!G3", "'得分表'!G4"]), _sum_of([])
+    ('F6+SUM(F8:F10)', "SUM('得分表'!G3:G4)", '0')
+    """
+    from xlsxwriter.utility import xl_cell_to_rowcol
+
+    runs: list[list[tuple[str, str, int, int]]] = []
+    for ref in cells:
+        sheet, _, cell = ref.rpartition("!")
+        r, c = xl_cell_to_rowcol(cell)
+        last = runs[-1][-1] if runs else None
+        if last is not None and (last[0], last[3], last[2] + 1) == (sheet, c, r):
+            runs[-1].append((sheet, cell, r, c))
+        else:
+            runs.append([(sheet, cell, r, c)])
+    terms = []
+    for run in runs:
+        prefix = f"{run[0][0]}!" if run[0][0] else ""
+        terms.append(f"SUM({prefix}{run[0][1]}:{run[-1][1]})" if len(run) > 1 else prefix + run[0][1])
+    return "+".join(terms) or "0"
+
+
+def _shown(value: Fraction | None, digits: int) -> Fraction | None:
+    """A number as its cell holds it (rounded as the report shows it)."""
+    n = number(value, digits)
+    return None if n is None else Fraction(str(n))
+
+
+def _total(ws, row: int, col: int, value: Fraction | None, digits: int, parts: list[tuple[str, Fraction | None]], fmt, exact: bool = True) -> None:
+    """A subtotal cell: ``=SUM(parts)`` with ``value`` cached when the engine's number is exactly
+    the sum of the parts' cells (``exact``: no cap, veto, rescaling or rule of its own), else the number."""
+    shown = _shown(value, digits)
+    if shown is None:
+        ws.write_string(row, col, "—", fmt)
+        return
+    numbers = [v for _, v in parts]
+    if exact and parts and None not in numbers and sum(numbers, Fraction(0)) == shown:
+        ws.write_formula(row, col, "=" + _sum_of([ref for ref, _ in parts]), fmt, number(value, digits))
     else:
-        overview = wb.create_sheet(sheet_name("汇总", used))
-        names = [sheet_name(r.project, used) for r in results]
-        for r, name in zip(results, names):
-            _score_sheet(wb.create_sheet(name), score_table(r, _book(r, books)))
-        _overview_sheet(overview, results, names, books)
-    _write_binary(path, wb.save, inputs)
+        ws.write_number(row, col, number(value, digits), fmt)
 
 
-def _styles():
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+def _exact_total(r: Result) -> bool:
+    """Whether the total is the plain sum of the indicators, 加分 and 扣分 (no cap, floor, veto, rescaling)."""
+    return (not r.total_steps and r.partial_total is None and not any(i.awarded for i in r.veto_items)
+            and (r.bonus_cap is None or r.bonus == sum((i.awarded or 0 for i in r.bonus_items), Fraction(0))))
 
-    thin = Side(style="thin", color="808080")
-    return {
-        "border": Border(left=thin, right=thin, top=thin, bottom=thin),
-        "head_font": Font(name="宋体", bold=True, size=10),
-        "font": Font(name="宋体", size=10),
-        "bold": Font(name="宋体", bold=True, size=10),
-        "title": Font(name="宋体", bold=True, size=14),
-        "fill": PatternFill("solid", fgColor="D9E1F2"),
-        "total_fill": PatternFill("solid", fgColor="F2F2F2"),
-        "center": Alignment(horizontal="center", vertical="center", wrap_text=True),
-        "left": Alignment(horizontal="left", vertical="center", wrap_text=True),
-        "top": Alignment(horizontal="left", vertical="top", wrap_text=True),
-        "right": Alignment(horizontal="right", vertical="center"),
-    }
+
+def _sums_children(r: IndicatorResult) -> bool:
+    """A parent whose score is its children's sum (no rule of its own, nothing left out)."""
+    return not r.steps and not r.excluded and r.status == "scored"
 
 
 def _print_setup(ws, header_row: int) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.5
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
+    """Landscape A4 fitted to the width, the header row repeated and frozen (rows from 0)."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(header_row)
+    ws.center_horizontally()
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.freeze_panes(header_row + 1, 0)
 
 
-def _score_sheet(ws, table: ScoreTable) -> None:
-    from openpyxl.utils import get_column_letter
+def _text_value(value) -> str | None:
+    return safe_cell(_clean(value)) if value not in (None, "") else None
 
-    st = _styles()
+
+def _put(ws, row: int, col: int, value, fmt, last_row: int | None = None, last_col: int | None = None) -> None:
+    """A text, a number or a blank, merged over a range when it spans one."""
+    if isinstance(value, Fraction):
+        value = number(value, 4)
+    elif value is not None and not isinstance(value, (int, float)):
+        value = _text_value(value)
+    last_row, last_col = last_row if last_row is not None else row, last_col if last_col is not None else col
+    if (last_row, last_col) != (row, col):
+        ws.merge_range(row, col, last_row, last_col, None, fmt)
+    if value is None:
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, fmt)
+    else:
+        ws.write_number(row, col, value, fmt)
+
+
+def _height(ws, row: int, lines: int) -> None:
+    if lines > 1:
+        ws.set_row(row, min(409, 14 * lines + 4))
+
+
+def _notes(ws, st: _Styles, row: int, notes, ncols: int, width: float) -> None:
+    fmt = st(align="left", border=0)
+    for note in notes:
+        _put(ws, row, 0, note, fmt, row, ncols - 1)
+        _height(ws, row, _lines_needed(note, width))
+        row += 1
+
+
+def _score_sheet(ws, st: _Styles, table: ScoreTable) -> Sheet:
+    """The 得分表: the grid with merged level cells; 合计's 分值 and 得分 are sums of the rows."""
     r = table.result
+    d = r.digits
     depth = table.depth
     cells = grid(table)
     ncols = depth + len(TEXT_COLUMNS)
     has_text = table.has_text
     widths = [14] * depth + [36 if has_text[0] else 12, 40 if has_text[1] else 12, 8, 8, 48]
-    for c, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = w
-    title = ws.cell(row=1, column=1, value=safe_cell(_clean(f"{r.project} 绩效评价得分表")))
-    title.font, title.alignment = st["title"], st["center"]
-    ws.row_dimensions[1].height = 24
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
-    num_format = _number_format(r.digits)
-    merges = []
-    heights: dict[int, int] = {}
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    _put(ws, 0, 0, f"{r.project} 绩效评价得分表", st.title(), 0, ncols - 1)
+    ws.set_row(0, 24)
+    total_rows = {len(cells) - 2, len(cells) - 1}
+    line_rows = tuple(range(2, 2 + len(table.lines)))
     for i, row in enumerate(cells):
-        excel_row = i + 2
+        xr = i + 1
+        tall = 1
         for c, cell in enumerate(row):
-            if cell is None:
+            if cell is None or (i == len(cells) - 2 and c in (depth + 2, depth + 3)):
                 continue
-            xc = ws.cell(row=excel_row, column=c + 1)
+            total = i in total_rows
+            fill = {"bg_color": "#F2F2F2"} if total else {}
+            if cell.role == "head":
+                fmt = st.head()
+            elif isinstance(cell.value, Fraction) or cell.role == "num":
+                fmt = st(align="right" if isinstance(cell.value, Fraction) else "center", num_format=_number_format(d), bold=total, **fill)
+            else:
+                bold = cell.role in ("total", "label")
+                fmt = st(align="center" if cell.role in ("level", "label", "total") else "left", bold=bold, **fill)
             value = cell.value
             if isinstance(value, Fraction):
-                xc.value = number(value, max(r.digits, 4) if c == depth + 2 else r.digits)
-                xc.number_format = num_format
-                xc.alignment = st["right"]
-            else:
-                xc.value = safe_cell(_clean(value)) if value not in (None, "") else None
-                xc.alignment = st["center"] if cell.role in ("head", "level", "num", "label", "total") else st["left"]
-            xc.border = st["border"]
-            xc.font = st["head_font"] if cell.role in ("head", "total") else st["font"]
-            if cell.role == "head":
-                xc.fill = st["fill"]
-            elif i >= len(cells) - 2:
-                xc.fill = st["total_fill"]
-                if cell.role == "label":
-                    xc.font = st["bold"]
-            if cell.rowspan > 1 or cell.colspan > 1:
-                merges.append((excel_row, c + 1, excel_row + cell.rowspan - 1, c + cell.colspan))
+                value = number(value, max(d, 4) if c == depth + 2 else d)
+            _put(ws, xr, c, value, fmt, xr + cell.rowspan - 1, c + cell.colspan - 1)
             if cell.rowspan == 1 and isinstance(value, str):
-                width = sum(widths[c : c + cell.colspan])
-                heights[excel_row] = max(heights.get(excel_row, 1), _lines_needed(value, width))
-        for c in range(ncols):  # covered cells keep the grid's borders
-            if row[c] is None:
-                ws.cell(row=excel_row, column=c + 1).border = st["border"]
-    for excel_row, n in heights.items():
-        if n > 1:
-            ws.row_dimensions[excel_row].height = min(409, 14 * n + 4)
-    for sr, sc, er, ec in merges:
-        ws.merge_cells(start_row=sr, start_column=sc, end_row=er, end_column=ec)
-    note_row = len(cells) + 3
-    for note in table.notes:
-        xc = ws.cell(row=note_row, column=1, value=safe_cell(_clean(note)))
-        xc.font, xc.alignment = st["font"], st["left"]
-        ws.merge_cells(start_row=note_row, start_column=1, end_row=note_row, end_column=ncols)
-        n = _lines_needed(note, sum(widths))
-        if n > 1:
-            ws.row_dimensions[note_row].height = min(409, 14 * n + 4)
-        note_row += 1
-    _print_setup(ws, 2)
+                tall = max(tall, _lines_needed(value, sum(widths[c : c + cell.colspan])))
+        _height(ws, xr, tall)
+    # 合计: 分值 over the indicators' rows, 得分 over every scored row (indicators, 加分, 扣分)
+    xr = len(cells) - 1
+    fill = {"bg_color": "#F2F2F2", "bold": True}
+    indicator_rows = [n for n, line in zip(line_rows, table.lines) if line.path[0] not in ("加分", "扣分", "一票否决")]
+    wd = max(d, 4)
+    _total(ws, xr, depth + 2, r.max, wd, [(_a1(n, depth + 2), _shown(line.weight, wd)) for n, line in zip(line_rows, table.lines) if n in indicator_rows],
+           st(align="right", num_format=_number_format(d), **fill))
+    scored = [(_a1(n, depth + 3), _shown(line.score, d)) for n, line in zip(line_rows, table.lines) if line.path[0] != "一票否决"]
+    _total(ws, xr, depth + 3, r.total, d, scored, st(align="right", num_format=_number_format(d), **fill), _exact_total(r))
+    _notes(ws, st, len(cells) + 2, table.notes, ncols, sum(widths))
+    _print_setup(ws, 1)
+    return Sheet(line_rows, depth + 2, depth + 3)
 
 
-def _summary_sheet(ws, result: Result) -> None:
-    """The 综合评定得分表 of one project: 一级指标, 分值, 得分, 得分率."""
-    st = _styles()
-    ws.cell(row=1, column=1, value=safe_cell(_clean(f"{result.project} 综合评定得分表"))).font = st["title"]
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=4)
-    fmt = _number_format(result.digits)
-    for c, head in enumerate(("一级指标", "分值", "得分", "得分率"), start=1):
-        xc = ws.cell(row=2, column=c, value=head)
-        xc.font, xc.fill, xc.border, xc.alignment = st["head_font"], st["fill"], st["border"], st["center"]
-    for i, s in enumerate(summary_rows(result), start=3):
-        values = [safe_cell(_clean(s.name)), number(s.weight, 4), number(s.score, result.digits), float(to_decimal(s.rate, 6)) if s.rate is not None else None]
-        for c, v in enumerate(values, start=1):
-            xc = ws.cell(row=i, column=c, value=v)
-            xc.border, xc.font = st["border"], st["bold"] if s.name == TOTAL else st["font"]
-            xc.number_format = "0.00%" if c == 4 else fmt
-            xc.alignment = st["center"] if c == 1 else st["right"]
-    ws.column_dimensions["A"].width = 20
-    for col in "BCD":
-        ws.column_dimensions[col].width = 12
-    _print_setup(ws, 2)
+def _summary_sheet(ws, st: _Styles, result: Result, score_sheet: str, at: Sheet) -> None:
+    """The 综合评定得分表 of one project: 一级指标, 分值, 得分 (sums of the 得分表's rows), 得分率."""
+    d = result.digits
+    _put(ws, 0, 0, f"{result.project} 综合评定得分表", st.title(), 0, 3)
+    for c, head in enumerate(("一级指标", "分值", "得分", "得分率")):
+        ws.write_string(1, c, head, st.head())
+    # each 一级指标's rows on the 得分表: leaves are listed in tree order, a run per 一级指标
+    runs: dict[str, list[tuple[int, IndicatorResult]]] = {}
+    k = 0
+    for top in result.indicators:
+        leaves = [x for x in top.walk() if not x.children]
+        runs[top.name] = list(zip(at.rows[k : k + len(leaves)], leaves))
+        k += len(leaves)
+    rows = summary_rows(result)
+    top_by_name = {t.name: t for t in result.indicators}
+    for i, s in enumerate(rows, start=2):
+        bold = s.name == TOTAL
+        name_fmt = st(align="center", bold=bold)
+        num = st(align="right", num_format=_number_format(d), bold=bold)
+        ws.write_string(i, 0, _text_value(s.name) or "", name_fmt)
+        top = top_by_name.get(s.name)
+        if s.name == TOTAL:
+            firsts = [(_a1(j, 1), _shown(x.weight, 4)) for j, x in enumerate(rows[:-1], start=2) if x.name in top_by_name]
+            _total(ws, i, 1, s.weight, 4, firsts, st(align="right", num_format=_number_format(d), bold=True))
+            parts = [(_a1(j, 2), _shown(x.score, d)) for j, x in enumerate(rows[:-1], start=2)]
+            _total(ws, i, 2, s.score, d, parts, num, _exact_total(result))
+        elif top is not None and top.children:
+            leaves = runs[top.name]
+            _total(ws, i, 1, s.weight, 4, [(_a1(j, at.weight_col, score_sheet), _shown(x.weight, 4)) for j, x in leaves], num, not top.excluded)
+            hidden = any(_score_hidden(x) for _, x in leaves)
+            _total(ws, i, 2, s.score, d, [(_a1(j, at.score_col, score_sheet), _shown(x.score, d)) for j, x in leaves], num,
+                   not hidden and all(_sums_children(p) for p in top.walk() if p.children))
+        else:
+            _put(ws, i, 1, number(s.weight, 4), num)
+            _put(ws, i, 2, number(s.score, d), num)
+        rate = float(to_decimal(s.rate, 6)) if s.rate is not None else None
+        _put(ws, i, 3, rate, st(align="right", num_format="0.00%", bold=bold))
+    ws.set_column(0, 0, 20)
+    ws.set_column(1, 3, 12)
+    _print_setup(ws, 1)
 
 
-def _overview_sheet(ws, results: list[Result], names: list[str], books) -> None:
+# ---- the 项目支出绩效自评表 ---------------------------------------------------------------------
+SELF_EVAL_TITLE = "项目支出绩效自评表"
+SELF_EVAL_COLUMNS = ("一级指标", "二级指标", "三级指标", "年度指标值（A）", "实际完成值（B）", "分值", "得分", "偏差原因分析及改进措施", "扣分说明")
+SELF_EVAL_RECORDS = ("档次", "评价得分")  # the evaluator's records, when a row has them (forms reads them back)
+BUDGET = "预算执行率"
+
+
+def _row_step(r: IndicatorResult) -> dict:
+    return next((s.data for s in r.steps if s.kind == "row"), {})
+
+
+def _funds(result: Result) -> tuple[str, dict[str, object], Fraction | None]:
+    """The funds block's unit label, its amounts (numbers in the unit when all are written in one
+    money unit, else the texts) and the execution rate 全年执行数 ÷ 全年预算数, exact."""
+    from jxdsl.units import MONEY, parse_quantity
+
+    texts = dict(result.funds)
+    quantities = {n: parse_quantity(t) for n, t in texts.items()}
+    units = {q.unit for q in quantities.values()}
+    money = quantities and all(q.dim == "元" for q in quantities.values())
+    if money and len(units) == 1:
+        unit = units.pop()
+        amounts: dict[str, object] = {n: number(q.value / MONEY[unit], 6) for n, q in quantities.items()}
+        label = f"项目资金（{unit}）"
+    else:
+        amounts, label = dict(texts), "项目资金"
+    plan, spent = quantities.get("全年预算数"), quantities.get("全年执行数")
+    rate = spent.value / plan.value if money and plan is not None and spent is not None and plan.value else None
+    return label, amounts, rate
+
+
+def _grade_marks(grade: str | None, book: Rulebook | None) -> str:
+    """优 □ 良 ☑ 中 □ 差 □: the form's boxes with the grade's ticked."""
+    names = [*(n for n, _, _ in book.grades), book.lowest_grade] if book is not None and book.grades else ["优", "良", "中", "差"]
+    if grade is not None and grade not in names:
+        names.append(grade)
+    return "  ".join(f"{n} {'☑' if n == grade else '□'}" for n in names)
+
+
+def _self_eval_sheet(ws, st: _Styles, result: Result, book: Rulebook | None) -> None:
+    """The 项目支出绩效自评表 as units fill it in (labels as ``forms`` reads them): header, funds
+    block, one row per indicator with its 年度指标值 and 实际完成值, 总分 (a formula) and the
+    grade ticked; 扣分说明 (and the evaluator's 档次/评价得分) are the tool's columns beside the form."""
+    d = result.digits
+    leaves = [x for x in result.walk() if not x.children]
+    budget = next((x for x in result.indicators if x.name == BUDGET and not x.children), None)
+    rows = [x for x in leaves if x is not budget]
+    keys = [key for key in ("tier", "given") if any(_row_step(x).get(key) for x in rows)]
+    records = [SELF_EVAL_RECORDS[("tier", "given").index(key)] for key in keys]
+    heads = [*SELF_EVAL_COLUMNS, *records]
+    ncols = len(heads)
+    widths = [14, 14, 22, 14, 14, 8, 8, 40, 40, *[8] * len(records)]
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    center, left = st(align="center"), st(align="left")
+    num = st(align="right", num_format=_number_format(d))
+    outside = st.head(OUTSIDE_FILL)
+
+    _put(ws, 0, 0, SELF_EVAL_TITLE, st.title(), 0, ncols - 1)
+    ws.set_row(0, 24)
+    year = book.years[0] if book is not None and book.years and book.years[0] == book.years[1] else None
+    _put(ws, 1, 0, f"（{year}年度）" if year else None, st(align="center", border=0), 1, ncols - 1)
+    _put(ws, 2, 0, "项目名称", st.head())
+    _put(ws, 2, 1, result.project, left, 2, ncols - 1)
+    _put(ws, 3, 0, "主管部门", st.head())
+    _put(ws, 3, 1, None, left, 3, 3)
+    _put(ws, 3, 4, "实施单位", st.head())
+    _put(ws, 3, 5, None, left, 3, ncols - 1)
+
+    label, amounts, rate = _funds(result)
+    for c, head in enumerate(("年初预算数", "全年预算数（A）", "全年执行数（B）", "分值", "执行率", "得分"), start=2):
+        _put(ws, 4, c, head, st.head())
+    _put(ws, 4, 0, label, st.head(), 4, 1)
+    _put(ws, 4, 8, "扣分说明", outside, 4, ncols - 1)
+    _put(ws, 5, 0, "年度资金总额", center, 5, 1)
+    amount = st(align="right", num_format="#,##0.00####")
+    for c, name in enumerate(("年初预算数", "全年预算数", "全年执行数"), start=2):
+        _put(ws, 5, c, amounts.get(name), amount if isinstance(amounts.get(name), (int, float)) else center)
+    _put(ws, 5, 5, budget.weight if budget else None, num)
+    _put(ws, 5, 6, float(to_decimal(rate, 6)) if rate is not None else None, st(align="right", num_format="0.00%"))
+    _put(ws, 5, 7, _score_cell(budget, d) if budget else None, num)
+    note = _lost(budget, d) if budget else ""
+    _put(ws, 5, 8, note, left, 5, ncols - 1)
+    _height(ws, 5, _lines_needed(note, sum(widths[8:])))
+
+    head_row = 6
+    for c, h in enumerate(heads):
+        ws.write_string(head_row, c, h, outside if c >= len(SELF_EVAL_COLUMNS) - 1 else st.head())
+    first = head_row + 1
+    for k, x in enumerate(rows):
+        xr = first + k
+        step = _row_step(x)
+        values = [x.path[-1], step.get("target"), step.get("actual"), x.weight, _score_cell(x, d), x.evidence, _lost(x, d), *[step.get(key) for key in keys]]
+        fmts = [center, center, center, num, num, left, left, *[center] * len(records)]
+        for c, (v, f) in enumerate(zip(values, fmts), start=2):
+            _put(ws, xr, c, v, f)
+        tall = max(_lines_needed(str(v), widths[c]) for c, v in enumerate(values, start=2) if isinstance(v, str))
+        _height(ws, xr, tall)
+    # 一级 and 二级 cells span their rows
+    for level in (0, 1):
+        k = 0
+        while k < len(rows):
+            key_ = rows[k].path[: level + 1] if len(rows[k].path) > level + 1 else None
+            j = k
+            while j + 1 < len(rows) and key_ is not None and rows[j + 1].path[: level + 1] == key_:
+                j += 1
+            if key_ is None:
+                _put(ws, first + k, level, None, center)
+            else:
+                node = _node(result, key_)
+                label = key_[-1] + (f"（{plain(node.weight, 4)}分）" if level == 0 and node is not None else "")
+                _put(ws, first + k, level, label, center, first + j, level)
+            k = j + 1
+
+    total_row = first + len(rows)
+    bold = st(align="right", num_format=_number_format(d), bold=True, bg_color="#F2F2F2")
+    _put(ws, total_row, 0, "总分", st(align="center", bold=True, bg_color="#F2F2F2"), total_row, 4)
+    budget_parts = [(_a1(5, 5), _shown(budget.weight, 4))] if budget else []
+    _total(ws, total_row, 5, result.max, 4, budget_parts + [(_a1(first + k, 5), _shown(x.weight, 4)) for k, x in enumerate(rows)], bold)
+    budget_parts = [(_a1(5, 7), _shown(budget.score, d))] if budget else []
+    _total(ws, total_row, 6, result.total, d, budget_parts + [(_a1(first + k, 6), _shown(x.score, d)) for k, x in enumerate(rows)], bold,
+           _exact_total(result) and not result.bonus_items and not result.penalty_items and not any(_score_hidden(x) for x in leaves)
+           and all(_sums_children(p) for p in result.walk() if p.children))
+    _put(ws, total_row, 7, None, st(bg_color="#F2F2F2"))
+    _put(ws, total_row, 8, total_note(result), left, total_row, ncols - 1)
+    _put(ws, total_row + 1, 0, "项目用款单位自我评定", st(align="center", bold=True), total_row + 1, 1)
+    _put(ws, total_row + 1, 2, _grade_marks(result.grade, book), st(align="left", bold=True), total_row + 1, 7)
+    bands = _bands(book)
+    _put(ws, total_row + 1, 8, bands and f"等级划分：{bands}", left, total_row + 1, ncols - 1)
+    notes = [*table_notes(result), "扣分说明" + ("、" + "、".join(records) if records else "") + "：本工具的计分说明和评价人的记录，不属于自评表。"]
+    _notes(ws, st, total_row + 3, notes, ncols, sum(widths))
+    _print_setup(ws, head_row)
+
+
+def _node(result: Result, path: tuple[str, ...]) -> IndicatorResult | None:
+    return next((x for x in result.walk() if x.path == path), None)
+
+
+def _score_cell(r: IndicatorResult, digits: int):
+    """A leaf's 得分: the number, or the word for no number (缺数据, 不适用)."""
+    return number(r.score, digits) if r.score is not None and not _score_hidden(r) else _status_text(r)
+
+
+def _lost(r: IndicatorResult, digits: int) -> str:
+    """Why points were lost, in the engine's words (blank when the leaf got its weight)."""
+    lost = r.deduction is not None and r.deduction > 0
+    return explanation(r, digits) if lost or r.status != "scored" else ""
+
+
+def _overview_sheet(ws, st: _Styles, results: list[Result], names: list[str], books) -> None:
     """项目, 总分, 等级 and each 一级 score; a hyperlink from each project to its sheet."""
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.hyperlink import Hyperlink
-
-    st = _styles()
     levels = first_levels(results)
     extra = [n for n, on in (("加分", any(r.bonus_items for r in results)), ("扣分", any(r.penalty_items for r in results))) if on]
     heads = ["项目", "总分", "等级", *levels, *extra]
-    ws.cell(row=1, column=1, value=f"绩效评价结果汇总（{len(results)} 个项目）").font = st["title"]
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(heads))
-    for c, head in enumerate(heads, start=1):
-        xc = ws.cell(row=2, column=c, value=safe_cell(_clean(head)))
-        xc.font, xc.fill, xc.border, xc.alignment = st["head_font"], st["fill"], st["border"], st["center"]
+    _put(ws, 0, 0, f"绩效评价结果汇总（{len(results)} 个项目）", st(bold=True, font_size=14, border=0), 0, len(heads) - 1)
+    for c, head in enumerate(heads):
+        _put(ws, 1, c, head, st.head())
     digits = max((r.digits for r in results), default=2)
-    fmt = _number_format(digits)
-    for i, (r, name) in enumerate(zip(results, names), start=3):
+    num = st(align="right", num_format=_number_format(digits))
+    link = st(align="left", font_color="#1F4E79", underline=1)
+    for i, (r, name) in enumerate(zip(results, names), start=2):
         by_name = {x.name: x.score for x in r.indicators}
-        values = [safe_cell(_clean(r.project)), number(r.total, r.digits), _clean(r.grade or "—")]
-        values += [number(by_name.get(n), r.digits) for n in levels]
-        values += [number(r.bonus if n == "加分" else r.penalty, r.digits) for n in extra]
-        for c, v in enumerate(values, start=1):
-            xc = ws.cell(row=i, column=c, value=v)
-            xc.border, xc.font = st["border"], st["font"]
-            if isinstance(v, (int, float)):
-                xc.number_format, xc.alignment = fmt, st["right"]
-            else:
-                xc.alignment = st["left"] if c == 1 else st["center"]
-        link = ws.cell(row=i, column=1)
-        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{name}'!A1", tooltip="打开该项目的得分表")
-        link.font = Font(name="宋体", size=10, color="1F4E79", underline="single")
-    row = len(results) + 4
-    ws.cell(row=row, column=1, value="等级分布").font = st["bold"]
-    for c, head in enumerate(("等级", "项目数", "占比"), start=1):
-        xc = ws.cell(row=row + 1, column=c, value=head)
-        xc.font, xc.fill, xc.border, xc.alignment = st["head_font"], st["fill"], st["border"], st["center"]
+        ws.write_url(i, 0, f"internal:'{name}'!A1", link, string=_text_value(r.project) or "", tip="打开该项目的得分表")
+        _put(ws, i, 1, number(r.total, r.digits), num)
+        _put(ws, i, 2, r.grade or "—", st(align="center"))
+        values = [number(by_name.get(n), r.digits) for n in levels] + [number(r.bonus if n == "加分" else r.penalty, r.digits) for n in extra]
+        for c, v in enumerate(values, start=3):
+            _put(ws, i, c, v, num)
+    row = len(results) + 3
+    ws.write_string(row, 0, "等级分布", st(bold=True, border=0))
+    for c, head in enumerate(("等级", "项目数", "占比")):
+        _put(ws, row + 1, c, head, st.head())
     for j, (grade, count) in enumerate(grade_counts(results, books), start=row + 2):
-        for c, v in enumerate((_clean(grade), count, count / len(results) if results else 0), start=1):
-            xc = ws.cell(row=j, column=c, value=v)
-            xc.border, xc.font = st["border"], st["font"]
-            xc.alignment = st["center"]
-            if c == 3:
-                xc.number_format = "0.00%"
-    ws.column_dimensions["A"].width = 36
-    for c in range(2, len(heads) + 1):
-        ws.column_dimensions[get_column_letter(c)].width = 12
-    _print_setup(ws, 2)
+        _put(ws, j, 0, grade, st(align="center"))
+        _put(ws, j, 1, count, st(align="center"))
+        _put(ws, j, 2, count / len(results), st(align="center", num_format="0.00%"))
+    ws.set_column(0, 0, 36)
+    ws.set_column(1, len(heads) - 1, 12)
+    _print_setup(ws, 1)

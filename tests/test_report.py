@@ -30,6 +30,7 @@ from jxdsl.link import Linker
 ROOT = Path(__file__).resolve().parent.parent
 CASES = yaml.safe_load((ROOT / "examples" / "cases.yaml").read_text(encoding="utf-8"))
 SINGLE = [c for c in CASES if "facts" in c and not str(c["facts"]).endswith((".csv", ".xlsx"))]
+GENERIC = [c for c in SINGLE if "继承 单位自评" not in (ROOT / c["rulebook"]).read_text(encoding="utf-8")]  # 自评表: test_report_xlsx.py
 TABLE_CASE = next(c for c in CASES if str(c.get("table") or c.get("facts", "")).endswith("self-eval.csv"))
 LABEL = re.compile(r"^(?P<name>.*?)(?:\n（(?P<weight>[\d.]+)分）)?$", re.S)
 
@@ -102,7 +103,7 @@ def _read_score_sheet(ws):
     return header, depth, rows, r
 
 
-@pytest.mark.parametrize("case", SINGLE, ids=[c["id"] for c in SINGLE])
+@pytest.mark.parametrize("case", GENERIC, ids=[c["id"] for c in GENERIC])
 def test_xlsx_score_table_matches_the_published_table(case, tmp_path):
     book, (result,) = _scored(case["id"])
     out = tmp_path / "得分表.xlsx"
@@ -110,7 +111,7 @@ def test_xlsx_score_table_matches_the_published_table(case, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [out.name], "temporary file left behind"
     from openpyxl import load_workbook
 
-    wb = load_workbook(out)
+    wb = load_workbook(out, data_only=True)  # subtotals are formulas: read their cached values
     assert wb.sheetnames == ["得分表", "综合评定"]
     ws = wb["得分表"]
     published = _published(case)
@@ -120,7 +121,7 @@ def test_xlsx_score_table_matches_the_published_table(case, tmp_path):
     assert header == [*report.level_names(depth), "指标解释", "评价标准", "分值", "得分", "扣分说明"]
     assert ws.freeze_panes == "A3" and ws.print_title_rows == "$2:$2"
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
-    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.page_setup.fitToWidth in (None, 1) and ws.sheet_properties.pageSetUpPr.fitToPage  # 1 is OOXML's default, left out
 
     # every leaf: 分值 and 得分 are numbers formatted 0.00 and equal the published ones
     seen = set()
@@ -174,8 +175,9 @@ def test_xlsx_score_table_matches_the_published_table(case, tmp_path):
 
 
 def test_xlsx_leaf_shallower_than_the_table_spans_the_deeper_columns(tmp_path):
-    """蔡甸: 预算执行率 is a 一级 leaf in a three-level table: one cell across 一级…三级."""
-    book, results = _scored("caidian-2021")
+    """预算执行率 is a 一级 leaf in a three-level table: one cell across 一级…三级."""
+    book = Linker().load(_write(tmp_path, "规则集 浅\n预算执行率 权重 20 酌情\n产出 权重 80\n  数量 权重 80\n    甲 权重 80 酌情\n"))
+    results = [evaluate(book, Facts(project="浅", values={}, evaluations={"预算执行率": {"得分": 20}, "产出/数量/甲": {"得分": 70}}))]
     report.write_xlsx(results, book, tmp_path / "x.xlsx")
     from openpyxl import load_workbook
 
@@ -192,7 +194,7 @@ def test_xlsx_text_is_neutralised_and_errors_are_shown(tmp_path):
     report.write_xlsx([result], book, tmp_path / "x.xlsx")
     from openpyxl import load_workbook
 
-    ws = load_workbook(tmp_path / "x.xlsx").active
+    ws = load_workbook(tmp_path / "x.xlsx", data_only=True).active  # the subtotals' formulas are the tool's own
     values = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert not [v for v in values if v[:1] in "=+-@"], values
     assert ws["A1"].value.startswith("'=cmd")
@@ -223,11 +225,11 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     out = tmp_path / "r.xlsx"
     out.write_bytes(b"old")
 
-    def boom(self, filename):
-        Path(filename).write_bytes(b"partial")
+    def boom(self):
+        Path(self.filename).write_bytes(b"partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", boom)
+    monkeypatch.setattr("xlsxwriter.workbook.Workbook.close", boom)
     with pytest.raises(UsageError, match="无法写入.*disk full"):
         report.write_xlsx(results, book, out)
     assert out.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["r.xlsx"]

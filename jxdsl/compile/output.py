@@ -27,7 +27,8 @@ def statements(plan: Plan, columns: set[str]) -> list[tuple[str, exp.Expression]
 # ---- indicators ---------------------------------------------------------------------------------
 def nodes(plan: Plan) -> exp.Expression:
     """(pid, k, g, r, path, weight, score, deduction, status, explanation, source, …, target, actual,
-    method), one per indicator; target, actual and method (计分方法) only on a target-table row.
+    method, tier, given, note), one per indicator; target, actual, method (计分方法) and the row's
+    record (档次, 评价得分, 说明) only on a target-table row.
 
     ``path`` is a JSON array; weight, score and deduction are texts as JSON numbers (NULL: null)."""
     selects = []
@@ -39,7 +40,7 @@ def nodes(plan: Plan) -> exp.Expression:
             col(f"n{k}_x").as_("explanation"), lit(_str(node)).as_("source"),
             exp.cast(col(f"n{k}_s"), "DECIMAL(38,0)").as_("s_int"), exp.cast(col(f"n{k}_wi") if moves_weight(node) else lit(str(int(node.weight * 10**plan.scale))), "DECIMAL(38,0)").as_("w_int"),
             exp.cast(col(f"n{k}_ex"), "DECIMAL(38,0)").as_("ex_int"), exp.cast(exp.null(), "VARCHAR").as_("target"), exp.cast(exp.null(), "VARCHAR").as_("actual"),
-            exp.cast(exp.null(), "VARCHAR").as_("method"),
+            exp.cast(exp.null(), "VARCHAR").as_("method"), *_no_record(),
         ).from_("jx_proj"))
     for t in plan.targets:
         if t.kind != "table":
@@ -54,7 +55,7 @@ def nodes(plan: Plan) -> exp.Expression:
             col("st", "g").as_("status"), col("x", "g").as_("explanation"),
             T.concat(col("source", "p"), lit(":"), T.text_of(col("gline", "g")), lit(":1")).as_("source"),
             exp.cast(col("s", "g"), "DECIMAL(38,0)").as_("s_int"), exp.cast(col("w", "g"), "DECIMAL(38,0)").as_("w_int"), exp.cast(lit("0"), "DECIMAL(38,0)").as_("ex_int"),
-            exp.cast(exp.null(), "VARCHAR").as_("target"), exp.cast(exp.null(), "VARCHAR").as_("actual"), exp.cast(exp.null(), "VARCHAR").as_("method"),
+            exp.cast(exp.null(), "VARCHAR").as_("target"), exp.cast(exp.null(), "VARCHAR").as_("actual"), exp.cast(exp.null(), "VARCHAR").as_("method"), *_no_record(),
         ).from_(exp.alias_(exp.to_table("jx_groups"), "g")).join(exp.alias_(exp.to_table("projects"), "p"), using=["pid"]).where(col("tk", "g").eq(lit(t.index)))
         group_line = exp.select(col("pid"), col("second"), fn("min", col("line")).as_("gline")).from_("jx_rows").where(col("tk").eq(lit(t.index))).group_by(col("pid"), col("second"))
         second = case((col("second", "w").eq(lit("")), lit("")), default=T.concat(T.json_string(col("second", "w")), lit(", ")))
@@ -66,6 +67,7 @@ def nodes(plan: Plan) -> exp.Expression:
             T.concat(col("source", "p"), lit(":"), T.text_of(col("line", "w")), lit(":1")).as_("source"),
             exp.cast(col("s", "w"), "DECIMAL(38,0)").as_("s_int"), exp.cast(col("w", "w"), "DECIMAL(38,0)").as_("w_int"), exp.cast(lit("0"), "DECIMAL(38,0)").as_("ex_int"),
             coalesce(col("target", "w"), lit("")).as_("target"), coalesce(col("actual", "w"), lit("")).as_("actual"), col("mt", "w").as_("method"),
+            col("tier", "w"), col("given", "w"), col("note", "w"),
         ).from_(exp.alias_(exp.to_table("jx_rows"), "w")).join(
             exp.alias_(group_line.subquery(), "gl"), on=exp.and_(col("pid", "gl").eq(col("pid", "w")), col("second", "gl").eq(col("second", "w"))),
         ).join(exp.alias_(exp.to_table("projects"), "p"), on=col("pid", "p").eq(col("pid", "w"))).where(col("tk", "w").eq(lit(t.index)))
@@ -74,6 +76,10 @@ def nodes(plan: Plan) -> exp.Expression:
     for s in selects[1:]:
         out = exp.union(out, s, distinct=False, copy=False)
     return out
+
+
+def _no_record() -> list[exp.Expression]:
+    return [exp.cast(exp.null(), "VARCHAR").as_(c) for c in ("tier", "given", "note")]
 
 
 def _path_json(path) -> str:

@@ -104,11 +104,13 @@ def _joined(plan: Plan, caps: Caps, key: list[str], outputs: list[str]) -> exp.E
     parent's explanation (``tree.child_part``, from the scored texts' shown score)."""
     on = [exp.NullSafeEQ(this=col(c, "t"), expression=col(c, "r")) if c in ROW_TEXTS else col(c, "t").eq(col(c, "r")) for c in key]
     row_columns = ["pid", "line", "first", "second", "third", "target", "actual"]
+    record = [col("tier", "t"), col("score", "t").as_("given"), col("note", "t")]  # the row's own record, for reports (assemble)
     with_details = case((is_null(col("dx", "d")), col("x", "r")), default=T.concat(col("x", "r"), lit(DETAILS), col("dx", "d"))).as_("x")
     joined = exp.select(
-        *[col(c, "t") for c in row_columns], table_index(plan, col("first", "t")).as_("tk"), *[with_details if c == "x" else col(c, "r") for c in outputs],
+        *[col(c, "t") for c in row_columns], *record, table_index(plan, col("first", "t")).as_("tk"), *[with_details if c == "x" else col(c, "r") for c in outputs],
     ).from_(exp.alias_(exp.to_table("jx_targets"), "t")).join(exp.alias_(exp.to_table("jx_rk"), "r"), on=exp.and_(*on), join_type="inner").join(
         exp.alias_(exp.to_table("jx_details"), "d"), on=exp.and_(col("pid", "d").eq(col("pid", "t")), col("parent", "d").eq(col("line", "t"))), join_type="left")
+    row_columns += ["tier", "given", "note"]
     p = Program(joined.subquery("j"), [*row_columns, "tk", *outputs], prefix="v")
     b = SqlOps(p, caps)
     part = tree.named_part(b, SText(b, exp.column("third")), SText(b, exp.column("ss")))
