@@ -8,6 +8,7 @@ the layout of the published 绩效评价得分表. Nothing is recomputed here; t
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -406,25 +407,22 @@ def _number_format(digits: int) -> str:
     return "0." + "0" * digits if digits > 0 else "0"
 
 
-def write_xlsx(results, books, path: str | Path, inputs: Iterable = ()) -> None:
-    """The 得分表 as a workbook: one sheet for one project (plus 综合评定), or a 汇总 sheet and
-    one sheet per project."""
+def write_xlsx(results, books, path: str | Path, inputs: Iterable = (), show_progress: bool = False, total: int | None = None) -> None:
+    """The 得分表 as a workbook: one sheet for one project (plus 综合评定); for several, the summary
+    workbook of ``report_book`` (results may be a stream)."""
     from openpyxl import Workbook
 
-    results = _results(results)
+    from jxdsl import report_book
+
+    head, rest = report_book.split_batch(results)
+    if len(head) > 1:
+        return report_book.write_book(itertools.chain(head, rest), books, path, inputs, show_progress, total)
+    r = head[0]
     wb = Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
-    if len(results) == 1:
-        r = results[0]
-        _score_sheet(wb.create_sheet(sheet_name("得分表", used)), score_table(r, _book(r, books)))
-        _summary_sheet(wb.create_sheet(sheet_name("综合评定", used)), r)
-    else:
-        overview = wb.create_sheet(sheet_name("汇总", used))
-        names = [sheet_name(r.project, used) for r in results]
-        for r, name in zip(results, names):
-            _score_sheet(wb.create_sheet(name), score_table(r, _book(r, books)))
-        _overview_sheet(overview, results, names, books)
+    _score_sheet(wb.create_sheet(sheet_name("得分表", used)), score_table(r, _book(r, books)))
+    _summary_sheet(wb.create_sheet(sheet_name("综合评定", used)), r)
     _write_binary(path, wb.save, inputs)
 
 
@@ -545,54 +543,4 @@ def _summary_sheet(ws, result: Result) -> None:
     ws.column_dimensions["A"].width = 20
     for col in "BCD":
         ws.column_dimensions[col].width = 12
-    _print_setup(ws, 2)
-
-
-def _overview_sheet(ws, results: list[Result], names: list[str], books) -> None:
-    """项目, 总分, 等级 and each 一级 score; a hyperlink from each project to its sheet."""
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.hyperlink import Hyperlink
-
-    st = _styles()
-    levels = first_levels(results)
-    extra = [n for n, on in (("加分", any(r.bonus_items for r in results)), ("扣分", any(r.penalty_items for r in results))) if on]
-    heads = ["项目", "总分", "等级", *levels, *extra]
-    ws.cell(row=1, column=1, value=f"绩效评价结果汇总（{len(results)} 个项目）").font = st["title"]
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(heads))
-    for c, head in enumerate(heads, start=1):
-        xc = ws.cell(row=2, column=c, value=safe_cell(_clean(head)))
-        xc.font, xc.fill, xc.border, xc.alignment = st["head_font"], st["fill"], st["border"], st["center"]
-    digits = max((r.digits for r in results), default=2)
-    fmt = _number_format(digits)
-    for i, (r, name) in enumerate(zip(results, names), start=3):
-        by_name = {x.name: x.score for x in r.indicators}
-        values = [safe_cell(_clean(r.project)), number(r.total, r.digits), _clean(r.grade or "—")]
-        values += [number(by_name.get(n), r.digits) for n in levels]
-        values += [number(r.bonus if n == "加分" else r.penalty, r.digits) for n in extra]
-        for c, v in enumerate(values, start=1):
-            xc = ws.cell(row=i, column=c, value=v)
-            xc.border, xc.font = st["border"], st["font"]
-            if isinstance(v, (int, float)):
-                xc.number_format, xc.alignment = fmt, st["right"]
-            else:
-                xc.alignment = st["left"] if c == 1 else st["center"]
-        link = ws.cell(row=i, column=1)
-        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{name}'!A1", tooltip="打开该项目的得分表")
-        link.font = Font(name="宋体", size=10, color="1F4E79", underline="single")
-    row = len(results) + 4
-    ws.cell(row=row, column=1, value="等级分布").font = st["bold"]
-    for c, head in enumerate(("等级", "项目数", "占比"), start=1):
-        xc = ws.cell(row=row + 1, column=c, value=head)
-        xc.font, xc.fill, xc.border, xc.alignment = st["head_font"], st["fill"], st["border"], st["center"]
-    for j, (grade, count) in enumerate(grade_counts(results, books), start=row + 2):
-        for c, v in enumerate((_clean(grade), count, count / len(results) if results else 0), start=1):
-            xc = ws.cell(row=j, column=c, value=v)
-            xc.border, xc.font = st["border"], st["font"]
-            xc.alignment = st["center"]
-            if c == 3:
-                xc.number_format = "0.00%"
-    ws.column_dimensions["A"].width = 36
-    for c in range(2, len(heads) + 1):
-        ws.column_dimensions[get_column_letter(c)].width = 12
     _print_setup(ws, 2)
