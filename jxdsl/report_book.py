@@ -8,6 +8,7 @@ recomputed: the numbers are the Results', rounded only where shown.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import attrs
 
+from jxdsl.errors import UsageError
 from jxdsl.evaluate import IndicatorResult, Result
 from jxdsl.explain import STATUS_WORDS, explanation, number
 from jxdsl.link import Rulebook
@@ -251,6 +253,8 @@ def write_book(results: Iterable[Result], books, path: str | Path, inputs: Itera
         head, rest = head + list(rest), iter(())
         levels, book = first_levels(head), None
         extra = [n for n, on in (("加分", any(r.bonus_items for r in head)), ("扣分", any(r.penalty_items for r in head))) if on]
+    if total is not None and total >= EXCEL_ROWS:
+        raise UsageError(f"xlsx 工作表最多 {EXCEL_ROWS - 1:,} 行，汇总表容不下 {total:,} 个项目", None, "改用 --format csv、jsonl 或 parquet，或分批计分")
     rated = rate_levels(book)
     columns = ["项目", "总分", "等级"]
     for n in levels:
@@ -259,21 +263,31 @@ def write_book(results: Iterable[Result], books, path: str | Path, inputs: Itera
 
     def save(tmp: str) -> None:
         wb = xlsxwriter.Workbook(tmp, {"constant_memory": not small, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
+        try:
+            fill(wb)
+        except BaseException:
+            with contextlib.suppress(Exception):  # closes the row files of constant_memory; the staged file is discarded
+                wb.close()
+            raise
+        wb.close()
+
+    def fill(wb) -> None:
         fm = _Formats(wb)
         summary = wb.add_worksheet(SUMMARY)
         grades_ws = wb.add_worksheet(GRADES)
         levels_ws = wb.add_worksheet(LEVELS)
         used = {n.lower() for n in (SUMMARY, GRADES, LEVELS, DETAIL)}
-        detail = None if small else wb.add_worksheet(DETAIL)
         widths = _Widths(columns)
         for c, h in enumerate(columns):
             summary.write_string(0, c, h, fm.head)
         tally = Tally(books)
         depth = max([3, *(len(i.path) for i in book.walk())] if book is not None else [max((len(i.path) for r in head for i in r.walk()), default=1)])
-        detail_writer = _Detail(detail, fm, depth) if detail is not None else None
+        detail_writer = None if small else _Detail(wb, fm, depth)
         bar = progress(show_progress, total)
         try:
             for row, r in enumerate(itertools.chain(head, rest), start=1):
+                if row == EXCEL_ROWS:
+                    raise UsageError(f"xlsx 工作表最多 {EXCEL_ROWS - 1:,} 行，汇总表容不下这么多项目", None, "改用 --format csv、jsonl 或 parquet，或分批计分")
                 link = None
                 if small:
                     name = sheet_name(r.project, used)
@@ -294,7 +308,6 @@ def write_book(results: Iterable[Result], books, path: str | Path, inputs: Itera
         _level_sheet(levels_ws, fm, [tally.levels[x] for x in levels if x in tally.levels], max((p[3] for p in tally.projects), default=2))
         if detail_writer is not None:
             detail_writer.close()
-        wb.close()
 
     _write_binary(path, save, inputs)
 
@@ -400,34 +413,49 @@ def _level_sheet(ws, fm: _Formats, stats: list[LevelStats], digits: int) -> None
 
 
 DETAIL_TEXT = ("分值", "得分", "扣分", "状态", "说明")
+EXCEL_ROWS = 1_048_576
 
 
 class _Detail:
-    """明细: one row per project × indicator (every level, as ``walk`` gives them), filterable."""
+    """明细: one row per project × indicator (every level, as ``walk`` gives them), filterable; past
+    Excel's last row it goes on in 明细(2), 明细(3), …"""
 
-    def __init__(self, ws, fm: _Formats, depth: int):
-        self.ws, self.fm, self.depth, self.row = ws, fm, depth, 0
+    def __init__(self, wb, fm: _Formats, depth: int):
+        self.wb, self.fm, self.depth, self.sheets = wb, fm, depth, 0
         self.heads = ["项目", *level_names(depth), *DETAIL_TEXT]
+        self._next()
+
+    def _next(self) -> None:
+        self.sheets += 1
+        self.ws = self.wb.add_worksheet(DETAIL if self.sheets == 1 else f"{DETAIL}({self.sheets})")
+        self.row = 0
         for c, h in enumerate(self.heads):
-            ws.write_string(0, c, h, fm.head)
+            self.ws.write_string(0, c, h, self.fm.head)
 
     def add(self, r: Result) -> None:
-        ws, fm, d = self.ws, self.fm, self.depth
+        fm, d = self.fm, self.depth
         num = fm.num(r.digits)
-        for i in r.walk():
+        project = safe_cell(_clean(r.project))
+        for i in r.walk():  # ~10 rows a project: cells written directly, empty ones skipped (60,000 rows for 6,000)
+            if self.row == EXCEL_ROWS - 1:
+                self.close()
+                self._next()
+            ws = self.ws
             self.row += 1
             row = self.row
-            _text(ws, row, 0, r.project, fm.text)
+            ws.write_string(row, 0, project, fm.text)
             path = list(i.path[: d - 1]) + (["／".join(i.path[d - 1 :])] if len(i.path) >= d else [])
-            for c in range(d):
-                _text(ws, row, 1 + c, path[c] if c < len(path) else "", fm.text)
+            for c, name in enumerate(path):
+                _text(ws, row, 1 + c, name, fm.text)
             _num(ws, row, d + 1, i.weight, 4, num)
             hidden = i.status == "not_applicable" and bool(i.excluded)
             _num(ws, row, d + 2, None if hidden else i.score, r.digits, num)
             lost = i.deduction if i.status != "not_applicable" else Fraction(0)
             _num(ws, row, d + 3, lost, r.digits, num)
             _text(ws, row, d + 4, STATUS_WORDS.get(i.status) or "已计分", fm.center)
-            _text(ws, row, d + 5, explanation(i, r.digits), fm.text)
+            note = explanation(i, r.digits)
+            if note:
+                _text(ws, row, d + 5, note, fm.text)
 
     def close(self) -> None:
         ws, d = self.ws, self.depth

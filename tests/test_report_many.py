@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from jxdsl import report, report_book, report_html
 from jxdsl.batch import open_run
 from jxdsl.cli import main
+from jxdsl.errors import UsageError
 from jxdsl.link import Linker
 from jxdsl.units import plain
 
@@ -126,5 +127,21 @@ def test_score_command_writes_the_summary_without_progress_when_captured(table, 
         run = runner.invoke(main, ["score", str(RULEBOOK), str(table), "--format", fmt, "-o", str(out), "--engine", "interpreter"])
         assert run.exit_code == 1 and "28 个计分完成，2 个有数据问题" in run.output  # written all the same
         assert "写出报告" not in run.output and "━" not in run.output
-    assert load_workbook(tmp_path / "结果.xlsx", read_only=True).sheetnames == ["汇总", "等级分布", "一级指标得分率", "明细"]
+    assert load_workbook(tmp_path / "结果.xlsx").sheetnames == ["汇总", "等级分布", "一级指标得分率", "明细"]
     assert '<script type="application/json" id="projects">' in (tmp_path / "结果.html").read_text(encoding="utf-8")
+
+
+def test_detail_goes_on_past_excels_last_row(scored, tmp_path, monkeypatch):
+    """Excel's row limit (made small here): 明细 continues on 明细(2), …; a 汇总 too long is refused."""
+    book, results = scored
+    monkeypatch.setattr(report_book, "EXCEL_ROWS", 101)
+    report.write_xlsx(results, book, tmp_path / "t.xlsx")
+    wb = load_workbook(tmp_path / "t.xlsx", read_only=True)
+    detail = [n for n in wb.sheetnames if n.startswith("明细")]
+    assert detail[:2] == ["明细", "明细(2)"] and all(wb[n].max_row <= 101 for n in detail)
+    assert sum(wb[n].max_row - 1 for n in detail) == sum(len(list(r.walk())) for r in results)
+    wb.close()
+    monkeypatch.setattr(report_book, "EXCEL_ROWS", 25)
+    with pytest.raises(UsageError, match="汇总表容不下"):
+        report.write_xlsx(results, book, tmp_path / "u.xlsx")
+    assert not (tmp_path / "u.xlsx").exists()
