@@ -37,7 +37,7 @@ from jxdsl.report import (
     score_table,
     sheet_name,
 )
-from jxdsl.units import to_decimal
+from jxdsl.units import plain, to_decimal
 
 PER_PROJECT_SHEETS = 20  # up to this many projects: a sheet (and an HTML section) per project; above it 明细
 PROGRESS_FROM = 200  # projects from which report writing shows a progress bar (on a terminal)
@@ -110,7 +110,7 @@ class LevelStats:
         """The common 分值, or its range where projects differ (满意度 并入 产出)."""
         if len(self.weights) == 1:
             return next(iter(self.weights))
-        return f"{_plain(min(self.weights))}–{_plain(max(self.weights))}" if self.weights else None
+        return f"{plain(min(self.weights), 4)}–{plain(max(self.weights), 4)}" if self.weights else None
 
     @property
     def mean(self) -> Fraction | None:
@@ -119,12 +119,6 @@ class LevelStats:
     @property
     def mean_rate(self) -> Fraction | None:
         return self.rate_sum / self.rated if self.rated else None
-
-
-def _plain(x: Fraction) -> str:
-    from jxdsl.units import plain
-
-    return plain(x, 4)
 
 
 @attrs.define
@@ -281,7 +275,9 @@ def write_book(results: Iterable[Result], books, path: str | Path, inputs: Itera
         for c, h in enumerate(columns):
             summary.write_string(0, c, h, fm.head)
         tally = Tally(books)
-        depth = max([3, *(len(i.path) for i in book.walk())] if book is not None else [max((len(i.path) for r in head for i in r.walk()), default=1)])
+        # 明细's level columns: the rulebook's depth, at least 三级 (target-table rows add 二级 and 三级 below 一级)
+        paths = (i.path for i in book.walk()) if book is not None else (i.path for r in head for i in r.walk())
+        depth = max([3, *(len(p) for p in paths)])
         detail_writer = None if small else _Detail(wb, fm, depth)
         bar = progress(show_progress, total)
         try:

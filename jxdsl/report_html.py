@@ -21,7 +21,6 @@ from jxdsl.report import (
     _book,
     _display_width,
     _fmt,
-    _results,
     first_levels,
     grade_counts,
     grid,
