@@ -358,16 +358,18 @@ def _duckdb(run: Run, progress: bool) -> None:
 
 
 class _Progress:
-    """A rich progress bar over the statements when asked for, otherwise nothing."""
+    """A rich progress bar on stderr (over the statements, or the projects a report writes) when
+    asked for, otherwise nothing."""
 
-    def __init__(self, enabled: bool, total: int):
+    def __init__(self, enabled: bool, total: int | None, label: str = "计分"):
         self.bar = None
         if enabled:
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self.bar = Progress(TextColumn("计分"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+            self.bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True, console=Console(stderr=True))
             self.bar.__enter__()
-            self.task = self.bar.add_task("计分", total=total)
+            self.task = self.bar.add_task(label, total=total)
 
     def advance(self) -> None:
         if self.bar is not None:

@@ -158,20 +158,28 @@ def _parquet(run, tmp: Path) -> None:
 
 
 def _report(run, fmt: str, out: str | None, full_notes: bool = True) -> None:
-    from jxdsl import report, report_docx, report_html, report_md
+    import sys
+
+    from jxdsl import report, report_book, report_docx, report_html, report_md
     from jxdsl.explain import blank_full_notes
 
-    results = [r if full_notes else blank_full_notes(r) for r in run.results()]
     book = run.book
     if out is None and fmt in ("xlsx", "docx"):
         raise UsageError(f"{fmt} 格式需要用 -o 指定输出文件", None, f"例如 -o 得分表.{fmt}")
+    results = (r if full_notes else blank_full_notes(r) for r in run.results())  # xlsx and html stream them
+    total = len(run.pids)
+    bar = total > report_book.PROGRESS_FROM and sys.stderr.isatty()
     if out is None:
         import click
 
-        click.echo(safe_text(report_md.render_md(results, book) if fmt == "md" else report_html.render_html(results, book)))
+        text = report_md.render_md(list(results), book) if fmt == "md" else report_html.render_html(results, book, bar, total)
+        click.echo(safe_text(text))
         return
-    write = {"xlsx": report.write_xlsx, "docx": report_docx.write_docx, "html": report_html.write_html, "md": report_md.write_md}[fmt]
-    write(results, book, out, inputs=_inputs(run))
+    if fmt in ("xlsx", "html"):
+        write = report.write_xlsx if fmt == "xlsx" else report_html.write_html
+        return write(results, book, out, _inputs(run), bar, total)
+    write = {"docx": report_docx.write_docx, "md": report_md.write_md}[fmt]
+    write(list(results), book, out, inputs=_inputs(run))
 
 
 # ---- errors, warnings and the tally on stderr ---------------------------------------------------------

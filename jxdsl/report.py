@@ -10,6 +10,7 @@ Files are written beside the target under a temporary name and renamed.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -417,38 +418,44 @@ def _number_format(digits: int) -> str:
     return "0." + "0" * digits if digits > 0 else "0"
 
 
-def write_xlsx(results, books, path: str | Path, inputs: Iterable = ()) -> None:
+def write_xlsx(results, books, path: str | Path, inputs: Iterable = (), show_progress: bool = False, total: int | None = None) -> None:
     """The 得分表 as a workbook: for one project its 得分表 and 综合评定 sheets (a self-evaluation:
-    the 项目支出绩效自评表 alone, which ``forms`` reads back), or a 汇总 sheet and one sheet per project.
+    the 项目支出绩效自评表 alone, which ``forms`` reads back); for several, the summary workbook of
+    ``report_book`` (results may be a stream).
 
     XlsxWriter writes each subtotal as a formula with its cached value (``Sheet.total``), so the
     file shows numbers in every reader and recalculates when a score is edited."""
     import xlsxwriter
 
-    results = _results(results)
+    from jxdsl import report_book
+
+    first, rest = report_book.split_batch(results)
+    if len(first) > 1:
+        return report_book.write_book(itertools.chain(first, rest), books, path, inputs, show_progress, total)
+    r = first[0]
+    book = _book(r, books)
 
     def save(tmp: str) -> None:
         wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
-        st = _Styles(wb)
+        st = Styles(wb)
         used: set[str] = set()
-        if len(results) == 1:
-            r = results[0]
-            book = _book(r, books)
-            if is_self_eval(r):
-                _self_eval_sheet(wb.add_worksheet(sheet_name("自评表", used)), st, r, book)
-            else:
-                name = sheet_name("得分表", used)
-                leaves = _score_sheet(wb.add_worksheet(name), st, score_table(r, book))
-                _summary_sheet(wb.add_worksheet(sheet_name("综合评定", used)), st, r, name, leaves)
+        if is_self_eval(r):
+            _self_eval_sheet(wb.add_worksheet(sheet_name("自评表", used)), st, r, book)
         else:
-            overview = wb.add_worksheet(sheet_name("汇总", used))
-            names = [sheet_name(r.project, used) for r in results]
-            for r, name in zip(results, names):
-                _score_sheet(wb.add_worksheet(name), st, score_table(r, _book(r, books)))
-            _overview_sheet(overview, st, results, names, books)
+            name = sheet_name("得分表", used)
+            leaves = _score_sheet(wb.add_worksheet(name), st, score_table(r, book))
+            _summary_sheet(wb.add_worksheet(sheet_name("综合评定", used)), st, r, name, leaves)
         wb.close()
 
     _write_binary(path, save, inputs)
+
+
+def project_sheet(ws, st: "Styles", result: Result, book: Rulebook | None) -> None:
+    """One project's sheet in a workbook of several (``report_book``): its 自评表 or its 得分表."""
+    if is_self_eval(result):
+        _self_eval_sheet(ws, st, result, book)
+    else:
+        _score_sheet(ws, st, score_table(result, book))
 
 
 def is_self_eval(result: Result) -> bool:
@@ -456,7 +463,7 @@ def is_self_eval(result: Result) -> bool:
     return any(s.kind == "row" for r in result.walk() for s in r.steps)
 
 
-class _Styles:
+class Styles:
     """XlsxWriter formats made once per workbook: 宋体 10 pt, thin grey borders, wrapped text."""
 
     BASE = {"font_name": "宋体", "font_size": 10, "border": 1, "border_color": "#808080", "valign": "vcenter", "text_wrap": True}
@@ -589,7 +596,7 @@ def _height(ws, row: int, lines: int) -> None:
         ws.set_row(row, min(409, 14 * lines + 4))
 
 
-def _notes(ws, st: _Styles, row: int, notes, ncols: int, width: float) -> None:
+def _notes(ws, st: Styles, row: int, notes, ncols: int, width: float) -> None:
     fmt = st(align="left", border=0)
     for note in notes:
         _put(ws, row, 0, note, fmt, row, ncols - 1)
@@ -597,7 +604,7 @@ def _notes(ws, st: _Styles, row: int, notes, ncols: int, width: float) -> None:
         row += 1
 
 
-def _score_sheet(ws, st: _Styles, table: ScoreTable) -> Sheet:
+def _score_sheet(ws, st: Styles, table: ScoreTable) -> Sheet:
     """The 得分表: the grid with merged level cells; 合计's 分值 and 得分 are sums of the rows."""
     r = table.result
     d = r.digits
@@ -648,7 +655,7 @@ def _score_sheet(ws, st: _Styles, table: ScoreTable) -> Sheet:
     return Sheet(line_rows, depth + 2, depth + 3)
 
 
-def _summary_sheet(ws, st: _Styles, result: Result, score_sheet: str, at: Sheet) -> None:
+def _summary_sheet(ws, st: Styles, result: Result, score_sheet: str, at: Sheet) -> None:
     """The 综合评定得分表 of one project: 一级指标, 分值, 得分 (sums of the 得分表's rows), 得分率."""
     d = result.digits
     _put(ws, 0, 0, f"{result.project} 综合评定得分表", st.title(), 0, 3)
@@ -729,7 +736,7 @@ def _grade_marks(grade: str | None, book: Rulebook | None) -> str:
     return "  ".join(f"{n} {'☑' if n == grade else '□'}" for n in names)
 
 
-def _self_eval_sheet(ws, st: _Styles, result: Result, book: Rulebook | None) -> None:
+def _self_eval_sheet(ws, st: Styles, result: Result, book: Rulebook | None) -> None:
     """The 项目支出绩效自评表 as units fill it in (labels as ``forms`` reads them): header, funds
     block, one row per indicator with its 年度指标值 and 实际完成值, 总分 (a formula) and the
     grade ticked; 扣分说明 (and the evaluator's 档次/评价得分) are the tool's columns beside the form."""
@@ -837,35 +844,3 @@ def _lost(r: IndicatorResult, digits: int) -> str:
     """Why points were lost, in the engine's words (blank when the leaf got its weight)."""
     lost = r.deduction is not None and r.deduction > 0
     return explanation(r, digits) if lost or r.status != "scored" else ""
-
-
-def _overview_sheet(ws, st: _Styles, results: list[Result], names: list[str], books) -> None:
-    """项目, 总分, 等级 and each 一级 score; a hyperlink from each project to its sheet."""
-    levels = first_levels(results)
-    extra = [n for n, on in (("加分", any(r.bonus_items for r in results)), ("扣分", any(r.penalty_items for r in results))) if on]
-    heads = ["项目", "总分", "等级", *levels, *extra]
-    _put(ws, 0, 0, f"绩效评价结果汇总（{len(results)} 个项目）", st(bold=True, font_size=14, border=0), 0, len(heads) - 1)
-    for c, head in enumerate(heads):
-        _put(ws, 1, c, head, st.head())
-    digits = max((r.digits for r in results), default=2)
-    num = st(align="right", num_format=_number_format(digits))
-    link = st(align="left", font_color="#1F4E79", underline=1)
-    for i, (r, name) in enumerate(zip(results, names), start=2):
-        by_name = {x.name: x.score for x in r.indicators}
-        ws.write_url(i, 0, f"internal:'{name}'!A1", link, string=_text_value(r.project) or "", tip="打开该项目的得分表")
-        _put(ws, i, 1, number(r.total, r.digits), num)
-        _put(ws, i, 2, r.grade or "—", st(align="center"))
-        values = [number(by_name.get(n), r.digits) for n in levels] + [number(r.bonus if n == "加分" else r.penalty, r.digits) for n in extra]
-        for c, v in enumerate(values, start=3):
-            _put(ws, i, c, v, num)
-    row = len(results) + 3
-    ws.write_string(row, 0, "等级分布", st(bold=True, border=0))
-    for c, head in enumerate(("等级", "项目数", "占比")):
-        _put(ws, row + 1, c, head, st.head())
-    for j, (grade, count) in enumerate(grade_counts(results, books), start=row + 2):
-        _put(ws, j, 0, grade, st(align="center"))
-        _put(ws, j, 1, count, st(align="center"))
-        _put(ws, j, 2, count / len(results), st(align="center", num_format="0.00%"))
-    ws.set_column(0, 0, 36)
-    ws.set_column(1, len(heads) - 1, 12)
-    _print_setup(ws, 1)

@@ -4,6 +4,8 @@ resource (it opens offline on a bureau's intranet).  Renders the same table as t
 from __future__ import annotations
 
 import html
+import itertools
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -19,7 +21,6 @@ from jxdsl.report import (
     _book,
     _display_width,
     _fmt,
-    _results,
     first_levels,
     grade_counts,
     grid,
@@ -66,26 +67,44 @@ def _e(value) -> str:
     return html.escape(_ILLEGAL.sub("", "" if value is None else str(value)), quote=True)
 
 
-def render_html(results, books) -> str:
-    """One self-contained page: no scripts, fonts, images or styles from anywhere else."""
-    results = _results(results)
-    title = f"{results[0].project} 绩效评价报告" if len(results) == 1 else f"绩效评价结果汇总（{len(results)} 个项目）"
+def render_html(results, books, show_progress: bool = False, total: int | None = None) -> str:
+    """One self-contained page: no scripts, fonts, images or styles from anywhere else.  Up to
+    ``report_book.PER_PROJECT_SHEETS`` projects: each project in full; more: the summary-first digest
+    (results may then be a stream)."""
+    from jxdsl import report_book
+
+    head, rest = report_book.split_batch(results)
+    many = len(head) > report_book.PER_PROJECT_SHEETS
+    title = f"{head[0].project} 绩效评价报告" if len(head) == 1 else f"绩效评价结果汇总（{len(head)} 个项目）"
     parts = ['<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>"]
-    if len(results) == 1:
-        parts.append(_html_project(results[0], _book(results[0], books), 1, single=True))
+             "", f"<style>{_CSS}</style>\n</head>\n<body>"]
+    if many:
+        tally = report_book.Tally(books)
+        bar = report_book.progress(show_progress, total)
+        try:
+            for r in itertools.chain(head, rest):
+                tally.add(r)
+                bar.advance()
+        finally:
+            bar.close()
+        title = f"绩效评价结果汇总（{len(tally.projects)} 个项目）"
+        parts.append(f"<h1>{_e(title)}</h1>")
+        parts.append(_html_digest(tally, head, books))
+    elif len(head) == 1:
+        parts.append(_html_project(head[0], _book(head[0], books), 1, single=True))
     else:
         parts.append(f"<h1>{_e(title)}</h1>")
-        parts.append(_html_overview(results, books))
-        for i, r in enumerate(results, start=1):
+        parts.append(_html_overview(head, books))
+        for i, r in enumerate(head, start=1):
             parts.append(_html_project(r, _book(r, books), i, single=False))
+    parts[2] = f"<title>{_e(title)}</title>"
     parts.append("</body>\n</html>\n")
     return "\n".join(parts)
 
 
-def write_html(results, books, path: str | Path, inputs=()) -> None:
-    write_text(path, render_html(results, books), inputs=inputs)
+def write_html(results, books, path: str | Path, inputs=(), show_progress: bool = False, total: int | None = None) -> None:
+    write_text(path, render_html(results, books, show_progress, total), inputs=inputs)
 
 
 def _html_project(r: Result, book: Rulebook | None, index: int, single: bool) -> str:
@@ -240,3 +259,94 @@ def _html_overview(results: list[Result], books) -> str:
     return "\n".join(out)
 
 
+
+
+# ---- many projects: the summary first, small whatever the number of projects --------------------
+_SEARCH_JS = """
+(function () {
+  var data = JSON.parse(document.getElementById("projects").textContent);
+  var box = document.getElementById("search");
+  var input = box.querySelector("input"), body = box.querySelector("tbody"), info = box.querySelector(".found");
+  function show() {
+    var q = input.value.trim(), low = q.toLowerCase(), n = 0, shown = 0;
+    while (body.firstChild) body.removeChild(body.firstChild);
+    for (var i = 0; i < data.length; i++) {
+      var p = data[i];
+      if (q && p[0].toLowerCase().indexOf(low) < 0 && p[2] !== q && (p[1] === null || p[1].indexOf(q) !== 0)) continue;
+      n++;
+      if (shown >= 100) continue;
+      shown++;
+      var tr = document.createElement("tr");
+      [i + 1, p[0], p[1] === null ? "\u2014" : p[1], p[2]].forEach(function (v, k) {
+        var td = document.createElement("td");
+        td.textContent = v;
+        if (k !== 1) td.className = k === 3 ? "level" : "num";
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    }
+    info.textContent = "\u5171 " + n + " \u4e2a\u9879\u76ee\u7b26\u5408" + (n > shown ? "\uff0c\u663e\u793a\u524d " + shown + " \u4e2a" : "");
+  }
+  box.hidden = false;
+  input.addEventListener("input", show);
+  show();
+})();
+"""
+
+
+def _json_data(tally) -> str:
+    """[[项目, 总分, 等级], …] for the search box; ``<`` escaped so no text closes the script."""
+    rows = [[name, plain(total, d) if total is not None else None, grade] for name, total, grade, d in tally.projects]
+    text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _ranked_table(cls: str, rows: list) -> str:
+    out = [f'<table class="{cls}"><thead><tr><th>项目</th><th>总分</th><th>等级</th></tr></thead><tbody>']
+    for name, total, grade, d in rows:
+        out.append(f'<tr><td>{_e(name)}</td><td class="num">{_e(plain(total, d))}</td><td class="level">{_e(grade)}</td></tr>')
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def _html_digest(tally, head: list[Result], books) -> str:
+    """Counts, grade distribution, histogram, 一级指标得分率, the best and worst ten, and a search over
+    every project's name, total and grade (the page's only script; the rest reads without it)."""
+    from jxdsl.report_book import LEVEL_COLUMNS
+
+    n = len(tally.projects)
+    digits = max((p[3] for p in tally.projects), default=2)
+    out = [f'<p class="meta">共 {n} 个项目：{n - tally.failed} 个计分完成，{tally.failed} 个有数据问题。'
+           "各项目的逐项得分见 xlsx 报告的“明细”表，或用 <code>jxdsl explain --project 项目名</code> 查看。</p>"]
+    counts = tally.grade_counts(head)
+    out.append("<h2>等级分布</h2>")
+    out.append('<table class="grades"><thead><tr><th>等级</th><th>项目数</th><th>占比</th></tr></thead><tbody>')
+    for grade, count in counts:
+        out.append(f'<tr><td class="level">{_e(grade)}</td><td class="num">{count}</td><td class="num">{_e(rate_text(Fraction(count, n)))}</td></tr>')
+    out.append("</tbody></table>")
+    out.append(_svg_columns("等级分布", counts))
+    bins = histogram(tally.totals)
+    if bins:
+        out.append("<h2>总分分布</h2>")
+        out.append(_svg_columns(f"总分分布（每 {bins[0][1] - bins[0][0]} 分一组）", [(f"{a}–{b}", c) for a, b, c in bins]))
+        out.append('<p class="meta">每组含下限、不含上限，最后一组含上限。</p>')
+    out.append("<h2>一级指标得分率</h2>")
+    out.append('<table class="levels"><thead><tr>' + "".join(f"<th>{_e(h)}</th>" for h in LEVEL_COLUMNS) + "</tr></thead><tbody>")
+    for s in tally.levels.values():
+        w = s.weight
+        cells = [_fmt(w, 4) if w is not None else "—", str(s.scored), _fmt(s.mean, digits) or "—", rate_text(s.mean_rate),
+                 _fmt(s.low, digits) or "—", _fmt(s.high, digits) or "—", str(s.below)]
+        out.append(f"<tr><td>{_e(s.name)}</td>" + "".join(f'<td class="num">{_e(c)}</td>' for c in cells) + "</tr>")
+    out.append("</tbody></table>")
+    best, worst = tally.ranked(10)
+    out.append(f"<h2>总分最高的 {len(best)} 个项目</h2>")
+    out.append(_ranked_table("top", best))
+    out.append(f"<h2>总分最低的 {len(worst)} 个项目</h2>")
+    out.append(_ranked_table("bottom", worst))
+    out.append("<h2>查找项目</h2>")
+    out.append("<noscript><p class=\"meta\">查找需要启用脚本；各项目的得分见 xlsx 报告。</p></noscript>")
+    out.append('<div id="search" hidden><p><input type="search" placeholder="项目名称、总分或等级" aria-label="查找项目" size="40"></p>'
+               '<p class="meta found"></p><table class="found"><thead><tr><th>序号</th><th>项目</th><th>总分</th><th>等级</th></tr></thead><tbody></tbody></table></div>')
+    out.append(f'<script type="application/json" id="projects">{_json_data(tally)}</script>')
+    out.append(f"<script>{_SEARCH_JS}</script>")
+    return "\n".join(out)

@@ -383,19 +383,20 @@ def test_many_projects_summary_sheet_and_histogram(tmp_path):
 
     report.write_xlsx(results, {book.name: book}, tmp_path / "t.xlsx")
     wb = load_workbook(tmp_path / "t.xlsx")
-    assert len(wb.sheetnames) == 7 and wb.sheetnames[0] == "汇总"
-    assert all(len(n) <= 31 for n in wb.sheetnames) and len({n.lower() for n in wb.sheetnames}) == 7
+    # a small batch: the three summary sheets (report_book), then one sheet per project
+    assert len(wb.sheetnames) == 9 and wb.sheetnames[:3] == ["汇总", "等级分布", "一级指标得分率"]
+    assert all(len(n) <= 31 for n in wb.sheetnames) and len({n.lower() for n in wb.sheetnames}) == 9
     summary = wb["汇总"]
-    head = [c.value for c in summary[2] if c.value]
-    assert head[:3] == ["项目", "总分", "等级"] and head[3:] == [i.name for i in results[0].indicators]
-    rows = {row[0]: row for row in summary.iter_rows(min_row=3, max_row=8, values_only=True)}
+    head = [c.value for c in summary[1] if c.value]
+    assert head[:3] == ["项目", "总分", "等级"] and head[3:-2] == [i.name for i in results[0].indicators]  # several rulebooks: no rate column
+    rows = {row[0]: row for row in summary.iter_rows(min_row=2, max_row=7, values_only=True)}
     assert set(rows) == set(want)
     for name, w in want.items():
         assert rows[name][1] == pytest.approx(w["total"]) and rows[name][2] == w["grade"]
-    for name, sheet in zip(want, wb.sheetnames[1:]):
+    for name, sheet in zip(want, wb.sheetnames[3:]):
         ws = wb[sheet]
         assert ws["A1"].value.startswith(name[:20]) and ws["A2"].value == "一级指标"
-        assert summary.cell(row=3 + list(want).index(name), column=1).hyperlink.location == f"'{sheet}'!A1"
+        assert summary.cell(row=2 + list(want).index(name), column=1).hyperlink.location == f"'{sheet}'!A1"
 
     text = report_html.render_html(results, book)
     page = _parse(text)
