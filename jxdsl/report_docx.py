@@ -52,7 +52,7 @@ CELL_PADDING = 0.38 * EMU_PER_CM + 2 * EMU_PER_PT  # Word's default 0.19 cm left
 # without Times New Roman substitutes a wider font (DejaVu Serif's digits are 0.64 em), and a
 # number too wide for its cell breaks in the middle (92.6/6).
 NARROW_EM = 0.64
-LEVEL_CHARS = 6  # an indicator name wraps after about six characters; its （N分） never wraps
+LEVEL_CHARS = (5, 6)  # an indicator name wraps after five or six characters; its （N分） never wraps
 SUMMARY_MIN_CM = 2.2
 
 
@@ -112,16 +112,41 @@ def fit(columns: list[Column], total: int, fill: bool = True) -> list[int]:
     return [c.need if c.firm else c.need * (total - firm) // soft for c in columns]
 
 
+def wrap_chars(names: list[str]) -> int:
+    """How many characters a line of an indicator-name column holds: all of the longest name if it
+    is short, else the fewest of ``LEVEL_CHARS`` that leave no name a last line of one character
+    (立项依据充分 / 性), else the one that leaves fewest.
+
+    >>> wrap_chars(["决策", "过程"]), wrap_chars(["立项依据充分性", "申请程序的合规性"]), wrap_chars(["资金到位率"])
+    (2, 5, 5)
+    """
+    longest = -(-max((_display_width(n) for n in names), default=0) // 2)  # in CJK characters
+    low, high = LEVEL_CHARS
+    if longest <= low:
+        return longest
+    return min(range(low, min(high, longest) + 1), key=lambda k: (_orphans(names, k), k))
+
+
+def _orphans(names: list[str], chars: int) -> int:
+    """Names whose last line holds a single character when lines hold ``chars`` characters."""
+    count = 0
+    for name in names:
+        units = _display_width(name)  # two units a CJK character
+        if units > 2 * chars and (units - 1) % (2 * chars) < 2:
+            count += 1
+    return count
+
+
 def score_columns(table: ScoreTable, cells=None) -> list[Column]:
-    """The needs of the 得分表's columns: levels as wide as their headers and （N分） labels and up to
-    ``LEVEL_CHARS`` of a name, 分值 and 得分 as wide as their widest number, the text columns
+    """The needs of the 得分表's columns: levels as wide as their headers and （N分） labels and
+    ``wrap_chars`` of their names, 分值 and 得分 as wide as their widest number, the text columns
     sharing the rest by the amount of text they hold."""
     cells = grid(table) if cells is None else cells
     depth = table.depth
     ncols = depth + len(TEXT_COLUMNS)
     need = [0] * ncols
     share = [0] * ncols
-    name_cap = cell_width("字" * LEVEL_CHARS, TABLE_PT)
+    names: list[list[str]] = [[] for _ in range(depth)]
     for row in cells:
         for c, cell in enumerate(row):
             if cell is None or cell.colspan > 1:
@@ -131,9 +156,12 @@ def score_columns(table: ScoreTable, cells=None) -> list[Column]:
                 need[c] = max(need[c], cell_width(text, TABLE_PT))
             elif cell.role == "level":
                 name, _, label = text.rpartition("\n") if "\n" in text else (text, "", "")
-                need[c] = max(need[c], min(cell_width(name, TABLE_PT), name_cap), cell_width(label, TABLE_PT))
+                names[c].append(name)
+                need[c] = max(need[c], cell_width(label, TABLE_PT))
             else:
                 share[c] += _display_width(text)
+    for c in range(depth):
+        need[c] = max(need[c], cell_width("字" * wrap_chars(names[c]), TABLE_PT))
     firm = [False] * depth + [False, False, True, True, False]
     return [Column(n, s, f) for n, s, f in zip(need, share, firm)]
 
@@ -238,22 +266,23 @@ def _styles(doc) -> None:
     normal.paragraph_format.space_after = 0
     # Small text at an exact line height (1.3 em): the table's length then does not depend on
     # which font a machine substitutes (CJK fallback fonts differ widely in their line gaps).
+    # Cells get 2 pt of air above and below their text.
     specs = (
-        (BODY, BODY_FONT, BODY_PT, False, WD_ALIGN_PARAGRAPH.LEFT, 6, None),
-        (TITLE, TITLE_FONT, TITLE_PT, True, WD_ALIGN_PARAGRAPH.CENTER, 6, None),
-        (NOTE, BODY_FONT, NOTE_PT, False, WD_ALIGN_PARAGRAPH.LEFT, 0, 1.3),
-        (CELL, TABLE_FONT, TABLE_PT, False, None, 0, 1.3),
-        (SUMMARY_CELL, TABLE_FONT, SUMMARY_PT, False, None, 0, 1.3),
-        (PAGE_NUMBER, TABLE_FONT, PAGE_NUMBER_PT, False, WD_ALIGN_PARAGRAPH.CENTER, 0, None),  # GB/T 9704: 4号宋体
+        (BODY, BODY_FONT, BODY_PT, False, WD_ALIGN_PARAGRAPH.LEFT, 0, 6, None),
+        (TITLE, TITLE_FONT, TITLE_PT, True, WD_ALIGN_PARAGRAPH.CENTER, 0, 6, None),
+        (NOTE, BODY_FONT, NOTE_PT, False, WD_ALIGN_PARAGRAPH.LEFT, 0, 0, 1.3),
+        (CELL, TABLE_FONT, TABLE_PT, False, None, 2, 2, 1.3),
+        (SUMMARY_CELL, TABLE_FONT, SUMMARY_PT, False, None, 2, 2, 1.3),
+        (PAGE_NUMBER, TABLE_FONT, PAGE_NUMBER_PT, False, WD_ALIGN_PARAGRAPH.CENTER, 0, 0, None),  # GB/T 9704: 4号宋体
     )
-    for name, font, pt, bold, align, after, line in specs:
+    for name, font, pt, bold, align, before, after, line in specs:
         style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         style.base_style = normal
         style.quick_style = True
         _fonts(style, font, pt, bold)
         fmt = style.paragraph_format
         fmt.alignment = align
-        fmt.space_before, fmt.space_after = 0, Pt(after)
+        fmt.space_before, fmt.space_after = Pt(before), Pt(after)
         if line is None:
             fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
         else:
@@ -364,7 +393,7 @@ def _docx_summary(doc, result: Result, width: int) -> None:
     columns = [Column(cell_width(lines[2][0], SUMMARY_PT), firm=True)]
     for c in range(1, len(lines[0])):
         numbers = max(cell_width(line[c], SUMMARY_PT) for line in lines[1:])
-        name = min(cell_width(lines[0][c], SUMMARY_PT), cell_width("字" * LEVEL_CHARS, SUMMARY_PT))
+        name = cell_width("字" * wrap_chars([lines[0][c]]), SUMMARY_PT)
         columns.append(Column(max(numbers, name, floor), firm=True))
     t = _new_table(doc, len(lines), fit(columns, width, fill=False))
     style = doc.styles[SUMMARY_CELL]
