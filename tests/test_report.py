@@ -247,8 +247,8 @@ def test_docx_score_table(case, tmp_path):
     report_docx.write_docx(results, {book.name: book}, out)
     doc = docx.Document(out)
     assert doc.sections[0].orientation == WD_ORIENT.LANDSCAPE and doc.sections[0].page_width > doc.sections[0].page_height
-    assert any(p.text == f"{results[0].project} 绩效评价得分表" and p.style.name.startswith("Heading") for p in doc.paragraphs)
-    (table,) = doc.tables
+    assert any(p.text == f"{results[0].project} 绩效评价得分表" and p.style.name == report_docx.TITLE for p in doc.paragraphs)
+    table, _summary = doc.tables
     rows = [row.cells for row in table.rows]
     depth = sum(1 for c in rows[0] if c.text.endswith("级指标"))
     assert [c.text for c in rows[0]] == [*report.level_names(depth), "指标解释", "评价标准", "分值", "得分", "扣分说明"]
@@ -412,7 +412,7 @@ def test_many_projects_summary_sheet_and_histogram(tmp_path):
 
     report_docx.write_docx(results, book, tmp_path / "t.docx")
     doc = docx.Document(tmp_path / "t.docx")
-    assert len(doc.tables) == 2 + 6
+    assert len(doc.tables) == 2 + 2 * 6  # 汇总 and 等级分布, then each project's 得分表 and 综合评定得分表
     assert [c.text for c in doc.tables[0].rows[0].cells][:3] == ["项目", "总分", "等级"]
 
     md = report_md.render_md(results, book)
