@@ -19,8 +19,10 @@ from jxdsl.tables import check_header, find_header, whole_table
 from jxdsl.units import normalize, number_problem, parse_quantity, plain, plain_number, shorten, to_decimal
 
 COLUMNS = ("路径", "分值", "得分")
-OPTIONAL = ("指标值", "实际值", "等级", "项目", "计分方法", "执行率")  # 计分方法: a target-table row's own, overriding the 默认规则;
-# 执行率: the budget row's printed rate, checked against 实际值 ÷ 指标值
+OPTIONAL = ("指标值", "实际值", "等级", "项目", "计分方法")  # 计分方法: a target-table row's own, overriding the 默认规则
+# (OPTIONAL is also the score CSV's columns, output.py.)  Read only, never written: 执行率, the budget
+# row's printed rate, checked against 实际值 ÷ 指标值
+READ_ONLY = ("执行率",)
 # other names a published form gives a column (used only when the column's own name is absent)
 ALIASES = {
     "分值": ("权重", "满分", "指标分值", "标准分值"),
@@ -105,7 +107,7 @@ def _read(path: str | Path, sheet: str | None, note) -> tuple[list[Row], bool]:
     if missing:
         raise FactError(
             f"评分表缺少列：{'、'.join(missing)}", Span(str(p), line, 1),
-            f"需要的列：路径（或 一级指标、二级指标、三级指标）、分值、得分，可选：{'、'.join(OPTIONAL)}；别名（如 指标分值、自评得分）见 docs/audit.md",
+            f"需要的列：路径（或 一级指标、二级指标、三级指标）、分值、得分，可选：{'、'.join(OPTIONAL + READ_ONLY)}；别名（如 指标分值、自评得分）见 docs/audit.md",
         )
     rows = []
     for n, r in records:
