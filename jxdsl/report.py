@@ -728,6 +728,11 @@ def _funds(result: Result) -> tuple[str, dict[str, object], Fraction | None]:
     return label, amounts, rate
 
 
+def execution_rate(result: Result) -> Fraction | None:
+    """执行率 as the 自评表 prints it (全年执行数 ÷ 全年预算数, exact); None without both amounts in money."""
+    return _funds(result)[2]
+
+
 def _grade_marks(grade: str | None, book: Rulebook | None) -> str:
     """优 □ 良 ☑ 中 □ 差 □: the form's boxes with the grade's ticked."""
     names = [*(n for n, _, _ in book.grades), book.lowest_grade] if book is not None and book.grades else ["优", "良", "中", "差"]

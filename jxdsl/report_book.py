@@ -22,6 +22,7 @@ from jxdsl.explain import STATUS_WORDS, explanation, number
 from jxdsl.link import Rulebook
 from jxdsl.render import safe_cell
 from jxdsl.report import (
+    BUDGET,
     Styles,
     _book,
     _clean,
@@ -29,6 +30,7 @@ from jxdsl.report import (
     _grade_order,
     _number_format,
     _write_binary,
+    execution_rate,
     first_levels,
     histogram,
     level_names,
@@ -54,23 +56,11 @@ def split_batch(results) -> tuple[list[Result], Iterator[Result]]:
     return head, it
 
 
-def rate_of(r: IndicatorResult) -> Fraction | None:
-    """The rate an indicator is scored from when it is a derived value of its own name (预算执行率 =
-    全年执行数 / 全年预算数): the exact number the interpreter recorded, None where no step kept it
-    (the SQL engines record text only)."""
-    for s in r.steps:
-        q = s.data.get("exact") if s.kind == "value" and s.data.get("name") == r.name else None
-        if q is not None and q.kind == "num":
-            return q.value
-    return None
-
-
 def rate_levels(book: Rulebook | None) -> set[str]:
-    """一级 leaves scored from a derived value of their own name: their rate gets a column too."""
-    if book is None:
-        return set()
-    derived = {d.name for d in book.derived}
-    return {i.name for i in book.indicators if not i.children and i.value_name == i.name and i.name in derived}
+    """一级 leaves whose rate gets a column beside their score: 预算执行率, as the 自评表's funds block
+    prints it (``report.execution_rate``: 全年执行数 ÷ 全年预算数, the same from every engine)."""
+    names = [i.name for i in book.indicators if not i.children] if book is not None else []
+    return {BUDGET} & set(names) if book is not None else {BUDGET}
 
 
 # ---- what the aggregate sheets and the HTML digest need ----------------------------------------
@@ -324,7 +314,7 @@ def _summary_row(ws, fm: _Formats, widths: _Widths, row: int, r: Result, levels:
         _num(ws, row, c, i.score if i is not None else None, d, num, widths)
         c += 1
         if name in rated:
-            rate = rate_of(i) if i is not None else None
+            rate = execution_rate(r) if i is not None else None
             if rate is None:
                 ws.write_blank(row, c, None, fm.pct)
             else:

@@ -61,7 +61,7 @@ def test_workbook_of_many_projects(scored, tmp_path):
         assert row[1] == (float(plain(r.total, 2)) if r.total is not None else None) and row[2] == (r.grade or "未评定")
         assert row[-2] == len(r.errors) and (row[-1] or "") == (r.errors[0].message if r.errors else "")
         budget = r.indicators[0]
-        rate = report_book.rate_of(budget)
+        rate = report.execution_rate(r)
         assert rate is not None and row[4] == pytest.approx(float(rate), abs=1e-6)
         assert row[3] == float(plain(budget.score, 2))
         if rate < 1:  # the score is the rate × 10: the column holds the rate, not the score
@@ -97,7 +97,8 @@ def test_small_batch_keeps_a_sheet_per_project(scored, tmp_path):
     assert wb.sheetnames[:3] == ["汇总", "等级分布", "一级指标得分率"] and len(wb.sheetnames) == 8 and "明细" not in wb.sheetnames
     for k, sheet in enumerate(wb.sheetnames[3:], start=2):
         assert wb["汇总"].cell(row=k, column=1).hyperlink.location == f"'{sheet}'!A1"
-        assert wb[sheet]["A2"].value == "一级指标" and wb[sheet]["A1"].value.endswith("绩效评价得分表")
+        values = {c.value for row in wb[sheet].iter_rows() for c in row}
+        assert wb[sheet]["A1"].value == "项目支出绩效自评表" and wb["汇总"].cell(row=k, column=1).value in values  # a self-evaluation's own form
 
 
 def test_html_of_many_projects_is_a_small_summary(scored):
@@ -129,6 +130,19 @@ def test_score_command_writes_the_summary_without_progress_when_captured(table, 
         assert "写出报告" not in run.output and "━" not in run.output
     assert load_workbook(tmp_path / "结果.xlsx").sheetnames == ["汇总", "等级分布", "一级指标得分率", "明细"]
     assert '<script type="application/json" id="projects">' in (tmp_path / "结果.html").read_text(encoding="utf-8")
+
+
+def test_the_execution_rate_column_is_the_same_from_every_engine(tmp_path):
+    """The 汇总's 预算执行率 column holds the rate (17.26%), not the score (1.73), whichever engine scored."""
+    table = ROOT / "examples/xingxian-2022-table/self-eval.csv"
+    got = {}
+    for engine in ("interpreter", "duckdb"):
+        out = tmp_path / f"{engine}.xlsx"
+        CliRunner().invoke(main, ["score", str(RULEBOOK), str(table), "--format", "xlsx", "-o", str(out), "--engine", engine])
+        head, *rows = _rows(load_workbook(out)["汇总"])
+        got[engine] = [(r[0], r[head.index("预算执行率得分")], r[head.index("预算执行率")]) for r in rows]
+    assert got["interpreter"] == got["duckdb"]
+    assert got["duckdb"][0] == ("2022年脱贫劳动力稳岗补助", 1.73, pytest.approx(152.52 / 883.56, abs=1e-6))
 
 
 def test_detail_goes_on_past_excels_last_row(scored, tmp_path, monkeypatch):

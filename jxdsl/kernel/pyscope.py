@@ -40,11 +40,8 @@ def fact_problem(b, name, ftype, q, text):
     )
 
 
-def derived_step(b, d: ir.Derived, env: dict, value, digits: int, exact=None) -> Step:
-    """``exact``: the Python backend's Quantity, kept beside its shown text for reports that need the
-    number itself (the summary workbook's 预算执行率 column)."""
-    return Step("value", lambda: {"name": b.text(d.name), "formula": b.text(formula_text(d.expr)), "substituted": substituted(b, d.expr, env, digits), "value": b.show(value, digits),
-                                  **({"exact": exact} if exact is not None else {})})
+def derived_step(b, d: ir.Derived, env: dict, value, digits: int) -> Step:
+    return Step("value", lambda: {"name": b.text(d.name), "formula": b.text(formula_text(d.expr)), "substituted": substituted(b, d.expr, env, digits), "value": b.show(value, digits)})
 
 
 class PyScope:
@@ -89,7 +86,7 @@ class PyScope:
                 self.problems.append((f"计算派生值“{d.name}”时：{got.problem.message}", None, self.line(d.name) or self.inputs.facts_line))
                 continue
             self.env[d.name] = got.q
-            self.steps[d.name] = derived_step(b, d, env, got.q, self.digits, exact=got.q)
+            self.steps[d.name] = derived_step(b, d, env, got.q, self.digits)
 
     # -- the scope protocol (kernel/sources.py)
     def is_derived(self, name: str) -> bool:
