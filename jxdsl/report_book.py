@@ -59,8 +59,9 @@ def split_batch(results) -> tuple[list[Result], Iterator[Result]]:
 def rate_levels(book: Rulebook | None) -> set[str]:
     """一级 leaves whose rate gets a column beside their score: 预算执行率, as the 自评表's funds block
     prints it (``report.execution_rate``: 全年执行数 ÷ 全年预算数, the same from every engine)."""
-    names = [i.name for i in book.indicators if not i.children] if book is not None else []
-    return {BUDGET} & set(names) if book is not None else {BUDGET}
+    if book is None:  # several rulebooks: their 一级 indicators need not mean the same
+        return set()
+    return {BUDGET} & {i.name for i in book.indicators if not i.children}
 
 
 # ---- what the aggregate sheets and the HTML digest need ----------------------------------------
