@@ -6,6 +6,8 @@ stated rule. Every comparison allows half a unit in the last digit the table pub
 """
 from __future__ import annotations
 
+import re
+
 from fractions import Fraction
 from pathlib import Path
 
@@ -37,6 +39,8 @@ ALIASES = {
 LEVELS = ("一级指标", "二级指标", "三级指标", "四级指标")  # the form's own columns, instead of 路径
 TOTAL, BONUS, PENALTY = "合计", "加分", "扣分"
 TOTAL_WORDS = ("合计", "总分", "总计", "合计得分")
+GRADE_ROWS = ("评价等级", "等级", "自评等级")  # a row of its own under 合计 giving the grade in the 得分 column
+WEIGHT_NOTE = re.compile(r"\s*[（(]\s*[0-9]+(?:\.[0-9]+)?\s*分\s*[）)]\s*$")  # 决策（18分）: a level cell's weight note
 DEFAULT_GRADES = (("优", Fraction(90)), ("良", Fraction(80)), ("中", Fraction(60)))
 NATIONAL_TIERS = ((Fraction(8, 10), Fraction(1)),)  # achieved: 80%–100% of the weight
 
@@ -109,11 +113,15 @@ def _read(path: str | Path, sheet: str | None, note) -> tuple[list[Row], bool]:
             f"评分表缺少列：{'、'.join(missing)}", Span(str(p), line, 1),
             f"需要的列：路径（或 一级指标、二级指标、三级指标）、分值、得分，可选：{'、'.join(OPTIONAL + READ_ONLY)}；别名（如 指标分值、自评得分）见 docs/audit.md",
         )
-    rows = []
+    rows: list[Row] = []
     for n, r in records:
         cell = lambda k: None if r.get(k) in (None, "") or not r[k].strip() else r[k].strip()  # noqa: E731
         if all(cell(k) is None for k in header):
             continue  # a blank line between blocks
+        name = cell("路径") or cell(LEVELS[0]) if LEVELS[0] in header or "路径" in header else None
+        if name in GRADE_ROWS and rows and rows[-1].path == (TOTAL,) and rows[-1].grade is None:
+            rows[-1] = attrs.evolve(rows[-1], grade=cell("等级") or cell("得分"))  # 评价等级 on a row of its own, under 合计
+            continue
         rows.append(_row(n, cell, "项目" in header))
     return rows, False
 
@@ -144,7 +152,10 @@ def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tup
 
     rows, merges = whole_table(p, sheet, note)
     line, header, rest = find_header(rows, HEADERS)
-    return line, header, list(fill_merged(rest, merges, line)) if merges else list(rest)
+    width = len([h for h in header if h.strip()])
+    notes = {r for c1, r, c2, r2 in merges if c1 == 1 and c2 >= width and r == r2 and r > line}  # a note under the table, merged across it
+    rest = [(n, cells) for n, cells in rest if n not in notes]
+    return line, header, list(fill_merged(iter(rest), merges, line)) if merges else rest
 
 
 HEADERS = tuple(
@@ -171,11 +182,11 @@ def _row(n: int, cell, has_project: bool) -> Row:
     """One record as a Row; a row that cannot be read keeps its line and says why (a finding,
     not the end of the audit: the other rows are still checked)."""
     problems = []
-    name = cell("路径") or "/".join(filter(None, (cell(k) for k in LEVELS))) or None
+    name = cell("路径") or "/".join(filter(None, (WEIGHT_NOTE.sub("", cell(k) or "") for k in LEVELS))) or None
     if name is None:
         problems.append("没有路径（“路径”列或各级指标列都为空）")
-    elif normalize(name).strip() in TOTAL_WORDS:
-        name = TOTAL
+    elif all(normalize(x).strip() in TOTAL_WORDS for x in name.split("/")):
+        name = TOTAL  # 合计, also merged across the level columns (合计/合计/合计)
     numbers = []
     for column in ("分值", "得分"):
         value, problem = _number(cell(column), column)

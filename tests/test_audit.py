@@ -508,3 +508,28 @@ def test_every_finding_kind_has_words_and_a_docs_row():
     docs = (root / "docs/audit.md").read_text(encoding="utf-8")
     assert "rate" in kinds and kinds <= set(KIND_WORDS), kinds - set(KIND_WORDS)
     assert [k for k in KIND_WORDS if f"| `{k}` | {KIND_WORDS[k]} |" not in docs] == []
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["id"] in ("qixia-2021", "kashgar-2021", "bazhou-2021")], ids=lambda c: c["id"])
+def test_the_tools_own_xlsx_score_table_audits_clean_and_a_misprint_is_found(case, tmp_path):
+    """The 得分表 workbook ``score --format xlsx`` writes is an audit table: level cells with their
+    （N分） notes, 合计 merged across the levels, 评价等级 on its own row, notes merged under the table."""
+    import openpyxl
+
+    out = tmp_path / "得分表.xlsx"
+    runner = CliRunner()
+    assert runner.invoke(main, ["score", case["rulebook"], case["facts"], "--format", "xlsx", "-o", str(out)]).exit_code == 0
+    audited = runner.invoke(main, ["audit", str(out), "--rulebook", case["rulebook"], "--format", "json"])
+    assert (audited.exit_code, json.loads(audited.stdout)["findings"]) == (0, [])
+    wb, cached = openpyxl.load_workbook(out), openpyxl.load_workbook(out, data_only=True)
+    ws = wb["得分表"]
+    for row in ws.iter_rows():  # openpyxl saves formulas without their values: keep the numbers
+        for c in row:
+            if isinstance(c.value, str) and c.value.startswith("="):
+                c.value = cached["得分表"][c.coordinate].value
+    total = next(row for row in ws.iter_rows() if row[0].value == "合计")
+    score = [c for c in total if isinstance(c.value, (int, float))][-1]  # 分值, 得分: the 得分
+    score.value = 1  # a misprinted total
+    wb.save(out)
+    found = json.loads(runner.invoke(main, ["audit", str(out), "--rulebook", case["rulebook"], "--format", "json"]).stdout)["findings"]
+    assert ("合计", "total", "1") in {(f["path"], f["kind"], f["published"]) for f in found}
