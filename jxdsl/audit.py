@@ -100,9 +100,9 @@ def _read(path: str | Path, sheet: str | None, note) -> tuple[list[Row], bool]:
     if not p.is_file():
         raise UsageError(f"找不到评分表“{path}”")
     suffix = p.suffix.lower()
-    if suffix not in (".csv", ".xlsx", ".xlsm"):
-        raise UsageError(f"不支持的评分表类型“{p.suffix}”", None, "支持 .csv 和 .xlsx")
-    if sheet is not None and suffix == ".csv":
+    if suffix not in (".csv", ".xlsx", ".xlsm", ".docx"):
+        raise UsageError(f"不支持的评分表类型“{p.suffix}”", None, "支持 .csv、.xlsx 和 .docx")
+    if sheet is not None and suffix in (".csv", ".docx"):
         raise UsageError(f"--sheet 只用于 Excel 文件（.xlsx），“{path}”不是", None, "去掉 --sheet")
     line, header, records = _records(p, sheet, note or (lambda text: None))
     header = _canonical(check_header(header, str(p), line), str(p), line)
@@ -150,12 +150,46 @@ def _records(p: Path, sheet: str | None, note) -> tuple[int, list[str], list[tup
     """(header line, header cells, data rows) of a CSV or of a workbook's sheet."""
     from jxdsl.xlsxread import fill_merged
 
+    if p.suffix.lower() == ".docx":
+        return _docx_records(p, note)
     rows, merges = whole_table(p, sheet, note)
     line, header, rest = find_header(rows, HEADERS)
     width = len([h for h in header if h.strip()])
     notes = {r for c1, r, c2, r2 in merges if c1 == 1 and c2 >= width and r == r2 and r > line}  # a note under the table, merged across it
     rest = [(n, cells) for n, cells in rest if n not in notes]
     return line, header, list(fill_merged(iter(rest), merges, line)) if merges else rest
+
+
+MAX_DOCX_UNPACKED = 64 * 2**20  # a report with its score tables unpacks to a few MB; python-docx reads it whole
+
+
+def _docx_records(p: Path, note) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """The first table of a Word document with a score table's header (``score --format docx``
+    writes one per project): its rows as text, a merged cell's text in every cell it covers (what
+    python-docx gives), numbered by the table's rows."""
+    import zipfile
+
+    from docx import Document
+
+    try:
+        with zipfile.ZipFile(p) as z:
+            size = sum(i.file_size for i in z.infolist())
+        if size > MAX_DOCX_UNPACKED:
+            raise FactError(f"Word 文件解压后有 {size:,} 字节，超过上限 {MAX_DOCX_UNPACKED:,} 字节", Span(str(p), 1, 1), "请把得分表另存为 Excel 或 CSV 再核查")
+        doc = Document(str(p))
+    except FactError:
+        raise
+    except Exception as e:  # noqa: BLE001 - zipfile, lxml and python-docx raise many kinds for a broken file
+        raise FactError(f"无法读取 Word 文件：文件已损坏，或不是 Word 文档（.docx）（{type(e).__name__}）", Span(str(p), 1, 1),
+                        "请用 Word 或 WPS 打开后另存为“Word 文档（.docx）”") from None
+    for k, table in enumerate(doc.tables, start=1):
+        rows = [(n, [c.text for c in row.cells]) for n, row in enumerate(table.rows, start=1)]
+        line, header, rest = find_header(rows, HEADERS)
+        if any(all(w in {c.strip() for c in header} for w in columns) for columns in HEADERS):
+            note(f"读取“{p}”的第 {k} 张表格（行号是表格中的行）")
+            return line, header, list(rest)
+    raise FactError(f"Word 文件“{p.name}”中没有得分表（有“一级指标”或“路径”、“分值”、“得分”列的表格）", Span(str(p), 1, 1),
+                    "核查 jxdsl 写出的 Word 得分表，或把得分表另存为 Excel 或 CSV")
 
 
 HEADERS = tuple(

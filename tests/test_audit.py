@@ -533,3 +533,36 @@ def test_the_tools_own_xlsx_score_table_audits_clean_and_a_misprint_is_found(cas
     wb.save(out)
     found = json.loads(runner.invoke(main, ["audit", str(out), "--rulebook", case["rulebook"], "--format", "json"]).stdout)["findings"]
     assert ("合计", "total", "1") in {(f["path"], f["kind"], f["published"]) for f in found}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["id"] in ("qixia-2021", "bazhou-2021")], ids=lambda c: c["id"])
+def test_the_tools_own_word_score_table_audits_clean_and_a_misprint_is_found(case, tmp_path):
+    """The first score table of the Word report (``score --format docx``), merged cells as python-docx reads them."""
+    import docx
+
+    out = tmp_path / "得分表.docx"
+    runner = CliRunner()
+    assert runner.invoke(main, ["score", case["rulebook"], case["facts"], "--format", "docx", "-o", str(out)]).exit_code == 0
+    audited = runner.invoke(main, ["audit", str(out), "--rulebook", case["rulebook"], "--format", "json"])
+    assert (audited.exit_code, json.loads(audited.stdout)["findings"]) == (0, [])
+    doc = docx.Document(str(out))
+    total = next(row for row in doc.tables[0].rows if row.cells[0].text == "合计")
+    score = [c for c in total.cells if c.text.replace(".", "").isdigit()][-1]  # 分值, 得分: the 得分
+    score.paragraphs[0].runs[0].text = "1"
+    doc.save(str(out))
+    found = json.loads(runner.invoke(main, ["audit", str(out), "--rulebook", case["rulebook"], "--format", "json"]).stdout)["findings"]
+    assert ("合计", "total", "1") in {(f["path"], f["kind"], f["published"]) for f in found}
+
+
+def test_a_word_file_without_a_score_table_is_a_located_error(tmp_path):
+    import docx
+
+    path = tmp_path / "报告.docx"
+    d = docx.Document()
+    d.add_paragraph("没有表格")
+    d.save(str(path))
+    r = CliRunner().invoke(main, ["audit", str(path)])
+    assert r.exit_code == 1 and "Traceback" not in r.output and "中没有得分表" in r.output and f"{path}:1:1" in r.output
+    (tmp_path / "坏.docx").write_bytes(b"not a zip")
+    r = CliRunner().invoke(main, ["audit", str(tmp_path / "坏.docx")])
+    assert r.exit_code == 1 and "无法读取 Word 文件" in r.output and "Traceback" not in r.output
