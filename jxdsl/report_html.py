@@ -209,6 +209,14 @@ def _svg_rates(r: Result) -> str:
     return "\n".join(out)
 
 
+def _grade_section(counts: list[tuple[str, int]], n: int) -> list[str]:
+    """等级分布: the table of grades with their counts and shares, and its column chart."""
+    out = ["<h2>等级分布</h2>", '<table class="grades"><thead><tr><th>等级</th><th>项目数</th><th>占比</th></tr></thead><tbody>']
+    for grade, count in counts:
+        out.append(f'<tr><td class="level">{_e(grade)}</td><td class="num">{count}</td><td class="num">{_e(rate_text(Fraction(count, n)))}</td></tr>')
+    return [*out, "</tbody></table>", _svg_columns("等级分布", counts)]
+
+
 def _svg_columns(title: str, bars: list[tuple[str, int]], unit: str = "个") -> str:
     """Vertical bars with a count on each (grade distribution, histogram of totals)."""
     n = max(len(bars), 1)
@@ -242,13 +250,7 @@ def _html_overview(results: list[Result], books) -> str:
             f'<td class="level">{_e(r.grade or "—")}</td>{cells}</tr>'
         )
     out.append("</tbody></table>")
-    counts = grade_counts(results, books)
-    out.append("<h2>等级分布</h2>")
-    out.append('<table class="grades"><thead><tr><th>等级</th><th>项目数</th><th>占比</th></tr></thead><tbody>')
-    for grade, count in counts:
-        out.append(f'<tr><td class="level">{_e(grade)}</td><td class="num">{count}</td><td class="num">{_e(rate_text(Fraction(count, len(results))))}</td></tr>')
-    out.append("</tbody></table>")
-    out.append(_svg_columns("等级分布", counts))
+    out += _grade_section(grade_counts(results, books), len(results))
     totals = [r.total for r in results if r.total is not None]
     bins = histogram(totals)
     if bins:
@@ -318,13 +320,7 @@ def _html_digest(tally, head: list[Result], books) -> str:
     digits = max((p[3] for p in tally.projects), default=2)
     out = [f'<p class="meta">共 {n} 个项目：{n - tally.failed} 个计分完成，{tally.failed} 个有数据问题。'
            "各项目的逐项得分见 xlsx 报告的“明细”表，或用 <code>jxdsl explain --project 项目名</code> 查看。</p>"]
-    counts = tally.grade_counts(head)
-    out.append("<h2>等级分布</h2>")
-    out.append('<table class="grades"><thead><tr><th>等级</th><th>项目数</th><th>占比</th></tr></thead><tbody>')
-    for grade, count in counts:
-        out.append(f'<tr><td class="level">{_e(grade)}</td><td class="num">{count}</td><td class="num">{_e(rate_text(Fraction(count, n)))}</td></tr>')
-    out.append("</tbody></table>")
-    out.append(_svg_columns("等级分布", counts))
+    out += _grade_section(tally.grade_counts(head), n)
     bins = histogram(tally.totals)
     if bins:
         out.append("<h2>总分分布</h2>")
