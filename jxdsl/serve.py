@@ -9,6 +9,7 @@ thread under a time limit; only files inside the folder can be read or written.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -352,7 +353,23 @@ def make_app(root: str | Path):
         message = {404: "没有这个地址", 405: "这个地址不接受这种请求（检查 GET/POST）"}.get(status, "请求错误")
         return refuse(ApiError(status, message))
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        threading.Thread(target=_warm, daemon=True).start()
+        yield
+
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found}, lifespan=lifespan)
+
+
+def _warm() -> None:
+    """Import the parser and the interpreter and build the parse tables before the first edit, so
+    that the first check answers as fast as the next ones (~0.2 s saved)."""
+    from jxdsl.errors import JxError
+    from jxdsl.parse import parse
+
+    with contextlib.suppress(JxError):
+        parse("规则集 预热\n", "<预热>")
+    import jxdsl.evaluate  # noqa: F401
 
 
 def _one(err: JxError, folder: Folder) -> dict:
