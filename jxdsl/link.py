@@ -173,8 +173,11 @@ class _State:
 class Linker:
     """Links rulebook files, finding parents by name or path inside the rulebook roots (resolve.py)."""
 
-    def __init__(self, search_paths: list[str | Path] | None = None, anywhere: bool | None = None):
+    def __init__(self, search_paths: list[str | Path] | None = None, anywhere: bool | None = None,
+                 edited: dict[str | Path, str] | None = None):
+        """``edited``: texts that stand for files being edited and not saved (path → text)."""
         self.search_paths = [Path(p) for p in (search_paths or [])]
+        self.edited = {Path(p).resolve(): t for p, t in (edited or {}).items()}
         env = os.environ.get("JXDSL_PATH")
         if env:
             self.search_paths += [Path(p) for p in env.split(os.pathsep) if p]
@@ -194,7 +197,7 @@ class Linker:
     # -- inheritance
     def _state_for(self, path: Path, chain: list[Path], errors: list[JxError]) -> _State:
         path = _shown(path)
-        doc, text = trees.load(path)
+        doc, text = trees.load(path, self.edited.get(path.resolve()))
         decls = [s for s in doc.statements if isinstance(s, ast.RulebookDecl)]
         if not decls:
             raise LinkError("规则集缺少名称行", Span(str(path), 1, 1), "第一行写：规则集 名称").with_sources({str(path): text})

@@ -40,9 +40,13 @@ def read_rulebook(path: str | Path, limit: int = MAX_FILE_BYTES) -> str:
         raise RulebookSyntaxError("规则集文件不是 UTF-8 编码", Span(str(path), 1, e.start + 1)) from None
 
 
-def load(path: str | Path) -> tuple[ast.Document, str]:
-    """Read and parse a rulebook file (``parse.parse``), or take its tree from the cache."""
-    text = read_rulebook(path)
+def load(path: str | Path, text: str | None = None) -> tuple[ast.Document, str]:
+    """Read and parse a rulebook file (``parse.parse``), or take its tree from the cache.  ``text``
+    stands for the file's content when it is being edited and not saved (the workbench)."""
+    if text is None:
+        text = read_rulebook(path)
+    elif len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise RulebookSyntaxError(f"规则集文件过大（超过 {MAX_FILE_BYTES // 1_000_000} MB）", Span(str(path), 1, 1))
     key = hashlib.sha256("\0".join([_code_stamp(), str(path), text]).encode("utf-8", "surrogatepass")).digest()
     entry = _entry(path)
     doc = _cached(entry, key) if entry is not None else None
