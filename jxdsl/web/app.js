@@ -101,7 +101,9 @@ function chooseFacts() {
   const remembered = localStorage.getItem(`jxdsl:facts:${state.path}`);
   const stem = state.path.split("/").pop().replace(/\.jx$/, "");
   const facts = state.files.facts.map((f) => f.path);
-  $("facts-file").value = facts.includes(remembered) ? remembered : (facts.find((f) => f.includes(stem)) || "");
+  // a facts file beside the rulebook's example (examples/qixia-2021/ for qixia-2021.jx), files before tables
+  const near = state.files.facts.filter((f) => f.path.includes(stem)).sort((a, b) => (a.kind === "file" ? 0 : 1) - (b.kind === "file" ? 0 : 1));
+  $("facts-file").value = facts.includes(remembered) ? remembered : (near.length ? near[0].path : "");
   $("project").innerHTML = "";
 }
 
@@ -130,7 +132,7 @@ async function check() {
     return;
   }
   showProblems(data.errors, data.warnings);
-  if (data.ok) {
+  if (data.tree) { // the tree comes back even with errors when it still links (sums that do not agree)
     state.tree = data.tree;
     state.treeStale = false;
   } else {
@@ -246,7 +248,7 @@ function setSlider() {
   const top = percent ? Math.max(100, now * 1.2) : (now > 0 ? now * 2 : 10);
   slider.min = "0";
   slider.max = String(top);
-  slider.step = String(top / 1000);
+  slider.step = "any"; // exact values too: a solved value is put on the slider as it is
   slider.value = String(now);
   $("wi-value").textContent = fact.text;
   $("wi-score").innerHTML = "";
@@ -288,7 +290,9 @@ async function solve() {
   const { status: code, data } = await api("POST", "/api/solve", { ...scoreRequest(), fact, goal: goal() });
   if (code !== 200) { $("wi-result").innerHTML = `<p class="error">${esc(errorText(data))}</p>`; return; }
   const value = solvedText(data);
-  $("wi-result").innerHTML = (value ? `<p>所需的值：<b data-solved>${esc(value)}</b> <button type="button" id="wi-apply">用这个值计分</button></p>` : "") + anyHtml(data);
+  const { sentence, goal: _asked, ...details } = data;
+  $("wi-result").innerHTML = (sentence ? `<p class="sentence">${esc(sentence)}</p>` : "") +
+    (value ? `<p>所需的值：<b data-solved>${esc(value)}</b> <button type="button" id="wi-apply">用这个值计分</button></p>` : "") + anyHtml(details);
   if (value) $("wi-apply").onclick = () => {
     const number = parseFloat(plainDigits(value));
     if (!Number.isNaN(number)) $("wi-slider").value = String(number);
@@ -297,13 +301,8 @@ async function solve() {
   };
 }
 
-/** The solved value as a fact's text ("3000万元"): the solve answer names it in one of these fields. */
-function solvedText(data) {
-  for (const key of ["text", "value_text", "shown", "value"]) {
-    if (typeof data[key] === "string" && /[0-9]/.test(data[key]) && !data[key].includes("/")) return data[key];
-  }
-  return null;
-}
+/** The solved value as a fact's text ("312.7295万元"), null when the goal cannot be reached. */
+const solvedText = (data) => (typeof data.text === "string" && data.text ? data.text : null);
 
 // ---- impact -------------------------------------------------------------------------------------
 function fillImpactChoices() {
@@ -316,15 +315,46 @@ async function impact() {
   const choice = $("im-old").value;
   const old = choice === "parent" ? { parent: true } : { path: choice === "saved" ? state.path : choice };
   $("im-result").innerHTML = '<p class="muted">计算中……</p>';
-  const { status: code, data } = await api("POST", "/api/impact", { text: editor.text, path: state.path, old, table: $("im-table").value });
-  $("im-result").innerHTML = code === 200 ? anyHtml(data) : `<p class="error">${esc(errorText(data))}</p>`;
+  const { status: code, data } = await api("POST", "/api/impact", { text: editor.text, path: state.path, old, table: $("im-table").value, engine: $("im-engine").value });
+  $("im-result").innerHTML = code === 200 ? impactHtml(data) : `<p class="error">${esc(errorText(data))}</p>`;
+}
+
+/** The impact answer (jxdsl diff --on, docs/impact.md): counts, the grade matrix, before/after, the changed projects. */
+function impactHtml(data) {
+  const { categories = [], matrix, before, after, changed_projects: changed = [], failed_projects: failed = [], changes = [], ...rest } = data;
+  let html = `<p class="sentence" data-counts>共 ${esc(data.projects)} 个项目：总分变化 ${esc(data.changed)} 个，等级变化 ${esc(data.grade_changed)} 个，` +
+    `不变 ${esc(data.unchanged)} 个${data.failed ? `，无法计分 ${esc(data.failed)} 个` : ""}。</p>`;
+  if (changes.length) {
+    html += `<h2>规则差异（${changes.length} 处）</h2><ul class="changes">` + changes.map((c) =>
+      `<li>${esc((c.path || []).join(" / ") || c.field || "")}${c.field && c.path && c.path.length ? ` ${esc(c.field)}` : ""}：${esc(c.old ?? "（无）")} → ${esc(c.new ?? "（无）")}</li>`).join("") + "</ul>";
+  }
+  if (matrix) {
+    html += `<h2>等级转移（行：修改前，列：修改后）</h2><table data-key="matrix"><tr><th></th>${categories.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>` +
+      categories.map((r) => `<tr><th>${esc(r)}</th>${categories.map((c) => {
+        const n = (matrix[r] || {})[c] || 0;
+        return `<td class="${n && r !== c ? "moved" : ""}">${n || ""}</td>`;
+      }).join("")}</tr>`).join("") + "</table>";
+  }
+  if (before && after) {
+    const row = (label, s) => `<tr><th class="text">${label}</th><td>${esc(s.mean)}</td><td>${esc(s.min)}</td><td>${esc(s.max)}</td>` +
+      categories.map((c) => `<td>${esc((s.grades || {})[c] ?? 0)}</td>`).join("") + "</tr>";
+    html += `<h2>得分分布</h2><table data-key="distribution"><tr><th></th><th>平均</th><th>最低</th><th>最高</th>${categories.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>` +
+      row("修改前", before) + row("修改后", after) + "</table>";
+  }
+  const projects = (title, list) => (list.length ? `<h2>${title}</h2><table data-key="changed"><tr><th class="text">项目</th><th>原总分</th><th>原等级</th><th>新总分</th><th>新等级</th><th>变化</th></tr>` +
+    list.map((p) => `<tr><td class="text">${esc(p.project)}</td><td>${esc(p.old.total ?? p.old.error)}</td><td>${esc(p.old.grade)}</td>` +
+      `<td>${esc(p.new.total ?? p.new.error)}</td><td>${esc(p.new.grade)}</td><td>${esc(p.delta)}</td></tr>`).join("") + "</table>" : "");
+  html += projects("变化的项目", changed) + projects("无法计分的项目", failed);
+  for (const key of ["projects", "changed", "grade_changed", "unchanged", "failed", "old", "new", "table", "engine"]) delete rest[key];
+  return html + (Object.keys(rest).length ? anyHtml(rest) : "");
 }
 
 // answers of solve and impact are shown field by field, whatever fields they carry
 const LABELS = {
   total: "总分", grade: "等级", value: "值", text: "值", fact: "事实", goal: "目标", project: "项目", projects: "项目",
   changed: "变化的项目", matrix: "等级转移矩阵", transitions: "等级转移矩阵", before: "修改前", after: "修改后",
-  counts: "统计", distribution: "等级分布", old: "修改前", new: "修改后", reached: "达到", ok: "成功", message: "说明",
+  counts: "统计", distribution: "等级分布", old: "修改前", new: "修改后", reached: "达到的总分", ok: "成功", message: "说明",
+  wanted: "目标", current: "现值", side: "方向", reachable: "能否达到", met: "现已达到", exact: "精确值（分数）", unit: "单位",
 };
 const label = (key) => LABELS[key] || key;
 const scalar = (v) => v === null || ["string", "number", "boolean"].includes(typeof v);
