@@ -192,7 +192,9 @@ class Linker:
         book = _freeze(state, errors) if not errors else None
         if book is not None and not errors:
             return book
-        raise ErrorGroup(errors).with_sources(state.sources)
+        group = ErrorGroup(errors).with_sources(state.sources)
+        group.linked = book  # linked but failing its checks (weights not adding up): an editor still shows its tree
+        raise group
 
     # -- inheritance
     def _state_for(self, path: Path, chain: list[Path], errors: list[JxError]) -> _State:

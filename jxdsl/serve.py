@@ -134,7 +134,7 @@ def api_check(folder: Folder, body: dict) -> dict:
     path = _rulebook_path(folder, body)
     text = _text(body)
     got = check(path, text)
-    tree = tree_json(got.book, path, shown=folder.shown) if got.book is not None else None
+    tree = tree_json(got.tree, path, shown=folder.shown) if got.tree is not None else None
     return {"ok": got.book is not None, "errors": _problems(got.errors, got.sources, folder),
             "warnings": _problems(got.warnings, got.sources, folder), "tree": tree,
             "ms": round((time.perf_counter() - started) * 1000, 1)}

@@ -21,12 +21,15 @@ from jxdsl.units import plain
 
 @attrs.frozen
 class Checked:
-    """A linked rulebook (None when it has errors), its errors and warnings, and the texts they point into."""
+    """A linked rulebook (None when it has errors), its errors and warnings, and the texts they point into;
+    ``tree`` is the rulebook whose indicator tree the editor shows: ``book``, or the one linked before
+    its checks failed (a weight changed and its sums no longer agree), else None."""
 
     book: Rulebook | None
     errors: tuple[JxError, ...]
     warnings: tuple[JxError, ...]
     sources: dict[str, str]
+    tree: Rulebook | None = None
 
 
 def link(path: str | Path, text: str | None = None, search_paths: list[Path] | None = None) -> Rulebook:
@@ -41,10 +44,10 @@ def check(path: str | Path, text: str, search_paths: list[Path] | None = None) -
     try:
         book = link(path, text, search_paths)
     except ErrorGroup as group:
-        return Checked(None, tuple(group.errors), (), _sources(group, path, text))
+        return Checked(None, tuple(group.errors), (), _sources(group, path, text), getattr(group, "linked", None))
     except JxError as err:
         return Checked(None, (err,), (), _sources(err, path, text))
-    return Checked(book, (), tuple(book.warnings), dict(book.sources))
+    return Checked(book, (), tuple(book.warnings), dict(book.sources), book)
 
 
 def _sources(err: JxError, path, text: str) -> dict[str, str]:
