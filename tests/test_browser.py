@@ -88,7 +88,7 @@ def replace_in_line(page, line, old, new):
         ta.setSelectionRange(offset + at, offset + at + old.length);
     }""", [line, old])
     page.keyboard.type(new)
-    page.wait_for_function(f"window.jxdsl.checkSeq > {seq} && window.jxdsl.lastCheck.seq === window.jxdsl.checkSeq")
+    page.wait_for_function(f"window.jxdsl.checkSeq > {seq} && !window.jxdsl.pending && window.jxdsl.lastCheck.seq === window.jxdsl.checkSeq")
 
 
 def underlined(page):

@@ -6,13 +6,13 @@ import { Editor } from "./editor.js";
 
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-const CHECK_DELAY = 150; // ms of quiet typing before the rulebook is checked
+const CHECK_DELAY = 150; // ms: keystrokes closer than this are one burst, checked once it settles
 const SLIDER_DELAY = 80;
 
 // the state the tests and benchmarks read too (window.jxdsl)
 const state = {
-  folder: "", files: null, path: null, hash: null, saved: "", tree: null, treeStale: false, grades: [],
-  checkSeq: 0, scoreSeq: 0, slideSeq: 0, typedAt: null, lastCheck: null, facts: [], score: null,
+  folder: "", files: null, path: null, hash: null, saved: "", tree: null, lastGood: null, treeStale: false, grades: [],
+  checkSeq: 0, checking: false, pending: false, scoreSeq: 0, slideSeq: 0, typedAt: null, lastCheck: null, facts: [], score: null,
 };
 window.jxdsl = state;
 let editor = null;
@@ -71,16 +71,19 @@ function listFiles(files) {
     files.facts.map((f) => `<option value="${esc(f.path)}">${esc(f.path)}</option>`).join("");
   $("im-table").innerHTML = files.facts.filter((f) => f.kind === "table")
     .map((f) => `<option value="${esc(f.path)}">${esc(f.path)}</option>`).join("");
+  if (state.path) { chooseFacts(); fillImpactChoices(); showDirty(); }
 }
 
-async function openFile(path) {
+const fetchFile = (path) => api("GET", `/api/file?path=${encodeURIComponent(path)}`);
+
+async function openFile(path, fetched = fetchFile(path)) {
   status("正在打开……");
-  const { status: code, data } = await api("GET", `/api/file?path=${encodeURIComponent(path)}`);
+  const { status: code, data } = await fetched;
   if (code !== 200) { status(errorText(data)); return; }
   state.path = path;
   state.hash = data.hash;
   state.saved = data.text;
-  state.tree = null;
+  state.tree = state.lastGood = null;
   let text = data.text;
   const kept = JSON.parse(localStorage.getItem(unsavedKey(path)) || "null");
   if (kept && kept.text !== data.text) { // an edit not saved before the page closed: it comes back
@@ -89,10 +92,10 @@ async function openFile(path) {
   }
   $("current").textContent = path;
   editor.text = text;
+  performance.mark("jxdsl:editor-shown"); // benchmarks/workbench.py: the rulebook coloured on screen
   history.replaceState(null, "", `#${encodeURIComponent(path)}`);
   localStorage.setItem("jxdsl:last", path);
-  chooseFacts();
-  fillImpactChoices();
+  if (state.files) { chooseFacts(); fillImpactChoices(); }
   showDirty();
   check();
 }
@@ -109,15 +112,24 @@ function chooseFacts() {
 
 // ---- check: errors and the tree -----------------------------------------------------------------
 let checkTimer = null;
+let lastTyped = -Infinity;
 
+/** A keystroke after a pause is checked at once; the keystrokes of a burst, when it settles. */
 function typed() {
-  state.typedAt ??= performance.now();
+  const now = performance.now();
+  state.typedAt ??= now;
   keepUnsaved();
   clearTimeout(checkTimer);
-  checkTimer = setTimeout(check, CHECK_DELAY);
+  const burst = now - lastTyped < CHECK_DELAY || state.checking;
+  lastTyped = now;
+  state.pending = burst;
+  if (burst) checkTimer = setTimeout(check, CHECK_DELAY);
+  else check();
 }
 
 async function check() {
+  state.pending = false;
+  state.checking = true;
   const seq = ++state.checkSeq;
   const typedAt = state.typedAt;
   state.typedAt = null;
@@ -125,22 +137,26 @@ async function check() {
   const text = editor.text;
   status("检查中……");
   const { status: code, data } = await api("POST", "/api/check", { text, path: state.path });
+  const received = performance.now();
   if (seq !== state.checkSeq) return; // a newer check is on its way
+  state.checking = false;
   if (code !== 200) {
     showProblems([{ message: errorText(data), line: null }], []);
     status("检查失败");
     return;
   }
   showProblems(data.errors, data.warnings);
-  if (data.tree) { // the tree comes back even with errors when it still links (sums that do not agree)
-    state.tree = data.tree;
-    state.treeStale = false;
-  } else {
-    state.treeStale = state.tree !== null;
-  }
+  if (data.ok) state.lastGood = data.tree;
+  // the tree comes back even with errors when the text still links (sums that do not agree);
+  // otherwise the last tree of a text without errors stays, marked as such
+  state.tree = data.tree || state.lastGood;
+  state.treeStale = !data.tree && state.lastGood !== null;
+  state.treeErrors = !data.ok && Boolean(data.tree);
   showTree();
   const done = performance.now();
-  state.lastCheck = { seq, ok: data.ok, server: data.ms, request: done - sent, keystroke: typedAt === null ? null : done - typedAt };
+  performance.mark("jxdsl:checked");
+  state.lastCheck = { seq, ok: data.ok, server: data.ms, request: done - sent, response: received - sent,
+    keystroke: typedAt === null ? null : done - typedAt };
   status(data.ok ? `无错误（检查用时 ${Math.round(data.ms)} 毫秒）` : `${data.errors.length} 个错误`);
   if (data.ok) score();
 }
@@ -166,7 +182,8 @@ const STATUS_NAMES = { inherited: "继承", changed: "调整", added: "新增" }
 
 function showTree() {
   const tree = state.tree;
-  $("tree-note").textContent = state.treeStale ? "规则集有错误：下面是上次无误时的指标树（上次无误时）" : "";
+  $("tree-note").textContent = state.treeStale ? "指标树（上次无误时）：当前文本有错误，连不成指标树。"
+    : state.treeErrors ? "当前文本有错误；指标树按当前文本显示，✗ 表示下级权重之和与本级不符。" : "";
   if (!tree) {
     $("tree-head").textContent = "";
     $("tree").innerHTML = '<li class="muted">改正错误后显示指标树。</li>';
@@ -290,7 +307,9 @@ async function solve() {
   const { status: code, data } = await api("POST", "/api/solve", { ...scoreRequest(), fact, goal: goal() });
   if (code !== 200) { $("wi-result").innerHTML = `<p class="error">${esc(errorText(data))}</p>`; return; }
   const value = solvedText(data);
-  const { sentence, goal: _asked, ...details } = data;
+  const { sentence } = data;
+  const details = Object.fromEntries(["fact", "wanted", "current", "text", "exact", "total", "grade", "met", "reachable"]
+    .filter((k) => data[k] !== undefined && data[k] !== null).map((k) => [k, data[k]]));
   $("wi-result").innerHTML = (sentence ? `<p class="sentence">${esc(sentence)}</p>` : "") +
     (value ? `<p>所需的值：<b data-solved>${esc(value)}</b> <button type="button" id="wi-apply">用这个值计分</button></p>` : "") + anyHtml(details);
   if (value) $("wi-apply").onclick = () => {
@@ -351,7 +370,7 @@ function impactHtml(data) {
 
 // answers of solve and impact are shown field by field, whatever fields they carry
 const LABELS = {
-  total: "总分", grade: "等级", value: "值", text: "值", fact: "事实", goal: "目标", project: "项目", projects: "项目",
+  total: "总分", grade: "等级", value: "值", text: "所需的值", fact: "事实", goal: "目标", project: "项目", projects: "项目",
   changed: "变化的项目", matrix: "等级转移矩阵", transitions: "等级转移矩阵", before: "修改前", after: "修改后",
   counts: "统计", distribution: "等级分布", old: "修改前", new: "修改后", reached: "达到的总分", ok: "成功", message: "说明",
   wanted: "目标", current: "现值", side: "方向", reachable: "能否达到", met: "现已达到", exact: "精确值（分数）", unit: "单位",
@@ -447,22 +466,28 @@ function wire() {
   document.addEventListener("keydown", (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") { e.preventDefault(); save(); }
   });
+  window.addEventListener("hashchange", () => { // a link to another rulebook of the folder: #rulebooks/…/x.jx
+    const path = decodeURIComponent(location.hash.slice(1));
+    if (path !== state.path && state.files.rulebooks.some((b) => b.path === path)) openFile(path);
+  });
   window.addEventListener("beforeunload", (e) => {
     if (state.path && editor.text !== state.saved) { e.preventDefault(); e.returnValue = ""; }
   });
 }
 
 async function start() {
+  // the grammar, the folder's listing and the rulebook to open are asked for at once
   const grammar = fetch("/static/jxdsl.tmLanguage.json").then((r) => r.json());
   const files = api("GET", "/api/files");
+  const wanted = decodeURIComponent(location.hash.slice(1)) || localStorage.getItem("jxdsl:last");
+  const early = wanted ? fetchFile(wanted) : null;
   editor = new Editor($("editor"), new Highlighter(await grammar));
   wire();
-  const { status: code, data } = await files;
+  const { status: code, data } = await files; // first: its folder names the unsaved texts kept for it
   if (code !== 200) { status(errorText(data)); return; }
   listFiles(data);
-  const wanted = decodeURIComponent(location.hash.slice(1)) || localStorage.getItem("jxdsl:last");
   const first = data.rulebooks.find((b) => b.path === wanted) || data.rulebooks[0];
-  if (first) await openFile(first.path);
+  if (first) await openFile(first.path, first.path === wanted ? early : undefined);
   else status("文件夹中没有规则集");
 }
 

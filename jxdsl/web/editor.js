@@ -97,7 +97,10 @@ export class Editor {
 
 function renderLine(text, tokens, marks) {
   const cls = new Array(text.length);
-  for (const t of tokens) for (let i = t.start; i < t.end; i++) cls[i] = scopeClass(t.scopes);
+  for (const t of tokens) {
+    const name = scopeClass(t.scopes);
+    for (let i = t.start; i < t.end; i++) cls[i] = name;
+  }
   const mark = new Array(text.length + 1).fill("");
   let pastEnd = "";
   for (const m of marks) {

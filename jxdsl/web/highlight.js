@@ -50,19 +50,28 @@ export class Highlighter {
         if (at && cap.name) paint(at[0], at[1], [...names, cap.name]);
       }
     };
+    // a rule's leftmost match from an earlier position is still its leftmost from a later one
+    // that it does not pass, and no match stays none: each rule searches a line a few times only
+    const found = new Map();
+    const search = (re, pos) => {
+      const known = found.get(re);
+      if (known !== undefined && (known === null || known.index >= pos)) return known;
+      re.lastIndex = pos;
+      const m = re.exec(text);
+      found.set(re, m);
+      return m;
+    };
     let pos = 0;
     while (pos <= text.length) {
       const top = stack[stack.length - 1];
       const here = base();
       let best = null;
       if (top) {
-        top.end.lastIndex = pos;
-        const m = top.end.exec(text);
+        const m = search(top.end, pos);
         if (m) best = { m, end: true };
       }
       for (const rule of (top || this.root).patterns) {
-        rule.re.lastIndex = pos;
-        const m = rule.re.exec(text);
+        const m = search(rule.re, pos);
         if (m && (!best || m.index < best.m.index)) best = { m, rule };
       }
       if (!best) { paint(pos, text.length, here); break; }
@@ -85,8 +94,9 @@ export class Highlighter {
       pos = next;
     }
     const tokens = [];
+    const plain = [this.scopeName];
     for (let i = 0; i < text.length; i++) {
-      const names = scopes[i] || [this.scopeName];
+      const names = scopes[i] || plain;
       const last = tokens[tokens.length - 1];
       if (last && last.scopes === names) last.end = i + 1;
       else tokens.push({ start: i, end: i + 1, scopes: names });
@@ -94,11 +104,16 @@ export class Highlighter {
     return { tokens, stack };
   }
 
-  /** Tokens of every line of a text. */
+  /** Tokens of every line of a text; lines outside any begin/end rule are remembered, so that
+   * colouring the text again after a keystroke redoes only the line typed in. */
   lines(text) {
     let stack = [];
+    this.known ??= new Map();
+    if (this.known.size > 20000) this.known.clear();
     return text.split("\n").map((line) => {
-      const got = this.line(line, stack);
+      const kept = stack.length === 0 ? this.known.get(line) : undefined;
+      const got = kept || this.line(line, stack);
+      if (stack.length === 0 && !kept) this.known.set(line, got);
       stack = got.stack;
       return got.tokens;
     });
