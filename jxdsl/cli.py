@@ -306,6 +306,19 @@ def rulebooks_cmd(folder: str, fmt: str) -> None:
         click.echo(library.render(places, entries))
 
 
+# ---- language server (jxdsl lsp) ------------------------------------------------------------------
+@main.command()
+@click.option("--stdio", is_flag=True, default=True, help="经标准输入输出与编辑器通信（默认，也是唯一的方式）")
+def lsp(stdio: bool) -> None:
+    """启动语言服务器（LSP），供 VS Code 等编辑器使用：即时错误提示、悬停说明、跳转到定义、补全。"""
+    from jxdsl.lsp import serve
+
+    try:
+        serve()
+    except JxError as e:
+        _fail(e)
+
+
 def entry() -> None:  # pragma: no cover - the console script; tests call ``main``
     """The ``jxdsl`` command: ``main``, then, once the output is flushed and the DuckDB connections
     closed, exit without freeing the compiled rulebook's millions of objects one by one (half a
