@@ -108,9 +108,16 @@ def work(tmp_path_factory):
     client.request("initialize", {"processId": None, "rootUri": folder.as_uri(), "capabilities": {}})
     client.notify("initialized", {})
     yield client, copy
+    _stop(client)
+
+
+def _stop(client: Client) -> None:
     if client.proc.poll() is None:
-        client.proc.kill()
-        client.proc.wait()
+        try:
+            client.close()
+        except (OSError, queue.Empty, subprocess.TimeoutExpired):  # a server that no longer answers
+            client.proc.kill()
+            client.proc.wait()
     client.reader.join(timeout=TIMEOUT)
     for stream in (client.proc.stdin, client.proc.stdout, client.log):
         stream.close()
@@ -207,6 +214,20 @@ def test_an_error_in_the_parent_is_shown_at_the_inherit_line(work, tmp_path):
     assert related["location"]["range"]["start"]["line"] == 1
 
 
-def test_shutdown_and_exit_end_the_server(work):
-    client, _ = work
-    assert client.close() == 0
+def test_utf32_when_the_client_asks_then_shutdown_and_exit(tmp_path):
+    """A server of its own (the module's server stays up for whichever test runs last): a client
+    that prefers UTF-32 gets columns in characters; shutdown and exit end the process with 0."""
+    client = Client(tmp_path)
+    try:
+        caps = {"general": {"positionEncodings": ["utf-32", "utf-16"]}}
+        got = client.request("initialize", {"processId": None, "rootUri": None, "capabilities": caps})["capabilities"]
+        assert got["positionEncoding"] == "utf-32" and got["hoverProvider"]
+        copy = tmp_path / "qixia.jx"
+        shutil.copyfile(QIXIA, copy)
+        bad = copy.read_text(encoding="utf-8").replace('标题 "栖霞市', '标题 "𠀀栖霞市', 1).replace('（2021年）"\n', '（2021年）" 多余\n', 1)
+        (diag,) = client.open(copy, bad)
+        line, _ = _where(bad, "多余")
+        assert diag["range"]["start"] == {"line": line, "character": bad.split("\n")[line].index("多余")}
+        assert client.close() == 0
+    finally:
+        _stop(client)
