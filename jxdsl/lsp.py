@@ -169,8 +169,8 @@ def occurrence_at(found: list[Occurrence], line: int, column: int) -> Occurrence
 
 # ---- one open document -------------------------------------------------------------------------
 class Analysis:
-    """One version of an open rulebook: its check, and (kept from the last version that parsed or
-    linked) its syntax tree and linked rulebook, which hover and completion need while typing."""
+    """One version of an open rulebook: its check, its syntax tree (without the statements that do
+    not parse), and its linked rulebook, the last one that linked while the text has errors."""
 
     def __init__(self, path: str, text: str, before: "Analysis | None" = None):
         self.path, self.text = path, text
@@ -178,7 +178,7 @@ class Analysis:
         try:
             self.doc: ast.Document | None = trees.load(path, text)[0]
         except JxError:
-            self.doc = before.doc if before else None
+            self.doc = _parse_around_errors(path, text)
         self.book: Rulebook | None = self.checked.book or (before.book if before else None)
         self.stale = self.checked.book is None  # the book is the last one that linked, not this text
 
@@ -227,6 +227,25 @@ class Analysis:
         from jxdsl.template import needs
 
         return needs(self.book) if self.book is not None else None
+
+
+def _parse_around_errors(path: str, text: str) -> ast.Document | None:
+    """The document with each top-level statement that does not parse left out (its lines blank,
+    so the others keep their lines): the names of the rest stay under the cursor while one line is
+    being typed."""
+    from jxdsl.parse import parse
+
+    lines = text.replace("\r\n", "\n").split("\n")
+    starts = [n for n, line in enumerate(lines) if line[:1] not in ("", " ", "\t", "\u3000", "#", "＃")] + [len(lines)]
+    for start, end in zip(starts, starts[1:]):
+        try:
+            parse("\n".join(lines[start:end]), path)
+        except JxError:
+            lines[start:end] = [""] * (end - start)
+    try:
+        return parse("\n".join(lines), path)
+    except JxError:
+        return None
 
 
 def _find(book: Rulebook | None, path: tuple[str, ...]) -> LinkedIndicator | None:

@@ -140,6 +140,10 @@ def test_typo_is_underlined_in_chinese_then_cleared(work):
     assert diag["range"] == {"start": {"line": line, "character": col}, "end": {"line": line, "character": col + 2}}
     assert diag["severity"] == 1 and diag["source"] == "jxdsl"
     assert diag["message"].startswith("此处不应出现“权垂”") and "提示：是否应为“权重”？" in diag["message"]
+    # the other statements still parse: the names in them still lead to their definitions
+    line, col = _where(bad, "过程 权重 22")
+    (loc,) = _locations(client.at("textDocument/definition", copy, line, col))
+    assert loc["uri"] == NATIONAL.as_uri()
     assert client.change(copy, good, 2) == []
 
 
@@ -212,6 +216,18 @@ def test_an_error_in_the_parent_is_shown_at_the_inherit_line(work, tmp_path):
     (related,) = diag["relatedInformation"]
     assert related["location"]["uri"] == (tmp_path / "parent.jx").as_uri()
     assert related["location"]["range"]["start"]["line"] == 1
+
+
+def test_a_warning_is_a_warning_and_an_own_indicator_is_defined_here(work, tmp_path):
+    client, _ = work
+    book = tmp_path / "own.jx"
+    (diag,) = client.open(book, "规则集 甲\n决策 权重 10 酌情\n")
+    assert diag["severity"] == 2 and diag["message"].startswith("一级指标权重之和为 10，不是 100")
+    got = client.at("textDocument/hover", book, 1, 1)
+    assert got["range"] == {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 2}}
+    assert "计分规则：酌情" in got["contents"]["value"] and f"定义于 {book}:2:1（本文件定义）" in got["contents"]["value"]
+    (loc,) = _locations(client.at("textDocument/definition", book, 1, 0))
+    assert loc["uri"] == book.as_uri() and loc["range"]["start"] == {"line": 1, "character": 0}
 
 
 def test_utf32_when_the_client_asks_then_shutdown_and_exit(tmp_path):
