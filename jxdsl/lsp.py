@@ -19,7 +19,7 @@ import attrs
 from jxdsl import ast, trees, workbench
 from jxdsl.errors import JxError, Span, UsageError
 from jxdsl.link import LinkedIndicator, Linker, Rulebook
-from jxdsl.resolve import Resolver, parent_span
+from jxdsl.resolve import Resolver, parent_span, shown
 
 _QUOTES = {'"': '"', "“": "”", "「": "」"}
 _PATH_KEYWORDS = ("调整", "替换", "删除", "新增")  # lines whose path names an indicator of the parent
@@ -176,7 +176,7 @@ class Analysis:
         self.path, self.text = path, text
         self.checked = workbench.check(path, text)
         try:
-            self.doc: ast.Document | None = trees.load(path, text)[0]
+            self.doc: ast.Document | None = trees.load(shown(Path(path)), text)[0]  # named as the linker names it: its cached tree
         except JxError:
             self.doc = _parse_around_errors(path, text)
         self.book: Rulebook | None = self.checked.book or (before.book if before else None)
@@ -229,23 +229,26 @@ class Analysis:
         return needs(self.book) if self.book is not None else None
 
 
-def _parse_around_errors(path: str, text: str) -> ast.Document | None:
-    """The document with each top-level statement that does not parse left out (its lines blank,
-    so the others keep their lines): the names of the rest stay under the cursor while one line is
-    being typed."""
-    from jxdsl.parse import parse
-
+def _parse_around_errors(path: str, text: str) -> ast.Document:
+    """The document without the top-level statements that do not parse: the names of the others
+    stay under the cursor while one line is being typed.  Each statement is parsed on its own at its
+    own lines (and kept: between two keystrokes only the edited one is parsed again)."""
     lines = text.replace("\r\n", "\n").split("\n")
     starts = [n for n, line in enumerate(lines) if line[:1] not in ("", " ", "\t", "\u3000", "#", "＃")] + [len(lines)]
+    statements = []
     for start, end in zip(starts, starts[1:]):
-        try:
-            parse("\n".join(lines[start:end]), path)
-        except JxError:
-            lines[start:end] = [""] * (end - start)
+        statements += _statements(path, start, "\n".join(lines[start:end]))
+    return ast.Document(tuple(statements), file=path)
+
+
+@functools.lru_cache(maxsize=1024)
+def _statements(path: str, start: int, chunk: str) -> tuple:
+    from jxdsl.parse import parse
+
     try:
-        return parse("\n".join(lines), path)
+        return parse("\n" * start + chunk, path).statements
     except JxError:
-        return None
+        return ()
 
 
 def _find(book: Rulebook | None, path: tuple[str, ...]) -> LinkedIndicator | None:
