@@ -176,7 +176,7 @@ class Analysis:
         self.path, self.text = path, text
         self.checked = workbench.check(path, text)
         try:
-            self.doc: ast.Document | None = trees.load(shown(Path(path)), text)[0]  # named as the linker names it: its cached tree
+            self.doc: ast.Document = trees.load(shown(Path(path)), text)[0]  # named as the linker names it: its cached tree
         except JxError:
             self.doc = _parse_around_errors(path, text)
         self.book: Rulebook | None = self.checked.book or (before.book if before else None)
@@ -184,7 +184,7 @@ class Analysis:
 
     @functools.cached_property
     def occurrences(self) -> list[Occurrence]:
-        return occurrences(self.doc, self.text) if self.doc is not None else []
+        return occurrences(self.doc, self.text)
 
     @functools.cached_property
     def parent(self) -> Rulebook | None:
@@ -211,8 +211,6 @@ class Analysis:
 
     @property
     def decl(self) -> ast.RulebookDecl | None:
-        if self.doc is None:
-            return None
         return next((s for s in self.doc.statements if isinstance(s, ast.RulebookDecl)), None)
 
     @functools.cached_property
