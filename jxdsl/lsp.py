@@ -314,11 +314,16 @@ def _indicator_hover(a: Analysis, occ: Occurrence) -> str | None:
     if row["rule"]:
         parts.append(f"计分规则：{row['rule']}")
     where = f"定义于 {row['source']}（{_STATUS[row['status']]}"
-    where += "：" + "；".join(row["changes"]) + "）" if row["changes"] else "）"
+    where += "：" + "；".join(_short(c) for c in row["changes"]) + "）" if row["changes"] else "）"
     parts.append(where)
     if a.stale:
         parts.append("（按上一次没有错误的文本）")
     return "\n\n".join(parts)
+
+
+def _short(change: str, limit: int = 80) -> str:
+    """A change as a hover line: a changed 标准 text can run to hundreds of characters."""
+    return change if len(change) <= limit else change[: limit - 1] + "…"
 
 
 def _plain(v) -> str:

@@ -239,6 +239,24 @@ def test_a_warning_is_a_warning_and_an_own_indicator_is_defined_here(work, tmp_p
     assert loc["uri"] == book.as_uri() and loc["range"]["start"] == {"line": 1, "character": 0}
 
 
+def test_occurrences_of_a_path_follow_the_ast():
+    """Each segment of a path after 删除 names the parent's indicator at its depth; a quoted name
+    spans its quotes; names read in a formula and declared facts are found at their spans."""
+    from jxdsl.lsp import Occurrence, occurrences
+    from jxdsl.parse import parse
+
+    text = "规则集 乙 继承 甲\n事实\n  亩数 数值\n删除 产出 / “复合肥+缓控释肥”\n产出 权重 5 得分 = 亩数 / 10\n"
+    got = occurrences(parse(text, "乙.jx"), text)
+    assert got == [
+        Occurrence(1, 10, 11, "parent", ("甲",)),
+        Occurrence(3, 3, 5, "fact", ("亩数",)),
+        Occurrence(4, 4, 6, "indicator", ("产出",), in_parent=True),
+        Occurrence(4, 9, 19, "indicator", ("产出", "复合肥+缓控释肥"), in_parent=True),
+        Occurrence(5, 1, 3, "indicator", ("产出",)),
+        Occurrence(5, 14, 16, "value", ("亩数",)),
+    ]
+
+
 def test_utf32_when_the_client_asks_then_shutdown_and_exit(tmp_path):
     """A server of its own (the module's server stays up for whichever test runs last): a client
     that prefers UTF-32 gets columns in characters; shutdown and exit end the process with 0."""
