@@ -306,6 +306,30 @@ def rulebooks_cmd(folder: str, fmt: str) -> None:
         click.echo(library.render(places, entries))
 
 
+# ---- serve: the rulebook workbench (issue 15) ----------------------------------------------------
+@main.command(name="serve")
+@click.argument("folder", default=".", metavar="[文件夹]")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="端口")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听的地址。默认只有本机能访问；0.0.0.0 对其他机器开放（他们也能读写该文件夹中的规则集）")
+def serve_cmd(folder: str, port: int, host: str) -> None:
+    """打开规则集工作台：在浏览器中编辑文件夹中的规则集，即时看到错误、指标树、得分、“假如”求解和修改的影响。"""
+    from jxdsl.serve import serve
+
+    try:
+        from jxdsl.serve import Folder
+
+        Folder(folder)
+    except JxError as e:
+        _fail(e)
+        return
+    click.echo(f"规则集工作台：http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/  （文件夹 {Path(folder).resolve()}；Ctrl-C 结束）", err=True)
+    try:
+        serve(folder, host, port)
+    except OSError as e:
+        _fail(UsageError(f"无法在 {host}:{port} 上启动：{e.strerror or e}", None, "换一个端口：--port 8766"))
+
+
 # ---- language server (jxdsl lsp) ------------------------------------------------------------------
 @main.command()
 @click.option("--stdio", is_flag=True, default=True, help="经标准输入输出与编辑器通信（默认，也是唯一的方式）")

@@ -55,7 +55,7 @@ def available(folder: Path, extra: list[Path]) -> tuple[list[tuple[str, Path]], 
         index = resolver.index(root, roots, None)
         for f, name in sorted((f, name) for name, files in index.items() for f in files if f not in seen):
             seen.add(f)
-            entry = _read(Entry(name, f, origin))
+            entry = read_entry(Entry(name, f, origin))
             if len(index[name]) > 1:
                 entry.problem = f"本目录中有 {len(index[name])} 个文件都名为“{name}”，继承时报错"
             elif name in chosen:
@@ -67,7 +67,8 @@ def available(folder: Path, extra: list[Path]) -> tuple[list[tuple[str, Path]], 
     return places, entries
 
 
-def _read(entry: Entry) -> Entry:
+def read_entry(entry: Entry) -> Entry:
+    """The entry with what its file says of itself: parent, title, version, years (or its problem)."""
     try:
         doc, _ = trees.load(entry.file)
     except JxError as e:

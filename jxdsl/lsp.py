@@ -260,12 +260,9 @@ def problems(a: Analysis) -> list[dict]:
     """The check's errors and warnings as diagnostics in this document (1-based): an error in a
     parent is shown at the 继承 line, with where it is as related information."""
     out = []
-    sources = dict(a.checked.sources)
     for severity, errs in (("error", a.checked.errors), ("warning", a.checked.warnings)):
         for err in errs:
-            if err.span is not None and _same_file(err.span.file, a.path):  # the linker names it relative to the cwd
-                sources.setdefault(err.span.file, a.text)
-            p = workbench.problem_json(err, sources)
+            p = workbench.problem_json(err, a.checked.sources)
             message = p["message"] + (f"\n提示：{p['hint']}" if p["hint"] else "")
             d = {"severity": severity, "message": message, "kind": p["kind"], "related": None}
             if p["file"] is None or _same_file(p["file"], a.path):

@@ -7,6 +7,7 @@ returned is JSON-ready (docs/api.md).
 """
 from __future__ import annotations
 
+import copy
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -47,16 +48,26 @@ def check(path: str | Path, text: str, search_paths: list[Path] | None = None) -
 
 
 def _sources(err: JxError, path, text: str) -> dict[str, str]:
+    """The texts an error may point into; the edited file's is the unsaved text, never the disk's."""
+    from jxdsl.resolve import shown
+
     got = dict(getattr(err, "sources", None) or {})
-    got.setdefault(str(path), text)
+    got[str(shown(Path(path)))] = text
     return got
 
 
-def problem_json(err: JxError, sources: dict[str, str]) -> dict:
+def problem_json(err: JxError, sources: dict[str, str], shown=lambda file: file) -> dict:
     """An error as the editor underlines it: kind, message, hint, 1-based start and end (the end
-    is the span's own, else the end of the word under the start), and the text ``check`` prints."""
+    is the span's own, else the end of the word under the start), and the text ``check`` prints;
+    ``shown`` maps file names to those the editor uses."""
     span = err.span
-    out = {"kind": err.kind, "message": err.message, "hint": err.hint, "text": err.render(sources),
+    if span is not None:
+        shown_err = copy.copy(err)
+        shown_err.span = attrs.evolve(span, file=shown(span.file))
+        text = shown_err.render({shown(k): v for k, v in sources.items()})
+    else:
+        text = err.render(sources)
+    out = {"kind": err.kind, "message": err.message, "hint": err.hint, "text": text,
            "file": None, "line": None, "column": None, "end_line": None, "end_column": None}
     if span is None:
         return out
@@ -64,7 +75,7 @@ def problem_json(err: JxError, sources: dict[str, str]) -> dict:
     end_line, end_column = span.end_line, span.end_column
     if end_line is None or end_column is None or (end_line, end_column) <= (line, column):
         end_line, end_column = line, _word_end(_line_of(sources.get(span.file), line), column)
-    out.update(file=span.file, line=line, column=column, end_line=end_line, end_column=end_column)
+    out.update(file=shown(span.file), line=line, column=column, end_line=end_line, end_column=end_column)
     return out
 
 
@@ -87,7 +98,7 @@ def _word_end(src: str, column: int) -> int:
 
 
 # ---- the indicator tree -------------------------------------------------------------------------
-def tree_json(book: Rulebook, path: str | Path, search_paths: list[Path] | None = None, text: str | None = None) -> dict:
+def tree_json(book: Rulebook, path: str | Path, search_paths: list[Path] | None = None, shown=lambda file: file) -> dict:
     """The linked indicator tree as the editor shows it beside the text: weights, the sum of each
     group's children, the rule, where each indicator was last defined (file:line), and whether this
     file added it, changed it (with what changed, as ``diff`` words it) or inherits it unchanged."""
@@ -124,8 +135,8 @@ def tree_json(book: Rulebook, path: str | Path, search_paths: list[Path] | None 
             "sum_ok": kids == ind.weight if ind.children else None,
             "rule": describe_rule(ind.rule) if ind.rule is not None else None,
             "status": status, "changes": changes.get(ind.path, []),
-            "file": ind.origin.file if ind.origin else None, "line": ind.origin.line if ind.origin else None,
-            "source": str(ind.origin) if ind.origin else None,
+            "file": shown(ind.origin.file) if ind.origin else None, "line": ind.origin.line if ind.origin else None,
+            "source": f"{shown(ind.origin.file)}:{ind.origin.line}" if ind.origin else None,
         })
         for c in ind.children:
             walk(c, depth + 1)
@@ -136,7 +147,7 @@ def tree_json(book: Rulebook, path: str | Path, search_paths: list[Path] | None 
         "name": book.name, "parent": book.parent, "version": book.version, "max": plain(book.max, 4),
         "declared_max": plain(book.declared_max, 4) if book.declared_max is not None else None,
         "grades": [{"grade": g, "op": op, "bound": plain(b, 4)} for g, op, b in book.grades] + [{"grade": book.lowest_grade, "op": None, "bound": None}],
-        "files": list(book.files), "indicators": rows, "removed": removed,
+        "files": [shown(f) for f in book.files], "indicators": rows, "removed": removed,
     }
 
 

@@ -176,7 +176,7 @@ def test_hover_on_an_indicator_and_a_fact(work):
     line, col = _where(text, "过程 权重 22")
     got = client.at("textDocument/hover", copy, line, col + 1)["contents"]["value"]
     assert "**过程**" in got and "权重 22，下级合计 22" in got
-    assert "本文件修改：权重：20 → 22" in got and f"{copy.name}:{line + 1}:1" in got
+    assert "本文件修改：权重：20 → 22" in got and f"定义于 {copy.name}:{line + 1}（" in got
     line, col = _where(text, "预算资金 金额")
     got = client.at("textDocument/hover", copy, line, col)["contents"]["value"]
     assert "（事实，金额）" in got and "读取它的指标：过程/资金管理/资金到位率/资金到位率" in got
@@ -234,7 +234,7 @@ def test_a_warning_is_a_warning_and_an_own_indicator_is_defined_here(work, tmp_p
     assert diag["severity"] == 2 and diag["message"].startswith("一级指标权重之和为 10，不是 100")
     got = client.at("textDocument/hover", book, 1, 1)
     assert got["range"] == {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 2}}
-    assert "计分规则：酌情" in got["contents"]["value"] and f"定义于 {book}:2:1（本文件定义）" in got["contents"]["value"]
+    assert "计分规则：酌情" in got["contents"]["value"] and f"定义于 {book}:2（本文件定义）" in got["contents"]["value"]
     (loc,) = _locations(client.at("textDocument/definition", book, 1, 0))
     assert loc["uri"] == book.as_uri() and loc["range"]["start"] == {"line": 1, "character": 0}
 
