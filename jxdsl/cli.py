@@ -330,6 +330,19 @@ def serve_cmd(folder: str, port: int, host: str) -> None:
         _fail(UsageError(f"无法在 {host}:{port} 上启动：{e.strerror or e}", None, "换一个端口：--port 8766"))
 
 
+# ---- language server (jxdsl lsp) ------------------------------------------------------------------
+@main.command()
+@click.option("--stdio", is_flag=True, default=True, help="经标准输入输出与编辑器通信（默认，也是唯一的方式）")
+def lsp(stdio: bool) -> None:
+    """启动语言服务器（LSP），供 VS Code 等编辑器使用：即时错误提示、悬停说明、跳转到定义、补全。"""
+    from jxdsl.lsp import serve
+
+    try:
+        serve()
+    except JxError as e:
+        _fail(e)
+
+
 def entry() -> None:  # pragma: no cover - the console script; tests call ``main``
     """The ``jxdsl`` command: ``main``, then, once the output is flushed and the DuckDB connections
     closed, exit without freeing the compiled rulebook's millions of objects one by one (half a

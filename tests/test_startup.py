@@ -57,7 +57,7 @@ def test_unusable_parser_cache_still_parses(tmp_path, damage):
 
 # ---- what a command imports (docs/performance.md) -------------------------------------------------
 LOADED = "import json, sys\nfrom jxdsl.cli import main\ntry:\n    main({args!r})\nexcept SystemExit:\n    pass\nprint(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)), file=sys.stderr)"
-HEAVY = ["sympy", "duckdb", "pyarrow", "sqlglot", "openpyxl", "docx", "rich", "lark", "yaml", "jxdsl.batch", "jxdsl.compile"]
+HEAVY = ["sympy", "duckdb", "pyarrow", "sqlglot", "openpyxl", "docx", "rich", "lark", "yaml", "jxdsl.batch", "jxdsl.compile", "pygls"]
 
 
 def _loaded(args: list[str], cwd: Path) -> list[str]:
