@@ -68,7 +68,7 @@ def main() -> None:
 
             type_over(page, 67, "权重 5", "权垂 4")
             page.mouse.move(0, 0)
-            shoot(page, "error")
+            shoot(page, "error", ".center")
 
             type_over(page, 67, "权垂 4", "权重 4")
             page.click('button[data-tab="score"]')
