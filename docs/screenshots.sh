@@ -69,3 +69,13 @@ self_eval_screenshot() {
 }
 self_eval_screenshot
 # ==== end of 自评表 =============================================================================
+
+# ==== 工作台 (docs/workbench.md) ================================================================
+# The workbench in headless Chromium on a copy of rulebooks/ and examples/: an underlined error, the
+# indicator tree, the score, what-if and impact (docs/images/workbench-*.png).
+workbench_screenshots() {
+    [ -x /usr/bin/chromium ] || { echo "chromium not found: $IMAGES/workbench-*.png not made" >&2; return; }
+    PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" "$PY" docs/workbench_screenshots.py
+}
+workbench_screenshots
+# ==== end of 工作台 ============================================================================
