@@ -228,3 +228,33 @@ def test_unsaved_text_survives_a_reload_and_save_replaces_the_file(page, folder)
     page.click('#conflict button[value="mine"]')
     expect(page.locator("#dirty")).to_be_hidden()
     assert "年度 2024" in disk.read_text(encoding="utf-8") and "别人的修改" not in disk.read_text(encoding="utf-8")
+
+
+def test_highlighter_reads_the_grammar_as_vscode_would(page):
+    """highlight.js with jxdsl.tmLanguage.json, in the browser's own regex engine: the scope of each word."""
+    page.goto(page.base + "/")
+    got = page.evaluate("""async () => {
+        const { Highlighter } = await import('/static/highlight.js');
+        const grammar = await (await fetch('/static/jxdsl.tmLanguage.json')).json();
+        const lines = ['规则集 栖霞-2021 继承 财预2020-10', '  项目立项 权重 4 档次 符合＝1 不符合=0  ＃ 注释',
+                       '预算执行率 = 实际支出资金 / 预算资金', '调整 决策/项目立项 权重 3180.30万元', '“复合肥+缓控释肥” 达标 ≥24人',
+                       '新增就业人数 权重 2 正向 满分=最小(100%, 2)'];
+        const tokens = new Highlighter(grammar).lines(lines.join('\\n'));
+        return tokens.map((line, i) => line.map((t) => [lines[i].slice(t.start, t.end), t.scopes[t.scopes.length - 1]])
+            .filter(([text]) => text.trim()));
+    }""")
+    scope = {(i, text): name for i, line in enumerate(got) for text, name in line}
+    assert scope[0, "规则集"] == scope[0, "继承"] == "keyword.control.jxdsl"
+    assert scope[0, "栖霞-2021"] == "entity.name.type.rulebook.jxdsl"
+    assert scope[0, "财预2020-10"] == "entity.other.inherited-class.jxdsl"
+    assert scope[1, "项目立项"] == "entity.name.function.indicator.jxdsl"
+    assert scope[1, "＝"] == scope[1, "="] == "keyword.operator.jxdsl"
+    assert scope[1, "＃"] == "punctuation.definition.comment.jxdsl" and scope[1, " 注释"] == "comment.line.number-sign.jxdsl"
+    assert scope[2, "预算执行率"] == "variable.other.definition.jxdsl"
+    assert scope[3, "决策/项目立项"] == "entity.name.function.indicator.jxdsl"
+    assert scope[3, "3180.30"] == "constant.numeric.jxdsl" and scope[3, "万元"] == "keyword.other.unit.jxdsl"
+    assert scope[4, "复合肥+缓控释肥"] == "string.quoted.other.jxdsl" and scope[4, "“"] == "punctuation.definition.string.begin.jxdsl"
+    assert scope[4, "≥"] == "keyword.operator.jxdsl" and scope[4, "人"] == "keyword.other.unit.jxdsl"
+    # 新增 inside a name is not the keyword; 最小 before its bracket is the function
+    assert scope[5, "新增就业人数"] == "entity.name.function.indicator.jxdsl"
+    assert scope[5, "最小"] == "support.function.builtin.jxdsl" and scope[5, "正向"] == "keyword.control.jxdsl"
