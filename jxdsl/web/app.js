@@ -71,7 +71,6 @@ function listFiles(files) {
     files.facts.map((f) => `<option value="${esc(f.path)}">${esc(f.path)}</option>`).join("");
   $("im-table").innerHTML = files.facts.filter((f) => f.kind === "table")
     .map((f) => `<option value="${esc(f.path)}">${esc(f.path)}</option>`).join("");
-  if (state.path) { chooseFacts(); fillImpactChoices(); showDirty(); }
 }
 
 const fetchFile = (path) => api("GET", `/api/file?path=${encodeURIComponent(path)}`);
@@ -95,7 +94,8 @@ async function openFile(path, fetched = fetchFile(path)) {
   performance.mark("jxdsl:editor-shown"); // benchmarks/workbench.py: the rulebook coloured on screen
   history.replaceState(null, "", `#${encodeURIComponent(path)}`);
   localStorage.setItem("jxdsl:last", path);
-  if (state.files) { chooseFacts(); fillImpactChoices(); }
+  chooseFacts();
+  fillImpactChoices();
   showDirty();
   check();
 }
@@ -311,7 +311,7 @@ async function solve() {
   const details = Object.fromEntries(["fact", "wanted", "current", "text", "exact", "total", "grade", "met", "reachable"]
     .filter((k) => data[k] !== undefined && data[k] !== null).map((k) => [k, data[k]]));
   $("wi-result").innerHTML = (sentence ? `<p class="sentence">${esc(sentence)}</p>` : "") +
-    (value ? `<p>所需的值：<b data-solved>${esc(value)}</b> <button type="button" id="wi-apply">用这个值计分</button></p>` : "") + anyHtml(details);
+    (value ? `<p>所需的值：<b data-solved>${esc(value)}</b> <button type="button" id="wi-apply">用这个值计分</button></p>` : "") + fieldsHtml(details);
   if (value) $("wi-apply").onclick = () => {
     const number = parseFloat(plainDigits(value));
     if (!Number.isNaN(number)) $("wi-slider").value = String(number);
@@ -365,42 +365,20 @@ function impactHtml(data) {
       `<td>${esc(p.new.total ?? p.new.error)}</td><td>${esc(p.new.grade)}</td><td>${esc(p.delta)}</td></tr>`).join("") + "</table>" : "");
   html += projects("变化的项目", changed) + projects("无法计分的项目", failed);
   for (const key of ["projects", "changed", "grade_changed", "unchanged", "failed", "old", "new", "table", "engine"]) delete rest[key];
-  return html + (Object.keys(rest).length ? anyHtml(rest) : "");
+  return html + fieldsHtml(rest);
 }
 
-// answers of solve and impact are shown field by field, whatever fields they carry
+// fields of an answer shown as they come: a solve answer's details, and fields of an impact answer
+// that this page does not know yet (a newer server)
 const LABELS = {
-  total: "总分", grade: "等级", value: "值", text: "所需的值", fact: "事实", goal: "目标", project: "项目", projects: "项目",
-  changed: "变化的项目", matrix: "等级转移矩阵", transitions: "等级转移矩阵", before: "修改前", after: "修改后",
-  counts: "统计", distribution: "等级分布", old: "修改前", new: "修改后", reached: "达到的总分", ok: "成功", message: "说明",
-  wanted: "目标", current: "现值", side: "方向", reachable: "能否达到", met: "现已达到", exact: "精确值（分数）", unit: "单位",
+  fact: "事实", wanted: "目标", current: "现值", text: "所需的值", exact: "精确值（分数）", total: "总分", grade: "等级",
+  met: "现已达到", reachable: "能否达到",
 };
-const label = (key) => LABELS[key] || key;
-const scalar = (v) => v === null || ["string", "number", "boolean"].includes(typeof v);
-const cell = (v) => (typeof v === "boolean" ? (v ? "是" : "否") : scalar(v) ? esc(v ?? "") : esc(JSON.stringify(v)));
+const cell = (v) => (typeof v === "boolean" ? (v ? "是" : "否") : esc(typeof v === "object" && v !== null ? JSON.stringify(v) : v ?? ""));
 
-function anyHtml(data) {
-  const rows = Object.entries(data).filter(([, v]) => scalar(v));
-  let html = rows.length ? `<table>${rows.map(([k, v]) => `<tr><th class="text">${esc(label(k))}</th><td class="text">${cell(v)}</td></tr>`).join("")}</table>` : "";
-  for (const [key, value] of Object.entries(data)) {
-    if (scalar(value)) continue;
-    html += `<h2>${esc(label(key))}</h2>`;
-    if (Array.isArray(value) && value.every((x) => x && typeof x === "object" && !Array.isArray(x))) {
-      const columns = [...new Set(value.flatMap((x) => Object.keys(x)))];
-      html += value.length === 0 ? '<p class="muted">（无）</p>' : `<table data-key="${esc(key)}"><tr>${columns.map((c) => `<th class="text">${esc(label(c))}</th>`).join("")}</tr>` +
-        value.map((x) => `<tr>${columns.map((c) => `<td class="${typeof x[c] === "number" ? "" : "text"}">${cell(x[c])}</td>`).join("")}</tr>`).join("") + "</table>";
-    } else if (!Array.isArray(value) && Object.values(value).every((x) => x && typeof x === "object" && !Array.isArray(x) && Object.values(x).every(scalar))) {
-      const columns = [...new Set(Object.values(value).flatMap((x) => Object.keys(x)))];
-      html += `<table data-key="${esc(key)}"><tr><th></th>${columns.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>` +
-        Object.entries(value).map(([row, x]) => `<tr><th>${esc(row)}</th>${columns.map((c) => `<td>${cell(x[c] ?? "")}</td>`).join("")}</tr>`).join("") + "</table>";
-    } else if (!Array.isArray(value) && Object.values(value).every(scalar)) {
-      html += `<table data-key="${esc(key)}"><tr>${Object.keys(value).map((c) => `<th>${esc(label(c))}</th>`).join("")}</tr>` +
-        `<tr>${Object.values(value).map((v) => `<td>${cell(v)}</td>`).join("")}</tr></table>`;
-    } else {
-      html += `<pre class="explanation">${esc(JSON.stringify(value, null, 2))}</pre>`;
-    }
-  }
-  return html;
+function fieldsHtml(data) {
+  const rows = Object.entries(data);
+  return rows.length ? `<table>${rows.map(([k, v]) => `<tr><th class="text">${esc(LABELS[k] || k)}</th><td class="text">${cell(v)}</td></tr>`).join("")}</table>` : "";
 }
 
 // ---- save ---------------------------------------------------------------------------------------
