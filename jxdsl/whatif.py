@@ -220,7 +220,10 @@ def solve(book, inputs: ProjectInputs, fact: str, goal: Goal) -> Solution:
         return Solution(fact, goal, wanted, False, False, None, None, None, unit, best, None, None, _shown(q0), _unreachable(fact, wanted, best))
     met = good.contains(sympy.Rational(x0.numerator, x0.denominator)) is sympy.S.true
     value, side, inside = _nearest(good, x0, met)
-    text = _written(good, value, inside, q0, unit)
+    if value is None:
+        return Solution(fact, goal, wanted, True, True, None, None, _shown(q0), unit, now.total, now.grade, None, _shown(q0),
+                        f"{fact} 取任何值都能{wanted}（其他指标已足够）")
+    text = _written(good, value, inside, side in ("至少", "大于"), q0, unit)
     after = evaluate(scheme, with_fact(inputs, fact, text))
     reached = after.total if goal.kind in ("grade", "next", "total") else next((r.score for r in after.walk() if r.path == goal.path), None)
     if reached is None or not (reached >= bound if op == ">=" else reached > bound):
@@ -266,14 +269,16 @@ def _nearest(good, x0: Fraction, met: bool):
             closed = piece.contains(end) is sympy.S.true
             if met or (left and end >= here) or (not left and end <= here):
                 found.append((abs(end - here), exact(end), ("至少" if closed else "大于") if left else ("至多" if closed else "小于"), closed))
-    if not found:  # met on the whole line, or a single point
-        pts = [(abs(p.inf - here), exact(p.inf), "等于", True) for p in _intervals(good)]
-        found = pts or [(0, x0, "至少", True)]
+    if not found:  # met everywhere around x0 (no end), or only at single points
+        points = [(abs(p.inf - here), exact(p.inf), "等于", True) for p in _intervals(good) if p.inf == p.sup]
+        if not points:
+            return None, None, True
+        found = points
     _, value, side, closed = min(found, key=lambda f: f[0])
     return value, side, closed
 
 
-def _written(good, value: Fraction, closed: bool, q0, unit: str) -> str:
+def _written(good, value: Fraction, closed: bool, up: bool, q0, unit: str) -> str:
     """The value as a fact is written: exact when it has at most 12 decimals and reaches the goal,
     else at the fewest decimals (at least the fact's own) that still reach it."""
     import re
@@ -285,10 +290,11 @@ def _written(good, value: Fraction, closed: bool, q0, unit: str) -> str:
     if closed and needed is not None:
         return f"{_decimal(value, max(needed, min(own, 2)))}{unit}"
     for d in range(max(own, 2), 13):
-        for mode in ("截断", "进一"):
-            v = Fraction(to_decimal(value, d, mode))
-            if good.contains(sympy.Rational(v.numerator, v.denominator)) is sympy.S.true:
-                return f"{_decimal(v, d)}{unit}"
+        v = Fraction(to_decimal(value, d, "进一" if up else "截断"))  # toward the side that reaches
+        if v == value:
+            v += Fraction(1 if up else -1, 10**d)
+        if good.contains(sympy.Rational(v.numerator, v.denominator)) is sympy.S.true:
+            return f"{_decimal(v, d)}{unit}"
     raise UsageError(f"“{value}”无法用 12 位以内的小数写出", None, "换一个目标")
 
 
@@ -301,14 +307,30 @@ def _shown(q0) -> str | None:
     return None if q0 is None else q0.text
 
 
+def _bound(value: Fraction, unit: str) -> str:
+    """The boundary exactly: a decimal when it ends within 12 places, else ≈ a decimal and the fraction."""
+    if next((d for d in range(13) if (value * 10**d).denominator == 1), None) is not None:
+        return f"{plain(value, 12)}{unit}"
+    return f"{_decimal(value, 6)}…{unit}（精确值 {value}）"
+
+
+def _head(fact, side, value, text, unit) -> str:
+    """``实际支出 至少为 812.35万元 时``; a boundary that is no decimal, or not reached itself, with
+    the value written as a fact that reaches the goal."""
+    verb = f"{side}为" if side in ("至少", "至多") else side
+    exact_text = _bound(value, unit)
+    if side == "等于":
+        return f"{fact} 为 {text} 时"
+    if exact_text == text:
+        return f"{fact} {verb} {text} 时"
+    return f"{fact} {verb} {exact_text} 时（如 {text}）"
+
+
 def _note(fact, wanted, met, side, value, text, q0, unit) -> str:
-    exact_text = f"{plain(value, 12)}{unit}"
-    head = f"{fact} {side}为 {text}" if side != "等于" else f"{fact} 为 {text}"
-    if text != exact_text and side in ("至少", "至多"):
-        head += f"（精确值 {value}）" if plain(value, 12) != text.removesuffix(unit) else ""
+    head = _head(fact, side, value, text, unit)
     if met:
-        return f"现值 {q0.text if q0 else '—'} 已{wanted}；{head} 时仍能达到"
-    return f"{head} 时，{wanted}"
+        return f"现值 {q0.text if q0 else '—'} 已{wanted}；{head}仍能达到"
+    return f"{head}，{wanted}"
 
 
 def _unreachable(fact, wanted, best) -> str:
@@ -318,11 +340,11 @@ def _unreachable(fact, wanted, best) -> str:
 
 def sentence(s: Solution) -> str:
     """The answer as one Chinese sentence."""
-    if not s.reachable:
+    if not s.reachable or s.value is None:
         return s.note
     grade = f"（{s.grade}）" if s.grade else ""
     shown = f"总分 {plain(s.total, 2)}{grade}" if s.total is not None else "总分无法计算"
-    head = f"{s.fact} {s.side}为 {s.text} 时，{shown}"
+    head = f"{_head(s.fact, s.side, s.value, s.text, s.unit)}，{shown}"
     if s.met:
         return f"{s.fact} 现为 {s.current}，已{s.wanted}；{head}"
     return head
