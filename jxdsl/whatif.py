@@ -323,7 +323,7 @@ def _head(fact, side, value, text, unit) -> str:
         return f"{fact} 为 {text} 时"
     if exact_text == text:
         return f"{fact} {verb} {text} 时"
-    return f"{fact} {verb} {exact_text} 时（如 {text}）"
+    return f"{fact} {verb} {exact_text}{'' if exact_text.endswith('）') else ' '}时（如 {text}）"
 
 
 def _note(fact, wanted, met, side, value, text, q0, unit) -> str:
