@@ -110,6 +110,13 @@ def test_qixia_spending_for_a_total():
     assert to_json(s)["value"] == "3174.9995" and to_json(s)["reachable"]
 
 
+def test_a_goal_between_rounding_steps():
+    """92.695 is no total a 2-decimal score can make: it takes what 92.7 takes."""
+    book, inputs = _load(QIXIA)
+    s = _check(book, inputs, "实际支出资金", Goal("total", points=Fraction("92.695")), Fraction("92.695"))
+    assert s.value == Fraction("3174.9995")
+
+
 def test_qixia_grade_already_met_gives_the_boundary():
     book, inputs = _load(QIXIA)
     s = _check(book, inputs, "实际支出资金", Goal("grade", grade="优"), Fraction(90))
@@ -158,6 +165,16 @@ def test_two_rules_on_one_fact_pull_apart(tmp_path):
     book, inputs = _project(tmp_path, facts=FACTS.replace("满意度: 85%", "满意度: 95%"))
     s = _check(book, inputs, "实际支出", Goal("total", points=Fraction(84)), Fraction(84))
     assert s.side == "至多" or s.met
+
+
+@pytest.mark.parametrize("mode", ["截断", "四舍五入", "进一"])
+def test_a_sum_of_rounded_scores(tmp_path, mode):
+    """One fact in two proportional rules: the total is a sum of two rounded terms (``cells``)."""
+    text = "规则集 两项\n等级 优 ≥90 良 ≥80 中 ≥60 差\n小数 {digits} 位 {mode}\n\n事实\n  产量 数值\n\n甲 权重 10 正向 满分=100 取 产量\n乙 权重 10 正向 满分=70 取 产量\n丙 权重 80 档次 好=80 差=0\n"
+    facts = "项目: 两项\n事实:\n  产量: 10\n评价:\n  丙: {档次: 好}\n"
+    book, inputs = _project(tmp_path, text=text, facts=facts, digits=1, mode=mode)
+    s = _check(book, inputs, "产量", Goal("total", points=Fraction(96)), Fraction(96))
+    assert Fraction(60) < s.value < Fraction(70)  # 10 × 产量/100 + 10 × 产量/70, each rounded, reach 16
 
 
 @pytest.mark.parametrize("digits, mode, bound, value, side", [

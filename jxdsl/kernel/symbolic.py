@@ -50,7 +50,7 @@ _FLIP = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "==": "==", "!=": "!="}
 
 
 def _rel(lhs, op: str, rhs=0):
-    return {">=": sympy.Ge, ">": sympy.Gt, "<=": sympy.Le, "<": sympy.Lt, "==": sympy.Eq, "!=": sympy.Ne}[op](lhs, rhs, evaluate=False)
+    return {">=": sympy.Ge, ">": sympy.Gt, "<=": sympy.Le, "<": sympy.Lt, "==": sympy.Eq, "!=": sympy.Ne}[op](lhs, rhs)
 
 
 def satisfying(cond, region):
@@ -93,7 +93,13 @@ def satisfying(cond, region):
         return region - satisfying(_rel(e, "=="), region)
     if op == "==":
         return satisfying(_rel(e, ">="), satisfying(_rel(e, "<="), region))
-    return sympy.Union(*[part for part, value in cells(e, region) if bool(_rel(value, op))])
+    bounds = _bounds(e)
+    if bounds is None:
+        refuse(f"条件“{cond}”中的舍入")
+    low, high = bounds if op in (">=", ">") else bounds[::-1]
+    sure = satisfying(_rel(low, op), region)  # holds even for the least e can be
+    band = satisfying(_rel(high, op), region) - sure  # may hold: cut where the steps are
+    return sympy.Union(sure, *[part for part, value in cells(e, band) if bool(_rel(value, op))])
 
 
 def _unround(f, op: str, k):
@@ -154,9 +160,8 @@ def cells(e, region) -> list[tuple[object, object]]:
     innermost argument u(x) crosses an integer: the solutions of the equations u(x) = n, n between
     the least and greatest u on the band (``function_range``; an outer rounding of rounded terms
     steps only where they do).  Between consecutive such points every rounded term is constant, so
-    e is constant on each open gap and at each point; its value there is computed exactly.  The
-    cells returned cover ``region``: the parts outside the band come with the value at a sample
-    point only when e is constant there, which callers do not rely on — they ask for the band.
+    e is constant on each open gap and at each point; its value there is computed exactly (at the
+    point, or at the gap's midpoint).  The cells cover ``region``, which callers keep to that band.
     """
     found = []
     for piece in _intervals(region):
@@ -169,10 +174,10 @@ def cells(e, region) -> list[tuple[object, object]]:
             if hi - lo > MAX_CELLS:
                 refuse(f"舍入的台阶超过 {MAX_CELLS} 个")
             for n in range(int(ceiling(lo)), int(floor(hi)) + 1):
-                sols = sympy.solveset(sympy.Eq(u, n), X, piece)
+                sols = sympy.solveset(sympy.Eq(u, n), X, S.Reals)
                 if not isinstance(sols, sympy.FiniteSet):
                     refuse(f"方程 {u} = {n}")
-                points |= set(sols)
+                points |= {p for p in sols if piece.contains(p) is S.true}
         ends = sorted(points | {p for p in (piece.inf, piece.sup) if p.is_finite and piece.contains(p) is S.true})
         found += _cut(e, piece, ends)
     return found
