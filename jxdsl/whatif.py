@@ -160,9 +160,9 @@ def _target(scheme: ir.Scheme, goal: Goal, now: Result) -> tuple[str, Fraction, 
                     raise UsageError(f"“{goal.grade}”是最低等级，任何总分都达到", None, "选一个更高的等级")
                 raise UsageError(f"规则集没有等级“{goal.grade}”", None, f"是否应为“{close}”？" if close else f"等级：{'、'.join(pool)}")
         op = ">" if g.strict else ">="
-        return op, g.bound, f"总分{'高于' if g.strict else '达到'} {plain(g.bound, 2)}（{g.name}）"
+        return op, g.bound, f"总分{'高于' if g.strict else '达到'} {plain(g.bound, 6)}（{g.name}）"
     if goal.kind == "total":
-        return ">=", goal.points, f"总分达到 {plain(goal.points, 2)}"
+        return ">=", goal.points, f"总分达到 {plain(goal.points, 6)}"
     node = next((n for n in scheme.walk() if n.path == goal.path), None)
     if node is None:
         pool = ["/".join(n.path) for n in scheme.walk()]
@@ -170,7 +170,7 @@ def _target(scheme: ir.Scheme, goal: Goal, now: Result) -> tuple[str, Fraction, 
         raise UsageError(f"规则集没有指标“{'/'.join(goal.path)}”", None, f"是否应为“{close}”？" if close else "写指标的完整路径，如 产出/产出数量/完成率")
     if goal.kind == "full":
         return ">=", node.weight, f"“{node.path[-1]}”得满分 {plain(node.weight, 2)}"
-    return ">=", goal.points, f"“{node.path[-1]}”得分达到 {plain(goal.points, 2)}"
+    return ">=", goal.points, f"“{node.path[-1]}”得分达到 {plain(goal.points, 6)}"
 
 
 def _fact_of(scheme: ir.Scheme, inputs: ProjectInputs, fact: str):
@@ -219,7 +219,8 @@ def solve(book, inputs: ProjectInputs, fact: str, goal: Goal) -> Solution:
         best = max((_best(v, region, cells) for region, v in parts), default=None)
         return Solution(fact, goal, wanted, False, False, None, None, None, unit, best, None, None, _shown(q0), _unreachable(fact, wanted, best))
     met = good.contains(sympy.Rational(x0.numerator, x0.denominator)) is sympy.S.true
-    value, side, inside = _nearest(good, x0, met)
+    defined = sympy.Union(*[region for region, _ in parts])
+    value, side, inside = _nearest(good, x0, met, defined)
     if value is None:
         return Solution(fact, goal, wanted, True, True, None, None, _shown(q0), unit, now.total, now.grade, None, _shown(q0),
                         f"{fact} 取任何值都能{wanted}（其他指标已足够）")
@@ -251,20 +252,23 @@ def _best(v, region, cells):
     return max(exact(value) for _, value in cells(v, window))
 
 
-def _nearest(good, x0: Fraction, met: bool):
-    """(boundary, side, whether the boundary itself reaches the goal) nearest to x0."""
+def _nearest(good, x0: Fraction, met: bool, defined):
+    """(boundary, side, whether the boundary itself reaches the goal) nearest to x0.  When the goal
+    is met, an end where the project stops being scorable (0 for an amount, ±1000% for a
+    percentage) says nothing: the boundary is where the score, not the data, gives out."""
     import sympy
 
     from jxdsl.kernel.symbolic import _intervals, exact
 
     here = sympy.Rational(x0.numerator, x0.denominator)
+    edges = {e for piece in _intervals(defined) for e in (piece.inf, piece.sup) if e.is_finite}
     found = []
     for piece in _intervals(good):
         lo, hi = piece.inf, piece.sup
         if met and piece.contains(here) is not sympy.S.true:
             continue
         for end, left in ((lo, True), (hi, False)):
-            if not end.is_finite or (met and lo == hi):
+            if not end.is_finite or (met and (lo == hi or end in edges)):
                 continue
             closed = piece.contains(end) is sympy.S.true
             if met or (left and end >= here) or (not left and end <= here):

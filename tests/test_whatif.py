@@ -193,7 +193,7 @@ def test_rounding_modes(tmp_path, digits, mode, bound, value, side):
     assert (s.value, s.side) == (Fraction(value), side)
 
 
-@settings(max_examples=12, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 @given(
     weight=st.integers(1, 30),
     target=st.integers(1, 300),

@@ -79,7 +79,7 @@ def satisfying(cond, region):
         return region if bool(_rel(e, op)) else S.EmptySet
     steps = e.atoms(floor, ceiling)
     if not steps:
-        return sympy.solveset(_rel(e, op), X, region)
+        return _rational(e, op, region) if e.is_rational_function(X) else sympy.solveset(_rel(e, op), X, region)
     if len(steps) == 1:
         (f,) = steps
         a = e.coeff(f)
@@ -100,6 +100,22 @@ def satisfying(cond, region):
     sure = satisfying(_rel(low, op), region)  # holds even for the least e can be
     band = satisfying(_rel(high, op), region) - sure  # may hold: cut where the steps are
     return sympy.Union(sure, *[part for part, value in cells(e, band) if bool(_rel(value, op))])
+
+
+def _rational(e, op: str, region):
+    """Where ``e op 0`` holds for a rational function e of x: e changes sign only at the real roots
+    of its numerator and denominator, so it is decided at each root and in each gap between them
+    (exact roots; much faster than ``solveset``'s general inequality solver)."""
+    num, den = sympy.fraction(sympy.together(e))
+    roots = set()
+    for poly in (num, den):
+        if poly.has(X):
+            roots |= set(sympy.Poly(poly, X).real_roots())
+    holds = []
+    for part, value in _cut(e, region, sorted(roots), lambda p: den.subs(X, p) == 0):
+        if bool(_rel(value, op)):
+            holds.append(part)
+    return sympy.Union(*holds).intersect(region)
 
 
 def _unround(f, op: str, k):
@@ -183,18 +199,17 @@ def cells(e, region) -> list[tuple[object, object]]:
     return found
 
 
-def _cut(e, piece, points):
-    """The cells of ``piece`` between and at ``points`` (sorted), with e's value on each."""
-    out, start = [], piece.inf
-    for p in points:
-        gap = Interval(start, p, True, True).intersect(piece)
-        if gap is not S.EmptySet:
-            out.append((gap, e.subs(X, _sample(gap))))
-        out.append((sympy.FiniteSet(p), e.subs(X, p)))
-        start = p
-    last = Interval(start, piece.sup, True, True).intersect(piece) if points else piece
-    if last is not S.EmptySet and last.measure != 0:
-        out.append((last, e.subs(X, _sample(last))))
+def _cut(e, piece, points, pole=lambda p: False):
+    """The cells of ``piece`` (any set of x) between and at ``points`` (sorted), with e's value on
+    each; a pole is no cell (e is not defined there)."""
+    out = []
+    for start, end in zip([S.NegativeInfinity, *points], [*points, S.Infinity]):
+        whole = Interval(start, end, True, True)
+        gap = whole.intersect(piece)
+        if gap is not S.EmptySet:  # e is the same all along ``whole``: sampled inside the piece if it can be
+            out.append((gap, e.subs(X, _sample(gap if isinstance(gap, Interval) else whole))))
+        if end in points and piece.contains(end) is S.true and not pole(end):
+            out.append((sympy.FiniteSet(end), e.subs(X, end)))
     return out
 
 
