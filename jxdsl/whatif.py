@@ -198,7 +198,7 @@ def solve(book, inputs: ProjectInputs, fact: str, goal: Goal) -> Solution:
     import sympy
 
     from jxdsl.evaluate import evaluate
-    from jxdsl.kernel.symbolic import X, cells, exact, pieces, satisfying, symbolic
+    from jxdsl.kernel.symbolic import exact, pieces, satisfying, symbolic
     from jxdsl.lower import lower
 
     scheme = book if isinstance(book, ir.Scheme) else lower(book)
@@ -211,12 +211,13 @@ def solve(book, inputs: ProjectInputs, fact: str, goal: Goal) -> Solution:
     now = evaluate(scheme, inputs)
     op, bound, wanted = _target(scheme, goal, now)
     x0 = q0.value / factor if q0 is not None else Fraction(0)
-    run = _runner(scheme, inputs, fact, factor, now, goal.path if goal.kind in ("full", "indicator") else ())
+    given = inputs if q0 is not None else with_fact(inputs, fact, f"0{unit}")  # the unknown goes where the fact is read
+    run = _runner(scheme, given, fact, factor, now, goal.path if goal.kind in ("full", "indicator") else ())
     parts = [(region, exact(v)) for region, v in pieces(sympy.S.Reals, run) if v is not None]
     rel = {">=": sympy.Ge, ">": sympy.Gt}[op]
     good = sympy.Union(*[satisfying(rel(v, bound), region) if symbolic(v) else (region if (v >= bound if op == ">=" else v > bound) else sympy.S.EmptySet) for region, v in parts])
     if good is sympy.S.EmptySet:
-        best = max((_best(v, region, cells) for region, v in parts), default=None)
+        best = max((_best(v, region) for region, v in parts), default=None)
         return Solution(fact, goal, wanted, False, False, None, None, None, unit, best, None, None, _shown(q0), _unreachable(fact, wanted, best))
     met = good.contains(sympy.Rational(x0.numerator, x0.denominator)) is sympy.S.true
     defined = sympy.Union(*[region for region, _ in parts])
@@ -233,23 +234,21 @@ def solve(book, inputs: ProjectInputs, fact: str, goal: Goal) -> Solution:
     return Solution(fact, goal, wanted, True, met, value, side, text, unit, after.total, after.grade, reached, _shown(q0), note)
 
 
-def _best(v, region, cells):
-    """The greatest value v takes on region (v a step function of x, or a number)."""
+def _best(v, region):
+    """The greatest value v takes on region (v a step function of x, or a number): it is taken
+    where the upper bound U reaches the lower bound L's supremum (there U ≥ v ≥ sup L)."""
     import sympy
 
-    from jxdsl.kernel.symbolic import X, _bounds, _intervals, exact, refuse, symbolic
+    from jxdsl.kernel.symbolic import X, bounds, cells, exact, intervals, refuse, satisfying, symbolic
 
     if not symbolic(v):
         return v
-    bounds = _bounds(v)
-    if bounds is None:
+    found = bounds(v)
+    if found is None:
         refuse("无法求出可达到的最高分")
-    lo, hi = bounds
-    top = max(sympy.calculus.util.function_range(lo, X, piece).sup for piece in _intervals(region))
-    from jxdsl.kernel.symbolic import satisfying
-
-    window = satisfying(sympy.Ge(hi, top), region)
-    return max(exact(value) for _, value in cells(v, window))
+    lo, hi = found
+    top = max(sympy.calculus.util.function_range(lo, X, piece).sup for piece in intervals(region))
+    return max(exact(value) for _, value in cells(v, satisfying(sympy.Ge(hi, top), region)))
 
 
 def _nearest(good, x0: Fraction, met: bool, defined):
@@ -258,12 +257,12 @@ def _nearest(good, x0: Fraction, met: bool, defined):
     percentage) says nothing: the boundary is where the score, not the data, gives out."""
     import sympy
 
-    from jxdsl.kernel.symbolic import _intervals, exact
+    from jxdsl.kernel.symbolic import exact, intervals
 
     here = sympy.Rational(x0.numerator, x0.denominator)
-    edges = {e for piece in _intervals(defined) for e in (piece.inf, piece.sup) if e.is_finite}
+    edges = {e for piece in intervals(defined) for e in (piece.inf, piece.sup) if e.is_finite}
     found = []
-    for piece in _intervals(good):
+    for piece in intervals(good):
         lo, hi = piece.inf, piece.sup
         if met and piece.contains(here) is not sympy.S.true:
             continue
@@ -274,7 +273,7 @@ def _nearest(good, x0: Fraction, met: bool, defined):
             if met or (left and end >= here) or (not left and end <= here):
                 found.append((abs(end - here), exact(end), ("至少" if closed else "大于") if left else ("至多" if closed else "小于"), closed))
     if not found:  # met everywhere around x0 (no end), or only at single points
-        points = [(abs(p.inf - here), exact(p.inf), "等于", True) for p in _intervals(good) if p.inf == p.sup]
+        points = [(abs(p.inf - here), exact(p.inf), "等于", True) for p in intervals(good) if p.inf == p.sup]
         if not points:
             return None, None, True
         found = points

@@ -160,6 +160,12 @@ def test_full_marks_by_rule_kind(tmp_path, fact, path, value, side):
     assert (s.value, s.side) == (value, side)
 
 
+def test_a_fact_not_given_yet(tmp_path):
+    book, inputs = _project(tmp_path, facts=FACTS.replace("  工期: 75\n", ""))
+    s = _check(book, inputs, "工期", Goal("full", path=("效益", "工期")), Fraction(10))
+    assert (s.value, s.current) == (Fraction("99.98"), None)
+
+
 def test_two_rules_on_one_fact_pull_apart(tmp_path):
     """More spending raises 执行 and lowers 节约: the total for 良 is reached in a window."""
     book, inputs = _project(tmp_path, facts=FACTS.replace("满意度: 85%", "满意度: 95%"))
@@ -233,6 +239,13 @@ def test_refusals(tmp_path):
         solve(book, inputs, "工期", Goal("grade", grade="特优"))
     with pytest.raises(UsageError, match="没有指标"):
         solve(book, inputs, "工期", Goal("full", path=("效益", "工")))
+
+
+def test_a_tier_is_no_fact(tmp_path):
+    text = "规则集 档次\n等级 优 ≥90 良 ≥80 中 ≥60 差\n\n事实\n  产量 数值\n\n甲 权重 20 正向 满分=100 取 产量\n乙 权重 80 档次 好=80 差=0\n"
+    book, inputs = _project(tmp_path, text=text, facts="项目: 档次\n事实:\n  产量: 10\n评价:\n  乙: {档次: 好}\n")
+    with pytest.raises(FactError, match="评价人的选择"):
+        solve(book, inputs, "乙", Goal("next"))
 
 
 def _cli(*args):

@@ -93,10 +93,10 @@ def satisfying(cond, region):
         return region - satisfying(_rel(e, "=="), region)
     if op == "==":
         return satisfying(_rel(e, ">="), satisfying(_rel(e, "<="), region))
-    bounds = _bounds(e)
-    if bounds is None:
+    found = bounds(e)
+    if found is None:
         refuse(f"条件“{cond}”中的舍入")
-    low, high = bounds if op in (">=", ">") else bounds[::-1]
+    low, high = found if op in (">=", ">") else found[::-1]
     sure = satisfying(_rel(low, op), region)  # holds even for the least e can be
     band = satisfying(_rel(high, op), region) - sure  # may hold: cut where the steps are
     return sympy.Union(sure, *[part for part, value in cells(e, band) if bool(_rel(value, op))])
@@ -133,19 +133,19 @@ def _unround(f, op: str, k):
     return {">=": _rel(u, ">", hi - 1), ">": _rel(u, ">", lo), "<=": _rel(u, "<=", lo), "<": _rel(u, "<=", hi - 1)}[op]
 
 
-def _bounds(e):
+def bounds(e):
     """(L, U): continuous functions with L ≤ e ≤ U, for e built from sums, positive multiples and
     rounding (floor(z) ∈ (z − 1, z], ceiling(z) ∈ [z, z + 1)); None when e is of another shape."""
     if not e.has(floor, ceiling):
         return e, e
     if isinstance(e, (floor, ceiling)):
-        inner = _bounds(e.args[0])
+        inner = bounds(e.args[0])
         if inner is None:
             return None
         lo, hi = inner
         return (lo - 1, hi) if isinstance(e, floor) else (lo, hi + 1)
     if isinstance(e, sympy.Add):
-        parts = [_bounds(a) for a in e.args]
+        parts = [bounds(a) for a in e.args]
         if any(p is None for p in parts):
             return None
         return sympy.Add(*[p[0] for p in parts]), sympy.Add(*[p[1] for p in parts])
@@ -153,7 +153,7 @@ def _bounds(e):
         const, rest = e.as_independent(X, floor, ceiling, as_Add=False)
         if const.free_symbols or not const.is_positive:
             return None
-        inner = _bounds(rest)
+        inner = bounds(rest)
         return None if inner is None else (const * inner[0], const * inner[1])
     return None
 
@@ -171,7 +171,7 @@ def cells(e, region) -> list[tuple[object, object]]:
     """``region`` cut where the step function ``e`` (a sum of rounded terms) is constant, as
     (part, value) pairs — within the band where the rounding can matter.
 
-    Why this is exact: with L ≤ e ≤ U (``_bounds``, continuous), e ≥ g holds wherever L ≥ g and
+    Why this is exact: with L ≤ e ≤ U (``bounds``, continuous), e ≥ g holds wherever L ≥ g and
     nowhere U < g; only the band between needs cutting.  There every rounding step changes where an
     innermost argument u(x) crosses an integer: the solutions of the equations u(x) = n, n between
     the least and greatest u on the band (``function_range``; an outer rounding of rounded terms
@@ -180,7 +180,7 @@ def cells(e, region) -> list[tuple[object, object]]:
     point, or at the gap's midpoint).  The cells cover ``region``, which callers keep to that band.
     """
     found = []
-    for piece in _intervals(region):
+    for piece in intervals(region):
         points = set()
         for u in _innermost(e):
             span = sympy.calculus.util.function_range(u, X, piece)
@@ -224,11 +224,11 @@ def _sample(gap):
     return S.Zero
 
 
-def _intervals(region) -> list:
+def intervals(region) -> list:
     if region is S.EmptySet:
         return []
     if isinstance(region, sympy.Union):
-        return [p for a in region.args for p in _intervals(a)]
+        return [p for a in region.args for p in intervals(a)]
     if isinstance(region, sympy.FiniteSet):
         return [sympy.FiniteSet(p) for p in region]
     if isinstance(region, Interval):
