@@ -89,7 +89,9 @@ def _reading(scheme: ir.Scheme, fact: str) -> set[str]:
 
 # ---- the symbolic run -------------------------------------------------------------------------------
 def _runner(scheme: ir.Scheme, inputs: ProjectInputs, fact: str, factor: Fraction, fixed: Result, path: tuple[str, ...]):
-    """A function of the backend scoring the project: (total, score of ``path``)."""
+    """A function of the backend scoring the project: its total, or the score of ``path`` when given.
+    Only the leaves that read the fact (or a value derived from it) run on the backend; the others,
+    the target tables and the items keep the interpreter's scores."""
     from jxdsl.evaluate import _Run
     from jxdsl.kernel import tree
     from jxdsl.kernel.leaf import run_leaf
@@ -100,6 +102,7 @@ def _runner(scheme: ir.Scheme, inputs: ProjectInputs, fact: str, factor: Fractio
 
     ready = _Run(scheme, inputs)
     touched = _reading(scheme, fact)
+    reading = {n.path for n in scheme.walk() if isinstance(n, ir.Leaf) and _names(n, set()) & touched}
     known = {r.path: r for r in fixed.walk()}
     ungraded = attrs.evolve(scheme, grades=())  # the total is what is solved; its grade is not needed
     bonus = [tree.bonus_item(PY, i, ready.record((i.name,)), "加分") for i in scheme.bonus]
@@ -124,7 +127,7 @@ def _runner(scheme: ir.Scheme, inputs: ProjectInputs, fact: str, factor: Fractio
                 kids = [node(c) for c in n.children]
                 got = tree.parent(b, kids)
                 out = (got.score, got.status, got.excluded)
-            elif isinstance(n, ir.Leaf) and _names(n, set()) & touched:
+            elif n.path in reading:
                 got = run_leaf(scope, n, ready.record(n.path))
                 out = (got.score, got.status, got.excluded)
             else:
