@@ -340,7 +340,7 @@ def _note(fact, wanted, met, side, value, text, q0, unit) -> str:
 
 
 def _unreachable(fact, wanted, best) -> str:
-    shown = "无法计分" if best is None else plain(best, 2)
+    shown = "无法计分" if best is None else plain(best, 6)  # a total has the rulebook's digits: shown as it is
     return f"改变“{fact}”无法使{wanted}：其他指标限制了总分，{fact} 取任何值时最高只能达到 {shown}"
 
 
@@ -349,7 +349,7 @@ def sentence(s: Solution) -> str:
     if not s.reachable or s.value is None:
         return s.note
     grade = f"（{s.grade}）" if s.grade else ""
-    shown = f"总分 {plain(s.total, 2)}{grade}" if s.total is not None else "总分无法计算"
+    shown = f"总分 {plain(s.total, 6)}{grade}" if s.total is not None else "总分无法计算"
     head = f"{_head(s.fact, s.side, s.value, s.text, s.unit)}，{shown}"
     if s.met:
         return f"{s.fact} 现为 {s.current}，已{s.wanted}；{head}"

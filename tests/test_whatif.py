@@ -138,6 +138,17 @@ def test_qixia_band_rule_full_marks():
     assert s.side == "至多" and s.value == Fraction("1743.10608")  # 节约率 ≥ 4%: 1815.7355 × 96%
 
 
+def test_rescaled_total_rounds_a_sum_of_rounded_scores(tmp_path):
+    """不适用 按比例折算 with 截断 to 3 places: the total is a rounding of a sum of rounded scores."""
+    facts = tmp_path / "facts.yaml"
+    facts.write_text(QIXIA[1].read_text(encoding="utf-8").replace("评价:\n", "评价:\n  过暖冬补贴完成情况: {不适用: 是}\n", 1), encoding="utf-8")
+    book, inputs = _load((ROOT / "tests/rulebooks/tree-options.jx", facts))
+    s = _check(book, inputs, "实际支出资金", Goal("grade", grade="优"), Fraction(90))
+    assert s.met and s.value == Fraction("424.04")
+    best = solve(book, inputs, "实际支出资金", Goal("total", points=Fraction(99)))
+    assert not best.reachable and best.total == Fraction("92.626")  # 91.7 ÷ 99 × 100, 截断
+
+
 def test_xing_county_self_evaluation():
     book, inputs = _load(XING)
     s = _check(book, inputs, "全年执行数", Goal("total", points=Fraction("99.2")), Fraction("99.2"))
