@@ -56,7 +56,8 @@ def _rel(lhs, op: str, rhs=0):
 def satisfying(cond, region):
     """The part of ``region`` where ``cond`` (a relation in x, possibly with floor/ceiling) holds.
 
-    - No rounding in it: sympy's ``solveset`` (rational functions are solved exactly).
+    - No rounding in it: decided between the roots of a rational function (``_rational``), sympy's
+      ``solveset`` for anything else.
     - One rounded term ``a·floor(u) + c`` (a, c constants): rounding is monotone, so for an integer
       bound the step and its argument agree — floor(u) ≥ k ⟺ u ≥ ⌈k⌉, ceiling(u) ≤ k ⟺ u ≤ ⌊k⌋ …
       — and the relation becomes one on ``u`` (solved the same way, rounding inside included).
