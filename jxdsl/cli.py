@@ -341,6 +341,44 @@ def lsp(stdio: bool) -> None:
         serve()
     except JxError as e:
         _fail(e)
+# ---- solve: what value of one fact reaches a goal (jxdsl/whatif.py) ------------------------------------
+@main.command(name="solve")
+@click.argument("rulebook")
+@click.argument("facts")
+@click.option("--fact", "fact", required=True, metavar="名称", help="求解的数据（事实文件“事实:”中的名称），如 实际支出")
+@click.option("--grade", "grade", metavar="等级", help="目标：达到这个等级，如 优")
+@click.option("--next-grade", "next_grade", is_flag=True, help="目标：比现在高一级的等级")
+@click.option("--total", "total", metavar="分数", help="目标：总分达到这个分数")
+@click.option("--full", "full", metavar="指标路径", help="目标：这个指标得满分，如 产出/产出数量/完成率")
+@click.option("--project", help="表中的这个项目（表有多个项目时必填）")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
+def solve_cmd(rulebook: str, facts: str, fact: str, grade: str | None, next_grade: bool, total: str | None, full: str | None, project: str | None, fmt: str) -> None:
+    """求解：某项数据为多少时达到目标等级、总分或指标满分（精确求解，并按该值复算验证）。"""
+    from jxdsl.batch import open_run
+    from jxdsl.explain import dumps
+    from jxdsl.units import plain_number
+    from jxdsl.whatif import Goal, sentence, solve, to_json
+
+    try:
+        chosen = [k for k, v in (("--grade", grade), ("--next-grade", next_grade), ("--total", total), ("--full", full)) if v]
+        if len(chosen) != 1:
+            raise UsageError("目标须且只能给一个" + (f"，给了 {'、'.join(chosen)}" if chosen else ""), None, "写 --grade 优、--next-grade、--total 90 或 --full 指标路径 之一")
+        if total is not None and plain_number(total.strip()) is None:
+            raise UsageError(f"--total 应为分数，实际是“{total}”", None, "如 --total 90")
+        goal = (Goal("grade", grade=grade) if grade else Goal("next") if next_grade
+                else Goal("total", points=plain_number(total.strip())) if total is not None else Goal("full", path=tuple(full.split("/"))))
+        book = _load(rulebook)
+        run = open_run(book, facts, "interpreter", project)
+        projects = run.inputs(run.pids)
+        if len(projects) != 1:
+            names = "、".join(p.project for p in projects[:5])
+            raise UsageError(f"“{facts}”有 {len(projects)} 个项目，须用 --project 选一个", None, f"项目：{names}{'…' if len(projects) > 5 else ''}")
+        found = solve(book, projects[0], fact, goal)
+    except JxError as e:
+        _fail(e)
+        return
+    click.echo(dumps(to_json(found)) if fmt == "json" else sentence(found))
+    sys.exit(EXIT_OK if found.reachable else EXIT_INVALID)
 
 
 def entry() -> None:  # pragma: no cover - the console script; tests call ``main``

@@ -286,3 +286,40 @@ def test_serve_binds_to_localhost_by_default():
 
     host = next(p for p in serve_cmd.params if p.name == "host")
     assert host.default == "127.0.0.1"
+
+
+# ---- /api/solve ------------------------------------------------------------------------------------
+def solve_body(folder, **change):
+    return {"text": qixia(folder), "path": QIXIA, "facts": QIXIA_FACTS, "fact": "实际支出资金", **change}
+
+
+def test_solve_gives_the_exact_boundary_and_rescoring_there_reaches_the_goal(client, folder):
+    got = client.post("/api/solve", json=solve_body(folder, goal={"kind": "grade", "grade": "优"})).json()
+    assert got["met"] and got["side"] == "至少" and got["grade"] == "优"
+    at = client.post("/api/score", json={**solve_body(folder), "overrides": {"实际支出资金": got["text"]}}).json()["result"]
+    assert at["grade"] == "优" and at["total"] >= 90
+    below = f"{float(got['value']) - 0.0001:.4f}{got['unit']}"
+    under = client.post("/api/score", json={**solve_body(folder), "overrides": {"实际支出资金": below}}).json()["result"]
+    assert under["total"] < 90
+
+
+def test_solve_says_when_no_value_reaches_the_goal(client, folder):
+    got = client.post("/api/solve", json=solve_body(folder, goal={"kind": "total", "points": "99.9"})).json()
+    assert not got["reachable"] and "最高只能达到" in got["sentence"]
+
+
+@pytest.mark.parametrize(("change", "status", "words"), [
+    ({"goal": {"kind": "best"}}, 400, "kind"),
+    ({"goal": "优"}, 400, "kind"),
+    ({"goal": {"kind": "total"}}, 400, "points"),
+    ({"goal": {"kind": "full"}}, 400, "指标路径"),
+    ({"goal": {"kind": "grade", "grade": "特优"}}, 400, "特优"),
+    ({"goal": {"kind": "next"}, "fact": None}, 400, "fact"),
+    ({"goal": {"kind": "next"}, "fact": "实际支出"}, 422, "实际支出资金"),
+])
+def test_bad_solve_requests_are_4xx(client, folder, change, status, words):
+    body = {k: v for k, v in solve_body(folder, **change).items() if v is not None}
+    r = client.post("/api/solve", json=body)
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert words in err["message"] + (err["hint"] or "")
