@@ -132,6 +132,7 @@ def compare(old_book: Rulebook, new_book: Rulebook, old_results: Iterable[Result
     categories = [g for book in (old_book, new_book) for g in (*(name for name, _, _ in book.grades), book.lowest_grade)]
     categories = list(dict.fromkeys(categories))
     cells: dict[tuple[str, str], int] = {}
+    counts: tuple[dict[str, int], dict[str, int]] = ({}, {})  # counted apart from the matrix, which must agree with them
     totals: tuple[list[Fraction], list[Fraction]] = ([], [])
     changed, failed = [], []
     n = 0
@@ -139,7 +140,8 @@ def compare(old_book: Rulebook, new_book: Rulebook, old_results: Iterable[Result
         n += 1
         old, new = _side(a), _side(b)
         cells[old.label, new.label] = cells.get((old.label, new.label), 0) + 1
-        for side, got in zip((old, new), totals):
+        for side, got, tally in zip((old, new), totals, counts):
+            tally[side.label] = tally.get(side.label, 0) + 1
             if side.total is not None:
                 got.append(side.total)
         if old.total is None or new.total is None:
@@ -155,8 +157,7 @@ def compare(old_book: Rulebook, new_book: Rulebook, old_results: Iterable[Result
                 categories.append(label)
     changed.sort(key=lambda p: (-abs(p.delta), p.old.label == p.new.label))  # stable: table order within ties
     matrix = tuple(tuple(cells.get((r, c), 0) for c in categories) for r in categories)
-    before = _stats(totals[0], [sum(row) for row in matrix], categories)
-    after = _stats(totals[1], [sum(col) for col in zip(*matrix)] if matrix else [], categories)
+    before, after = (_stats(got, tally, categories) for got, tally in zip(totals, counts))
     return Impact(old_book, new_book, tuple(diff_mod.diff(old_book, new_book)), table, engine, n, tuple(changed), tuple(failed),
                   tuple(categories), matrix, before, after)
 
@@ -176,9 +177,9 @@ def _moves(a: Result, b: Result) -> tuple[Move, ...]:
     return tuple(moves[:MOVES])
 
 
-def _stats(totals: list[Fraction], counts: list[int], categories: list[str]) -> Stats:
+def _stats(totals: list[Fraction], counts: dict[str, int], categories: list[str]) -> Stats:
     mean = sum(totals, Fraction(0)) / len(totals) if totals else None
-    return Stats(len(totals), mean, min(totals, default=None), max(totals, default=None), tuple(zip(categories, counts)))
+    return Stats(len(totals), mean, min(totals, default=None), max(totals, default=None), tuple((c, counts.get(c, 0)) for c in categories))
 
 
 # ---- text ---------------------------------------------------------------------------------
@@ -213,8 +214,9 @@ def render(im: Impact) -> str:
     lines = [diff_mod.render(im.old, im.new, list(im.changes)), ""]
     lines.append(f"对表格“{im.table}”中 {im.projects} 个项目的影响（计分引擎 {im.engine}）：")
     one_side = sum(1 for p in im.failed if (p.old.total is None) != (p.new.total is None))
-    lines.append(f"  总分或等级变化 {len(im.changed)} 个（其中等级变化 {im.grade_changed} 个），不变 {im.unchanged} 个，"
-                 f"只在一个规则集下无法计分 {one_side} 个，两个规则集下都无法计分 {len(im.failed) - one_side} 个")
+    counts = [f"总分或等级变化 {len(im.changed)} 个（其中等级变化 {im.grade_changed} 个）", f"不变 {im.unchanged} 个"]
+    counts += [f"{what} {n} 个" for what, n in (("只在一个规则集下无法计分", one_side), ("两个规则集下都无法计分", len(im.failed) - one_side)) if n]
+    lines.append("  " + "，".join(counts))
     lines += ["", "等级变化（行：原规则集，列：新规则集；项目数）"]
     head = ["原＼新", *im.categories, "合计"]
     rows = [head] + [[cat, *(str(x) for x in row), str(sum(row))] for cat, row in zip(im.categories, im.matrix)]
