@@ -102,6 +102,7 @@ class Impact:
     matrix: tuple[tuple[int, ...], ...]  # [old category][new category] → projects
     before: Stats
     after: Stats
+    stray_rows: int = 0  # rows of the table that belong to no project (no name): scored by neither
 
     @property
     def unchanged(self) -> int:
@@ -124,7 +125,8 @@ def impact(old_book: Rulebook, new_book: Rulebook, table_path: str | Path, engin
 
     with memory_guard(str(table_path)):
         runs = [open_run(book, table_path, engine, sheet=sheet) for book in (old_book, new_book)]
-        return compare(old_book, new_book, runs[0].results(), runs[1].results(), str(table_path), engine)
+        im = compare(old_book, new_book, runs[0].results(), runs[1].results(), str(table_path), engine)
+        return attrs.evolve(im, stray_rows=len(runs[0].table_problems()))
 
 
 def compare(old_book: Rulebook, new_book: Rulebook, old_results: Iterable[Result], new_results: Iterable[Result], table: str, engine: str) -> Impact:
@@ -217,6 +219,8 @@ def render(im: Impact) -> str:
     counts = [f"总分或等级变化 {len(im.changed)} 个（其中等级变化 {im.grade_changed} 个）", f"不变 {im.unchanged} 个"]
     counts += [f"{what} {n} 个" for what, n in (("只在一个规则集下无法计分", one_side), ("两个规则集下都无法计分", len(im.failed) - one_side)) if n]
     lines.append("  " + "，".join(counts))
+    if im.stray_rows:
+        lines.append(f"  表中另有 {im.stray_rows} 行没有项目名称，不属于任何项目，两个规则集都没有计分（jxdsl score 列出这些行）")
     lines += ["", "等级变化（行：原规则集，列：新规则集；项目数）"]
     head = ["原＼新", *im.categories, "合计"]
     rows = [head] + [[cat, *(str(x) for x in row), str(sum(row))] for cat, row in zip(im.categories, im.matrix)]
@@ -289,6 +293,7 @@ def to_json(im: Impact) -> dict:
         "grade_changed": im.grade_changed,
         "unchanged": im.unchanged,
         "failed": len(im.failed),
+        "stray_rows": im.stray_rows,
         "categories": list(im.categories),
         "matrix": {r: dict(zip(im.categories, row)) for r, row in zip(im.categories, im.matrix)},
         "before": stats(im.before, im.old.digits),
@@ -357,6 +362,7 @@ def _overview(ws, fm, im: Impact) -> None:
     ws.write_string(0, 0, f"规则集对比：{im.old.name} → {im.new.name}", fm.title)
     ws.write_string(1, 0, f"表格“{im.table}”，{im.projects} 个项目，计分引擎 {im.engine}", fm.get(border=0))
     counts = (("总分或等级变化", len(im.changed)), ("其中等级变化", im.grade_changed), ("不变", im.unchanged), ("无法计分（至少一个规则集下）", len(im.failed)))
+    counts += (("没有项目名称、未计分的行", im.stray_rows),) if im.stray_rows else ()
     for c, h in enumerate(("项目", "项目数")):
         ws.write_string(3, c, h, fm.head)
     for k, (label, n) in enumerate(counts, start=4):

@@ -130,6 +130,16 @@ def test_a_project_failing_under_the_new_rulebook_only(opening_budget):
     assert "无法计分的项目：" in text and "新规则集：项目“精准扶贫档案整理服务”" in text
 
 
+def test_rows_of_no_project_are_counted(tmp_path):
+    table = tmp_path / "table.csv"
+    text = (ROOT / XING_TABLE).read_text(encoding="utf-8-sig")
+    table.write_text(text + ",产出指标,数量指标,无名的行,5,≥1人,1人,,,\n", encoding="utf-8")
+    old, new = _books(XING, XING_NEW)
+    im = impact(old, new, table, "interpreter")
+    assert im.stray_rows == 1 and im.projects == 6 and to_json(im)["stray_rows"] == 1
+    assert "表中另有 1 行没有项目名称" in render(im)
+
+
 def test_text_and_json_snapshot(xing, snapshot, monkeypatch):
     monkeypatch.chdir(ROOT)  # the table's name as written on the command line
     result = CliRunner().invoke(main, ["diff", XING, XING_NEW, "--on", XING_TABLE, "--engine", "interpreter"])
@@ -185,8 +195,9 @@ def test_without_on_diff_is_unchanged():
         (["--on", str(ROOT / XING_TABLE), "--format", "xlsx"], 2, "xlsx 格式需要用 -o 指定输出文件"),
         (["--format", "xlsx", "-o", "x.xlsx"], 2, "xlsx 格式只用于 --on"),
         (["--format", "json", "-o", "x.json"], 2, "-o 只用于 --on"),
+        ([], 2, "--engine 只用于 --on"),
     ],
-    ids=["table-missing", "out-onto-table", "out-onto-rulebook", "xlsx-without-out", "xlsx-without-on", "out-without-on"],
+    ids=["table-missing", "out-onto-table", "out-onto-rulebook", "xlsx-without-out", "xlsx-without-on", "out-without-on", "engine-without-on"],
 )
 def test_usage_errors(args, code, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
