@@ -6,10 +6,13 @@
 The table is benchmarks/batch.py's seeded Xing county generator (N projects, 6–12 target rows each
 plus a budget row, about 1% bad rows) written to Parquet in a temporary directory (deleted
 afterwards).  OLD is the Xing county rulebook, NEW tests/rulebooks/impact-xingxian.jx (the 优 band
-raised, the budget-execution rule replaced, a default rule changed): most projects move.  Each line
-is one command in a child process, as the console script runs it: the wall time from start to the
-output file written, the child's peak resident memory and the output's size.  For scale, the same
-table scored once (``jxdsl score --format jsonl``): the impact scores it twice.
+raised, the budget-execution rule replaced, a default rule changed): most projects move.  A second
+NEW changes only the 优 band: totals stay, few grades move, and the DuckDB engine assembles full
+Results only for those (``impact._sql_pairs``).  Each line is one command in a child process, as
+the console script runs it: the wall time from start to the output file written, the child's peak
+resident memory and the output's size.  For scale, the same table scored once (``jxdsl score
+--format jsonl``): the impact scores it twice.  The interpreter line's JSON is checked against the
+DuckDB engine's on the same table.
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import json  # noqa: E402
 
 from batch import JXDSL, RULEBOOK, generate  # noqa: E402
 
@@ -71,11 +76,20 @@ def main() -> None:
             out = tmp / f"impact.{'txt' if fmt == 'text' else fmt}"
             got = run(["diff", str(RULEBOOK), str(NEW), "--on", str(tables[a.n]), "--format", fmt, "--engine", "duckdb"], out)
             line(f"jxdsl diff --on --format {fmt} (duckdb)", a.n, got, out)
+        band = tmp / "band.jx"
+        band.write_text(f"规则集 基准-兴县-优95 继承 {RULEBOOK}\n等级 优 ≥95 良 ≥80 中 ≥60 差\n", encoding="utf-8")
+        out = tmp / "band.json"
+        got = run(["diff", str(RULEBOOK), str(band), "--on", str(tables[a.n]), "--format", "json", "--engine", "duckdb"], out)
+        line("  only the 优 band: --format json (duckdb)", a.n, got, out)
+        print(f"    {json.loads(out.read_text(encoding='utf-8'))['changed']:,} projects changed", flush=True)
         if a.interpreter_n:
             n = a.interpreter_n
-            out = tmp / "impact-interpreter.json"
-            got = run(["diff", str(RULEBOOK), str(NEW), "--on", str(tables[n]), "--format", "json", "--engine", "interpreter"], out)
-            line("jxdsl diff --on --format json (interpreter)", n, got, out)
+            outs = {e: tmp / f"impact-{e}.json" for e in ("interpreter", "duckdb")}
+            for engine, out in outs.items():
+                got = run(["diff", str(RULEBOOK), str(NEW), "--on", str(tables[n]), "--format", "json", "--engine", engine], out)
+                line(f"jxdsl diff --on --format json ({engine})", n, got, out)
+            same = [{k: v for k, v in json.loads(o.read_text(encoding="utf-8")).items() if k != "engine"} for o in outs.values()]
+            print(f"    interpreter and duckdb JSON {'identical' if same[0] == same[1] else 'DIFFER'}", flush=True)
 
 
 if __name__ == "__main__":

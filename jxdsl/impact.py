@@ -10,7 +10,7 @@ where it is shown.  The JSON shape (``to_json``) is documented in docs/impact.md
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -125,12 +125,40 @@ def impact(old_book: Rulebook, new_book: Rulebook, table_path: str | Path, engin
 
     with memory_guard(str(table_path)):
         runs = [open_run(book, table_path, engine, sheet=sheet) for book in (old_book, new_book)]
-        im = compare(old_book, new_book, runs[0].results(), runs[1].results(), str(table_path), engine)
+        pairs = _sql_pairs(*runs) if engine == "duckdb" else zip(runs[0].results(), runs[1].results(), strict=True)
+        im = compare(old_book, new_book, pairs, str(table_path), engine)
         return attrs.evolve(im, stray_rows=len(runs[0].table_problems()))
 
 
-def compare(old_book: Rulebook, new_book: Rulebook, old_results: Iterable[Result], new_results: Iterable[Result], table: str, engine: str) -> Impact:
-    """The impact from the two rulebooks' Results of the same projects, in the same order."""
+@attrs.frozen
+class _Head:
+    """A project's total and grade read from the SQL relations: all ``compare`` needs of a project
+    whose total and grade are the same under both rulebooks."""
+
+    total: Fraction | None
+    grade: str | None
+    errors: tuple = ()
+
+
+def _sql_pairs(a, b) -> Iterator[tuple[Result | _Head, Result | _Head]]:
+    """Both runs' projects in order: Results where the total or grade differs or is missing (or the
+    interpreter scored the project), the SQL's total and grade elsewhere.  Assembling a Result costs
+    far more than scoring it, and a small change leaves most projects as they were."""
+    from jxdsl.assemble import totals
+    from jxdsl.batch import CHUNK
+
+    heads = [totals(run.con, run.compiled) for run in (a, b)]
+    exact = a.exact | b.exact
+    for i in range(0, len(a.pids), CHUNK):
+        chunk = a.pids[i : i + CHUNK]
+        whole = [p for p in chunk if heads[0][p] != heads[1][p] or heads[0][p][0] is None or p in exact]
+        got = dict(zip(whole, zip(a.results(whole), b.results(whole), strict=True)))
+        for p in chunk:
+            yield got[p] if p in got else (_Head(*heads[0][p]), _Head(*heads[1][p]))
+
+
+def compare(old_book: Rulebook, new_book: Rulebook, pairs: Iterable[tuple[Result, Result]], table: str, engine: str) -> Impact:
+    """The impact from each project's Results under the old and the new rulebook, in table order."""
     categories = [g for book in (old_book, new_book) for g in (*(name for name, _, _ in book.grades), book.lowest_grade)]
     categories = list(dict.fromkeys(categories))
     cells: dict[tuple[str, str], int] = {}
@@ -138,7 +166,7 @@ def compare(old_book: Rulebook, new_book: Rulebook, old_results: Iterable[Result
     totals: tuple[list[Fraction], list[Fraction]] = ([], [])
     changed, failed = [], []
     n = 0
-    for a, b in zip(old_results, new_results, strict=True):
+    for a, b in pairs:
         n += 1
         old, new = _side(a), _side(b)
         cells[old.label, new.label] = cells.get((old.label, new.label), 0) + 1
@@ -164,7 +192,7 @@ def compare(old_book: Rulebook, new_book: Rulebook, old_results: Iterable[Result
                   tuple(categories), matrix, before, after)
 
 
-def _side(r: Result) -> Side:
+def _side(r: Result | _Head) -> Side:
     if r.total is None:
         return Side(None, None, r.errors[0].message if r.errors else "总分无法计算")
     return Side(r.total, r.grade)
