@@ -163,17 +163,16 @@ def compare(old_book: Rulebook, new_book: Rulebook, pairs: Iterable[tuple[Result
     categories = list(dict.fromkeys(categories))
     cells: dict[tuple[str, str], int] = {}
     counts: tuple[dict[str, int], dict[str, int]] = ({}, {})  # counted apart from the matrix, which must agree with them
-    totals: tuple[list[Fraction], list[Fraction]] = ([], [])
+    scores = (_Scores(), _Scores())  # running, so that a large table's totals are not all held
     changed, failed = [], []
     n = 0
     for a, b in pairs:
         n += 1
         old, new = _side(a), _side(b)
         cells[old.label, new.label] = cells.get((old.label, new.label), 0) + 1
-        for side, got, tally in zip((old, new), totals, counts):
+        for side, got, tally in zip((old, new), scores, counts):
             tally[side.label] = tally.get(side.label, 0) + 1
-            if side.total is not None:
-                got.append(side.total)
+            got.add(side.total)
         if old.total is None or new.total is None:
             failed.append(ProjectImpact(b.project, old, new, _moves(a, b) if old.total is not None or new.total is not None else ()))
         elif old.total != new.total or old.label != new.label:
@@ -187,7 +186,7 @@ def compare(old_book: Rulebook, new_book: Rulebook, pairs: Iterable[tuple[Result
                 categories.append(label)
     changed.sort(key=lambda p: (-abs(p.delta), p.old.label == p.new.label))  # stable: table order within ties
     matrix = tuple(tuple(cells.get((r, c), 0) for c in categories) for r in categories)
-    before, after = (_stats(got, tally, categories) for got, tally in zip(totals, counts))
+    before, after = (got.stats(tally, categories) for got, tally in zip(scores, counts))
     return Impact(old_book, new_book, tuple(diff_mod.diff(old_book, new_book)), table, engine, n, tuple(changed), tuple(failed),
                   tuple(categories), matrix, before, after)
 
@@ -207,9 +206,26 @@ def _moves(a: Result, b: Result) -> tuple[Move, ...]:
     return tuple(moves[:MOVES])
 
 
-def _stats(totals: list[Fraction], counts: dict[str, int], categories: list[str]) -> Stats:
-    mean = sum(totals, Fraction(0)) / len(totals) if totals else None
-    return Stats(len(totals), mean, min(totals, default=None), max(totals, default=None), tuple((c, counts.get(c, 0)) for c in categories))
+@attrs.define
+class _Scores:
+    """Count, exact sum, lowest and highest of the totals seen."""
+
+    count: int = 0
+    sum: Fraction = Fraction(0)
+    low: Fraction | None = None
+    high: Fraction | None = None
+
+    def add(self, total: Fraction | None) -> None:
+        if total is None:
+            return
+        self.count += 1
+        self.sum += total
+        self.low = total if self.low is None else min(self.low, total)
+        self.high = total if self.high is None else max(self.high, total)
+
+    def stats(self, counts: dict[str, int], categories: list[str]) -> Stats:
+        mean = self.sum / self.count if self.count else None
+        return Stats(self.count, mean, self.low, self.high, tuple((c, counts.get(c, 0)) for c in categories))
 
 
 # ---- text ---------------------------------------------------------------------------------
