@@ -37,7 +37,11 @@ class Side:
 
     @property
     def label(self) -> str:
-        """The matrix category: the grade, 未评定, or 无法计分."""
+        """The matrix category: the grade, 未评定, or 无法计分.
+
+        >>> Side(Fraction(95), "优").label, Side(Fraction(95), None).label, Side(None, None, "缺少数据").label
+        ('优', '未评定', '无法计分')
+        """
         if self.total is None:
             return FAILED
         return self.grade or UNGRADED
@@ -365,7 +369,7 @@ def write_xlsx(im: Impact, path: str | Path, inputs: Iterable = ()) -> None:
     def save(tmp: str) -> None:
         wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
         fm = _Formats(wb)
-        _overview(wb.add_worksheet(OVERVIEW), fm, im)
+        _overview(wb, wb.add_worksheet(OVERVIEW), fm, im)
         ws = wb.add_worksheet(CHANGED)
         widths = _Widths(list(CHANGED_COLUMNS))
         for c, h in enumerate(CHANGED_COLUMNS):
@@ -399,11 +403,12 @@ def write_xlsx(im: Impact, path: str | Path, inputs: Iterable = ()) -> None:
     _write_binary(path, save, inputs)
 
 
-def _overview(ws, fm, im: Impact) -> None:
-    """Counts, then the matrix, then the distribution and statistics, one block under another."""
+def _overview(wb, ws, fm, im: Impact) -> None:
+    """Counts, then the matrix, then the distribution and statistics, one block under another; a
+    chart of the grade counts before and after beside them."""
     from jxdsl.report_book import _num, _text
 
-    ws.write_string(0, 0, f"规则集对比：{im.old.name} → {im.new.name}", fm.title)
+    ws.write_string(0, 0, f"规则集对比：{im.old.name} → {im.new.name}", fm.get(bold=True, font_size=14, border=0))
     ws.write_string(1, 0, f"表格“{im.table}”，{im.projects} 个项目，计分引擎 {im.engine}", fm.get(border=0))
     counts = (("总分或等级变化", len(im.changed)), ("其中等级变化", im.grade_changed), ("不变", im.unchanged), ("无法计分（至少一个规则集下）", len(im.failed)))
     counts += (("没有项目名称、未计分的行", im.stray_rows),) if im.stray_rows else ()
@@ -443,5 +448,12 @@ def _overview(ws, fm, im: Impact) -> None:
     _text(ws, k, 0, "有总分的项目", fm.text)
     ws.write_number(k, 1, im.before.count, fm.center)
     ws.write_number(k, 2, im.after.count, fm.center)
+    chart = wb.add_chart({"type": "column"})  # the grade counts before and after, side by side
+    first, last = top + 2, top + 1 + len(im.categories)
+    for col, color in ((1, "#A6A6A6"), (2, "#3B6EA5")):
+        chart.add_series({"name": [OVERVIEW, top + 1, col], "categories": [OVERVIEW, first, 0, last, 0], "values": [OVERVIEW, first, col, last, col],
+                          "data_labels": {"value": True}, "fill": {"color": color}})
+    chart.set_title({"name": "等级分布：原规则集与新规则集"})
+    ws.insert_chart(3, len(heads) + 1, chart, {"x_scale": 1.1, "y_scale": 1.0})
     ws.set_column(0, 0, 30)
     ws.set_column(1, len(heads), 10)

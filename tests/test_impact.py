@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -169,6 +170,8 @@ def test_xlsx_reads_back(tmp_path, monkeypatch):
     assert [r[:6] for r in got[:2]] == [("2021-2022年脱贫人口小额贷款贴息", 96.47, "优", 91.18, "良", -5.29),
                                         ("2022年脱贫劳动力稳岗补助", 83.73, "良", 82, "良", -1.73)]
     assert [r[0] for r in wb["规则差异"].iter_rows(min_row=2, values_only=True)] == ["等级", "默认规则 定量 ≥", "预算执行率"]
+    with zipfile.ZipFile(out) as z:  # openpyxl does not read charts back
+        assert "等级分布：原规则集与新规则集" in z.read("xl/charts/chart1.xml").decode("utf-8")
 
 
 def test_json_to_a_file(tmp_path):
