@@ -203,13 +203,22 @@ def audit(table: str, rulebook: str | None, fmt: str, sheet: str | None) -> None
 @main.command(name="diff")
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
-def diff_cmd(old: str, new: str, fmt: str) -> None:
-    """逐个指标列出两个规则集的不同：权重、计分规则、文字、增删指标、等级、舍入等。"""
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "xlsx"]), default="text", show_default=True,
+              help="输出格式；xlsx 只用于 --on，需 -o")
+@click.option("--on", "table", metavar="表格", help="再用两个规则集为这张表（自评表或事实表）的每个项目打分，列出总分、等级的变化（docs/impact.md）")
+@click.option("-o", "--out", "out", metavar="文件", help=OUT_HELP)
+@click.option("--engine", type=click.Choice(ENGINES), default=None, help=ENGINE_HELP + "；只用于 --on，默认 duckdb")
+@click.option("--sheet", help="读 Excel 文件的这个工作表（默认：当前工作表，隐藏时用第一个可见的）；只用于 --on")
+@interruptible
+def diff_cmd(old: str, new: str, fmt: str, table: str | None, out: str | None, engine: str | None, sheet: str | None) -> None:
+    """逐个指标列出两个规则集的不同：权重、计分规则、文字、增删指标、等级、舍入等；加 --on 表格时再列出对表中各项目的影响。"""
     from jxdsl import diff as diff_mod
 
     try:
         a, b = _load(old), _load(new)
+        if table is not None or fmt == "xlsx" or (out, engine, sheet) != (None, None, None):
+            _impact(a, b, table, fmt, out, engine, sheet)
+            return
     except JxError as e:
         _fail(e)
         return
@@ -406,6 +415,35 @@ def entry() -> None:  # pragma: no cover - the console script; tests call ``main
         except (OSError, ValueError):  # a reader that stopped early (| head), or a closed stream
             pass
     os._exit(code or 0)
+
+
+# ---- impact (issue 15): diff OLD NEW --on TABLE -----------------------------------------------
+def _impact(old: Rulebook, new: Rulebook, table: str | None, fmt: str, out: str | None, engine: str | None, sheet: str | None) -> None:
+    """``diff --on``: both rulebooks score the table; the differences and their effect, on screen or in ``-o``."""
+    from jxdsl import impact as impact_mod
+    from jxdsl.explain import dumps
+    from jxdsl.outfile import write_text
+
+    if table is None:
+        used = next(name for name, on in (("xlsx 格式", fmt == "xlsx"), ("-o ", out), ("--engine ", engine), ("--sheet ", sheet)) if on)
+        raise UsageError(f"{used}只用于 --on（两个规则集对一张表格的影响）", None, "加 --on 表格，如 --on 自评表.xlsx")
+    if fmt == "xlsx" and out is None:
+        raise UsageError("xlsx 格式需要用 -o 指定输出文件", None, "例如 -o 影响.xlsx")
+    if not Path(table).exists():
+        raise UsageError(f"找不到表格“{table}”")
+    inputs = [table, *old.files, *new.files]
+    if out is not None:  # refused before any scoring: -o onto the table or a rulebook
+        check_out(out, inputs)
+    im = impact_mod.impact(old, new, table, engine or "duckdb", sheet)
+    if fmt == "xlsx":
+        impact_mod.write_xlsx(im, out, inputs)
+        click.echo(f"已写入“{out}”：{im.projects} 个项目，{len(im.changed)} 个总分或等级变化", err=True)
+        return
+    text = dumps(impact_mod.to_json(im)) if fmt == "json" else impact_mod.render(im)
+    if out is None:
+        click.echo(safe_text(text))
+    else:
+        write_text(out, text + "\n", inputs=inputs)
 
 
 if __name__ == "__main__":  # pragma: no cover

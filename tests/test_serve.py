@@ -323,3 +323,40 @@ def test_bad_solve_requests_are_4xx(client, folder, change, status, words):
     assert r.status_code == status, r.text
     err = r.json()["error"]
     assert words in err["message"] + (err["hint"] or "")
+
+
+# ---- /api/impact -----------------------------------------------------------------------------------
+XING = "rulebooks/shanxi/xingxian-2022-self-eval.jx"
+XING_TABLE = "examples/xingxian-2022-table/self-eval.csv"
+
+
+def test_impact_against_the_parent_and_against_a_saved_file(client, folder):
+    text = (folder / XING).read_text(encoding="utf-8")
+    got = client.post("/api/impact", json={"text": text, "path": XING, "table": XING_TABLE}).json()
+    assert got["projects"] == 6 and got["table"] == XING_TABLE and got["engine"] == "interpreter"
+    assert sum(sum(row.values()) for row in got["matrix"].values()) == 6
+    raised = text.replace('版本 "2022.1"', '版本 "2022.1"\n等级 优 ≥99 良 ≥80 中 ≥60 差')  # the grades were inherited
+    assert raised != text
+    moved = client.post("/api/impact", json={"text": raised, "path": XING, "table": XING_TABLE, "old": {"path": XING}}).json()
+    assert moved["old"] == moved["new"] == got["new"]
+    assert moved["grade_changed"] >= 1 and moved["matrix"]["优"]["良"] >= 1
+
+
+@pytest.mark.parametrize(("change", "status", "words"), [
+    ({"table": "examples/none.csv"}, 404, "找不到表格"),
+    ({"table": "../x.csv"}, 403, "文件夹以外"),
+    ({"old": {"path": "rulebooks/none.jx"}}, 404, "找不到文件"),
+    ({"old": "parent"}, 400, "old"),
+    ({"engine": "spark"}, 400, "engine"),
+])
+def test_bad_impact_requests_are_4xx(client, folder, change, status, words):
+    body = {"text": (folder / XING).read_text(encoding="utf-8"), "path": XING, "table": XING_TABLE, **change}
+    r = client.post("/api/impact", json=body)
+    assert r.status_code == status, r.text
+    assert words in r.json()["error"]["message"]
+
+
+def test_impact_of_a_rulebook_without_parent_needs_a_saved_file(client, folder):
+    text = (folder / "rulebooks/national/self-eval.jx").read_text(encoding="utf-8")
+    r = client.post("/api/impact", json={"text": text, "path": "rulebooks/national/self-eval.jx", "table": XING_TABLE})
+    assert r.status_code == 422 and "没有继承" in r.json()["error"]["message"]
