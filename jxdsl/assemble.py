@@ -75,6 +75,13 @@ def results(con, c: Compiled, pids: list[int]) -> dict[int, Result]:
     return out
 
 
+def totals(con, c: Compiled) -> dict[int, tuple[Fraction | None, str | None]]:
+    """Every project's total and grade, exactly as ``results`` gives them, without assembling the
+    Results (comparing two rulebooks needs the whole Result only where these differ)."""
+    scale = 10**c.plan.scale
+    return {pid: (_frac(t, scale), grade) for pid, t, grade in con.execute("SELECT pid, total_s, grade FROM jx_proj").fetchall()}
+
+
 def project_errors(con, c: Compiled, pids: list[int]) -> dict[int, list[FactError]]:
     """Each project's errors, in the interpreter's order, with their suggestions."""
     from jxdsl.kernel.values import Problem

@@ -203,13 +203,22 @@ def audit(table: str, rulebook: str | None, fmt: str, sheet: str | None) -> None
 @main.command(name="diff")
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
-def diff_cmd(old: str, new: str, fmt: str) -> None:
-    """逐个指标列出两个规则集的不同：权重、计分规则、文字、增删指标、等级、舍入等。"""
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "xlsx"]), default="text", show_default=True,
+              help="输出格式；xlsx 只用于 --on，需 -o")
+@click.option("--on", "table", metavar="表格", help="再用两个规则集为这张表（自评表或事实表）的每个项目打分，列出总分、等级的变化（docs/impact.md）")
+@click.option("-o", "--out", "out", metavar="文件", help=OUT_HELP)
+@click.option("--engine", type=click.Choice(ENGINES), default=None, help=ENGINE_HELP + "；只用于 --on，默认 duckdb")
+@click.option("--sheet", help="读 Excel 文件的这个工作表（默认：当前工作表，隐藏时用第一个可见的）；只用于 --on")
+@interruptible
+def diff_cmd(old: str, new: str, fmt: str, table: str | None, out: str | None, engine: str | None, sheet: str | None) -> None:
+    """逐个指标列出两个规则集的不同：权重、计分规则、文字、增删指标、等级、舍入等；加 --on 表格时再列出对表中各项目的影响。"""
     from jxdsl import diff as diff_mod
 
     try:
         a, b = _load(old), _load(new)
+        if table is not None or fmt == "xlsx" or (out, engine, sheet) != (None, None, None):
+            _impact(a, b, table, fmt, out, engine, sheet)
+            return
     except JxError as e:
         _fail(e)
         return
@@ -341,6 +350,44 @@ def lsp(stdio: bool) -> None:
         serve()
     except JxError as e:
         _fail(e)
+# ---- solve: what value of one fact reaches a goal (jxdsl/whatif.py) ------------------------------------
+@main.command(name="solve")
+@click.argument("rulebook")
+@click.argument("facts")
+@click.option("--fact", "fact", required=True, metavar="名称", help="求解的数据（事实文件“事实:”中的名称），如 实际支出")
+@click.option("--grade", "grade", metavar="等级", help="目标：达到这个等级，如 优")
+@click.option("--next-grade", "next_grade", is_flag=True, help="目标：比现在高一级的等级")
+@click.option("--total", "total", metavar="分数", help="目标：总分达到这个分数")
+@click.option("--full", "full", metavar="指标路径", help="目标：这个指标得满分，如 产出/产出数量/完成率")
+@click.option("--project", help="表中的这个项目（表有多个项目时必填）")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
+def solve_cmd(rulebook: str, facts: str, fact: str, grade: str | None, next_grade: bool, total: str | None, full: str | None, project: str | None, fmt: str) -> None:
+    """求解：某项数据为多少时达到目标等级、总分或指标满分（精确求解，并按该值复算验证）。"""
+    from jxdsl.batch import open_run
+    from jxdsl.explain import dumps
+    from jxdsl.units import plain_number
+    from jxdsl.whatif import Goal, sentence, solve, to_json
+
+    try:
+        chosen = [k for k, v in (("--grade", grade), ("--next-grade", next_grade), ("--total", total), ("--full", full)) if v]
+        if len(chosen) != 1:
+            raise UsageError("目标须且只能给一个" + (f"，给了 {'、'.join(chosen)}" if chosen else ""), None, "写 --grade 优、--next-grade、--total 90 或 --full 指标路径 之一")
+        if total is not None and plain_number(total.strip()) is None:
+            raise UsageError(f"--total 应为分数，实际是“{total}”", None, "如 --total 90")
+        goal = (Goal("grade", grade=grade) if grade else Goal("next") if next_grade
+                else Goal("total", points=plain_number(total.strip())) if total is not None else Goal("full", path=tuple(full.split("/"))))
+        book = _load(rulebook)
+        run = open_run(book, facts, "interpreter", project)
+        projects = run.inputs(run.pids)
+        if len(projects) != 1:
+            names = "、".join(p.project for p in projects[:5])
+            raise UsageError(f"“{facts}”有 {len(projects)} 个项目，须用 --project 选一个", None, f"项目：{names}{'…' if len(projects) > 5 else ''}")
+        found = solve(book, projects[0], fact, goal)
+    except JxError as e:
+        _fail(e)
+        return
+    click.echo(dumps(to_json(found)) if fmt == "json" else sentence(found))
+    sys.exit(EXIT_OK if found.reachable else EXIT_INVALID)
 
 
 def entry() -> None:  # pragma: no cover - the console script; tests call ``main``
@@ -368,6 +415,35 @@ def entry() -> None:  # pragma: no cover - the console script; tests call ``main
         except (OSError, ValueError):  # a reader that stopped early (| head), or a closed stream
             pass
     os._exit(code or 0)
+
+
+# ---- impact (issue 15): diff OLD NEW --on TABLE -----------------------------------------------
+def _impact(old: Rulebook, new: Rulebook, table: str | None, fmt: str, out: str | None, engine: str | None, sheet: str | None) -> None:
+    """``diff --on``: both rulebooks score the table; the differences and their effect, on screen or in ``-o``."""
+    from jxdsl import impact as impact_mod
+    from jxdsl.explain import dumps
+    from jxdsl.outfile import write_text
+
+    if table is None:
+        used = next(name for name, on in (("xlsx 格式", fmt == "xlsx"), ("-o ", out), ("--engine ", engine), ("--sheet ", sheet)) if on)
+        raise UsageError(f"{used}只用于 --on（两个规则集对一张表格的影响）", None, "加 --on 表格，如 --on 自评表.xlsx")
+    if fmt == "xlsx" and out is None:
+        raise UsageError("xlsx 格式需要用 -o 指定输出文件", None, "例如 -o 影响.xlsx")
+    if not Path(table).exists():
+        raise UsageError(f"找不到表格“{table}”")
+    inputs = [table, *old.files, *new.files]
+    if out is not None:  # refused before any scoring: -o onto the table or a rulebook
+        check_out(out, inputs)
+    im = impact_mod.impact(old, new, table, engine or "duckdb", sheet)
+    if fmt == "xlsx":
+        impact_mod.write_xlsx(im, out, inputs)
+        click.echo(f"已写入“{out}”：{im.projects} 个项目，{len(im.changed)} 个总分或等级变化", err=True)
+        return
+    text = dumps(impact_mod.to_json(im)) if fmt == "json" else impact_mod.render(im)
+    if out is None:
+        click.echo(safe_text(text))
+    else:
+        write_text(out, text + "\n", inputs=inputs)
 
 
 if __name__ == "__main__":  # pragma: no cover

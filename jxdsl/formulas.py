@@ -1,5 +1,6 @@
-"""Formulas as sympy expressions built from the AST — the only module that imports sympy, inside the
-functions that need it (250+ ms of imports; checking and explaining a rulebook mostly does not).
+"""Formulas as sympy expressions built from the AST.  sympy is imported here, inside the functions
+that need it (250+ ms of imports; checking and explaining a rulebook mostly does not), and by the
+what-if solver (``kernel/symbolic.py``, imported only by ``whatif.solve``).
 
 User text never reaches ``sympify``/``eval``: every node is built from AST nodes, so a
 rulebook cannot run code. Values are exact (sympy Rational); units are checked by walking

@@ -23,7 +23,8 @@ from jxdsl.errors import JxError, UsageError
 
 MAX_BODY = 2_000_000  # bytes of a request body (docs/api.md)
 TIME_LIMIT = 30.0  # seconds of work per request
-MAX_LISTED = 5000  # files listed by /api/files
+MAX_LISTED = 5000
+AUTO_DUCKDB_BYTES = 5_000_000  # /api/impact: a table file larger than this is scored by DuckDB, a smaller one by the interpreter  # files listed by /api/files
 RULEBOOK_SUFFIXES = (".jx",)
 FACTS_SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".xlsx", ".xlsm", ".parquet")
 SKIPPED_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache"}
@@ -208,10 +209,14 @@ def api_impact(folder: Folder, body: dict) -> dict:
     table = folder.path(body.get("table"), must_exist=False)
     if not (table.is_file() or table.is_dir()):
         raise ApiError(404, f"找不到表格“{body.get('table')}”")
-    engine = body.get("engine") or "duckdb"
-    if engine not in ("duckdb", "interpreter"):
-        raise ApiError(400, "“engine”只能是 duckdb 或 interpreter")
-    return impact.to_json(impact.impact(old_book, book, table, engine=engine))
+    engine = body.get("engine") or "auto"
+    if engine not in ("auto", "duckdb", "interpreter"):
+        raise ApiError(400, "“engine”只能是 auto、duckdb 或 interpreter")
+    if engine == "auto":  # both give the same numbers (tests/test_impact.py); DuckDB pays off on big tables
+        engine = "duckdb" if table.is_dir() or table.stat().st_size > AUTO_DUCKDB_BYTES else "interpreter"
+    got = impact.to_json(impact.impact(old_book, book, table, engine=engine))
+    got["table"] = folder.shown(got["table"])
+    return got
 
 
 def api_file(folder: Folder, rel) -> dict:

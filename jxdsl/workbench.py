@@ -208,20 +208,14 @@ def score(book: Rulebook, inputs, overrides: dict[str, str] | None = None) -> di
     from jxdsl.explain import render_explanation, to_json
     from jxdsl.lower import lower
 
+    from jxdsl.whatif import with_fact
+
     for name, value in (overrides or {}).items():
+        if len(value) > 200:
+            raise UsageError(f"事实“{name}”的值过长（超过 200 个字符）")
         inputs = with_fact(inputs, name, value)
     result = evaluate(lower(book), inputs)
     return {"result": to_json(result), "explanation": render_explanation(result)}
-
-
-def with_fact(inputs, name: str, text: str):
-    """The same project with one fact's text replaced (or added)."""
-    from jxdsl.inputs import Fact
-
-    if not isinstance(text, str) or len(text) > 200:
-        raise UsageError(f"事实“{name}”的值应是不超过 200 个字符的文字")
-    old = inputs.facts.get(name)
-    return attrs.evolve(inputs, facts={**inputs.facts, name: Fact(text, old.line if old else None)})
 
 
 def numeric_facts(book: Rulebook, inputs) -> list[dict]:

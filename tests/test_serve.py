@@ -286,3 +286,77 @@ def test_serve_binds_to_localhost_by_default():
 
     host = next(p for p in serve_cmd.params if p.name == "host")
     assert host.default == "127.0.0.1"
+
+
+# ---- /api/solve ------------------------------------------------------------------------------------
+def solve_body(folder, **change):
+    return {"text": qixia(folder), "path": QIXIA, "facts": QIXIA_FACTS, "fact": "实际支出资金", **change}
+
+
+def test_solve_gives_the_exact_boundary_and_rescoring_there_reaches_the_goal(client, folder):
+    got = client.post("/api/solve", json=solve_body(folder, goal={"kind": "grade", "grade": "优"})).json()
+    assert got["met"] and got["side"] == "至少" and got["grade"] == "优"
+    at = client.post("/api/score", json={**solve_body(folder), "overrides": {"实际支出资金": got["text"]}}).json()["result"]
+    assert at["grade"] == "优" and at["total"] >= 90
+    below = f"{float(got['value']) - 0.0001:.4f}{got['unit']}"
+    under = client.post("/api/score", json={**solve_body(folder), "overrides": {"实际支出资金": below}}).json()["result"]
+    assert under["total"] < 90
+
+
+def test_solve_says_when_no_value_reaches_the_goal(client, folder):
+    got = client.post("/api/solve", json=solve_body(folder, goal={"kind": "total", "points": "99.9"})).json()
+    assert not got["reachable"] and "最高只能达到" in got["sentence"]
+
+
+@pytest.mark.parametrize(("change", "status", "words"), [
+    ({"goal": {"kind": "best"}}, 400, "kind"),
+    ({"goal": "优"}, 400, "kind"),
+    ({"goal": {"kind": "total"}}, 400, "points"),
+    ({"goal": {"kind": "full"}}, 400, "指标路径"),
+    ({"goal": {"kind": "grade", "grade": "特优"}}, 400, "特优"),
+    ({"goal": {"kind": "next"}, "fact": None}, 400, "fact"),
+    ({"goal": {"kind": "next"}, "fact": "实际支出"}, 422, "实际支出资金"),
+])
+def test_bad_solve_requests_are_4xx(client, folder, change, status, words):
+    body = {k: v for k, v in solve_body(folder, **change).items() if v is not None}
+    r = client.post("/api/solve", json=body)
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert words in err["message"] + (err["hint"] or "")
+
+
+# ---- /api/impact -----------------------------------------------------------------------------------
+XING = "rulebooks/shanxi/xingxian-2022-self-eval.jx"
+XING_TABLE = "examples/xingxian-2022-table/self-eval.csv"
+
+
+def test_impact_against_the_parent_and_against_a_saved_file(client, folder):
+    text = (folder / XING).read_text(encoding="utf-8")
+    got = client.post("/api/impact", json={"text": text, "path": XING, "table": XING_TABLE}).json()
+    assert got["projects"] == 6 and got["table"] == XING_TABLE and got["engine"] == "interpreter"
+    assert sum(sum(row.values()) for row in got["matrix"].values()) == 6
+    raised = text.replace('版本 "2022.1"', '版本 "2022.1"\n等级 优 ≥99 良 ≥80 中 ≥60 差')  # the grades were inherited
+    assert raised != text
+    moved = client.post("/api/impact", json={"text": raised, "path": XING, "table": XING_TABLE, "old": {"path": XING}}).json()
+    assert moved["old"] == moved["new"] == got["new"]
+    assert moved["grade_changed"] >= 1 and moved["matrix"]["优"]["良"] >= 1
+
+
+@pytest.mark.parametrize(("change", "status", "words"), [
+    ({"table": "examples/none.csv"}, 404, "找不到表格"),
+    ({"table": "../x.csv"}, 403, "文件夹以外"),
+    ({"old": {"path": "rulebooks/none.jx"}}, 404, "找不到文件"),
+    ({"old": "parent"}, 400, "old"),
+    ({"engine": "spark"}, 400, "engine"),
+])
+def test_bad_impact_requests_are_4xx(client, folder, change, status, words):
+    body = {"text": (folder / XING).read_text(encoding="utf-8"), "path": XING, "table": XING_TABLE, **change}
+    r = client.post("/api/impact", json=body)
+    assert r.status_code == status, r.text
+    assert words in r.json()["error"]["message"]
+
+
+def test_impact_of_a_rulebook_without_parent_needs_a_saved_file(client, folder):
+    text = (folder / "rulebooks/national/self-eval.jx").read_text(encoding="utf-8")
+    r = client.post("/api/impact", json={"text": text, "path": "rulebooks/national/self-eval.jx", "table": XING_TABLE})
+    assert r.status_code == 422 and "没有继承" in r.json()["error"]["message"]

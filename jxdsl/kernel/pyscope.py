@@ -68,7 +68,7 @@ class PyScope:
             if fact.text is None:
                 self.rejected_names.add(name)
                 continue
-            q = parse_quantity(fact.text)
+            q = self.quantity(name, fact.text)
             ftype = self.scheme.facts.get(name)
             bad = fact_problem(b, name, ftype.value if ftype else None, q, fact.text)
             if bad is not None:
@@ -87,6 +87,10 @@ class PyScope:
                 continue
             self.env[d.name] = got.q
             self.steps[d.name] = derived_step(b, d, env, got.q, self.digits)
+
+    def quantity(self, name: str, text: str):
+        """A fact's value from its text (``whatif`` puts its unknown in here)."""
+        return parse_quantity(text)
 
     # -- the scope protocol (kernel/sources.py)
     def is_derived(self, name: str) -> bool:
