@@ -188,7 +188,6 @@ def test_impact_on_the_xing_county_table_shows_the_grade_matrix(page):
     page.click('button[data-tab="impact"]')
     page.select_option("#im-old", "saved")
     page.select_option("#im-table", XINGXIAN_TABLE)
-    page.select_option("#im-engine", "interpreter")  # six projects; DuckDB gives the same (test_impact)
     page.click("#im-run")
     matrix = page.locator('#im-result table[data-key="matrix"]')
     expect(matrix).to_be_visible(timeout=15_000)

@@ -297,6 +297,7 @@ function goal() {
   if (kind === "grade") return { kind, grade: $("wi-grade").value };
   if (kind === "total") return { kind, points: $("wi-points").value.trim() };
   if (kind === "full") return { kind, indicator: JSON.parse($("wi-indicator").value || "[]") };
+  if (kind === "indicator") return { kind, indicator: JSON.parse($("wi-indicator").value || "[]"), points: $("wi-points").value.trim() };
   return { kind };
 }
 
@@ -433,8 +434,8 @@ function wire() {
   $("wi-goal").onchange = () => {
     const kind = $("wi-goal").value;
     $("wi-grade").hidden = kind !== "grade";
-    $("wi-points").hidden = kind !== "total";
-    $("wi-indicator").hidden = kind !== "full";
+    $("wi-points").hidden = kind !== "total" && kind !== "indicator";
+    $("wi-indicator").hidden = kind !== "full" && kind !== "indicator";
   };
   $("wi-solve").onclick = solve;
   $("wi-slider").oninput = slid;
