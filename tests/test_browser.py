@@ -156,6 +156,9 @@ def test_changed_weight_shows_in_tree_with_the_sum_mismatch(page):
     assert decision.locator(".sum.bad").inner_text() == "Σ 19 ✗"
     assert row.locator(".badge").inner_text() == "调整"
     assert "权重：8 → 5" in row.get_attribute("title")
+    tree_row(page, "事前工作的有效性").click()  # an indicator of this file: the cursor goes to its line
+    assert page.evaluate("""() => { const ta = document.querySelector('.editor textarea');
+        return ta.value.slice(0, ta.selectionStart).split('\\n').length; }""") == 79
 
 
 def test_what_if_solves_a_value_and_rescoring_with_it_reaches_the_goal(page):
