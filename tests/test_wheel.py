@@ -87,6 +87,8 @@ def test_wheel_holds_every_module_the_grammar_and_the_library(wheel):
     assert "jxdsl/grammar/jxdsl.lark" in names
     books = {"jxdsl/" + p.relative_to(ROOT).as_posix() for p in (ROOT / "rulebooks").rglob("*.jx")}
     assert books and books <= names, sorted(books - names)
+    web = {p.relative_to(ROOT).as_posix() for p in (ROOT / "jxdsl" / "web").iterdir()}  # jxdsl serve's page
+    assert {"jxdsl/web/index.html", "jxdsl/web/jxdsl.tmLanguage.json"} <= web <= names, sorted(web - names)
 
 
 def test_installed_wheel_runs_a_rulebook_from_tmp_inheriting_by_name(wheel, tmp_path):
