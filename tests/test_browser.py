@@ -260,3 +260,18 @@ def test_highlighter_reads_the_grammar_as_vscode_would(page):
     # 新增 inside a name is not the keyword; 最小 before its bracket is the function
     assert scope[5, "新增就业人数"] == "entity.name.function.indicator.jxdsl"
     assert scope[5, "最小"] == "support.function.builtin.jxdsl" and scope[5, "正向"] == "keyword.control.jxdsl"
+
+
+def test_facts_changed_in_another_program_are_scored_when_the_page_is_looked_at_again(page, folder):
+    facts = folder / QIXIA_FACTS
+    before = facts.read_text(encoding="utf-8")
+    open_rulebook(page, QIXIA, QIXIA_FACTS)
+    assert score_shown(page) == ("92.66", "优")
+    assert "实际支出资金: 3142.819772万元" in before
+    facts.write_text(before.replace("实际支出资金: 3142.819772万元", "实际支出资金: 1000万元"), encoding="utf-8")
+    try:
+        page.evaluate("window.dispatchEvent(new Event('focus'))")
+        expect(page.locator("#score-result [data-total]")).not_to_have_text("92.66")
+        assert float(score_shown(page)[0]) < 92.66
+    finally:
+        facts.write_text(before, encoding="utf-8")

@@ -449,6 +449,8 @@ function wire() {
     const path = decodeURIComponent(location.hash.slice(1));
     if (path !== state.path && state.files.rulebooks.some((b) => b.path === path)) openFile(path);
   });
+  // facts edited in another program (the YAML in Notepad, the table in Excel): scored again when the page is looked at again
+  window.addEventListener("focus", () => { score(); });
   window.addEventListener("beforeunload", (e) => {
     if (state.path && editor.text !== state.saved) { e.preventDefault(); e.returnValue = ""; }
   });
