@@ -267,8 +267,13 @@ def api_save(folder: Folder, body: dict) -> dict:
 
 
 # ---- the ASGI app ------------------------------------------------------------------------------
-def make_app(root: str | Path):
-    """The workbench app for a folder."""
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def make_app(root: str | Path, open_to_all: bool = False):
+    """The workbench app for a folder.  Unless ``open_to_all`` (``--host 0.0.0.0``), it answers only
+    requests addressed to this machine's loopback names: a web page elsewhere that makes the browser
+    send to 127.0.0.1, directly or through a name that resolves there (DNS rebinding), gets 403."""
     import anyio
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -319,8 +324,25 @@ def make_app(root: str | Path):
             raise ApiError(400, "请求应是一个 JSON 对象")
         return got
 
+    def foreign(request: Request) -> ApiError | None:
+        """A request another site's page made the browser send: refused before it can read or write.
+        A cross-site page can send a POST without asking (a "simple" request) only with a form or
+        text type, so the API takes JSON only; a browser names the sending page's site in Origin."""
+        host = (request.url.hostname or "").lower()
+        if not open_to_all and host not in LOOPBACK:
+            return ApiError(403, f"只接受发给本机（127.0.0.1）的请求，不接受发给“{host}”的", "在浏览器中打开 http://127.0.0.1:端口/")
+        origin = request.headers.get("origin")
+        if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
+            return ApiError(403, "不接受其他网站的页面发来的请求", "在浏览器中直接打开工作台的地址")
+        return None
+
     def post(work):
         async def endpoint(request: Request):
+            refused = foreign(request)
+            if refused is None and request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+                refused = ApiError(415, "请求的 Content-Type 应为 application/json")
+            if refused is not None:
+                return refuse(refused)
             try:
                 body = await body_of(request)
             except ApiError as e:
@@ -330,10 +352,12 @@ def make_app(root: str | Path):
         return endpoint
 
     async def files(request: Request):
-        return await run(folder.listing)
+        refused = foreign(request)
+        return refuse(refused) if refused else await run(folder.listing)
 
     async def file(request: Request):
-        return await run(api_file, folder, request.query_params.get("path"))
+        refused = foreign(request)
+        return refuse(refused) if refused else await run(api_file, folder, request.query_params.get("path"))
 
     async def static(request: Request):
         name = request.path_params.get("name", "index.html")
@@ -387,7 +411,7 @@ def serve(root: str | Path, host: str = "127.0.0.1", port: int = 8765) -> None:
     """Run the workbench until Ctrl-C."""
     import uvicorn
 
-    app = make_app(root)
+    app = make_app(root, open_to_all=host not in LOOPBACK)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
 
 

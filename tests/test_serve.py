@@ -31,7 +31,7 @@ def folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(folder) -> TestClient:
-    with TestClient(serve.make_app(folder), raise_server_exceptions=False) as c:
+    with TestClient(serve.make_app(folder), base_url="http://127.0.0.1:8765", raise_server_exceptions=False) as c:
         yield c
 
 
@@ -141,7 +141,7 @@ def test_bad_check_requests_are_4xx_with_a_chinese_message(client, body, status,
 
 
 def test_a_request_over_2_mb_is_refused_before_it_is_read(client):
-    r = client.post("/api/check", content=b'{"text": "' + b"a" * (serve.MAX_BODY + 1) + b'"}')
+    r = client.post("/api/check", content=b'{"text": "' + b"a" * (serve.MAX_BODY + 1) + b'"}', headers={"content-type": "application/json"})
     assert r.status_code == 413 and "2 MB" in r.json()["error"]["message"]
 
 
@@ -256,7 +256,7 @@ def test_work_over_the_time_limit_is_504(monkeypatch, folder):
 
     monkeypatch.setattr(serve, "TIME_LIMIT", 0.2)
     monkeypatch.setattr(serve, "api_check", lambda folder, body: time.sleep(1))
-    with TestClient(serve.make_app(folder)) as c:
+    with TestClient(serve.make_app(folder), base_url="http://127.0.0.1") as c:
         r = c.post("/api/check", json={"text": "", "path": "a.jx"})
     assert r.status_code == 504 and "30" not in r.json()["error"]["message"]
 
@@ -266,11 +266,35 @@ def test_a_defect_is_a_500_with_a_chinese_message_and_no_traceback(monkeypatch, 
         raise KeyError("内部")
 
     monkeypatch.setattr(serve, "api_check", broken)
-    with TestClient(serve.make_app(folder)) as c:
+    with TestClient(serve.make_app(folder), base_url="http://127.0.0.1") as c:
         r = c.post("/api/check", json={"text": "", "path": "a.jx"})
     assert r.status_code == 500
     assert "Traceback" not in r.text and "内部错误" in r.json()["error"]["message"]
     assert "KeyError" in capsys.readouterr().err  # logged for the maintainer
+
+
+@pytest.mark.parametrize(("headers", "status", "words"), [
+    ({"content-type": "text/plain"}, 415, "application/json"),  # what a cross-site page may send without asking
+    ({"content-type": "application/x-www-form-urlencoded"}, 415, "application/json"),
+    ({"content-type": "application/json", "origin": "http://evil.example"}, 403, "其他网站"),
+    ({"content-type": "application/json", "origin": "http://127.0.0.1:9999"}, 403, "其他网站"),
+    ({"content-type": "application/json", "host": "evil.example:8765"}, 403, "本机"),  # DNS rebinding
+])
+def test_requests_another_site_could_make_the_browser_send_are_refused_and_write_nothing(client, folder, headers, status, words):
+    path = folder / "rulebooks" / "跨站.jx"
+    body = json.dumps({"path": "rulebooks/跨站.jx", "text": "规则集 跨站\n", "hash": None})
+    r = client.post("/api/save", content=body.encode(), headers=headers)
+    assert r.status_code == status and words in r.json()["error"]["message"]
+    assert not path.exists()
+    if "host" in headers:
+        assert client.get("/api/files", headers=headers).status_code == 403
+
+
+def test_the_same_origin_and_a_host_opened_to_all_are_served(client, folder):
+    ok = client.post("/api/check", json={"text": "", "path": "a.jx"}, headers={"origin": "http://127.0.0.1:8765"})
+    assert ok.status_code == 200
+    with TestClient(serve.make_app(folder, open_to_all=True), base_url="http://192.168.1.5:8765") as c:
+        assert c.get("/api/files").status_code == 200
 
 
 def test_the_page_and_its_files_are_served_locally(client):
