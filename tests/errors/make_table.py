@@ -150,6 +150,25 @@ def rows() -> list[tuple[str, str, str, int]]:
     for kind, target in (("`-o` 是输入文件（规则集、继承的规则集、事实或表格；不写入）", "tests/errors/facts/rulebook.jx"), ("`-o` 是文件夹", "tests/errors")):
         run = runner.invoke(main, [*facts, "-o", target])
         out.append((kind, f"`-o {target}`", first_error(run.output), run.exit_code))
+    qixia = ["rulebooks/shandong/qixia-2021.jx", "examples/qixia-2021/facts.yaml"]
+    for kind, extra in (
+        ("solve：事实名写错（提示相近的名称）", ("--fact", "实际支出", "--grade", "优")),
+        ("solve：指标路径写错（提示相近的路径）", ("--fact", "实际支出资金", "--full", "产出/产出数据")),
+        ("solve：等级不存在", ("--fact", "实际支出资金", "--grade", "特优")),
+        ("solve：目标没写或写了两个", ("--fact", "实际支出资金", "--grade", "优", "--total", "90")),
+        ("solve：取任何值都达不到目标（说明最高能达到多少）", ("--fact", "实际支出资金", "--total", "99")),
+    ):
+        run = runner.invoke(main, ["solve", *qixia, *extra])
+        out.append((kind, f"`solve … {' '.join(extra)}`", first_error(run.output), run.exit_code))
+    xing = ["diff", "rulebooks/national/self-eval.jx", "rulebooks/shanxi/xingxian-2022-self-eval.jx"]
+    for kind, extra in (
+        ("diff --on：表格不存在", ("--on", "没有这个表.csv")),
+        ("diff --on：`-o` 是输入的表格", ("--on", "examples/xingxian-2022-table/self-eval.csv", "-o", "examples/xingxian-2022-table/self-eval.csv")),
+    ):
+        run = runner.invoke(main, [*xing, *extra])
+        out.append((kind, f"`diff … {' '.join(extra)}`", first_error(run.output), run.exit_code))
+    run = runner.invoke(main, ["serve", "没有这个文件夹"])
+    out.append(("serve：文件夹不存在", "`serve 没有这个文件夹`", first_error(run.output), run.exit_code))
     return out
 
 
