@@ -160,22 +160,27 @@ def hand_written(path: Path, out: Path | None = None) -> float:
     return seconds
 
 
-def command(rulebook: Path, table: Path, fmt: str, engine: str, out: Path) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS in MB, exit code) of one ``jxdsl score`` in a child process."""
+def run(args: list[str], out: Path, show_tally: bool = False) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MB, exit code) of one ``jxdsl`` command writing ``out``, in a child
+    process, as the console script runs it."""
     env = {**os.environ, "JXDSL_MAX_ROWS": os.environ.get("JXDSL_MAX_ROWS", "20000000")}  # 1M projects are ~7M rows
     with tempfile.TemporaryFile() as err:  # the bad rows' errors: more than a pipe holds
         t = time.perf_counter()
-        child = subprocess.Popen([*JXDSL, "score", str(rulebook), str(table), "--format", fmt, "-o", str(out), "--engine", engine],
-                                 stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT, env=env)
+        child = subprocess.Popen([*JXDSL, *args, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT, env=env)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - t
         err.seek(0)
         tally = err.read().decode("utf-8", "replace").strip().splitlines()
-    if tally:
+    if tally and show_tally:
         print("   ", tally[-1], flush=True)
     if not out.exists():
-        raise SystemExit(f"jxdsl score wrote no {out.name}: {tally[-3:]}")
+        raise SystemExit(f"jxdsl {args[0]} wrote no {out.name}: {tally[-3:]}")
     return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def command(rulebook: Path, table: Path, fmt: str, engine: str, out: Path) -> tuple[float, float, int]:
+    """One ``jxdsl score`` (``run``), its summary line printed."""
+    return run(["score", str(rulebook), str(table), "--format", fmt, "--engine", engine], out, show_tally=True)
 
 
 def main() -> None:

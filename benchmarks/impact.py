@@ -17,8 +17,6 @@ DuckDB engine's on the same table.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,23 +27,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import json  # noqa: E402
 
-from batch import JXDSL, RULEBOOK, generate  # noqa: E402
+from batch import RULEBOOK, generate, run  # noqa: E402
 
 NEW = ROOT / "tests/rulebooks/impact-xingxian.jx"
-
-
-def run(args: list[str], out: Path) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS in MB, exit code) of one ``jxdsl`` command in a child process."""
-    with tempfile.TemporaryFile() as err:
-        t = time.perf_counter()
-        child = subprocess.Popen([*JXDSL, *args, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - t
-        err.seek(0)
-        tail = err.read().decode("utf-8", "replace").strip().splitlines()
-    if not out.exists():
-        raise SystemExit(f"jxdsl {args[0]} wrote no {out.name}: {tail[-3:]}")
-    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
 def main() -> None:

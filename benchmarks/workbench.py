@@ -19,8 +19,8 @@ Targets (issue 15): first paint < 1 s, live re-check < 200 ms.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,9 +31,9 @@ from playwright.sync_api import sync_playwright
 from jxdsl.serve import Background
 
 ROOT = Path(__file__).resolve().parents[1]
-QIXIA = "rulebooks/shandong/qixia-2021.jx"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from workbench_driver import QIXIA, bundled_folder, launch, type_over  # noqa: E402
 
 
 def first_paint(browser, url: str) -> dict[str, float]:
@@ -59,18 +59,7 @@ def rechecks(browser, url: str, n: int) -> list[dict]:
     out = []
     for i in range(n):
         old, new = ("4", "5") if i % 2 == 0 else ("5", "4")
-        seq = page.evaluate("window.jxdsl.checkSeq")
-        page.evaluate("""([old]) => {
-            const ta = document.querySelector('.editor textarea');
-            const lines = ta.value.split('\\n');
-            let at = 0;
-            for (let i = 0; i < 66; i++) at += lines[i].length + 1;
-            at += lines[66].lastIndexOf(old);
-            ta.focus();
-            ta.setSelectionRange(at, at + 1);
-        }""", [old])
-        page.keyboard.type(new)
-        page.wait_for_function(f"window.jxdsl.checkSeq > {seq} && !window.jxdsl.pending && window.jxdsl.lastCheck.seq === window.jxdsl.checkSeq")
+        type_over(page, 67, old, new, last=True)
         out.append(page.evaluate("window.jxdsl.lastCheck"))
         time.sleep(0.3)  # let the score that follows a good check finish
     page.close()
@@ -95,11 +84,9 @@ def main() -> None:
     n = parser.parse_args().n
     med = statistics.median
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        shutil.copytree(ROOT / "rulebooks", folder / "rulebooks")
-        shutil.copytree(ROOT / "examples", folder / "examples")
+        folder = bundled_folder(Path(tmp))
         with Background(folder) as server, sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = launch(p)
             first_paint(browser, server.url)  # unmeasured: Chromium's own first start
             paints = [first_paint(browser, server.url) for _ in range(n)]
             checks = rechecks(browser, server.url, n)

@@ -5,7 +5,6 @@ Chromium from the real server on a copy of rulebooks/ and examples/.
 """
 from __future__ import annotations
 
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -16,25 +15,9 @@ from jxdsl.serve import Background
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "docs/images"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-QIXIA = "rulebooks/shandong/qixia-2021.jx"
+sys.path.insert(0, str(ROOT / "tests"))
 
-
-def type_over(page, line: int, old: str, new: str) -> None:
-    """Select ``old`` on a line of the editor and type ``new``, then wait for the check."""
-    seq = page.evaluate("window.jxdsl.checkSeq")
-    page.evaluate("""([line, old]) => {
-        const ta = document.querySelector('.editor textarea');
-        const lines = ta.value.split('\\n');
-        let offset = 0;
-        for (let i = 0; i < line - 1; i++) offset += lines[i].length + 1;
-        const at = offset + lines[line - 1].indexOf(old);
-        ta.focus();
-        ta.setSelectionRange(at, at + old.length);
-    }""", [line, old])
-    page.keyboard.type(new)
-    page.wait_for_function(f"window.jxdsl.checkSeq > {seq} && !window.jxdsl.pending && window.jxdsl.lastCheck.seq === window.jxdsl.checkSeq")
+from workbench_driver import QIXIA, bundled_folder, launch, type_over  # noqa: E402
 
 
 def shoot(page, name: str, part: str | None = None) -> None:
@@ -50,11 +33,9 @@ def shoot(page, name: str, part: str | None = None) -> None:
 def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        shutil.copytree(ROOT / "rulebooks", folder / "rulebooks")
-        shutil.copytree(ROOT / "examples", folder / "examples")
+        folder = bundled_folder(Path(tmp))
         with Background(folder) as server, sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = launch(p)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.goto(f"{server.url}/#{QIXIA}")
             page.wait_for_function("window.jxdsl.lastCheck && window.jxdsl.lastCheck.ok")

@@ -323,20 +323,19 @@ def rulebooks_cmd(folder: str, fmt: str) -> None:
               help="监听的地址。默认只有本机能访问；0.0.0.0 对其他机器开放（他们也能读写该文件夹中的规则集）")
 def serve_cmd(folder: str, port: int, host: str) -> None:
     """打开规则集工作台：在浏览器中编辑文件夹中的规则集，即时看到错误、指标树、得分、“假如”求解和修改的影响。"""
-    from jxdsl.serve import serve
+    from jxdsl.serve import Folder, check_port, serve
 
     try:
-        from jxdsl.serve import Folder
-
         Folder(folder)
+        check_port(host, port)
     except JxError as e:
         _fail(e)
         return
     click.echo(f"规则集工作台：http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/  （文件夹 {Path(folder).resolve()}；Ctrl-C 结束）", err=True)
     try:
         serve(folder, host, port)
-    except OSError as e:
-        _fail(UsageError(f"无法在 {host}:{port} 上启动：{e.strerror or e}", None, "换一个端口：--port 8766"))
+    except JxError as e:
+        _fail(e)
 
 
 # ---- language server (jxdsl lsp) ------------------------------------------------------------------

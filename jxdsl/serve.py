@@ -407,10 +407,23 @@ def _one(err: JxError, folder: Folder) -> dict:
     return problem_json(err, getattr(err, "sources", None) or {}, folder.shown)
 
 
+def check_port(host: str, port: int) -> None:
+    """A port already taken is a Chinese usage error (uvicorn would log an English line and exit 3)."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as e:
+        raise UsageError(f"无法在 {host}:{port} 上启动：{'端口已被占用' if e.errno in (48, 98, 10048) else (e.strerror or e)}", None,
+                         f"换一个端口：--port {port + 1 if port else 8766}") from None
+
+
 def serve(root: str | Path, host: str = "127.0.0.1", port: int = 8765) -> None:
     """Run the workbench until Ctrl-C."""
     import uvicorn
 
+    check_port(host, port)
     app = make_app(root, open_to_all=host not in LOOPBACK)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
 

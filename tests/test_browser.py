@@ -6,12 +6,11 @@ a change on the Xing county table, and never lose an edit across a reload.
 from __future__ import annotations
 
 import os
-import shutil
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from workbench_driver import CHROMIUM, QIXIA, bundled_folder, launch, type_over
+
 if not CHROMIUM.exists():
     pytest.skip("没有 /usr/bin/chromium，跳过浏览器测试", allow_module_level=True)
 try:
@@ -21,10 +20,6 @@ except ImportError:
 
 from jxdsl.serve import Background
 
-ROOT = Path(__file__).resolve().parent.parent
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-QIXIA = "rulebooks/shandong/qixia-2021.jx"
 QIXIA_FACTS = "examples/qixia-2021/facts.yaml"
 XINGXIAN = "rulebooks/shanxi/xingxian-2022-self-eval.jx"
 XINGXIAN_TABLE = "examples/xingxian-2022-table/self-eval.csv"
@@ -32,10 +27,7 @@ XINGXIAN_TABLE = "examples/xingxian-2022-table/self-eval.csv"
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("workbench")
-    shutil.copytree(ROOT / "rulebooks", root / "rulebooks")
-    shutil.copytree(ROOT / "examples", root / "examples")
-    return root
+    return bundled_folder(tmp_path_factory.mktemp("workbench"))
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +39,7 @@ def server(folder):
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        launched = launch(p)
         yield launched
         launched.close()
 
@@ -72,23 +64,6 @@ def open_rulebook(page, path, facts=None):
         page.click('button[data-tab="score"]')
         page.select_option("#facts-file", facts)
         expect(page.locator("#score-result [data-total]")).to_be_visible()
-
-
-def replace_in_line(page, line, old, new):
-    """Select `old` on a 1-based line of the editor and type `new` over it, as a person would."""
-    seq = page.evaluate("window.jxdsl.checkSeq")
-    page.evaluate("""([line, old]) => {
-        const ta = document.querySelector('.editor textarea');
-        const lines = ta.value.split('\\n');
-        let offset = 0;
-        for (let i = 0; i < line - 1; i++) offset += lines[i].length + 1;
-        const at = lines[line - 1].indexOf(old);
-        if (at < 0) throw new Error(`no ${old} on line ${line}`);
-        ta.focus();
-        ta.setSelectionRange(offset + at, offset + at + old.length);
-    }""", [line, old])
-    page.keyboard.type(new)
-    page.wait_for_function(f"window.jxdsl.checkSeq > {seq} && !window.jxdsl.pending && window.jxdsl.lastCheck.seq === window.jxdsl.checkSeq")
 
 
 def underlined(page):
@@ -123,7 +98,7 @@ def test_typo_is_underlined_and_fixing_it_brings_back_tree_and_score(page):
     assert same == []
     assert page.locator(".editor .hl .s-keyword-control", has_text="权重").count() > 50
 
-    replace_in_line(page, 67, "权重", "权垂")
+    type_over(page, 67, "权重", "权垂")
     assert underlined(page) == [["权垂", 67, 8]]
     expect(page.locator("#problems li")).to_have_count(1)
     problem = page.inner_text("#problems li")
@@ -135,7 +110,7 @@ def test_typo_is_underlined_and_fixing_it_brings_back_tree_and_score(page):
         return ta.value.slice(0, ta.selectionStart).split('\\n').length; }""") == 67
 
     scored = page.evaluate("window.jxdsl.scoreSeq")
-    replace_in_line(page, 67, "权垂", "权重")
+    type_over(page, 67, "权垂", "权重")
     assert underlined(page) == []
     assert page.inner_text("#tree-note") == ""
     expect(page.locator("#problems li.none")).to_have_text("没有错误")
@@ -149,7 +124,7 @@ def test_changed_weight_shows_in_tree_with_the_sum_mismatch(page):
     open_rulebook(page, QIXIA)
     row = tree_row(page, "项目立项")
     assert row.locator(".weight").inner_text() == "4"
-    replace_in_line(page, 67, "权重 4", "权重 5")
+    type_over(page, 67, "权重 4", "权重 5")
     assert row.locator(".weight").inner_text() == "5"
     assert row.locator(".sum").inner_text() == "Σ 4 ✗"
     decision = tree_row(page, "决策")
@@ -187,7 +162,7 @@ def test_impact_on_the_xing_county_table_shows_the_grade_matrix(page):
     pytest.importorskip("jxdsl.impact", reason="影响比较（jxdsl/impact.py）尚未合并")
     open_rulebook(page, XINGXIAN)
     # the national default for quantitative targets is proportional; scoring them met/not met instead
-    replace_in_line(page, 22, "定性 : 三档", "定量 ≥ : 达标\n  定性 : 三档")
+    type_over(page, 22, "定性 : 三档", "定量 ≥ : 达标\n  定性 : 三档")
     page.click('button[data-tab="impact"]')
     page.select_option("#im-old", "saved")
     page.select_option("#im-table", XINGXIAN_TABLE)
@@ -203,7 +178,7 @@ def test_impact_on_the_xing_county_table_shows_the_grade_matrix(page):
 
 def test_unsaved_text_survives_a_reload_and_save_replaces_the_file(page, folder):
     open_rulebook(page, XINGXIAN)
-    replace_in_line(page, 16, "2022", "2023")
+    type_over(page, 16, "2022", "2023")
     expect(page.locator("#dirty")).to_be_visible()
     warned = []
     page.on("dialog", lambda d: (warned.append(d.type), d.accept()))
@@ -223,7 +198,7 @@ def test_unsaved_text_survives_a_reload_and_save_replaces_the_file(page, folder)
 
     # someone else changes the file: saving asks, and "keep mine" writes mine
     disk.write_text(disk.read_text(encoding="utf-8") + "# 别人的修改\n", encoding="utf-8")
-    replace_in_line(page, 16, "2023", "2024")
+    type_over(page, 16, "2023", "2024")
     page.click("#save")
     expect(page.locator("#conflict")).to_be_visible()
     assert "修改过" in page.inner_text("#conflict-message")

@@ -384,3 +384,17 @@ def test_impact_of_a_rulebook_without_parent_needs_a_saved_file(client, folder):
     text = (folder / "rulebooks/national/self-eval.jx").read_text(encoding="utf-8")
     r = client.post("/api/impact", json={"text": text, "path": "rulebooks/national/self-eval.jx", "table": XING_TABLE})
     assert r.status_code == 422 and "没有继承" in r.json()["error"]["message"]
+
+
+def test_a_port_already_taken_is_a_chinese_usage_error(folder):
+    import socket
+
+    from click.testing import CliRunner
+
+    from jxdsl.cli import main
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        run = CliRunner().invoke(main, ["serve", str(folder), "--port", str(port)])
+    assert run.exit_code == 2
+    assert "端口已被占用" in run.output and f"--port {port + 1}" in run.output and "Traceback" not in run.output
